@@ -12,10 +12,13 @@ COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
 ARG VERSION=dev
-RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" -o /out/sentry-access ./cmd/sentry-access
+RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" -o /out/sentry-access ./cmd/sentry-access \
+ && mkdir -p /out/data
 
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/sentry-access /sentry-access
+# /data must belong to nonroot (uid 65532) so a fresh named volume is writable.
+COPY --from=build --chown=65532:65532 /out/data /data
 ENV SENTRY_ACCESS_DATA=/data SENTRY_ACCESS_LISTEN=:8080
 VOLUME ["/data"]
 EXPOSE 8080
