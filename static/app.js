@@ -1,0 +1,52 @@
+// sentry-access browser glue. Loaded after htmx; no inline scripts anywhere
+// (the Content-Security-Policy forbids them).
+(function () {
+  "use strict";
+
+  // htmx 2.x configuration. 204 = nothing to swap; 2xx swap; 422 (validation
+  // errors) swaps the returned fragment; other 4xx/5xx are errors and do not
+  // swap (the server answers HTMX requests with a flash fragment that
+  // app.js shows in the flash region instead).
+  htmx.config.responseHandling = [
+    { code: "204", swap: false },
+    { code: "[23]..", swap: true },
+    { code: "422", swap: true },
+    { code: "[45]..", swap: false, error: true },
+    { code: "...", swap: false }
+  ];
+  htmx.config.historyCacheSize = 20;
+  htmx.config.includeIndicatorStyles = false; // inline <style> would break the CSP
+  htmx.config.allowEval = false;
+  htmx.config.allowScriptTags = false;
+  htmx.config.selfRequestsOnly = true;
+  htmx.config.scrollBehavior = "instant";
+
+  // Error answers to HTMX requests carry a small flash fragment: show it in
+  // the page's flash region rather than swapping it into the target.
+  document.body.addEventListener("htmx:responseError", function (evt) {
+    var region = document.getElementById("flash");
+    var xhr = evt.detail.xhr;
+    if (!region || !xhr) { return; }
+    if ((xhr.getResponseHeader("Content-Type") || "").indexOf("text/html") === 0 && xhr.responseText) {
+      region.innerHTML = xhr.responseText;
+    } else {
+      region.textContent = "The request failed (" + xhr.status + ").";
+    }
+  });
+  document.body.addEventListener("htmx:sendError", function () {
+    var region = document.getElementById("flash");
+    if (region) { region.textContent = "The server could not be reached."; }
+  });
+
+  // Keyboard shortcuts: "/" focuses the search box, Escape leaves it.
+  document.addEventListener("keydown", function (evt) {
+    var t = evt.target;
+    var typing = t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.tagName === "SELECT" || t.isContentEditable);
+    if (evt.key === "/" && !typing && !evt.ctrlKey && !evt.metaKey && !evt.altKey) {
+      var search = document.querySelector("[data-shortcut-search]");
+      if (search) { evt.preventDefault(); search.focus(); search.select(); }
+    } else if (evt.key === "Escape" && typing && t.hasAttribute("data-shortcut-search")) {
+      t.blur();
+    }
+  });
+})();

@@ -1,0 +1,164 @@
+// Package web holds the dashboard's templ views: the page layout, the error
+// pages, flash fragments and the pages themselves. Views take view models as
+// parameters and hold no logic beyond formatting; handlers in
+// internal/httpui build the view models.
+package web
+
+import "time"
+
+// NavKey names a left-navigation entry; Chrome.Active marks the current one.
+type NavKey string
+
+// The left-navigation entries, in display order (see Nav).
+const (
+	NavOverview   NavKey = "overview"
+	NavGraph      NavKey = "graph"
+	NavMembers    NavKey = "members"
+	NavTeams      NavKey = "teams"
+	NavProjects   NavKey = "projects"
+	NavLookup     NavKey = "lookup"
+	NavSnapshots  NavKey = "snapshots"
+	NavChanges    NavKey = "changes"
+	NavAuditLog   NavKey = "audit"
+	NavTokens     NavKey = "tokens"
+	NavReviews    NavKey = "reviews"
+	NavConnection NavKey = "connection"
+	NavNone       NavKey = ""
+)
+
+// NavItem is one left-navigation link.
+type NavItem struct {
+	Key   NavKey
+	Label string
+	Href  string
+}
+
+// Nav returns the left navigation in display order. Adding a page means
+// adding its entry here (if it belongs in the navigation) and its route in
+// internal/httpui/routes.go.
+func Nav() []NavItem {
+	return []NavItem{
+		{NavOverview, "Overview", "/"},
+		{NavGraph, "Graph", "/graph"},
+		{NavMembers, "Members", "/members"},
+		{NavTeams, "Teams", "/teams"},
+		{NavProjects, "Projects", "/projects"},
+		{NavLookup, "Lookup", "/lookup"},
+		{NavSnapshots, "Snapshots", "/snapshots"},
+		{NavChanges, "Changes", "/changes"},
+		{NavAuditLog, "Audit log", "/audit"},
+		{NavTokens, "Tokens", "/tokens"},
+		{NavReviews, "Reviews", "/reviews"},
+		{NavConnection, "Connection", "/connection"},
+	}
+}
+
+// UserView is the signed-in user as the page frame shows it.
+type UserView struct {
+	Email string
+	Name  string
+	Role  string // "viewer", "approver" or "admin"
+}
+
+// SyncState is the state of the last Sentry sync, as the banner shows it.
+type SyncState string
+
+// Sync states. SyncUnknown shows no banner.
+const (
+	SyncUnknown SyncState = ""
+	SyncOK      SyncState = "ok"
+	SyncRunning SyncState = "running"
+	SyncFailed  SyncState = "failed"
+	SyncNever   SyncState = "never"
+)
+
+// SyncStatus feeds the sync banner shown on every page. A failed sync is
+// always visible; a healthy one shows nothing.
+type SyncStatus struct {
+	State   SyncState
+	Message string    // safe, user-facing summary (e.g. "Sentry answered 403 for /members/")
+	At      time.Time // when the last sync finished (zero if never)
+}
+
+// Assets are the cacheable URL paths of the static files.
+type Assets struct {
+	CSS   string
+	HTMX  string
+	AppJS string
+}
+
+// Chrome is everything the page frame needs besides the content: title,
+// current nav entry, user, sync banner and asset paths. internal/httpui
+// fills it for every request.
+type Chrome struct {
+	Title     string
+	Active    NavKey
+	User      *UserView // nil when nobody is signed in
+	Sync      SyncStatus
+	Assets    Assets
+	RequestID string
+}
+
+// FlashKind styles a flash message.
+type FlashKind string
+
+// Flash kinds.
+const (
+	FlashInfo  FlashKind = "info"
+	FlashError FlashKind = "error"
+)
+
+func pageTitle(t string) string {
+	if t == "" {
+		return "sentry-access"
+	}
+	return t + " · sentry-access"
+}
+
+func ariaCurrent(active, key NavKey) string {
+	if active == key {
+		return "page"
+	}
+	return "false"
+}
+
+func syncClass(s SyncState) string {
+	switch s {
+	case SyncFailed:
+		return "banner banner-bad"
+	case SyncNever, SyncRunning:
+		return "banner banner-warn"
+	default:
+		return "banner banner-ok"
+	}
+}
+
+func showSync(s SyncStatus) bool {
+	return s.State == SyncFailed || s.State == SyncNever || s.State == SyncRunning
+}
+
+func syncText(s SyncStatus) string {
+	switch s.State {
+	case SyncFailed:
+		msg := "The last sync with Sentry failed"
+		if !s.At.IsZero() {
+			msg += " at " + s.At.UTC().Format("2006-01-02 15:04 UTC")
+		}
+		if s.Message != "" {
+			msg += ": " + s.Message
+		}
+		return msg + ". The data shown may be out of date."
+	case SyncNever:
+		return "No sync with Sentry has completed yet."
+	case SyncRunning:
+		return "A sync with Sentry is running."
+	}
+	return ""
+}
+
+func bannerRole(s SyncState) string {
+	if s == SyncFailed {
+		return "alert"
+	}
+	return "status"
+}
