@@ -1,0 +1,315 @@
+package store
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/sentry-access/sentry-access/internal/access"
+)
+
+// SnapshotKind says how a snapshot was built.
+type SnapshotKind string
+
+// Snapshot kinds.
+const (
+	KindFull        SnapshotKind = "full"        // every object read from Sentry
+	KindIncremental SnapshotKind = "incremental" // the base snapshot plus what the audit log named
+)
+
+// SnapshotMeta describes a stored snapshot. Snapshots are immutable; ID is a
+// sequence number, so a larger ID is a newer snapshot.
+type SnapshotMeta struct {
+	ID           uint64
+	Created      time.Time
+	Kind         SnapshotKind
+	BaseID       uint64 // the snapshot an incremental one was built from
+	Org          string // organization slug
+	SentryURL    string
+	Members      int
+	Teams        int
+	Projects     int
+	Integrations int
+	Duration     time.Duration // how long the sync took
+	Requests     int64         // Sentry API requests the sync made
+	// AuditHighWater is the time of the newest audit-log entry the sync had
+	// read; an incremental sync reads the audit log from there.
+	AuditHighWater time.Time
+	// Size and RawSize are the stored (compressed) and JSON sizes in bytes.
+	Size    int
+	RawSize int
+}
+
+// snapshotRecord is the on-disk form of SnapshotMeta.
+type snapshotRecord struct {
+	V              int       `json:"v"`
+	ID             uint64    `json:"id"`
+	Created        time.Time `json:"created"`
+	Kind           string    `json:"kind,omitempty"`
+	BaseID         uint64    `json:"baseId,omitempty"`
+	Org            string    `json:"org,omitempty"`
+	SentryURL      string    `json:"sentryUrl,omitempty"`
+	Members        int       `json:"members"`
+	Teams          int       `json:"teams"`
+	Projects       int       `json:"projects"`
+	Integrations   int       `json:"integrations"`
+	DurationNS     int64     `json:"durationNs"`
+	Requests       int64     `json:"requests"`
+	AuditHighWater time.Time `json:"auditHighWater,omitzero"`
+	Size           int       `json:"size"`
+	RawSize        int       `json:"rawSize"`
+	Encoding       string    `json:"encoding"`
+}
+
+// encodingJSONGzip is the only snapshot body encoding so far.
+const encodingJSONGzip = "json+gzip"
+
+func (r snapshotRecord) meta() SnapshotMeta {
+	return SnapshotMeta{
+		ID: r.ID, Created: r.Created, Kind: SnapshotKind(r.Kind), BaseID: r.BaseID,
+		Org: r.Org, SentryURL: r.SentryURL,
+		Members: r.Members, Teams: r.Teams, Projects: r.Projects, Integrations: r.Integrations,
+		Duration: time.Duration(r.DurationNS), Requests: r.Requests,
+		AuditHighWater: r.AuditHighWater, Size: r.Size, RawSize: r.RawSize,
+	}
+}
+
+func newSnapshotRecord(m SnapshotMeta) snapshotRecord {
+	return snapshotRecord{
+		V: schemaVersion, ID: m.ID, Created: m.Created, Kind: string(m.Kind), BaseID: m.BaseID,
+		Org: m.Org, SentryURL: m.SentryURL,
+		Members: m.Members, Teams: m.Teams, Projects: m.Projects, Integrations: m.Integrations,
+		DurationNS: int64(m.Duration), Requests: m.Requests,
+		AuditHighWater: m.AuditHighWater, Size: m.Size, RawSize: m.RawSize,
+		Encoding: encodingJSONGzip,
+	}
+}
+
+// SaveSnapshot stores snap as the new current snapshot and returns its meta
+// with ID, Created (when zero), counts and sizes filled in. Kind defaults to
+// KindFull.
+func (s *Store) SaveSnapshot(ctx context.Context, meta SnapshotMeta, snap *access.Snapshot) (SnapshotMeta, error) {
+	if err := ctx.Err(); err != nil {
+		return SnapshotMeta{}, err
+	}
+	if snap == nil {
+		return SnapshotMeta{}, fmt.Errorf("save snapshot: nil snapshot: %w", ErrInvalid)
+	}
+	body, raw, err := encodeSnapshot(snap)
+	if err != nil {
+		return SnapshotMeta{}, fmt.Errorf("save snapshot: %w", err)
+	}
+	if meta.Created.IsZero() {
+		meta.Created = s.now()
+	}
+	if meta.Kind == "" {
+		meta.Kind = KindFull
+	}
+	if meta.Org == "" {
+		meta.Org = snap.Org.Slug
+	}
+	meta.Members, meta.Teams = len(snap.Members), len(snap.Teams)
+	meta.Projects, meta.Integrations = len(snap.Projects), len(snap.Integrations)
+	meta.Size, meta.RawSize = len(body), raw
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket([]byte(bucketSnapshots))
+		id, err := b.NextSequence()
+		if err != nil {
+			return err
+		}
+		meta.ID = id
+		rec, err := json.Marshal(newSnapshotRecord(meta))
+		if err != nil {
+			return err
+		}
+		if err := b.Put(itob(id), rec); err != nil {
+			return err
+		}
+		if err := tx.Bucket([]byte(bucketSnapshotBodies)).Put(itob(id), body); err != nil {
+			return err
+		}
+		return tx.Bucket([]byte(bucketSys)).Put([]byte(keyCurrent), itob(id))
+	})
+	if err != nil {
+		return SnapshotMeta{}, fmt.Errorf("save snapshot: %w", err)
+	}
+	return meta, nil
+}
+
+// CurrentSnapshot returns the newest successfully saved snapshot, or
+// ErrNotFound when there is none yet.
+func (s *Store) CurrentSnapshot(ctx context.Context) (SnapshotMeta, *access.Snapshot, error) {
+	if err := ctx.Err(); err != nil {
+		return SnapshotMeta{}, nil, err
+	}
+	var (
+		meta SnapshotMeta
+		body []byte
+	)
+	err := s.db.View(func(tx *bolt.Tx) error {
+		id := btoi(tx.Bucket([]byte(bucketSys)).Get([]byte(keyCurrent)))
+		if id == 0 {
+			return ErrNotFound
+		}
+		var err error
+		meta, body, err = getSnapshot(tx, id)
+		return err
+	})
+	if err != nil {
+		return SnapshotMeta{}, nil, fmt.Errorf("current snapshot: %w", err)
+	}
+	snap, err := decodeSnapshot(body)
+	if err != nil {
+		return SnapshotMeta{}, nil, fmt.Errorf("current snapshot %d: %w", meta.ID, err)
+	}
+	return meta, snap, nil
+}
+
+// Snapshot returns the snapshot with the given id, or ErrNotFound.
+func (s *Store) Snapshot(ctx context.Context, id uint64) (SnapshotMeta, *access.Snapshot, error) {
+	if err := ctx.Err(); err != nil {
+		return SnapshotMeta{}, nil, err
+	}
+	var (
+		meta SnapshotMeta
+		body []byte
+	)
+	err := s.db.View(func(tx *bolt.Tx) error {
+		var err error
+		meta, body, err = getSnapshot(tx, id)
+		return err
+	})
+	if err != nil {
+		return SnapshotMeta{}, nil, fmt.Errorf("snapshot %d: %w", id, err)
+	}
+	snap, err := decodeSnapshot(body)
+	if err != nil {
+		return SnapshotMeta{}, nil, fmt.Errorf("snapshot %d: %w", id, err)
+	}
+	return meta, snap, nil
+}
+
+// ListSnapshots returns the meta of every stored snapshot, newest first.
+func (s *Store) ListSnapshots(ctx context.Context) ([]SnapshotMeta, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var out []SnapshotMeta
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket([]byte(bucketSnapshots)).Cursor()
+		for k, v := c.Last(); k != nil; k, v = c.Prev() {
+			var rec snapshotRecord
+			if err := json.Unmarshal(v, &rec); err != nil {
+				return fmt.Errorf("decode snapshot %d: %w", btoi(k), err)
+			}
+			out = append(out, rec.meta())
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list snapshots: %w", err)
+	}
+	return out, nil
+}
+
+// PruneSnapshots deletes all but the newest keep snapshots (keep < 1 counts
+// as 1) and returns how many it deleted. The current snapshot is never
+// deleted.
+func (s *Store) PruneSnapshots(ctx context.Context, keep int) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	keep = max(keep, 1)
+	deleted := 0
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		current := btoi(tx.Bucket([]byte(bucketSys)).Get([]byte(keyCurrent)))
+		metas := tx.Bucket([]byte(bucketSnapshots))
+		var doomed []uint64
+		seen := 0
+		c := metas.Cursor()
+		for k, _ := c.Last(); k != nil; k, _ = c.Prev() {
+			seen++
+			if id := btoi(k); seen > keep && id != current {
+				doomed = append(doomed, id)
+			}
+		}
+		bodies := tx.Bucket([]byte(bucketSnapshotBodies))
+		for _, id := range doomed {
+			if err := metas.Delete(itob(id)); err != nil {
+				return err
+			}
+			if err := bodies.Delete(itob(id)); err != nil {
+				return err
+			}
+		}
+		deleted = len(doomed)
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("prune snapshots: %w", err)
+	}
+	return deleted, nil
+}
+
+// getSnapshot reads the meta and a copy of the compressed body of snapshot id.
+func getSnapshot(tx *bolt.Tx, id uint64) (SnapshotMeta, []byte, error) {
+	v := tx.Bucket([]byte(bucketSnapshots)).Get(itob(id))
+	if v == nil {
+		return SnapshotMeta{}, nil, ErrNotFound
+	}
+	var rec snapshotRecord
+	if err := json.Unmarshal(v, &rec); err != nil {
+		return SnapshotMeta{}, nil, fmt.Errorf("decode meta: %w", err)
+	}
+	if rec.Encoding != encodingJSONGzip {
+		return SnapshotMeta{}, nil, fmt.Errorf("unknown snapshot encoding %q", rec.Encoding)
+	}
+	body := tx.Bucket([]byte(bucketSnapshotBodies)).Get(itob(id))
+	if body == nil {
+		return SnapshotMeta{}, nil, fmt.Errorf("body missing: %w", ErrNotFound)
+	}
+	return rec.meta(), bytes.Clone(body), nil
+}
+
+// encodeSnapshot returns the gzip-compressed JSON of snap and the JSON size.
+func encodeSnapshot(snap *access.Snapshot) ([]byte, int, error) {
+	raw, err := json.Marshal(snap)
+	if err != nil {
+		return nil, 0, fmt.Errorf("encode snapshot: %w", err)
+	}
+	var buf bytes.Buffer
+	zw, err := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	if err != nil {
+		return nil, 0, fmt.Errorf("compress snapshot: %w", err)
+	}
+	if _, err := zw.Write(raw); err != nil {
+		return nil, 0, fmt.Errorf("compress snapshot: %w", err)
+	}
+	if err := zw.Close(); err != nil {
+		return nil, 0, fmt.Errorf("compress snapshot: %w", err)
+	}
+	return buf.Bytes(), len(raw), nil
+}
+
+// decodeSnapshot reverses encodeSnapshot.
+func decodeSnapshot(body []byte) (*access.Snapshot, error) {
+	zr, err := gzip.NewReader(bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("decompress snapshot: %w", err)
+	}
+	raw, err := io.ReadAll(zr)
+	if err != nil {
+		return nil, fmt.Errorf("decompress snapshot: %w", err)
+	}
+	var snap access.Snapshot
+	if err := json.Unmarshal(raw, &snap); err != nil {
+		return nil, fmt.Errorf("decode snapshot: %w", err)
+	}
+	return &snap, nil
+}
