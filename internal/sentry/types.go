@@ -218,6 +218,18 @@ type OrgAuthToken struct {
 	Token               string     `json:"token,omitempty"`
 }
 
+// APIToken is an element of GET /api/0/api-tokens/: a user's personal auth
+// token (src/sentry/api/serializers/models/apitoken.py). The endpoint
+// answers browser sessions only; the token value itself is never listed.
+type APIToken struct {
+	ID                  string     `json:"id"`
+	Name                *string    `json:"name"`
+	Scopes              []string   `json:"scopes"`
+	ExpiresAt           *time.Time `json:"expiresAt"`
+	DateCreated         time.Time  `json:"dateCreated"`
+	TokenLastCharacters string     `json:"tokenLastCharacters"`
+}
+
 // SentryApp is an element of GET /organizations/{org}/sentry-apps/. Internal
 // integrations have Status "internal"; their tokens act with Scopes on every
 // team and project of the org.
