@@ -1,0 +1,186 @@
+package access
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// MemberRef identifies a member in results.
+type MemberRef struct {
+	ID      string      `json:"id"`
+	Email   string      `json:"email"`
+	Name    string      `json:"name"`
+	OrgRole string      `json:"orgRole"`
+	State   MemberState `json:"state"`
+}
+
+// MemberAccess is everything one member reaches and why.
+type MemberAccess struct {
+	Member MemberRef `json:"member"`
+	// GlobalAccess reports whether the member reaches every team and project
+	// (open membership or a global org role).
+	GlobalAccess bool   `json:"globalAccess"`
+	GlobalReason string `json:"globalReason"`
+	// OrgScopes are the org role's scopes after the org options' filter.
+	OrgScopes []string     `json:"orgScopes"`
+	Teams     []TeamAccess `json:"teams"`
+	// Projects are the reachable projects, sorted by slug.
+	Projects []ProjectReach `json:"projects"`
+}
+
+// TeamAccess is one of the member's team memberships. StoredRole is the
+// team role as Sentry stores it ("" is null); EffectiveRole is the one that
+// applies ("" when the membership grants nothing).
+type TeamAccess struct {
+	Slug          string `json:"slug"`
+	StoredRole    string `json:"storedRole"`
+	EffectiveRole string `json:"effectiveRole"`
+	Reason        string `json:"reason"`
+}
+
+// ProjectReach is one project a member reaches, with its sorted scopes and
+// every path that grants access.
+type ProjectReach struct {
+	Slug   string   `json:"slug"`
+	Scopes []string `json:"scopes"`
+	Paths  []Path   `json:"paths"`
+}
+
+func (e *Engine) memberRef(i int) MemberRef {
+	m := &e.snap.Members[i]
+	return MemberRef{ID: m.ID, Email: m.Email, Name: m.Name, OrgRole: m.OrgRole, State: m.State}
+}
+
+// Member returns what the member with id or email ref reaches and why.
+// It returns ErrUnknownMember when no member matches.
+func (e *Engine) Member(ref string) (MemberAccess, error) {
+	i, ok := e.lookupMember(ref)
+	if !ok {
+		return MemberAccess{}, fmt.Errorf("member %q: %w", ref, ErrUnknownMember)
+	}
+	mi := &e.members[i]
+	ma := MemberAccess{
+		Member:       e.memberRef(i),
+		GlobalAccess: mi.global,
+		GlobalReason: e.globalReason(i),
+		OrgScopes:    []string{},
+		Teams:        make([]TeamAccess, 0, len(mi.seats)),
+		Projects:     []ProjectReach{},
+	}
+	if mi.active && mi.role >= 0 {
+		ma.OrgScopes = e.orgScopes[mi.role]
+	}
+	for _, st := range mi.seats {
+		ta := TeamAccess{Slug: st.slug, Reason: e.seatReason(i, st)}
+		if st.stored >= 0 {
+			ta.StoredRole = e.teamRoles[st.stored].ID
+		} else {
+			ta.StoredRole = e.storedRaw(i, st.slug)
+		}
+		if st.eff >= 0 {
+			ta.EffectiveRole = e.teamRoles[st.eff].ID
+		}
+		ma.Teams = append(ma.Teams, ta)
+	}
+	if !mi.active {
+		return ma, nil
+	}
+	if mi.global {
+		ma.Projects = make([]ProjectReach, 0, len(e.projectOrder))
+		for _, p := range e.projectOrder {
+			scopes, paths, _ := e.reach(i, p)
+			ma.Projects = append(ma.Projects, ProjectReach{Slug: e.snap.Projects[p].Slug, Scopes: scopes, Paths: paths})
+		}
+		return ma, nil
+	}
+	var ps []int
+	for _, st := range mi.seats {
+		if st.team >= 0 && st.eff >= 0 {
+			ps = append(ps, e.teamProjects[st.team]...)
+		}
+	}
+	slices.SortFunc(ps, func(a, b int) int { return e.projectRank[a] - e.projectRank[b] })
+	ps = slices.Compact(ps)
+	for _, p := range ps {
+		scopes, paths, ok := e.reach(i, p)
+		if ok {
+			ma.Projects = append(ma.Projects, ProjectReach{Slug: e.snap.Projects[p].Slug, Scopes: scopes, Paths: paths})
+		}
+	}
+	return ma, nil
+}
+
+// storedRaw returns the stored role string for an unknown stored role.
+func (e *Engine) storedRaw(i int, slug string) string {
+	for _, ms := range e.snap.Members[i].Teams {
+		if ms.Team == slug {
+			return ms.Role
+		}
+	}
+	return ""
+}
+
+// globalReason says why member i has global access or not.
+func (e *Engine) globalReason(i int) string {
+	m := &e.snap.Members[i]
+	mi := &e.members[i]
+	switch {
+	case m.State == StatePending:
+		return "invite pending: a member reaches nothing until the invite is accepted"
+	case m.State == StateExpired:
+		return "invite expired: a member reaches nothing until a new invite is accepted"
+	case mi.role < 0:
+		return fmt.Sprintf("org role %q is unknown: no access", m.OrgRole)
+	}
+	role := e.orgRoles[mi.role]
+	open := e.snap.Org.OpenMembership
+	switch {
+	case open && role.IsGlobal:
+		return "open membership is on and org role " + role.Name + " is global: reaches every team and project"
+	case open:
+		return "open membership is on: every member reaches every team and project"
+	case role.IsGlobal:
+		return "org role " + role.Name + " is global: reaches every team and project"
+	}
+	return "open membership is off and org role " + role.Name + " is not global: reaches only its teams' projects"
+}
+
+// seatReason says how the effective team role of a membership was chosen.
+func (e *Engine) seatReason(i int, st seat) string {
+	mi := &e.members[i]
+	switch {
+	case !mi.active:
+		return "invite not accepted: the membership takes effect when it is"
+	case st.team < 0:
+		return "team " + st.slug + " is not in the snapshot"
+	case mi.role < 0:
+		return "unknown org role: the membership grants nothing"
+	case !e.orgRoles[mi.role].IsTeamRolesAllowed:
+		return "org role " + e.orgRoles[mi.role].Name + " holds no team roles: the membership grants nothing"
+	case st.eff < 0:
+		return "no team roles are defined"
+	}
+	role := e.orgRoles[mi.role]
+	eff := e.teamRoles[st.eff].Name
+	minName := e.teamRoles[e.minTeam[mi.role]].Name
+	switch {
+	case st.stored < 0 && e.storedRaw(i, st.slug) != "":
+		return fmt.Sprintf("stored role %q is unknown; minimum team role for %s is %s", e.storedRaw(i, st.slug), role.Name, eff)
+	case st.stored < 0:
+		return "no stored role: minimum team role for " + role.Name + " is " + eff
+	case st.stored < e.minTeam[mi.role]:
+		return "stored " + e.teamRoles[st.stored].Name + " is below the minimum team role " + minName + " of " + role.Name
+	}
+	return "stored role " + eff + " (minimum for " + role.Name + " is " + minName + ")"
+}
+
+func joinAnd(items []string) string {
+	switch len(items) {
+	case 0:
+		return ""
+	case 1:
+		return items[0]
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " and " + items[len(items)-1]
+}
