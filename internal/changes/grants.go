@@ -1,0 +1,240 @@
+package changes
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// GrantState is where time-bound access is.
+type GrantState string
+
+// Grant states.
+const (
+	GrantActive   GrantState = "active"
+	GrantRevoking GrantState = "revoking" // expiry passed, revocation under way
+	GrantExpired  GrantState = "expired"  // revoked at its expiry
+	GrantRevoked  GrantState = "revoked"  // revoked early on request
+)
+
+// Grant is time-bound access created by an applied request with an expiry.
+// Revert holds the inverse steps that take it away again. Its ID is the id
+// of the request that created it.
+type Grant struct {
+	ID        string     `json:"id"`
+	RequestID string     `json:"requestId"`
+	Requester string     `json:"requester"`
+	Title     string     `json:"title"`
+	Member    string     `json:"member,omitempty"` // first member the steps touch
+	Revert    []Step     `json:"revert"`
+	ExpiresAt time.Time  `json:"expiresAt"`
+	CreatedAt time.Time  `json:"createdAt"`
+	State     GrantState `json:"state"`
+	// RevokeRequestID is the request that revokes the grant.
+	RevokeRequestID string `json:"revokeRequestId,omitempty"`
+	// Extensions are the applied requests that moved ExpiresAt.
+	Extensions []string `json:"extensions,omitempty"`
+}
+
+func newGrant(r *Request, now time.Time) *Grant {
+	g := &Grant{ID: r.ID, RequestID: r.ID, Requester: r.Requester, Title: r.Title,
+		ExpiresAt: *r.ExpiresAt, CreatedAt: now, State: GrantActive}
+	// Undo in reverse order: a link made after a team was created goes first.
+	for i := len(r.Steps) - 1; i >= 0; i-- {
+		inv, ok := r.Steps[i].Inverse()
+		if !ok {
+			continue
+		}
+		inv.Index = len(g.Revert)
+		g.Revert = append(g.Revert, inv)
+		if g.Member == "" {
+			g.Member = r.Steps[i].Params.Member
+		}
+	}
+	return g
+}
+
+// Upcoming lists active grants expiring within d of now, soonest first.
+func (s *Service) Upcoming(ctx context.Context, now time.Time, d time.Duration) ([]Grant, error) {
+	gs, err := s.repo.ListGrants(ctx, GrantFilter{States: []GrantState{GrantActive}, ExpiresBefore: now.Add(d)})
+	if err != nil {
+		return nil, fmt.Errorf("upcoming expiries: %w", err)
+	}
+	return gs, nil
+}
+
+// Grants lists grants matching f.
+func (s *Service) Grants(ctx context.Context, f GrantFilter) ([]Grant, error) {
+	gs, err := s.repo.ListGrants(ctx, f)
+	if err != nil {
+		return nil, fmt.Errorf("list grants: %w", err)
+	}
+	return gs, nil
+}
+
+// RequestExtension asks to move grant grantID's expiry to until: a new
+// request (no steps) that goes through approval like any other.
+func (s *Service) RequestExtension(ctx context.Context, actor Actor, grantID string, until time.Time, justification string) (*Request, error) {
+	return s.Create(ctx, actor, NewRequest{
+		Title:         fmt.Sprintf("Extend grant %s until %s", grantID, until.UTC().Format("2006-01-02 15:04 MST")),
+		Justification: justification, ExpiresAt: &until, ExtendsGrant: grantID, Source: SourceForm,
+	})
+}
+
+func (s *Service) checkExtension(ctx context.Context, actor Actor, grantID string, until time.Time) error {
+	gs, err := s.repo.ListGrants(ctx, GrantFilter{})
+	if err != nil {
+		return fmt.Errorf("extend grant %s: %w", grantID, err)
+	}
+	for _, g := range gs {
+		if g.ID != grantID {
+			continue
+		}
+		if g.State != GrantActive {
+			return fmt.Errorf("%w: grant %s is %s", ErrConflict, g.ID, g.State)
+		}
+		if !until.After(g.ExpiresAt) {
+			return fmt.Errorf("%w: new expiry must be after the current one (%s)", ErrInvalid, g.ExpiresAt.Format(time.RFC3339))
+		}
+		if actor.Role == RoleViewer && !strings.EqualFold(actor.Email, g.Requester) {
+			return fmt.Errorf("%w: viewers may only extend their own grants", ErrForbidden)
+		}
+		return nil
+	}
+	return fmt.Errorf("grant %s: %w", grantID, ErrNotFound)
+}
+
+// Scheduler revokes expired grants.
+type Scheduler struct {
+	Service *Service
+}
+
+// Tick revokes every active grant whose expiry is at or before now: it
+// creates the inverse request (requester "system:expiry", auto-approved,
+// recorded like any other) and applies it. It is crash-safe and idempotent:
+// a grant being revoked is linked to its revoke request, and a revocation
+// that failed is retried with a fresh request on the next tick.
+func (sc *Scheduler) Tick(ctx context.Context, now time.Time) error {
+	s := sc.Service
+	gs, err := s.repo.ListGrants(ctx, GrantFilter{States: []GrantState{GrantActive, GrantRevoking}, ExpiresBefore: now})
+	if err != nil {
+		return fmt.Errorf("expiry tick: %w", err)
+	}
+	var errs []error
+	for _, g := range gs {
+		if err := s.revoke(ctx, g.ID, now, GrantExpired, SystemExpiry); err != nil {
+			errs = append(errs, fmt.Errorf("revoke grant %s: %w", g.ID, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Run calls Tick every interval until ctx ends, logging failures.
+func (sc *Scheduler) Run(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := sc.Tick(ctx, sc.Service.now()); err != nil {
+				sc.Service.log.ErrorContext(ctx, "grant expiry", "err", err)
+			}
+		}
+	}
+}
+
+// Revoke takes a grant away before its expiry, on an admin's or approver's
+// word. The revocation is recorded and applied like any change.
+func (s *Service) Revoke(ctx context.Context, actor Actor, grantID string) error {
+	if !contains(s.policy.ApproverRoles, actor.Role) {
+		return fmt.Errorf("%w: role %q may not revoke grants", ErrForbidden, actor.Role)
+	}
+	return s.revoke(ctx, grantID, s.now().UTC(), GrantRevoked, actor.Email)
+}
+
+func (s *Service) revoke(ctx context.Context, grantID string, now time.Time, final GrantState, actor string) error {
+	now = now.UTC()
+	// 1. Mark the grant revoking (so a crash leaves a trace).
+	g, err := s.repo.UpdateGrant(ctx, grantID, func(g *Grant) ([]TrailRecord, error) {
+		if g.State == GrantActive {
+			g.State = GrantRevoking
+		}
+		return nil, nil
+	})
+	if err != nil {
+		return err
+	}
+	if g.State != GrantRevoking {
+		return nil
+	}
+	// 2. Find or create its revoke request.
+	var req *Request
+	if g.RevokeRequestID != "" {
+		if req, err = s.repo.Request(ctx, g.RevokeRequestID); err != nil {
+			return err
+		}
+		if req.State.Final() && req.State != StateApplied {
+			req = nil // failed: try again with a fresh request
+		}
+	} else {
+		rs, err := s.repo.ListRequests(ctx, RequestFilter{Source: SourceExpiry})
+		if err != nil {
+			return err
+		}
+		for i := range rs {
+			if rs[i].RevokesGrant == g.ID && !(rs[i].State.Final() && rs[i].State != StateApplied) {
+				req = &rs[i]
+				break
+			}
+		}
+	}
+	if req == nil {
+		steps := make([]Step, len(g.Revert))
+		for i, st := range g.Revert {
+			steps[i] = Step{Index: i, Kind: st.Kind, Params: st.Params, State: StepApproved}
+		}
+		req = &Request{
+			Title:     "Revoke: " + g.Title,
+			Requester: actor, RequesterRole: RoleSystem, Steps: steps,
+			Justification: fmt.Sprintf("grant %s expired at %s", g.ID, g.ExpiresAt.Format(time.RFC3339)),
+			CreatedAt:     now, UpdatedAt: now, State: StateApproved, Source: SourceExpiry,
+			RevokesGrant: g.ID, Required: 0,
+			Approvals: []Decision{{Actor: actor, Role: RoleSystem, Approve: true, At: now,
+				Comment: "automatic revocation of time-bound access"}},
+		}
+		if actor != SystemExpiry {
+			req.Justification = "revoked early by " + actor
+		}
+		if err := s.repo.CreateRequest(ctx, req, []TrailRecord{{At: now, Actor: actor, Kind: TrailRequestCreated,
+			GrantID: g.ID, After: summarize(req), Comment: req.Justification}}); err != nil {
+			return err
+		}
+	}
+	if _, err := s.repo.UpdateGrant(ctx, g.ID, func(g *Grant) ([]TrailRecord, error) {
+		g.RevokeRequestID = req.ID
+		return nil, nil
+	}); err != nil {
+		return err
+	}
+	// 3. Apply it and close the grant.
+	req, err = s.Apply(ctx, req.ID)
+	if err != nil {
+		return err
+	}
+	if req.State != StateApplied {
+		return fmt.Errorf("revoke request %s ended %s", req.ID, req.State)
+	}
+	_, err = s.repo.UpdateGrant(ctx, g.ID, func(g *Grant) ([]TrailRecord, error) {
+		if g.State != GrantRevoking {
+			return nil, nil
+		}
+		g.State = final
+		return []TrailRecord{{At: now, Actor: actor, Kind: TrailGrantExpired, RequestID: req.ID, GrantID: g.ID,
+			Before: string(GrantRevoking), After: string(final)}}, nil
+	})
+	return err
+}

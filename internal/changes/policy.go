@@ -1,0 +1,88 @@
+package changes
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Policy decides who may request and approve what. The zero value is not
+// useful; start from DefaultPolicy.
+type Policy struct {
+	// DefaultApprovals is the number of distinct approvers a request needs.
+	DefaultApprovals int
+	// SensitiveApprovals is the number needed when any step is of a
+	// SensitiveKinds kind.
+	SensitiveApprovals int
+	SensitiveKinds     []Kind
+	// ApproverRoles may approve and deny.
+	ApproverRoles []Role
+	// SelfServiceKinds are what a viewer may request, and only for their own
+	// member.
+	SelfServiceKinds []Kind
+}
+
+// DefaultPolicy returns the policy sentry-access ships with: org-role
+// changes and member removals need two approvers, everything else one;
+// approvers and admins decide; viewers may ask to join or leave teams
+// themselves.
+func DefaultPolicy() Policy {
+	return Policy{
+		DefaultApprovals:   1,
+		SensitiveApprovals: 2,
+		SensitiveKinds:     []Kind{KindOrgRole, KindMemberRemove, KindSCIMUserDeactivate},
+		ApproverRoles:      []Role{RoleApprover, RoleAdmin},
+		SelfServiceKinds:   []Kind{KindTeamAdd, KindTeamRemove, KindTeamRole},
+	}
+}
+
+// Required returns how many approvals steps need.
+func (p Policy) Required(steps []Step) int {
+	n := max(p.DefaultApprovals, 1)
+	for _, s := range steps {
+		if contains(p.SensitiveKinds, s.Kind) {
+			n = max(n, p.SensitiveApprovals)
+		}
+	}
+	return n
+}
+
+// CanRequest checks that actor may ask for steps. selfMember is the Sentry
+// member id of the actor ("" when the actor is not a member); viewers may
+// only request SelfServiceKinds steps that target it. The error wraps
+// ErrForbidden.
+func (p Policy) CanRequest(actor Actor, selfMember string, steps []Step) error {
+	switch actor.Role {
+	case RoleApprover, RoleAdmin, RoleSystem:
+		return nil
+	case RoleViewer:
+	default:
+		return fmt.Errorf("%w: role %q may not request changes", ErrForbidden, actor.Role)
+	}
+	for _, s := range steps {
+		if !contains(p.SelfServiceKinds, s.Kind) {
+			return fmt.Errorf("%w: viewers may not request %s", ErrForbidden, s.Kind)
+		}
+		if selfMember == "" || s.Params.Member != selfMember {
+			return fmt.Errorf("%w: viewers may only request changes for themselves (step %d targets member %q)", ErrForbidden, s.Index, s.Params.Member)
+		}
+	}
+	return nil
+}
+
+// CanDecide checks that actor may approve or deny r: an approver role, not
+// the requester, and not having decided already. The error wraps
+// ErrForbidden.
+func (p Policy) CanDecide(actor Actor, r *Request) error {
+	if !contains(p.ApproverRoles, actor.Role) {
+		return fmt.Errorf("%w: role %q may not approve or deny", ErrForbidden, actor.Role)
+	}
+	if strings.EqualFold(actor.Email, r.Requester) {
+		return fmt.Errorf("%w: nobody approves their own request", ErrForbidden)
+	}
+	for _, d := range r.Approvals {
+		if strings.EqualFold(d.Actor, actor.Email) {
+			return fmt.Errorf("%w: %s already decided on this request", ErrForbidden, actor.Email)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,136 @@
+package changes
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/sentry-access/sentry-access/internal/access"
+)
+
+// Snapshots gives the current access snapshot of the organization.
+type Snapshots interface {
+	// Current returns the latest synced snapshot.
+	Current(ctx context.Context) (*access.Snapshot, error)
+}
+
+// Previewer computes what steps would do to a snapshot on behalf of
+// requester (an email). EnginePreviewer is the implementation over
+// internal/access.
+type Previewer interface {
+	Preview(s *access.Snapshot, steps []Step, requester string) (Preview, error)
+}
+
+// Preview is what a request would change: the rule violations that block it
+// or warn, and who gains or loses access to which project.
+type Preview struct {
+	ComputedAt time.Time     `json:"computedAt"`
+	Violations []Violation   `json:"violations,omitempty"`
+	Deltas     []AccessDelta `json:"deltas,omitempty"`
+}
+
+// Blocking returns the violations that forbid the request.
+func (p *Preview) Blocking() []Violation {
+	if p == nil {
+		return nil
+	}
+	var out []Violation
+	for _, v := range p.Violations {
+		if v.Blocking {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// Violation is a rule a step breaks (own role change, retired admin role,
+// IdP-provisioned team, last owner, …). Step is the step index, -1 for the
+// request as a whole.
+type Violation struct {
+	Step     int    `json:"step"`
+	Code     string `json:"code"`
+	Message  string `json:"message"`
+	Blocking bool   `json:"blocking"`
+}
+
+// AccessDelta is one member's change of access to one project.
+type AccessDelta struct {
+	Member  string `json:"member"`
+	Email   string `json:"email"`
+	Project string `json:"project"`
+	// GainsAccess and LosesAccess report a change of project access itself;
+	// Gained and Lost are scopes on the project.
+	GainsAccess bool     `json:"gainsAccess,omitempty"`
+	LosesAccess bool     `json:"losesAccess,omitempty"`
+	Gained      []string `json:"gained,omitempty"`
+	Lost        []string `json:"lost,omitempty"`
+}
+
+// memberByEmail returns the member of s with email (case-insensitive).
+func memberByEmail(s *access.Snapshot, email string) (access.Member, bool) {
+	if s == nil {
+		return access.Member{}, false
+	}
+	for _, m := range s.Members {
+		if strings.EqualFold(m.Email, email) {
+			return m, true
+		}
+	}
+	return access.Member{}, false
+}
+
+// memberByID returns the member of s with id.
+func memberByID(s *access.Snapshot, id string) (access.Member, bool) {
+	if s == nil {
+		return access.Member{}, false
+	}
+	for _, m := range s.Members {
+		if m.ID == id {
+			return m, true
+		}
+	}
+	return access.Member{}, false
+}
+
+// fillPreviousRoles records, for role steps, the role the member holds in
+// s, so that a grant can restore it.
+func fillPreviousRoles(s *access.Snapshot, steps []Step) {
+	for i := range steps {
+		st := &steps[i]
+		m, ok := memberByID(s, st.Params.Member)
+		if !ok || st.Params.PreviousRole != "" {
+			continue
+		}
+		switch st.Kind {
+		case KindOrgRole:
+			st.Params.PreviousRole = m.OrgRole
+		case KindTeamRole:
+			for _, t := range m.Teams {
+				if t.Team == st.Params.Team {
+					st.Params.PreviousRole = t.Role
+					if st.Params.PreviousRole == "" {
+						st.Params.PreviousRole = minimumTeamRole(s, m.OrgRole)
+					}
+				}
+			}
+		}
+	}
+}
+
+// minimumTeamRole is the minimum team role of an org role: admin for admin,
+// manager and owner, contributor otherwise (src/sentry/roles/manager.py; see
+// sentry-api-facts §1.3). Roles from the snapshot win when present.
+func minimumTeamRole(s *access.Snapshot, orgRole string) string {
+	if s != nil {
+		for _, r := range s.OrgRoles {
+			if r.ID == orgRole && r.MinimumTeamRole != "" {
+				return r.MinimumTeamRole
+			}
+		}
+	}
+	switch orgRole {
+	case "admin", "manager", "owner":
+		return "admin"
+	}
+	return "contributor"
+}

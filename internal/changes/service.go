@@ -1,0 +1,408 @@
+package changes
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Config wires a Service. Repo, Snapshots, Previewer and Executor are
+// required; the rest have defaults.
+type Config struct {
+	Repo      Repo
+	Snapshots Snapshots
+	Previewer Previewer
+	Executor  Executor
+	Policy    Policy // zero: DefaultPolicy()
+	Now       func() time.Time
+	// Sleep waits between retries; it returns ctx.Err() if ctx ends first.
+	Sleep func(ctx context.Context, d time.Duration) error
+	// Resync is called after a request is applied with what it touched;
+	// the lead wires it to the syncer. Its error is logged, not returned.
+	Resync func(ctx context.Context, t Touched) error
+	// MaxAttempts bounds the Sentry calls per step in one apply run
+	// (default 4); Backoff is the first wait, doubled each retry (default 1s).
+	MaxAttempts int
+	Backoff     time.Duration
+	Logger      *slog.Logger
+}
+
+// Service runs change requests: create with preview, approve and deny under
+// the policy, apply crash-safely, revoke expired grants.
+type Service struct {
+	repo    Repo
+	snaps   Snapshots
+	preview Previewer
+	exec    Executor
+	policy  Policy
+	now     func() time.Time
+	sleep   func(context.Context, time.Duration) error
+	resync  func(context.Context, Touched) error
+	maxAtt  int
+	backoff time.Duration
+	log     *slog.Logger
+
+	mu       sync.Mutex
+	applying map[string]bool // request ids being applied by this process
+}
+
+// New returns a Service.
+func New(cfg Config) *Service {
+	s := &Service{
+		repo: cfg.Repo, snaps: cfg.Snapshots, preview: cfg.Previewer, exec: cfg.Executor,
+		policy: cfg.Policy, now: cfg.Now, sleep: cfg.Sleep, resync: cfg.Resync,
+		maxAtt: cfg.MaxAttempts, backoff: cfg.Backoff, log: cfg.Logger,
+		applying: map[string]bool{},
+	}
+	if s.policy.DefaultApprovals == 0 && len(s.policy.ApproverRoles) == 0 {
+		s.policy = DefaultPolicy()
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.sleep == nil {
+		s.sleep = sleepCtx
+	}
+	if s.maxAtt <= 0 {
+		s.maxAtt = 4
+	}
+	if s.backoff <= 0 {
+		s.backoff = time.Second
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	return s
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// Policy returns the approval policy in force.
+func (s *Service) Policy() Policy { return s.policy }
+
+// NewRequest is what a requester submits.
+type NewRequest struct {
+	Title         string
+	Justification string
+	Steps         []Step
+	ExpiresAt     *time.Time
+	Source        Source
+	// ExtendsGrant makes this an extension of a grant to ExpiresAt.
+	ExtendsGrant string
+}
+
+// Create validates and previews in, checks the policy and stores a request
+// pending approval. Errors wrap ErrInvalid (bad steps, blocking violations,
+// expiry in the past or on steps that cannot be undone) or ErrForbidden.
+func (s *Service) Create(ctx context.Context, actor Actor, in NewRequest) (*Request, error) {
+	now := s.now().UTC()
+	snap, err := s.snaps.Current(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("create request: snapshot: %w", err)
+	}
+	if strings.TrimSpace(actor.Email) == "" {
+		return nil, fmt.Errorf("%w: requester has no email", ErrForbidden)
+	}
+	if len(in.Steps) == 0 && in.ExtendsGrant == "" {
+		return nil, fmt.Errorf("%w: a request needs at least one step", ErrInvalid)
+	}
+	steps := make([]Step, len(in.Steps))
+	for i, st := range in.Steps {
+		steps[i] = Step{Index: i, Kind: st.Kind, Params: st.Params, State: StepPending}
+		if err := steps[i].Validate(); err != nil {
+			return nil, err
+		}
+	}
+	fillPreviousRoles(snap, steps)
+	self, _ := memberByEmail(snap, actor.Email)
+	if err := s.policy.CanRequest(actor, self.ID, steps); err != nil {
+		return nil, err
+	}
+	if in.ExpiresAt != nil {
+		if !in.ExpiresAt.After(now) {
+			return nil, fmt.Errorf("%w: expiry %s is not in the future", ErrInvalid, in.ExpiresAt.Format(time.RFC3339))
+		}
+		for _, st := range steps {
+			if _, ok := st.Inverse(); !ok {
+				return nil, fmt.Errorf("%w: step %d (%s) cannot be time-bound: it has no inverse", ErrInvalid, st.Index, st.Kind)
+			}
+		}
+		t := in.ExpiresAt.UTC()
+		in.ExpiresAt = &t
+	}
+	if in.ExtendsGrant != "" {
+		if in.ExpiresAt == nil {
+			return nil, fmt.Errorf("%w: an extension needs a new expiry", ErrInvalid)
+		}
+		if err := s.checkExtension(ctx, actor, in.ExtendsGrant, *in.ExpiresAt); err != nil {
+			return nil, err
+		}
+	}
+	pv, err := s.preview.Preview(snap, steps, actor.Email)
+	if err != nil {
+		return nil, fmt.Errorf("create request: preview: %w", err)
+	}
+	pv.ComputedAt = now
+	if b := pv.Blocking(); len(b) > 0 {
+		return nil, blockingError(b)
+	}
+	if in.Source == "" {
+		in.Source = SourceForm
+	}
+	title := strings.TrimSpace(in.Title)
+	if title == "" {
+		title = describeSteps(steps)
+	}
+	r := &Request{
+		Title: title, Requester: actor.Email, RequesterRole: actor.Role,
+		Justification: in.Justification, Steps: steps, ExpiresAt: in.ExpiresAt,
+		ExtendsGrant: in.ExtendsGrant, CreatedAt: now, UpdatedAt: now,
+		State: StatePendingApproval, Source: in.Source,
+		Required: s.policy.Required(steps), Preview: &pv,
+	}
+	rec := TrailRecord{At: now, Actor: actor.Email, Kind: TrailRequestCreated, After: summarize(r), Comment: in.Justification}
+	if err := s.repo.CreateRequest(ctx, r, []TrailRecord{rec}); err != nil {
+		return nil, fmt.Errorf("create request: %w", err)
+	}
+	return r, nil
+}
+
+func blockingError(vs []Violation) error {
+	msgs := make([]string, len(vs))
+	for i, v := range vs {
+		msgs[i] = v.Message
+		if v.Step >= 0 {
+			msgs[i] = fmt.Sprintf("step %d: %s", v.Step, v.Message)
+		}
+	}
+	return fmt.Errorf("%w: %s", ErrInvalid, strings.Join(msgs, "; "))
+}
+
+// Get returns the request with id.
+func (s *Service) Get(ctx context.Context, id string) (*Request, error) {
+	r, err := s.repo.Request(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("get request %s: %w", id, err)
+	}
+	return r, nil
+}
+
+// List returns requests matching f, newest first.
+func (s *Service) List(ctx context.Context, f RequestFilter) ([]Request, error) {
+	rs, err := s.repo.ListRequests(ctx, f)
+	if err != nil {
+		return nil, fmt.Errorf("list requests: %w", err)
+	}
+	return rs, nil
+}
+
+// PreviewNow recomputes r's preview against the current snapshot, as the
+// request page shows it.
+func (s *Service) PreviewNow(ctx context.Context, r *Request) (*Preview, error) {
+	snap, err := s.snaps.Current(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("preview request %s: snapshot: %w", r.ID, err)
+	}
+	pv, err := s.preview.Preview(snap, r.Steps, r.Requester)
+	if err != nil {
+		return nil, fmt.Errorf("preview request %s: %w", r.ID, err)
+	}
+	pv.ComputedAt = s.now().UTC()
+	return &pv, nil
+}
+
+// Approve records actor's approval of request id. When the request has as
+// many distinct approvals as it requires it becomes approved: call Apply
+// (Recover also picks it up). Approval is refused while the current preview
+// has blocking violations. Errors wrap ErrNotFound, ErrForbidden,
+// ErrConflict (not pending approval) or ErrInvalid.
+func (s *Service) Approve(ctx context.Context, actor Actor, id, comment string) (*Request, error) {
+	return s.decide(ctx, actor, id, true, comment)
+}
+
+// Deny records actor's denial of request id, which ends it. A comment is
+// required.
+func (s *Service) Deny(ctx context.Context, actor Actor, id, comment string) (*Request, error) {
+	if strings.TrimSpace(comment) == "" {
+		return nil, fmt.Errorf("%w: a denial needs a comment", ErrInvalid)
+	}
+	return s.decide(ctx, actor, id, false, comment)
+}
+
+func (s *Service) decide(ctx context.Context, actor Actor, id string, approve bool, comment string) (*Request, error) {
+	if approve {
+		r, err := s.Get(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if r.State == StatePendingApproval {
+			pv, err := s.PreviewNow(ctx, r)
+			if err != nil {
+				return nil, err
+			}
+			if b := pv.Blocking(); len(b) > 0 {
+				return nil, blockingError(b)
+			}
+		}
+	}
+	now := s.now().UTC()
+	r, err := s.repo.UpdateRequest(ctx, id, func(r *Request) ([]TrailRecord, error) {
+		if r.State != StatePendingApproval {
+			return nil, fmt.Errorf("%w: request %s is %s, not pending approval", ErrConflict, r.ID, r.State)
+		}
+		if err := s.policy.CanDecide(actor, r); err != nil {
+			return nil, err
+		}
+		before := r.State
+		r.Approvals = append(r.Approvals, Decision{Actor: actor.Email, Role: actor.Role, Approve: approve, Comment: comment, At: now})
+		r.UpdatedAt = now
+		kind := TrailRequestApproved
+		if !approve {
+			kind = TrailRequestDenied
+			r.State = StateDenied
+		} else if len(r.Approvers()) >= r.Required {
+			r.State = StateApproved
+			for i := range r.Steps {
+				r.Steps[i].State = StepApproved
+			}
+		}
+		return []TrailRecord{{At: now, Actor: actor.Email, Kind: kind, RequestID: r.ID,
+			Before: string(before), After: string(r.State), Comment: comment}}, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("decide request %s: %w", id, err)
+	}
+	return r, nil
+}
+
+// Cancel withdraws a request that is not yet being applied. Only the
+// requester or an admin may cancel.
+func (s *Service) Cancel(ctx context.Context, actor Actor, id, comment string) (*Request, error) {
+	now := s.now().UTC()
+	r, err := s.repo.UpdateRequest(ctx, id, func(r *Request) ([]TrailRecord, error) {
+		if !strings.EqualFold(actor.Email, r.Requester) && actor.Role != RoleAdmin {
+			return nil, fmt.Errorf("%w: only the requester or an admin may cancel", ErrForbidden)
+		}
+		if r.State != StatePendingApproval && r.State != StateApproved {
+			return nil, fmt.Errorf("%w: request %s is %s", ErrConflict, r.ID, r.State)
+		}
+		before := r.State
+		r.State, r.UpdatedAt = StateCancelled, now
+		return []TrailRecord{{At: now, Actor: actor.Email, Kind: TrailRequestCancelled, RequestID: r.ID,
+			Before: string(before), After: string(r.State), Comment: comment}}, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("cancel request %s: %w", id, err)
+	}
+	return r, nil
+}
+
+// Trail returns the audit trail records matching f.
+func (s *Service) Trail(ctx context.Context, f TrailFilter) ([]TrailRecord, error) {
+	recs, err := s.repo.Trail(ctx, f)
+	if err != nil {
+		return nil, fmt.Errorf("read trail: %w", err)
+	}
+	return recs, nil
+}
+
+// VerifyTrail checks the whole stored trail's hash chain.
+func (s *Service) VerifyTrail(ctx context.Context) error {
+	head, err := s.repo.TrailHead(ctx)
+	if err != nil {
+		return fmt.Errorf("verify trail: %w", err)
+	}
+	recs, err := s.repo.Trail(ctx, TrailFilter{})
+	if err != nil {
+		return fmt.Errorf("verify trail: %w", err)
+	}
+	return VerifyTrail(recs, head)
+}
+
+// describeSteps makes a default title.
+func describeSteps(steps []Step) string {
+	if len(steps) == 0 {
+		return "Extend access"
+	}
+	parts := make([]string, 0, 3)
+	for i, st := range steps {
+		if i == 3 {
+			parts = append(parts, fmt.Sprintf("and %d more", len(steps)-3))
+			break
+		}
+		parts = append(parts, st.Describe())
+	}
+	return strings.Join(parts, ", ")
+}
+
+// Describe returns a one-line description of the step.
+func (s Step) Describe() string {
+	p := s.Params
+	who := p.Member
+	if p.Email != "" {
+		who = p.Email
+	}
+	switch s.Kind {
+	case KindTeamCreate:
+		return "create team " + p.Team
+	case KindTeamDelete:
+		return "delete team " + p.Team
+	case KindProjectLink:
+		return fmt.Sprintf("link project %s to team %s", p.Project, p.Team)
+	case KindProjectUnlink:
+		return fmt.Sprintf("unlink project %s from team %s", p.Project, p.Team)
+	case KindTeamAdd:
+		return fmt.Sprintf("add member %s to team %s", who, p.Team)
+	case KindTeamRemove:
+		return fmt.Sprintf("remove member %s from team %s", who, p.Team)
+	case KindTeamRole:
+		return fmt.Sprintf("make member %s %s of team %s", who, p.Role, p.Team)
+	case KindOrgRole:
+		return fmt.Sprintf("make member %s org %s", who, p.Role)
+	case KindMemberRemove:
+		return "remove member " + who
+	case KindMemberInvite:
+		return "invite " + p.Email
+	case KindAccessRequestApprove:
+		return "approve Sentry access request " + p.AccessRequest
+	case KindAccessRequestDeny:
+		return "deny Sentry access request " + p.AccessRequest
+	case KindSCIMUserCreate:
+		return "provision SCIM user " + p.Email
+	case KindSCIMUserDeactivate:
+		return "deactivate SCIM user " + who
+	case KindSCIMGroupCreate:
+		return "create SCIM group " + p.Name
+	case KindSCIMGroupRename:
+		return fmt.Sprintf("rename SCIM group %s to %s", p.TeamID, p.Name)
+	case KindSCIMGroupMembers:
+		return fmt.Sprintf("change SCIM group %s members (+%d -%d)", p.TeamID, len(p.Add), len(p.Remove))
+	}
+	return string(s.Kind)
+}
+
+// summarize is the trail's "after" text of a new request.
+func summarize(r *Request) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s [%s, %d approval(s)]", r.Title, r.Source, r.Required)
+	for _, st := range r.Steps {
+		fmt.Fprintf(&b, "; %d: %s", st.Index, st.Describe())
+	}
+	if r.ExpiresAt != nil {
+		fmt.Fprintf(&b, "; expires %s", r.ExpiresAt.Format(time.RFC3339))
+	}
+	return b.String()
+}

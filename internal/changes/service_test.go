@@ -1,0 +1,194 @@
+package changes
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+)
+
+func addStep(member, team string) Step {
+	return Step{Kind: KindTeamAdd, Params: Params{Member: member, Team: team}}
+}
+
+func TestPolicyRequiredApprovals(t *testing.T) {
+	t.Parallel()
+	p := DefaultPolicy()
+	tests := []struct {
+		name  string
+		steps []Step
+		want  int
+	}{
+		{"a team add needs one approver", []Step{addStep("3", "payments")}, 1},
+		{"an org-role change needs two", []Step{{Kind: KindOrgRole, Params: Params{Member: "3", Role: "manager"}}}, 2},
+		{"a member removal needs two", []Step{{Kind: KindMemberRemove, Params: Params{Member: "3"}}}, 2},
+		{"one sensitive step makes the whole request need two", []Step{addStep("3", "payments"), {Kind: KindMemberRemove, Params: Params{Member: "4"}}}, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := p.Required(tt.steps); got != tt.want {
+				t.Errorf("Required = %d, want %d", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestPolicyWhoMayRequestAndDecide(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	tests := []struct {
+		name    string
+		actor   Actor
+		steps   []Step
+		decider Actor
+		wantErr error // of Create, else of Approve
+	}{
+		{"a viewer may ask to join a team themselves", viewer, []Step{addStep("4", "payments")}, approver, nil},
+		{"a viewer may not add someone else", viewer, []Step{addStep("3", "payments")}, approver, ErrForbidden},
+		{"a viewer may not create teams", viewer, []Step{{Kind: KindTeamCreate, Params: Params{Team: "x"}}}, approver, ErrForbidden},
+		{"an unknown role may not request", Actor{Email: "x@acme.test", Role: "guest"}, []Step{addStep("3", "payments")}, approver, ErrForbidden},
+		{"an approver may approve another's request", owner, []Step{addStep("3", "payments")}, approver, nil},
+		{"nobody approves their own request", approver, []Step{addStep("3", "payments")}, approver, ErrForbidden},
+		{"a viewer may not approve", owner, []Step{addStep("3", "payments")}, viewer, ErrForbidden},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t)
+			r, err := h.svc.Create(ctx, tt.actor, NewRequest{Steps: tt.steps})
+			if err != nil {
+				if !errors.Is(err, tt.wantErr) {
+					t.Fatalf("Create error = %v, want %v", err, tt.wantErr)
+				}
+				return
+			}
+			_, err = h.svc.Approve(ctx, tt.decider, r.ID, "")
+			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil && err != nil) {
+				t.Fatalf("Approve error = %v, want %v", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestRequestStateMachine(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	orgRole := Step{Kind: KindOrgRole, Params: Params{Member: "3", Role: "manager"}}
+	type action struct {
+		do      string // approve, deny, cancel
+		by      Actor
+		comment string
+		wantErr error
+	}
+	tests := []struct {
+		name    string
+		steps   []Step
+		actions []action
+		want    State
+	}{
+		{"one approval approves a team add", []Step{addStep("3", "payments")},
+			[]action{{do: "approve", by: approver}}, StateApproved},
+		{"an org-role change stays pending after one approval", []Step{orgRole},
+			[]action{{do: "approve", by: approver}}, StatePendingApproval},
+		{"an org-role change is approved by two people", []Step{orgRole},
+			[]action{{do: "approve", by: approver}, {do: "approve", by: second}}, StateApproved},
+		{"the same approver cannot count twice", []Step{orgRole},
+			[]action{{do: "approve", by: approver}, {do: "approve", by: approver, wantErr: ErrForbidden}}, StatePendingApproval},
+		{"a denial ends it", []Step{orgRole},
+			[]action{{do: "approve", by: approver}, {do: "deny", by: second, comment: "no"}, {do: "approve", by: Actor{Email: "z@acme.test", Role: RoleAdmin}, wantErr: ErrConflict}}, StateDenied},
+		{"a denial needs a comment", []Step{addStep("3", "payments")},
+			[]action{{do: "deny", by: approver, wantErr: ErrInvalid}}, StatePendingApproval},
+		{"the requester may cancel", []Step{addStep("3", "payments")},
+			[]action{{do: "cancel", by: owner}, {do: "approve", by: approver, wantErr: ErrConflict}}, StateCancelled},
+		{"someone else may not cancel", []Step{addStep("3", "payments")},
+			[]action{{do: "cancel", by: approver, wantErr: ErrForbidden}}, StatePendingApproval},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t)
+			r, err := h.svc.Create(ctx, owner, NewRequest{Steps: tt.steps, Justification: "because"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, a := range tt.actions {
+				switch a.do {
+				case "approve":
+					_, err = h.svc.Approve(ctx, a.by, r.ID, a.comment)
+				case "deny":
+					_, err = h.svc.Deny(ctx, a.by, r.ID, a.comment)
+				case "cancel":
+					_, err = h.svc.Cancel(ctx, a.by, r.ID, a.comment)
+				}
+				if !errors.Is(err, a.wantErr) || (a.wantErr == nil && err != nil) {
+					t.Fatalf("%s by %s: error = %v, want %v", a.do, a.by.Email, err, a.wantErr)
+				}
+			}
+			got, err := h.svc.Get(ctx, r.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.State != tt.want {
+				t.Errorf("state = %s, want %s", got.State, tt.want)
+			}
+			if err := h.svc.VerifyTrail(ctx); err != nil {
+				t.Errorf("trail: %v", err)
+			}
+		})
+	}
+}
+
+func TestCreateRefuses(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	past := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+	future := time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name string
+		in   NewRequest
+	}{
+		{"no steps", NewRequest{}},
+		{"a step missing its team", NewRequest{Steps: []Step{{Kind: KindTeamAdd, Params: Params{Member: "3"}}}}},
+		{"an unknown kind", NewRequest{Steps: []Step{{Kind: "rm-rf"}}}},
+		{"a blocking violation in the preview", NewRequest{Steps: []Step{{Kind: KindSCIMGroupCreate, Params: Params{Name: "blocked"}}}}},
+		{"an expiry in the past", NewRequest{Steps: []Step{addStep("3", "payments")}, ExpiresAt: &past}},
+		{"an expiry on a step with no inverse", NewRequest{Steps: []Step{{Kind: KindMemberRemove, Params: Params{Member: "3"}}}, ExpiresAt: &future}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t)
+			_, err := h.svc.Create(ctx, owner, tt.in)
+			if !errors.Is(err, ErrInvalid) {
+				t.Fatalf("Create error = %v, want ErrInvalid", err)
+			}
+		})
+	}
+}
+
+func TestCreateStoresPreviewAndPreviousRole(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	h := newHarness(t)
+	r, err := h.svc.Create(ctx, owner, NewRequest{Steps: []Step{
+		addStep("3", "payments"),
+		{Kind: KindTeamRole, Params: Params{Member: "2", Team: "payments", Role: "admin"}},
+		{Kind: KindOrgRole, Params: Params{Member: "3", Role: "manager"}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Preview == nil || len(r.Preview.Deltas) != 1 || r.Preview.Deltas[0].Member != "3" {
+		t.Errorf("preview = %+v, want one delta for member 3", r.Preview)
+	}
+	if got, want := r.Steps[1].Params.PreviousRole, "contributor"; got != want {
+		t.Errorf("team-role previous role = %q, want %q", got, want)
+	}
+	if got, want := r.Steps[2].Params.PreviousRole, "member"; got != want {
+		t.Errorf("org-role previous role = %q, want %q", got, want)
+	}
+	if r.Title == "" || r.Required != 2 {
+		t.Errorf("title %q required %d, want a default title and 2 approvals", r.Title, r.Required)
+	}
+}
