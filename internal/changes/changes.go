@@ -242,12 +242,12 @@ type Request struct {
 	RevokesGrant string `json:"revokesGrant,omitempty"`
 	// GrantID is set once an applied time-bound request has its grant (or
 	// an applied extension has moved its grant's expiry).
-	GrantID   string    `json:"grantId,omitempty"`
-	CreatedAt     time.Time  `json:"createdAt"`
-	UpdatedAt     time.Time  `json:"updatedAt"`
-	State         State      `json:"state"`
-	Approvals     []Decision `json:"approvals,omitempty"`
-	Source        Source     `json:"source"`
+	GrantID   string     `json:"grantId,omitempty"`
+	CreatedAt time.Time  `json:"createdAt"`
+	UpdatedAt time.Time  `json:"updatedAt"`
+	State     State      `json:"state"`
+	Approvals []Decision `json:"approvals,omitempty"`
+	Source    Source     `json:"source"`
 	// Required is the number of distinct approvals the policy asked for.
 	Required int `json:"required"`
 	// Preview is the preview computed when the request was created.
