@@ -333,8 +333,12 @@ func (c *Client) do(ctx context.Context, req request, out any) (*response, error
 		}
 	}
 	u := *c.base
-	u.Path = c.base.Path + req.path
 	u.RawPath = c.base.EscapedPath() + req.path
+	p, err := url.PathUnescape(u.RawPath)
+	if err != nil {
+		return nil, fmt.Errorf("sentry: %s %s: bad path: %w", req.method, req.endpoint, err)
+	}
+	u.Path = p
 	u.RawQuery = req.query.Encode()
 	target := u.String()
 
