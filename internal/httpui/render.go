@@ -1,0 +1,77 @@
+package httpui
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+
+	"github.com/a-h/templ"
+	"github.com/labstack/echo/v4"
+
+	"github.com/sentry-access/sentry-access/web"
+)
+
+// render writes component with status. It renders into a buffer first, so
+// a template error becomes a clean error page instead of half a page.
+func render(c echo.Context, status int, component templ.Component) error {
+	var buf bytes.Buffer
+	if err := component.Render(c.Request().Context(), &buf); err != nil {
+		return fmt.Errorf("render %s: %w", c.Path(), err)
+	}
+	h := c.Response().Header()
+	h.Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
+	h.Set("Cache-Control", "no-store")
+	return c.HTMLBlob(status, buf.Bytes())
+}
+
+// page renders a signed-in page: content alone for an htmx fragment
+// request, else the full layout around it. Every answer says Vary:
+// HX-Request, because the same URL has two representations.
+func (s *Server) page(c echo.Context, status int, title string, nav web.NavKey, content templ.Component) error {
+	c.Response().Header().Add("Vary", "HX-Request")
+	if wantsFragment(c.Request()) {
+		return render(c, status, content)
+	}
+	return render(c, status, web.Page(s.chrome(c, title, nav), content))
+}
+
+// bare renders a page without navigation (signed out, errors before login).
+func (s *Server) bare(c echo.Context, status int, title string, content templ.Component) error {
+	c.Response().Header().Add("Vary", "HX-Request")
+	return render(c, status, web.Bare(s.chrome(c, title, web.NavNone), content))
+}
+
+// chrome builds the page frame's view model for this request.
+func (s *Server) chrome(c echo.Context, title string, nav web.NavKey) web.Chrome {
+	r := c.Request()
+	ch := web.Chrome{
+		Title:     title,
+		Active:    nav,
+		Assets:    assetPaths(s.deps.Assets),
+		RequestID: RequestID(r),
+	}
+	if id, ok := IdentityFromContext(r.Context()); ok {
+		ch.User = &web.UserView{Email: id.Email, Name: id.Name, Role: string(id.Role)}
+		if s.deps.Sync != nil {
+			st, err := s.deps.Sync.SyncStatus(r.Context())
+			if err != nil {
+				s.deps.Logger.WarnContext(r.Context(), "read sync status", "err", err, "request_id", ch.RequestID)
+				st = web.SyncStatus{State: web.SyncFailed, Message: "the sync status could not be read"}
+			}
+			ch.Sync = st
+		}
+	}
+	return ch
+}
+
+func assetPaths(a Assets) web.Assets {
+	return web.Assets{CSS: a.Path("app.css"), HTMX: a.Path("htmx.min.js"), AppJS: a.Path("app.js")}
+}
+
+// statusText is http.StatusText with a fallback.
+func statusText(code int) string {
+	if t := http.StatusText(code); t != "" {
+		return t
+	}
+	return "Error"
+}

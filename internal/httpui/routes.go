@@ -1,0 +1,40 @@
+package httpui
+
+import (
+	"github.com/labstack/echo/v4"
+
+	"github.com/sentry-access/sentry-access/internal/samlauth"
+)
+
+// routes registers every route of the dashboard. It is the one place to
+// look for what the server answers.
+//
+// Groups:
+//   - public: health, static assets, SAML endpoints, login/logout pages;
+//   - app (requireAuth): pages for any signed-in user (viewer and up);
+//   - approve / admin (requireRole): mutating routes for those roles.
+func (s *Server) routes() {
+	e := s.e
+	e.Use(requestID, s.securityHeaders, recoverPanics, s.crossOrigin)
+
+	// Public.
+	e.GET("/healthz", s.handleHealthz)
+	e.GET("/readyz", s.handleReadyz)
+	e.GET("/static/*", echo.WrapHandler(s.deps.Assets))
+	e.Any(samlauth.MetadataPath, echo.WrapHandler(s.deps.SAML))
+	e.POST(samlauth.ACSPath, echo.WrapHandler(s.deps.SAML))
+	e.Any(samlauth.SLOPath, echo.WrapHandler(s.deps.SAML))
+	e.GET("/login", s.handleLogin)
+	e.POST("/logout", s.handleLogout)
+	e.GET("/signed-out", s.handleSignedOut)
+
+	// Signed-in pages (viewer and up).
+	app := e.Group("", s.requireAuth)
+	app.GET("/", s.handleOverview)
+
+	// Mutating routes for approvers and admins go in these groups, e.g.
+	//   approve.POST("/reviews/:id/approve", s.handleApprove)
+	approve := app.Group("", requireRole(samlauth.RoleApprover))
+	admin := app.Group("", requireRole(samlauth.RoleAdmin))
+	_, _ = approve, admin
+}

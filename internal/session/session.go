@@ -1,0 +1,202 @@
+// Package session keeps the dashboard's login session in a signed and
+// encrypted gorilla/sessions cookie ("sa_session"). It implements
+// samlauth.Sessions, so a SAML login ends in this cookie, and enforces an
+// idle and an absolute timeout on the server from timestamps stored in the
+// session (the cookie's own Max-Age is only a hint to the browser).
+package session
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/gorilla/sessions"
+
+	"github.com/sentry-access/sentry-access/internal/samlauth"
+)
+
+// CookieName is the name of the dashboard session cookie.
+const CookieName = "sa_session"
+
+// Session value keys.
+const (
+	keyIdentity = "id"
+	keyCreated  = "created"
+	keySeen     = "seen"
+)
+
+// ErrExpired is returned (wrapped, and matching samlauth.ErrNoSession) when a
+// session exceeded its idle or absolute timeout.
+var ErrExpired = errors.New("session expired")
+
+// Config configures the session cookie. Keys are secrets: they are never
+// logged and Config has no String method that would print them.
+type Config struct {
+	// BaseURL decides the Secure flag: https → Secure.
+	BaseURL string
+	// HashKey authenticates the cookie (HMAC-SHA256): 32 or 64 bytes.
+	HashKey []byte
+	// BlockKey encrypts it (AES-256): 32 bytes.
+	BlockKey []byte
+	// IdleTimeout ends a session not used for this long (default 30 min).
+	IdleTimeout time.Duration
+	// AbsoluteTimeout ends a session this long after login (default 12 h).
+	AbsoluteTimeout time.Duration
+}
+
+// Validate reports every problem with c at once.
+func (c Config) Validate() error {
+	var errs []error
+	if u, err := url.Parse(c.BaseURL); c.BaseURL == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+		errs = append(errs, fmt.Errorf("session: base URL %q must be an absolute http(s) URL", c.BaseURL))
+	}
+	if n := len(c.HashKey); n != 32 && n != 64 {
+		errs = append(errs, fmt.Errorf("session: hash key must be 32 or 64 bytes, got %d", n))
+	}
+	if n := len(c.BlockKey); n != 32 {
+		errs = append(errs, fmt.Errorf("session: block key must be 32 bytes, got %d", n))
+	}
+	if c.IdleTimeout < 0 || c.AbsoluteTimeout < 0 {
+		errs = append(errs, errors.New("session: timeouts must not be negative"))
+	}
+	idle, abs := c.timeouts()
+	if idle > abs {
+		errs = append(errs, fmt.Errorf("session: idle timeout %s exceeds absolute timeout %s", idle, abs))
+	}
+	return errors.Join(errs...)
+}
+
+func (c Config) timeouts() (idle, abs time.Duration) {
+	idle, abs = c.IdleTimeout, c.AbsoluteTimeout
+	if idle == 0 {
+		idle = 30 * time.Minute
+	}
+	if abs == 0 {
+		abs = 12 * time.Hour
+	}
+	return idle, abs
+}
+
+// Manager reads and writes the session cookie. It implements
+// samlauth.Sessions and is safe for concurrent use.
+type Manager struct {
+	store  *sessions.CookieStore
+	now    func() time.Time
+	idle   time.Duration
+	abs    time.Duration
+	secure bool
+}
+
+var _ samlauth.Sessions = (*Manager)(nil)
+
+// New returns a Manager. now is the clock (nil: time.Now).
+func New(cfg Config, now func() time.Time) (*Manager, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if now == nil {
+		now = time.Now
+	}
+	u, _ := url.Parse(cfg.BaseURL)
+	idle, abs := cfg.timeouts()
+	store := sessions.NewCookieStore(cfg.HashKey, cfg.BlockKey)
+	// MaxAge sets the codecs' timestamp check too; our own checks below use
+	// the injected clock and are the ones that matter.
+	store.MaxAge(int(abs.Seconds()))
+	// gorilla/sessions 1.4 defaults to Secure, SameSite=None, not HttpOnly:
+	// set every option explicitly.
+	store.Options = &sessions.Options{
+		Path:     "/",
+		MaxAge:   int(abs.Seconds()),
+		HttpOnly: true,
+		Secure:   u.Scheme == "https",
+		SameSite: http.SameSiteLaxMode,
+	}
+	return &Manager{store: store, now: now, idle: idle, abs: abs, secure: u.Scheme == "https"}, nil
+}
+
+// Begin starts a new session for id, replacing any previous one.
+func (m *Manager) Begin(w http.ResponseWriter, r *http.Request, id samlauth.Identity) error {
+	s := sessions.NewSession(m.store, CookieName)
+	opts := *m.store.Options
+	s.Options = &opts
+	s.IsNew = true
+	b, err := json.Marshal(id)
+	if err != nil {
+		return fmt.Errorf("encode identity: %w", err)
+	}
+	now := m.now().Unix()
+	s.Values[keyIdentity] = string(b)
+	s.Values[keyCreated] = now
+	s.Values[keySeen] = now
+	if err := s.Save(r, w); err != nil {
+		return fmt.Errorf("save session: %w", err)
+	}
+	return nil
+}
+
+// End deletes the session cookie.
+func (m *Manager) End(w http.ResponseWriter, r *http.Request) error {
+	opts := *m.store.Options
+	opts.MaxAge = -1
+	http.SetCookie(w, sessions.NewCookie(CookieName, "", &opts))
+	return nil
+}
+
+// Current returns the identity of a valid session, or an error matching
+// samlauth.ErrNoSession: no cookie, a cookie that fails authentication, or
+// (also matching ErrExpired) an idle or absolute timeout passed.
+func (m *Manager) Current(r *http.Request) (samlauth.Identity, error) {
+	id, _, err := m.load(r)
+	return id, err
+}
+
+// Authenticate is Current plus a refresh of the idle timer: when the
+// last-seen stamp is older than a minute (or a tenth of the idle timeout,
+// whichever is shorter) the cookie is rewritten. Call it once per
+// authenticated request.
+func (m *Manager) Authenticate(w http.ResponseWriter, r *http.Request) (samlauth.Identity, error) {
+	id, s, err := m.load(r)
+	if err != nil {
+		return id, err
+	}
+	now := m.now()
+	seen, _ := s.Values[keySeen].(int64)
+	if now.Sub(time.Unix(seen, 0)) >= min(time.Minute, m.idle/10) {
+		s.Values[keySeen] = now.Unix()
+		if err := s.Save(r, w); err != nil {
+			return id, fmt.Errorf("refresh session: %w", err)
+		}
+	}
+	return id, nil
+}
+
+func (m *Manager) load(r *http.Request) (samlauth.Identity, *sessions.Session, error) {
+	var id samlauth.Identity
+	// Get (not New) would cache in the request's gorilla registry; New
+	// decodes fresh each time, which is what a cookie store needs anyway.
+	s, err := m.store.New(r, CookieName)
+	if err != nil || s.IsNew {
+		return id, nil, fmt.Errorf("read session cookie: %w", samlauth.ErrNoSession)
+	}
+	raw, _ := s.Values[keyIdentity].(string)
+	created, ok1 := s.Values[keyCreated].(int64)
+	seen, ok2 := s.Values[keySeen].(int64)
+	if raw == "" || !ok1 || !ok2 {
+		return id, nil, fmt.Errorf("session cookie incomplete: %w", samlauth.ErrNoSession)
+	}
+	now := m.now()
+	if now.Sub(time.Unix(created, 0)) > m.abs {
+		return id, nil, fmt.Errorf("absolute timeout %s passed: %w: %w", m.abs, ErrExpired, samlauth.ErrNoSession)
+	}
+	if now.Sub(time.Unix(seen, 0)) > m.idle {
+		return id, nil, fmt.Errorf("idle timeout %s passed: %w: %w", m.idle, ErrExpired, samlauth.ErrNoSession)
+	}
+	if err := json.Unmarshal([]byte(raw), &id); err != nil {
+		return id, nil, fmt.Errorf("decode identity: %w", samlauth.ErrNoSession)
+	}
+	return id, s, nil
+}
