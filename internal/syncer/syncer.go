@@ -1,0 +1,417 @@
+// Package syncer reads an organization's members, teams, projects, roles
+// and integrations from Sentry, turns them into an access.Snapshot and saves
+// it in the store. A full sync reads everything; an incremental sync reads
+// the audit log since the last snapshot and refetches only what it names.
+// Every run is recorded as a store.SyncStatus; a failed or interrupted run
+// names the stage it failed in and leaves the previous snapshot current.
+package syncer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"log/slog"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/sentry-access/sentry-access/internal/access"
+	"github.com/sentry-access/sentry-access/internal/sentry"
+	"github.com/sentry-access/sentry-access/internal/store"
+)
+
+// Source is the part of the Sentry client (*sentry.Client) a sync reads.
+// Methods fail with errors matching sentry.ErrForbidden, sentry.ErrNotFound,
+// sentry.ErrRateLimited and the other sentry sentinels, or ctx's error.
+type Source interface {
+	// Organization returns the org settings and its role lists.
+	Organization(ctx context.Context) (*sentry.Organization, error)
+	// Members iterates over the approved members (active and pending).
+	Members(ctx context.Context, q sentry.MemberQuery) iter.Seq2[sentry.Member, error]
+	// Member returns one member; sentry.ErrNotFound when it is gone.
+	Member(ctx context.Context, id string) (*sentry.Member, error)
+	// ListTeams returns every team.
+	ListTeams(ctx context.Context) ([]sentry.Team, error)
+	// ListTeamMembers returns a team's members with their stored team
+	// roles; sentry.ErrNotFound when the team is gone.
+	ListTeamMembers(ctx context.Context, teamSlug string) ([]sentry.TeamMember, error)
+	// Projects returns every project with its teams.
+	Projects(ctx context.Context) ([]sentry.Project, error)
+	// SentryApps returns the org's Sentry Apps.
+	SentryApps(ctx context.Context) ([]sentry.SentryApp, error)
+	// AuthProvider returns the SSO provider, nil when none.
+	AuthProvider(ctx context.Context) (*sentry.AuthProvider, error)
+	// ListAuditLogs returns the audit-log rows since q.Since, newest
+	// first; sentry.ErrForbidden without org:write.
+	ListAuditLogs(ctx context.Context, q sentry.AuditQuery) (*sentry.AuditLogPage, error)
+	// Requests returns the number of HTTP requests made so far.
+	Requests() int64
+}
+
+// Sync stages, as named in Progress and in a failed SyncStatus.
+const (
+	StageStart        = "start"
+	StageAuditLog     = "audit-log"
+	StageOrganization = "organization"
+	StageAuthProvider = "auth-provider"
+	StageMembers      = "members"
+	StageTeams        = "teams"
+	StageTeamMembers  = "team-members"
+	StageProjects     = "projects"
+	StageIntegrations = "integrations"
+	StageSave         = "save"
+	StageDone         = "done"
+)
+
+// Defaults applied by New.
+const (
+	DefaultConcurrency  = 4
+	DefaultAuditOverlap = 5 * time.Minute
+)
+
+// ErrBusy reports that a sync is already running in this Syncer.
+var ErrBusy = errors.New("a sync is already running")
+
+// Options configure a Syncer.
+type Options struct {
+	// Concurrency bounds parallel requests for per-team member lists;
+	// DefaultConcurrency when zero.
+	Concurrency int
+	// Logger receives one line per finished run; discarded when nil.
+	Logger *slog.Logger
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+	// SentryURL is recorded in each snapshot's meta.
+	SentryURL string
+	// AuditOverlap is how far before the last snapshot's newest audit
+	// entry an incremental sync starts reading; DefaultAuditOverlap when 0.
+	AuditOverlap time.Duration
+	// Progress, when set, is called (never concurrently) as a run moves
+	// through its stages and items.
+	Progress func(Progress)
+}
+
+// Progress reports how far a run got: Done of Total items (Total 0 when
+// unknown) in Stage.
+type Progress struct {
+	Kind  store.SnapshotKind
+	Stage string
+	Done  int
+	Total int
+}
+
+// Result describes a finished run.
+type Result struct {
+	// Snapshot is the meta of the saved snapshot (of the current one when
+	// an incremental run found nothing new, see Unchanged).
+	Snapshot store.SnapshotMeta
+	// Kind is what the run did: full, or incremental.
+	Kind store.SnapshotKind
+	// Fallback says why an incremental run did a full sync instead.
+	Fallback string
+	// Unchanged reports whether an incremental run found no change and
+	// saved no new snapshot.
+	Unchanged bool
+	// Requests is the number of Sentry API requests the run made.
+	Requests int64
+	// Duration is the run's wall time.
+	Duration time.Duration
+	// AuditRead and AuditAdded count the audit entries read and newly
+	// archived.
+	AuditRead, AuditAdded int
+	// AuditError says why the audit log could not be read during a full
+	// sync (the snapshot does not need it), e.g. a 403 without org:write.
+	AuditError string
+	// Status is the recorded run.
+	Status store.SyncStatus
+}
+
+// Syncer runs syncs from one Source into one Store. It runs one sync at a
+// time.
+type Syncer struct {
+	src   Source
+	st    *store.Store
+	opts  Options
+	log   *slog.Logger
+	now   func() time.Time
+	runMu sync.Mutex
+}
+
+// New returns a Syncer.
+func New(src Source, st *store.Store, opts Options) *Syncer {
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = DefaultConcurrency
+	}
+	if opts.AuditOverlap <= 0 {
+		opts.AuditOverlap = DefaultAuditOverlap
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	return &Syncer{src: src, st: st, opts: opts, log: opts.Logger, now: opts.Now}
+}
+
+// Full reads everything from Sentry and saves a new current snapshot. It
+// also archives the audit entries since the newest archived one. It fails
+// with ErrBusy when another sync is running.
+func (s *Syncer) Full(ctx context.Context) (Result, error) {
+	if !s.runMu.TryLock() {
+		return Result{}, ErrBusy
+	}
+	defer s.runMu.Unlock()
+	return s.run(ctx, store.KindFull, func(r *run) (*access.Snapshot, error) { return s.full(r) })
+}
+
+// run records the start and the end of a run around build, and saves the
+// snapshot build returns (nil: nothing new to save).
+func (s *Syncer) run(ctx context.Context, kind store.SnapshotKind, build func(r *run) (*access.Snapshot, error)) (Result, error) {
+	r := &run{s: s, ctx: ctx, started: s.now(), requests0: s.src.Requests(), kind: kind}
+	// Status writes must happen even when ctx is cancelled.
+	bg := context.WithoutCancel(ctx)
+	status, err := s.st.RecordSyncStatus(bg, store.SyncStatus{Kind: kind, Started: r.started, Stage: StageStart})
+	if err != nil {
+		return Result{}, fmt.Errorf("sync: %w", err)
+	}
+	r.status = status
+
+	snap, err := build(r)
+	if err == nil && snap != nil {
+		r.setStage(StageSave, 0)
+		r.res.Snapshot, err = s.st.SaveSnapshot(ctx, store.SnapshotMeta{
+			Kind: r.res.Kind, BaseID: r.baseID, SentryURL: s.opts.SentryURL,
+			Duration: s.now().Sub(r.started), Requests: s.src.Requests() - r.requests0,
+			AuditHighWater: r.highWater,
+		}, snap)
+		if err != nil {
+			err = fmt.Errorf("save snapshot: %w", err)
+		}
+	}
+	r.res.Requests = s.src.Requests() - r.requests0
+	r.res.Duration = s.now().Sub(r.started)
+	if r.res.Kind == "" {
+		r.res.Kind = kind
+	}
+
+	r.mu.Lock()
+	st := r.status
+	r.mu.Unlock()
+	st.Kind, st.Finished, st.Requests, st.Fallback = r.res.Kind, s.now(), r.res.Requests, r.res.Fallback
+	st.SnapshotID = r.res.Snapshot.ID
+	if err != nil {
+		st.OK, st.Error = false, err.Error()
+	} else {
+		st.OK, st.Stage = true, StageDone
+	}
+	recorded, err2 := s.st.RecordSyncStatus(bg, st)
+	if err2 != nil && err == nil {
+		err = fmt.Errorf("sync: %w", err2)
+	}
+	r.res.Status = recorded
+	if err != nil {
+		s.log.LogAttrs(ctx, slog.LevelError, "sync failed", slog.String("kind", string(st.Kind)), slog.String("stage", st.Stage),
+			slog.Int64("requests", st.Requests), slog.String("error", st.Error))
+		return r.res, fmt.Errorf("%s sync failed at stage %s: %w", r.res.Kind, st.Stage, err)
+	}
+	s.log.LogAttrs(ctx, slog.LevelInfo, "sync finished", slog.String("kind", string(r.res.Kind)),
+		slog.Uint64("snapshot", r.res.Snapshot.ID), slog.Int64("requests", r.res.Requests),
+		slog.Duration("duration", r.res.Duration), slog.String("fallback", r.res.Fallback), slog.Bool("unchanged", r.res.Unchanged))
+	return r.res, nil
+}
+
+// run is the state of one sync run.
+type run struct {
+	s         *Syncer
+	ctx       context.Context
+	started   time.Time
+	requests0 int64
+	kind      store.SnapshotKind
+	baseID    uint64
+	highWater time.Time
+	res       Result
+
+	mu     sync.Mutex // guards status and progress callbacks
+	status store.SyncStatus
+}
+
+// setStage enters a stage with total items (0 when unknown), records it and
+// reports progress.
+func (r *run) setStage(stage string, total int) {
+	r.mu.Lock()
+	r.status.Stage, r.status.Progress = stage, store.SyncProgress{Total: total}
+	st := r.status
+	r.report()
+	r.mu.Unlock()
+	if _, err := r.s.st.RecordSyncStatus(context.WithoutCancel(r.ctx), st); err != nil {
+		r.s.log.Warn("record sync progress", slog.String("error", err.Error()))
+	}
+}
+
+// step marks n more items done in the current stage.
+func (r *run) step(n int) {
+	r.mu.Lock()
+	r.status.Progress.Done += n
+	r.report()
+	r.mu.Unlock()
+}
+
+// report calls the Progress callback; r.mu is held.
+func (r *run) report() {
+	if f := r.s.opts.Progress; f != nil {
+		f(Progress{Kind: r.kind, Stage: r.status.Stage, Done: r.status.Progress.Done, Total: r.status.Progress.Total})
+	}
+}
+
+// full reads everything and builds the snapshot.
+func (s *Syncer) full(r *run) (*access.Snapshot, error) {
+	ctx := r.ctx
+	r.res.Kind = store.KindFull
+
+	// The audit log is read first: whatever it names is then reflected in
+	// the state read after it, so an incremental run may start from here.
+	r.setStage(StageAuditLog, 0)
+	since, err := s.st.LatestAuditTime(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r.highWater = since
+	if !since.IsZero() {
+		since = since.Add(-s.opts.AuditOverlap)
+	}
+	if _, err := s.readAudit(r, since); errors.Is(err, sentry.ErrForbidden) {
+		r.res.AuditError = err.Error()
+		s.log.Warn("audit log not readable; incremental syncs will fall back to full syncs", slog.String("error", err.Error()))
+	} else if err != nil {
+		return nil, err
+	}
+
+	r.setStage(StageOrganization, 1)
+	o, err := s.src.Organization(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r.step(1)
+
+	r.setStage(StageAuthProvider, 1)
+	ap, err := s.src.AuthProvider(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r.step(1)
+	org, orgRoles, teamRoles := mapOrg(o, ap)
+
+	r.setStage(StageMembers, 0)
+	members := map[string]*access.Member{}
+	for m, err := range s.src.Members(ctx, sentry.MemberQuery{}) {
+		if err != nil {
+			return nil, err
+		}
+		mm := mapMember(m)
+		members[mm.ID] = &mm
+		r.step(1)
+	}
+
+	r.setStage(StageTeams, 0)
+	sTeams, err := s.src.ListTeams(ctx)
+	if err != nil {
+		return nil, err
+	}
+	teams := make([]access.Team, 0, len(sTeams))
+	slugs := make([]string, 0, len(sTeams))
+	for _, t := range sTeams {
+		teams = append(teams, mapTeam(t))
+		slugs = append(slugs, t.Slug)
+	}
+	r.step(len(teams))
+
+	lists, err := s.teamMembers(r, slugs)
+	if err != nil {
+		return nil, err
+	}
+	for _, slug := range slugs {
+		// Team member lists name only approved members, which the member
+		// list holds; a stranger means the org changed mid-sync.
+		if unknown := setTeamMembers(members, slug, lists[slug]); len(unknown) > 0 {
+			return nil, fmt.Errorf("team %s lists members %v missing from the member list (the org changed during the sync; retry)", slug, unknown)
+		}
+	}
+
+	r.setStage(StageProjects, 1)
+	sProjects, err := s.src.Projects(ctx)
+	if err != nil {
+		return nil, err
+	}
+	projects := make([]access.Project, 0, len(sProjects))
+	for _, p := range sProjects {
+		projects = append(projects, mapProject(p))
+	}
+	r.step(1)
+
+	r.setStage(StageIntegrations, 1)
+	apps, err := s.src.SentryApps(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r.step(1)
+
+	return assemble(org, orgRoles, teamRoles, members, teams, projects, mapIntegrations(apps)), nil
+}
+
+// teamMembers fetches the member lists of the given teams, at most
+// Concurrency at a time.
+func (s *Syncer) teamMembers(r *run, slugs []string) (map[string][]sentry.TeamMember, error) {
+	r.setStage(StageTeamMembers, len(slugs))
+	var mu sync.Mutex
+	out := make(map[string][]sentry.TeamMember, len(slugs))
+	g, ctx := errgroup.WithContext(r.ctx)
+	g.SetLimit(s.opts.Concurrency)
+	for _, slug := range slugs {
+		g.Go(func() error {
+			list, err := s.src.ListTeamMembers(ctx, slug)
+			if err != nil {
+				return err
+			}
+			mu.Lock()
+			out[slug] = list
+			mu.Unlock()
+			r.step(1)
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// readAudit reads the audit log since the given time, archives what it read
+// and moves the run's high-water mark. It returns the rows, newest first.
+func (s *Syncer) readAudit(r *run, since time.Time) ([]sentry.AuditLogEntry, error) {
+	page, err := s.src.ListAuditLogs(r.ctx, sentry.AuditQuery{Since: since})
+	if err != nil {
+		return nil, err
+	}
+	r.step(len(page.Rows))
+	added, err := s.st.AppendAuditEntries(r.ctx, page.Rows)
+	if err != nil {
+		return nil, err
+	}
+	if len(page.Options) > 0 {
+		if err := s.st.SetAuditOptions(r.ctx, page.Options); err != nil {
+			return nil, err
+		}
+	}
+	r.res.AuditRead += len(page.Rows)
+	r.res.AuditAdded += added
+	for _, e := range page.Rows {
+		if e.DateCreated.After(r.highWater) {
+			r.highWater = e.DateCreated
+		}
+	}
+	return page.Rows, nil
+}
