@@ -319,4 +319,3 @@ func TestCancelledSyncIsRecordedAsFailed(t *testing.T) {
 		t.Errorf("status: got %+v, want failed at %s", last, syncer.StageTeamMembers)
 	}
 }
-
