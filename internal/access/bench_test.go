@@ -100,3 +100,50 @@ func BenchmarkMatrix(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkDiff diffs two 10k-member snapshots that differ by a few
+// changes, including a project link and a promotion.
+func BenchmarkDiff(b *testing.B) {
+	before := syntheticSnapshot(benchMembers, benchTeams, benchProjects, false)
+	after, err := Apply(before, []Change{
+		{Kind: ChangeOrgRole, Member: "5", Role: RoleManager},
+		{Kind: ChangeTeamAdd, Member: "17", Team: "team-0042", Role: TeamRoleAdmin},
+		{Kind: ChangeProjectLink, Project: "project-0100", Team: "team-0999"},
+		{Kind: ChangeOrgSetting, Setting: SettingEventsMemberAdmin, Value: true},
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		d := Diff(before, after)
+		if d.Access.Empty() {
+			b.Fatal("no access change found")
+		}
+	}
+}
+
+// BenchmarkDiffSmall is the common case: two syncs a few changes apart.
+func BenchmarkDiffSmall(b *testing.B) {
+	before := syntheticSnapshot(benchMembers, benchTeams, benchProjects, false)
+	after, err := Apply(before, []Change{
+		{Kind: ChangeTeamAdd, Member: "17", Team: "team-0042", Role: TeamRoleAdmin},
+		{Kind: ChangeProjectUnlink, Project: "project-0100", Team: "team-0100"},
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		Diff(before, after)
+	}
+}
+
+func BenchmarkDiffAccessOpen(b *testing.B) {
+	before := syntheticSnapshot(benchMembers, benchTeams, benchProjects, true)
+	after, err := Apply(before, []Change{{Kind: ChangeTeamRole, Member: "1", Team: "team-0013", Role: TeamRoleAdmin}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		DiffAccess(before, after)
+	}
+}

@@ -1,0 +1,414 @@
+package access
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// ChangeKind names a what-if change.
+type ChangeKind string
+
+// Change kinds and the Change fields each one reads.
+const (
+	ChangeOrgRole       ChangeKind = "org-role"       // Member, Role
+	ChangeTeamAdd       ChangeKind = "team-add"       // Member, Team, Role (optional team role)
+	ChangeTeamRemove    ChangeKind = "team-remove"    // Member, Team
+	ChangeTeamRole      ChangeKind = "team-role"      // Member, Team, Role
+	ChangeProjectLink   ChangeKind = "project-link"   // Project, Team
+	ChangeProjectUnlink ChangeKind = "project-unlink" // Project, Team
+	ChangeOrgSetting    ChangeKind = "org-setting"    // Setting, Value
+	ChangeMemberRemove  ChangeKind = "member-remove"  // Member
+	ChangeTeamCreate    ChangeKind = "team-create"    // Team
+	ChangeTeamDelete    ChangeKind = "team-delete"    // Team
+)
+
+// Change is one proposed access change. Member is a member id or email;
+// Team and Project are slugs; Role is an org role id (org-role) or a team
+// role id (team-add, team-role); Setting is one of the Setting* names.
+type Change struct {
+	Kind    ChangeKind `json:"kind"`
+	Member  string     `json:"member,omitempty"`
+	Team    string     `json:"team,omitempty"`
+	Project string     `json:"project,omitempty"`
+	Role    string     `json:"role,omitempty"`
+	Setting string     `json:"setting,omitempty"`
+	Value   bool       `json:"value"`
+}
+
+// Errors Apply wraps; test with errors.Is. ErrUnknownMember and
+// ErrUnknownProject are shared with the Engine.
+var (
+	// ErrUnknownTeam means no team has that slug.
+	ErrUnknownTeam = errors.New("unknown team")
+	// ErrUnknownRole means no org or team role has that id.
+	ErrUnknownRole = errors.New("unknown role")
+	// ErrUnknownSetting means the setting is not one Change can set.
+	ErrUnknownSetting = errors.New("unknown setting")
+	// ErrInvalidChange means the change cannot apply to the snapshot as it is
+	// (unknown kind, team role for a member not on the team, duplicate team).
+	ErrInvalidChange = errors.New("invalid change")
+)
+
+// Apply returns a deep copy of s with changes applied in order; s is never
+// modified. It applies Sentry's semantics: a team role at or below the
+// member's minimum team role is stored as null ("") (PUT member-team in
+// organization_member/team_details.py); an org-role change resets stored team
+// roles at or below the new role's minimum to null
+// (organization_member/details.py). Adding a member to a team it is on, or
+// removing it from one it is not on, changes nothing. Apply does not enforce
+// Sentry's permission rules: use Validate for those. Errors wrap
+// ErrUnknownMember, ErrUnknownTeam, ErrUnknownProject, ErrUnknownRole,
+// ErrUnknownSetting or ErrInvalidChange and name the change's index.
+func Apply(s *Snapshot, changes []Change) (*Snapshot, error) {
+	out := s.Clone()
+	w := newWorkspace(out)
+	for i, c := range changes {
+		if err := w.apply(c); err != nil {
+			return nil, fmt.Errorf("change %d (%s): %w", i, c.Kind, err)
+		}
+	}
+	return out, nil
+}
+
+// workspace applies changes to a snapshot it owns.
+type workspace struct {
+	s         *Snapshot
+	orgRoles  []OrgRole
+	teamRoles []TeamRole
+}
+
+func newWorkspace(s *Snapshot) *workspace {
+	w := &workspace{s: s}
+	w.orgRoles, w.teamRoles = resolveRoles(s)
+	return w
+}
+
+func (w *workspace) member(ref string) (int, error) {
+	for i := range w.s.Members {
+		if m := &w.s.Members[i]; m.ID == ref || strings.EqualFold(m.Email, ref) {
+			return i, nil
+		}
+	}
+	return -1, fmt.Errorf("member %q: %w", ref, ErrUnknownMember)
+}
+
+func (w *workspace) team(slug string) (int, error) {
+	for i, t := range w.s.Teams {
+		if t.Slug == slug {
+			return i, nil
+		}
+	}
+	return -1, fmt.Errorf("team %q: %w", slug, ErrUnknownTeam)
+}
+
+func (w *workspace) project(slug string) (int, error) {
+	for i, p := range w.s.Projects {
+		if p.Slug == slug {
+			return i, nil
+		}
+	}
+	return -1, fmt.Errorf("project %q: %w", slug, ErrUnknownProject)
+}
+
+func (w *workspace) orgRole(id string) (int, error) {
+	for i, r := range w.orgRoles {
+		if r.ID == id {
+			return i, nil
+		}
+	}
+	return -1, fmt.Errorf("org role %q: %w", id, ErrUnknownRole)
+}
+
+func (w *workspace) teamRole(id string) (int, error) {
+	for i, r := range w.teamRoles {
+		if r.ID == id {
+			return i, nil
+		}
+	}
+	return -1, fmt.Errorf("team role %q: %w", id, ErrUnknownRole)
+}
+
+// minTeamRole is the minimum team role index of a member's org role
+// (0, the default, when its role is unknown).
+func (w *workspace) minTeamRole(m *Member) int {
+	r, err := w.orgRole(m.OrgRole)
+	if err != nil {
+		return 0
+	}
+	return minimumTeamRole(w.orgRoles, w.teamRoles, r)
+}
+
+// storedTeamRole is what Sentry stores for team role id: null when it is at
+// or below the member's minimum team role.
+func (w *workspace) storedTeamRole(m *Member, id string) (string, error) {
+	if id == "" {
+		return "", nil
+	}
+	r, err := w.teamRole(id)
+	if err != nil {
+		return "", err
+	}
+	if r <= w.minTeamRole(m) {
+		return "", nil
+	}
+	return id, nil
+}
+
+func (w *workspace) apply(c Change) error {
+	switch c.Kind {
+	case ChangeOrgRole:
+		i, err := w.member(c.Member)
+		if err != nil {
+			return err
+		}
+		if _, err := w.orgRole(c.Role); err != nil {
+			return err
+		}
+		m := &w.s.Members[i]
+		m.OrgRole = c.Role
+		minimum := w.minTeamRole(m)
+		for k := range m.Teams {
+			if r, err := w.teamRole(m.Teams[k].Role); err == nil && r <= minimum {
+				m.Teams[k].Role = ""
+			}
+		}
+	case ChangeTeamAdd, ChangeTeamRole:
+		i, err := w.member(c.Member)
+		if err != nil {
+			return err
+		}
+		if _, err := w.team(c.Team); err != nil {
+			return err
+		}
+		m := &w.s.Members[i]
+		stored, err := w.storedTeamRole(m, c.Role)
+		if err != nil {
+			return err
+		}
+		k := slices.IndexFunc(m.Teams, func(ms Membership) bool { return ms.Team == c.Team })
+		switch {
+		case k >= 0 && c.Kind == ChangeTeamRole:
+			m.Teams[k].Role = stored
+		case k < 0 && c.Kind == ChangeTeamRole:
+			return fmt.Errorf("member %q is not on team %q: %w", c.Member, c.Team, ErrInvalidChange)
+		case k < 0:
+			m.Teams = append(m.Teams, Membership{Team: c.Team, Role: stored})
+		}
+	case ChangeTeamRemove:
+		i, err := w.member(c.Member)
+		if err != nil {
+			return err
+		}
+		if _, err := w.team(c.Team); err != nil {
+			return err
+		}
+		m := &w.s.Members[i]
+		m.Teams = slices.DeleteFunc(m.Teams, func(ms Membership) bool { return ms.Team == c.Team })
+	case ChangeProjectLink, ChangeProjectUnlink:
+		p, err := w.project(c.Project)
+		if err != nil {
+			return err
+		}
+		if _, err := w.team(c.Team); err != nil {
+			return err
+		}
+		pr := &w.s.Projects[p]
+		linked := slices.Contains(pr.Teams, c.Team)
+		switch {
+		case c.Kind == ChangeProjectLink && !linked:
+			pr.Teams = append(pr.Teams, c.Team)
+		case c.Kind == ChangeProjectUnlink:
+			pr.Teams = slices.DeleteFunc(pr.Teams, func(t string) bool { return t == c.Team })
+		}
+	case ChangeOrgSetting:
+		return setOrgSetting(&w.s.Org, c.Setting, c.Value)
+	case ChangeMemberRemove:
+		i, err := w.member(c.Member)
+		if err != nil {
+			return err
+		}
+		w.s.Members = slices.Delete(w.s.Members, i, i+1)
+	case ChangeTeamCreate:
+		if c.Team == "" {
+			return fmt.Errorf("team slug is empty: %w", ErrInvalidChange)
+		}
+		if _, err := w.team(c.Team); err == nil {
+			return fmt.Errorf("a team with slug %q already exists: %w", c.Team, ErrInvalidChange)
+		}
+		w.s.Teams = append(w.s.Teams, Team{Slug: c.Team, Name: c.Team})
+	case ChangeTeamDelete:
+		t, err := w.team(c.Team)
+		if err != nil {
+			return err
+		}
+		w.s.Teams = slices.Delete(w.s.Teams, t, t+1)
+		for i := range w.s.Members {
+			m := &w.s.Members[i]
+			m.Teams = slices.DeleteFunc(m.Teams, func(ms Membership) bool { return ms.Team == c.Team })
+		}
+		for i := range w.s.Projects {
+			p := &w.s.Projects[i]
+			p.Teams = slices.DeleteFunc(p.Teams, func(s string) bool { return s == c.Team })
+		}
+	default:
+		return fmt.Errorf("kind %q: %w", c.Kind, ErrInvalidChange)
+	}
+	return nil
+}
+
+func setOrgSetting(o *Org, name string, v bool) error {
+	switch name {
+	case SettingOpenMembership:
+		o.OpenMembership = v
+	case SettingEventsMemberAdmin:
+		o.EventsMemberAdmin = v
+	case SettingAlertsMemberWrite:
+		o.AlertsMemberWrite = v
+	case SettingAllowMemberInvite:
+		o.AllowMemberInvite = v
+	case SettingAllowMemberProjectCreation:
+		o.AllowMemberProjectCreation = v
+	case SettingAllowJoinRequests:
+		o.AllowJoinRequests = v
+	case SettingRequire2FA:
+		o.Require2FA = v
+	default:
+		return fmt.Errorf("setting %q: %w", name, ErrUnknownSetting)
+	}
+	return nil
+}
+
+// Rule names a Sentry rule a change would break.
+type Rule string
+
+// Rules Validate checks.
+const (
+	// RuleUnknown: the change names a member, team, project, role or setting
+	// that does not exist, or cannot apply as written.
+	RuleUnknown Rule = "unknown"
+	// RuleRetiredRole: a retired role (admin) cannot be newly assigned
+	// (organization_member/details.py, facts sheet §1.2).
+	RuleRetiredRole Rule = "retired-role"
+	// RuleNoTeamRoles: a role with isTeamRolesAllowed off (billing) cannot be
+	// on teams (facts sheet §2.2, PUT member).
+	RuleNoTeamRoles Rule = "no-team-roles"
+	// RuleLastOwner: the only remaining owner cannot be removed or demoted
+	// (facts sheet §2.2, DELETE member).
+	RuleLastOwner Rule = "last-owner"
+	// RuleIDPProvisioned: SCIM-managed team memberships, members and org
+	// roles cannot be changed outside the identity provider (facts sheet §2.3,
+	// §2.2, §2.8).
+	RuleIDPProvisioned Rule = "idp-provisioned"
+	// RuleOwnRole: nobody can change their own org role (facts sheet §2.2).
+	RuleOwnRole Rule = "own-role"
+)
+
+// Violation is one Sentry rule that change number Index would break.
+type Violation struct {
+	Index   int    `json:"index"`
+	Change  Change `json:"change"`
+	Rule    Rule   `json:"rule"`
+	Message string `json:"message"`
+}
+
+// Validate reports every Sentry rule the changes, applied in order to s,
+// would break, in change order. actor is the member (id or email) who would
+// make them; "" skips the own-role rule. s is not modified.
+func Validate(s *Snapshot, changes []Change, actor string) []Violation {
+	w := newWorkspace(s.Clone())
+	actorID := ""
+	if actor != "" {
+		if i, err := w.member(actor); err == nil {
+			actorID = w.s.Members[i].ID
+		}
+	}
+	top := ""
+	if len(w.orgRoles) > 0 {
+		top = w.orgRoles[len(w.orgRoles)-1].ID
+	}
+	owners := func() int {
+		n := 0
+		for _, m := range w.s.Members {
+			if m.OrgRole == top && (m.State == StateActive || m.State == "") {
+				n++
+			}
+		}
+		return n
+	}
+	var out []Violation
+	add := func(i int, rule Rule, msg string) {
+		out = append(out, Violation{Index: i, Change: changes[i], Rule: rule, Message: msg})
+	}
+	touched := map[string]int{} // member id → last index of a change putting a role or team on it
+	for i, c := range changes {
+		if v, ok := w.precheck(c, actorID); ok {
+			add(i, v.Rule, v.Message)
+		}
+		before := owners()
+		if err := w.apply(c); err != nil {
+			add(i, RuleUnknown, err.Error())
+			continue
+		}
+		if before > 0 && owners() == 0 {
+			add(i, RuleLastOwner, "You cannot remove the only remaining owner of the organization.")
+		}
+		if c.Kind == ChangeOrgRole || c.Kind == ChangeTeamAdd || c.Kind == ChangeTeamRole {
+			if k, err := w.member(c.Member); err == nil {
+				touched[w.s.Members[k].ID] = i
+			}
+		}
+	}
+	for _, m := range w.s.Members {
+		i, ok := touched[m.ID]
+		if !ok || len(m.Teams) == 0 {
+			continue
+		}
+		if r, err := w.orgRole(m.OrgRole); err == nil && !w.orgRoles[r].IsTeamRolesAllowed {
+			add(i, RuleNoTeamRoles, fmt.Sprintf("The user with a '%s' role cannot have team-level permissions.", m.OrgRole))
+		}
+	}
+	slices.SortStableFunc(out, func(a, b Violation) int { return a.Index - b.Index })
+	return out
+}
+
+// precheck checks the rules that depend on the state before change c.
+func (w *workspace) precheck(c Change, actorID string) (Violation, bool) {
+	var m *Member
+	if c.Member != "" {
+		if i, err := w.member(c.Member); err == nil {
+			m = &w.s.Members[i]
+		}
+	}
+	var t *Team
+	if c.Team != "" {
+		if i, err := w.team(c.Team); err == nil {
+			t = &w.s.Teams[i]
+		}
+	}
+	switch c.Kind {
+	case ChangeOrgRole:
+		if m == nil {
+			return Violation{}, false
+		}
+		if actorID != "" && m.ID == actorID {
+			return Violation{Rule: RuleOwnRole, Message: "You cannot make changes to your own role."}, true
+		}
+		if m.Flags.IDPRoleRestricted {
+			return Violation{Rule: RuleIDPProvisioned, Message: "This user's org-role is managed through your organization's identity provider."}, true
+		}
+		if r, err := w.orgRole(c.Role); err == nil && w.orgRoles[r].IsRetired && m.OrgRole != c.Role {
+			return Violation{Rule: RuleRetiredRole, Message: fmt.Sprintf("The role '%s' is deprecated and may no longer be assigned.", c.Role)}, true
+		}
+	case ChangeTeamAdd, ChangeTeamRemove:
+		if t != nil && t.IDPProvisioned {
+			return Violation{Rule: RuleIDPProvisioned, Message: "This team is managed through your organization's identity provider."}, true
+		}
+	case ChangeMemberRemove:
+		if m != nil && m.Flags.IDPProvisioned {
+			return Violation{Rule: RuleIDPProvisioned, Message: "This user is managed through your organization's identity provider."}, true
+		}
+	}
+	return Violation{}, false
+}
