@@ -52,6 +52,13 @@ type Config struct {
 	// variable (saml.MaxClockSkew), so New sets that variable.
 	ClockSkew time.Duration
 
+	// RequestBinding is how AuthnRequests travel to the IdP: "redirect"
+	// (HTTP-Redirect, the default, signature in the query string) or "post"
+	// (HTTP-POST, an auto-submitted form with an enveloped signature; needed
+	// by IdPs that re-post the request from their login form, such as
+	// crewjam's samlidp used by internal/devidp).
+	RequestBinding string
+
 	// Preset picks built-in attribute names (see PresetAttributes);
 	// Attributes overrides any of them ("custom" mapping).
 	Preset     Preset
@@ -101,6 +108,9 @@ func (c Config) Validate() error {
 	}
 	if c.ClockSkew < 0 || c.ClockSkew > maxClockSkew {
 		errs = append(errs, fmt.Errorf("saml: clock skew %s must be between 0 and %s", c.ClockSkew, maxClockSkew))
+	}
+	if c.RequestBinding != "" && c.RequestBinding != "redirect" && c.RequestBinding != "post" {
+		errs = append(errs, fmt.Errorf("saml: request binding %q must be redirect or post", c.RequestBinding))
 	}
 	if _, err := PresetAttributes(c.Preset); err != nil {
 		errs = append(errs, fmt.Errorf("saml: %w", err))

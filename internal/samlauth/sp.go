@@ -228,7 +228,12 @@ func (s *SP) loadMetadata(ctx context.Context) (*saml.EntityDescriptor, error) {
 // signatures against every signing certificate in the IdP metadata, so an
 // IdP rolling its key over (two certificates listed) keeps working.
 func (s *SP) build(md *saml.EntityDescriptor) (*samlsp.Middleware, error) {
+	binding := saml.HTTPRedirectBinding
+	if s.cfg.RequestBinding == "post" {
+		binding = saml.HTTPPostBinding
+	}
 	mw, err := samlsp.New(samlsp.Options{
+		Binding:           binding,
 		EntityID:          s.cfg.EntityID,
 		URL:               *s.base,
 		Key:               s.cfg.Key,
