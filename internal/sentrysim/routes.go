@@ -2,8 +2,10 @@ package sentrysim
 
 import "net/http"
 
-// Scope maps (any-of) per endpoint and method are Sentry's, see
-// ../shared/docs/sentry-api-facts.md §2.
+// routes registers every endpoint with its org-level scope_map (any-of),
+// see ../shared/docs/sentry-api-facts.md §2. Team- and project-scoped
+// endpoints without a scope list check has_team_scope / has_any_project_scope
+// in the handler (TeamPermission, ProjectPermission).
 
 func scopes(s ...string) []string { return s }
 
@@ -30,13 +32,13 @@ func (s *Server) routes() *http.ServeMux {
 		{pattern: "POST /api/0/organizations/{org}/teams/{$}", scopes: scopes("org:write", "org:admin", "team:write"), h: s.createTeam},
 		{pattern: "GET /api/0/organizations/{org}/user-teams/{$}", scopes: orgRead, h: s.userTeams},
 		{pattern: "GET /api/0/teams/{org}/{team}/{$}", scopes: teamRead, h: s.getTeam},
-		{pattern: "DELETE /api/0/teams/{org}/{team}/{$}", scopes: scopes("team:admin"), h: s.deleteTeam},
+		{pattern: "DELETE /api/0/teams/{org}/{team}/{$}", h: s.deleteTeam},
 		{pattern: "GET /api/0/teams/{org}/{team}/members/{$}", scopes: teamRead, h: s.teamMembers},
 
 		{pattern: "GET /api/0/organizations/{org}/projects/{$}", scopes: orgRead, h: s.listProjects},
-		{pattern: "GET /api/0/projects/{org}/{project}/teams/{$}", scopes: scopes("project:read", "project:write", "project:admin"), h: s.projectTeams},
-		{pattern: "POST /api/0/projects/{org}/{project}/teams/{team}/{$}", scopes: scopes("project:write", "project:admin"), h: s.linkProjectTeam},
-		{pattern: "DELETE /api/0/projects/{org}/{project}/teams/{team}/{$}", scopes: scopes("project:write", "project:admin"), h: s.unlinkProjectTeam},
+		{pattern: "GET /api/0/projects/{org}/{project}/teams/{$}", h: s.projectTeams},
+		{pattern: "POST /api/0/projects/{org}/{project}/teams/{team}/{$}", h: s.linkProjectTeam},
+		{pattern: "DELETE /api/0/projects/{org}/{project}/teams/{team}/{$}", h: s.unlinkProjectTeam},
 
 		{pattern: "GET /api/0/organizations/{org}/access-requests/{$}", scopes: scopes("org:read", "org:write", "org:admin", "team:read", "team:write", "team:admin", "member:read", "member:write", "member:admin"), h: s.listAccessRequests},
 		{pattern: "PUT /api/0/organizations/{org}/access-requests/{request}/{$}", scopes: scopes("org:read", "org:write", "org:admin", "team:write", "team:admin", "member:write", "member:admin"), h: s.putAccessRequest},
