@@ -250,7 +250,7 @@ func (e *Engine) indexMembers() {
 }
 
 // resolveMember applies the membership rules to one member:
-// only active members hold anything; global access is open membership OR
+// only active members hold anything (an empty State counts as active); global access is open membership OR
 // a global org role (has_global_access); a role with isTeamRolesAllowed off
 // (billing) holds no team roles; otherwise the effective team role is
 // max(stored role or the default contributor, the org role's minimum team
@@ -358,4 +358,22 @@ func ranks(order []int) []int {
 		r[i] = pos
 	}
 	return r
+}
+
+// Members returns every member, sorted by email.
+func (e *Engine) Members() []MemberRef {
+	out := make([]MemberRef, 0, len(e.emailOrder))
+	for _, i := range e.emailOrder {
+		out = append(out, e.memberRef(i))
+	}
+	return out
+}
+
+// Projects returns every project slug, sorted.
+func (e *Engine) Projects() []string {
+	out := make([]string, 0, len(e.projectOrder))
+	for _, p := range e.projectOrder {
+		out = append(out, e.snap.Projects[p].Slug)
+	}
+	return out
 }

@@ -378,3 +378,35 @@ func TestStatsAndRisks(t *testing.T) {
 		t.Errorf("risks = %v, want single-owner and without-sso", kinds)
 	}
 }
+
+func TestListings(t *testing.T) {
+	t.Parallel()
+	e := New(org(member("zed", RoleMember), member("ana", RoleOwner), project("web", "w"), project("api", "a")))
+	var emails []string
+	for _, m := range e.Members() {
+		emails = append(emails, m.Email)
+	}
+	if want := []string{"ana@acme.test", "zed@acme.test"}; !slices.Equal(emails, want) {
+		t.Errorf("Members = %v, want %v", emails, want)
+	}
+	if got, want := e.Projects(), []string{"api", "web"}; !slices.Equal(got, want) {
+		t.Errorf("Projects = %v, want %v", got, want)
+	}
+}
+
+func TestProjectJSONShape(t *testing.T) {
+	t.Parallel()
+	e := New(org(member("ana", RoleMember, team("payments")), integration("deploy-bot", "project:releases"), project("payment-api", "payments")))
+	pa, err := e.Project("payment-api")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(pa)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"project":"payment-api","members":[{"id":"ana","email":"ana@acme.test","orgRole":"member","scopes":["alerts:read","alerts:write","event:admin","event:read","event:write","member:invite","member:read","org:read","project:read","project:releases","team:read"],"paths":[{"kind":"team","team":"payments","teamRole":"contributor","detail":"member of team payments as Contributor"}]}],"integrations":[{"slug":"deploy-bot","name":"deploy-bot","scopes":["project:releases"]}]}`
+	if string(b) != want {
+		t.Errorf("JSON\n%s\nwant\n%s", b, want)
+	}
+}
