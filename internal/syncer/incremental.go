@@ -2,6 +2,7 @@ package syncer
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -291,9 +292,10 @@ func planFor(rows []sentry.AuditLogEntry, base *access.Snapshot) (plan, error) {
 }
 
 // memberIDOf finds the member an entry is about: data's member_id, then
-// (except for team-membership events, whose target object is the
-// membership row, not the member) data's id and the target object, then the
-// base member whose user is the target user.
+// (except for team-membership events, whose target object may be the
+// membership row rather than the member) data's id and the target object,
+// then the base member whose user is the target user or whose email is
+// data's email.
 func memberIDOf(e sentry.AuditLogEntry, data map[string]any, base *access.Snapshot) string {
 	if id := dataString(data, "member_id", "memberId"); id != "" {
 		return id
@@ -306,11 +308,14 @@ func memberIDOf(e sentry.AuditLogEntry, data map[string]any, base *access.Snapsh
 			return strconv.FormatInt(*e.TargetObject, 10)
 		}
 	}
+	var userID, email string
 	if tu := e.TargetUser; tu != nil {
-		for _, m := range base.Members {
-			if (tu.ID != "" && m.UserID == tu.ID) || (tu.Email != "" && strings.EqualFold(m.Email, tu.Email)) {
-				return m.ID
-			}
+		userID, email = tu.ID, tu.Email
+	}
+	email = cmp.Or(email, dataString(data, "email"))
+	for _, m := range base.Members {
+		if (userID != "" && m.UserID == userID) || (email != "" && strings.EqualFold(m.Email, email)) {
+			return m.ID
 		}
 	}
 	return ""

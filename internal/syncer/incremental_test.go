@@ -269,3 +269,67 @@ func TestOneSyncAtATime(t *testing.T) {
 		t.Errorf("sync during a sync: got %v, want ErrBusy", inner)
 	}
 }
+
+func TestIncrementalAfterChangesMadeThroughTheClient(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := newEnv(t, sentrysim.DemoFixture(), sentrysim.DemoOwnerToken, syncer.Options{})
+	if _, err := e.syncer.Full(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	c := e.client
+	steps := []struct {
+		name string
+		do   func() error
+	}{
+		{"Dana becomes a manager", func() error { _, err := c.SetOrgRole(ctx, "1026", "manager"); return err }},
+		{"Paul leaves payments", func() error { return c.RemoveMemberFromTeam(ctx, "1014", "payments") }},
+		{"Paul joins platform", func() error { _, err := c.AddMemberToTeam(ctx, "1014", "platform"); return err }},
+		{"Paul is Team Admin of platform", func() error { _, err := c.SetTeamRole(ctx, "1014", "platform", "admin"); return err }},
+		{"team sre is created", func() error { _, err := c.CreateTeam(ctx, "sre", "SRE"); return err }},
+		{"Kim joins sre", func() error { _, err := c.AddMemberToTeam(ctx, "1032", "sre"); return err }},
+		{"sms-gateway gets team platform", func() error { _, err := c.AddProjectTeam(ctx, "sms-gateway", "platform"); return err }},
+		{"Eli is removed", func() error { return c.DeleteMember(ctx, "1027") }},
+	}
+	for _, s := range steps {
+		if err := s.do(); err != nil {
+			t.Fatalf("%s: %v", s.name, err)
+		}
+	}
+
+	inc, err := e.syncer.Incremental(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inc.Kind != store.KindIncremental || inc.Fallback != "" {
+		t.Fatalf("got kind %s, fallback %q; want incremental", inc.Kind, inc.Fallback)
+	}
+	_, got, err := e.st.CurrentSnapshot(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// A full sync of the same simulator into a store of its own.
+	refStore, err := store.Open(t.TempDir()+"/ref.db", store.Options{Now: e.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer refStore.Close()
+	full, err := syncer.New(c, refStore, syncer.Options{Now: e.now, SentryURL: e.srv.URL}).Full(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, want, err := refStore.CurrentSnapshot(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inc.Requests >= full.Requests {
+		t.Errorf("requests: incremental %d, full %d; want fewer", inc.Requests, full.Requests)
+	}
+	t.Logf("requests: incremental %d, full %d", inc.Requests, full.Requests)
+	diffSnapshots(t, got, want)
+	if dana := findMember(got, "1026"); dana == nil || dana.OrgRole != "manager" {
+		t.Errorf("Dana: got %+v, want a manager", dana)
+	}
+}
