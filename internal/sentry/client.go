@@ -489,8 +489,12 @@ func (c *Client) apiError(req request, resp *response) error {
 	return e
 }
 
+// noteRateLimit remembers an endpoint whose window is used up
+// (Remaining=0), so the next call waits for Reset instead of earning a 429.
+// A spent concurrency budget frees as requests finish, so it is not waited
+// for here.
 func (c *Client) noteRateLimit(endpoint string, rl RateLimit) {
-	if !rl.Exhausted() {
+	if rl.Remaining != 0 {
 		return
 	}
 	if _, ok := rl.waitUntilReset(c.now()); !ok {
