@@ -1,0 +1,563 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/sentry-access/sentry-access/internal/access"
+	"github.com/sentry-access/sentry-access/internal/config"
+	"github.com/sentry-access/sentry-access/internal/sentry"
+	"github.com/sentry-access/sentry-access/internal/store"
+	"github.com/sentry-access/sentry-access/internal/syncer"
+)
+
+// storeFile is the bbolt file inside the data directory.
+const storeFile = "sentry-access.db"
+
+// loadConfig parses a command's flags over the environment. A parse error
+// or a bad value is a usage error.
+func loadConfig(e env, fs *flag.FlagSet, args []string) (config.Config, error) {
+	fs.SetOutput(e.stderr)
+	c, err := config.Load(fs, args, e.getenv)
+	if err != nil {
+		return c, usageError{err}
+	}
+	return c, nil
+}
+
+func openStore(c config.Config) (*store.Store, error) {
+	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	st, err := store.Open(filepath.Join(c.DataDir, storeFile), store.Options{Timeout: c.StoreTimeout})
+	if err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+func newLogger(w io.Writer, format string, level slog.Level) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: level}
+	if format == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+func newClient(c config.Config, logger *slog.Logger) (*sentry.Client, error) {
+	return sentry.New(sentry.Config{
+		BaseURL:   c.SentryURL,
+		Org:       c.SentryOrg,
+		Token:     c.SentryToken,
+		SCIMToken: c.SCIMToken,
+		UserAgent: "sentry-access/" + version,
+		Logger:    logger,
+	})
+}
+
+// currentEngine opens the store read-only in spirit and builds the engine
+// over the current snapshot.
+func currentEngine(ctx context.Context, c config.Config) (*access.Engine, store.SnapshotMeta, error) {
+	st, err := openStore(c)
+	if err != nil {
+		return nil, store.SnapshotMeta{}, err
+	}
+	defer st.Close()
+	meta, snap, err := st.CurrentSnapshot(ctx)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, meta, noSnapshotError{fmt.Errorf("no snapshot in %s yet: run sentry-access sync", st.Path())}
+	}
+	if err != nil {
+		return nil, meta, err
+	}
+	return access.New(snap), meta, nil
+}
+
+func lookupError(err error) error {
+	if errors.Is(err, access.ErrUnknownMember) || errors.Is(err, access.ErrUnknownProject) {
+		return notFoundError{err}
+	}
+	return err
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func runSync(ctx context.Context, e env, args []string) error {
+	fs := flag.NewFlagSet("sync", flag.ContinueOnError)
+	incremental := fs.Bool("incremental", false, "read the audit log since the last sync and refetch only what it names")
+	quiet := fs.Bool("quiet", false, "no progress on the terminal")
+	c, err := loadConfig(e, fs, args)
+	if err != nil {
+		return err
+	}
+	if err := c.RequireSentry(); err != nil {
+		return usageError{err}
+	}
+	logger := newLogger(e.stderr, "text", slog.LevelWarn)
+	client, err := newClient(c, logger)
+	if err != nil {
+		return usageError{err}
+	}
+	st, err := openStore(c)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	var progress func(syncer.Progress)
+	if f, ok := e.stderr.(*os.File); ok && !*quiet && term.IsTerminal(int(f.Fd())) {
+		progress = terminalProgress(f)
+	}
+	s := syncer.New(client, st, syncer.Options{
+		Concurrency: c.SyncConcurrency, Logger: logger, SentryURL: c.SentryURL, Progress: progress,
+	})
+	run := s.Full
+	if *incremental {
+		run = s.Incremental
+	}
+	res, err := run(ctx)
+	if progress != nil {
+		fmt.Fprint(e.stderr, "\r\033[K")
+	}
+	if err != nil {
+		return fmt.Errorf("sync failed (the previous snapshot stays current): %w", err)
+	}
+	m := res.Snapshot
+	switch {
+	case res.Unchanged:
+		fmt.Fprintf(e.stdout, "no change since snapshot %d (%s, %d requests)\n", m.ID, res.Duration.Round(time.Millisecond), res.Requests)
+	default:
+		fmt.Fprintf(e.stdout, "snapshot %d (%s): %d members, %d teams, %d projects, %d integrations in %s with %d requests\n",
+			m.ID, res.Kind, m.Members, m.Teams, m.Projects, m.Integrations, res.Duration.Round(time.Millisecond), res.Requests)
+	}
+	if res.Fallback != "" {
+		fmt.Fprintf(e.stdout, "ran as a full sync: %s\n", res.Fallback)
+	}
+	if res.AuditError != "" {
+		fmt.Fprintf(e.stdout, "audit log not read: %s\n", res.AuditError)
+	} else {
+		fmt.Fprintf(e.stdout, "audit log: %d entries read, %d new archived\n", res.AuditRead, res.AuditAdded)
+	}
+	return nil
+}
+
+// terminalProgress draws a one-line progress indicator on a terminal.
+func terminalProgress(w io.Writer) func(syncer.Progress) {
+	return func(p syncer.Progress) {
+		if p.Total > 0 {
+			fmt.Fprintf(w, "\r\033[K%s: %d/%d", p.Stage, p.Done, p.Total)
+			return
+		}
+		fmt.Fprintf(w, "\r\033[K%s: %d", p.Stage, p.Done)
+	}
+}
+
+func runAccess(ctx context.Context, e env, args []string) error {
+	fs := flag.NewFlagSet("access", flag.ContinueOnError)
+	member := fs.String("member", "", "member email or id")
+	asJSON := fs.Bool("json", false, "print JSON")
+	c, err := loadConfig(e, fs, args)
+	if err != nil {
+		return err
+	}
+	if *member == "" {
+		return usageError{errors.New("access: --member is required")}
+	}
+	eng, _, err := currentEngine(ctx, c)
+	if err != nil {
+		return err
+	}
+	ma, err := eng.Member(*member)
+	if err != nil {
+		return lookupError(err)
+	}
+	if *asJSON {
+		return writeJSON(e.stdout, ma)
+	}
+	w := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(w, "member\t%s (%s)\n", ma.Member.Email, ma.Member.State)
+	fmt.Fprintf(w, "org role\t%s\n", ma.Member.OrgRole)
+	global := "no"
+	if ma.GlobalAccess {
+		global = "yes"
+	}
+	fmt.Fprintf(w, "global access\t%s: %s\n", global, ma.GlobalReason)
+	fmt.Fprintf(w, "org scopes\t%s\n", strings.Join(ma.OrgScopes, " "))
+	w.Flush()
+	fmt.Fprintf(e.stdout, "\nteams (%d)\n", len(ma.Teams))
+	w = tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "  TEAM\tSTORED\tEFFECTIVE\tWHY")
+	for _, t := range ma.Teams {
+		fmt.Fprintf(w, "  %s\t%s\t%s\t%s\n", t.Slug, orNull(t.StoredRole), t.EffectiveRole, t.Reason)
+	}
+	w.Flush()
+	fmt.Fprintf(e.stdout, "\nprojects (%d)\n", len(ma.Projects))
+	w = tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "  PROJECT\tVIA\tSCOPES")
+	for _, p := range ma.Projects {
+		fmt.Fprintf(w, "  %s\t%s\t%s\n", p.Slug, pathsText(p.Paths), strings.Join(p.Scopes, " "))
+	}
+	return w.Flush()
+}
+
+func runWho(ctx context.Context, e env, args []string) error {
+	fs := flag.NewFlagSet("who", flag.ContinueOnError)
+	project := fs.String("project", "", "project slug")
+	asJSON := fs.Bool("json", false, "print JSON")
+	c, err := loadConfig(e, fs, args)
+	if err != nil {
+		return err
+	}
+	if *project == "" {
+		return usageError{errors.New("who: --project is required")}
+	}
+	eng, _, err := currentEngine(ctx, c)
+	if err != nil {
+		return err
+	}
+	pa, err := eng.Project(*project)
+	if err != nil {
+		return lookupError(err)
+	}
+	if *asJSON {
+		return writeJSON(e.stdout, pa)
+	}
+	fmt.Fprintf(e.stdout, "%s: %d members, %d integrations\n\n", pa.Project, len(pa.Members), len(pa.Integrations))
+	w := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "MEMBER\tORG ROLE\tVIA\tSCOPES")
+	for _, m := range pa.Members {
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", m.Email, m.OrgRole, pathsText(m.Paths), strings.Join(m.Scopes, " "))
+	}
+	for _, i := range pa.Integrations {
+		fmt.Fprintf(w, "%s\t(integration)\tinternal integration\t%s\n", i.Name, strings.Join(i.Scopes, " "))
+	}
+	return w.Flush()
+}
+
+func runExplain(ctx context.Context, e env, args []string) error {
+	fs := flag.NewFlagSet("explain", flag.ContinueOnError)
+	member := fs.String("member", "", "member email or id")
+	project := fs.String("project", "", "project slug")
+	scope := fs.String("scope", "", "a scope such as project:write (optional)")
+	asJSON := fs.Bool("json", false, "print JSON")
+	c, err := loadConfig(e, fs, args)
+	if err != nil {
+		return err
+	}
+	if *member == "" || *project == "" {
+		return usageError{errors.New("explain: --member and --project are required")}
+	}
+	if *scope != "" && !validScope(*scope) {
+		return usageError{fmt.Errorf("explain: %q is not a Sentry scope (one of %s)", *scope, strings.Join(access.AllScopes(), ", "))}
+	}
+	eng, _, err := currentEngine(ctx, c)
+	if err != nil {
+		return err
+	}
+	d, err := eng.Explain(*member, *project, *scope)
+	if err != nil {
+		return lookupError(err)
+	}
+	if *asJSON {
+		if err := writeJSON(e.stdout, d); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintln(e.stdout, d.String())
+	}
+	if !d.Allowed {
+		return deniedError{errors.New("access denied")}
+	}
+	return nil
+}
+
+func validScope(s string) bool {
+	for _, v := range access.AllScopes() {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+func runSnapshots(ctx context.Context, e env, args []string) error {
+	fs := flag.NewFlagSet("snapshots", flag.ContinueOnError)
+	asJSON := fs.Bool("json", false, "print JSON")
+	c, err := loadConfig(e, fs, args)
+	if err != nil {
+		return err
+	}
+	st, err := openStore(c)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	list, err := st.ListSnapshots(ctx)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return writeJSON(e.stdout, list)
+	}
+	if len(list) == 0 {
+		fmt.Fprintln(e.stdout, "no snapshots yet: run sentry-access sync")
+		return nil
+	}
+	w := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "ID\tTAKEN\tKIND\tMEMBERS\tTEAMS\tPROJECTS\tDURATION\tREQUESTS")
+	for _, m := range list {
+		fmt.Fprintf(w, "%d\t%s\t%s\t%d\t%d\t%d\t%s\t%d\n", m.ID, m.Created.UTC().Format(time.DateTime), m.Kind,
+			m.Members, m.Teams, m.Projects, m.Duration.Round(time.Millisecond), m.Requests)
+	}
+	return w.Flush()
+}
+
+func runDiff(ctx context.Context, e env, args []string) error {
+	fs := flag.NewFlagSet("diff", flag.ContinueOnError)
+	from := fs.Uint64("from", 0, "older snapshot id (default: the one before --to)")
+	to := fs.Uint64("to", 0, "newer snapshot id (default: the current one)")
+	asJSON := fs.Bool("json", false, "print JSON")
+	c, err := loadConfig(e, fs, args)
+	if err != nil {
+		return err
+	}
+	st, err := openStore(c)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	list, err := st.ListSnapshots(ctx)
+	if err != nil {
+		return err
+	}
+	if *to == 0 && len(list) > 0 {
+		*to = list[0].ID
+	}
+	if *from == 0 {
+		for _, m := range list {
+			if m.ID < *to {
+				*from = m.ID
+				break
+			}
+		}
+	}
+	if *from == 0 || *to == 0 {
+		return noSnapshotError{errors.New("diff needs two snapshots: run sentry-access sync again later")}
+	}
+	load := func(id uint64) (*access.Snapshot, error) {
+		_, s, err := st.Snapshot(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, notFoundError{fmt.Errorf("snapshot %d does not exist (see sentry-access snapshots)", id)}
+		}
+		return s, err
+	}
+	a, err := load(*from)
+	if err != nil {
+		return err
+	}
+	b, err := load(*to)
+	if err != nil {
+		return err
+	}
+	d := access.Diff(a, b)
+	if *asJSON {
+		return writeJSON(e.stdout, struct {
+			From uint64              `json:"from"`
+			To   uint64              `json:"to"`
+			Diff access.SnapshotDiff `json:"diff"`
+		}{*from, *to, d})
+	}
+	printDiff(e.stdout, *from, *to, d)
+	return nil
+}
+
+func printDiff(w io.Writer, from, to uint64, d access.SnapshotDiff) {
+	fmt.Fprintf(w, "snapshot %d → %d\n", from, to)
+	line := func(label string, items []string) {
+		if len(items) == 0 {
+			return
+		}
+		fmt.Fprintf(w, "\n%s (%d)\n", label, len(items))
+		for _, it := range items {
+			fmt.Fprintf(w, "  %s\n", it)
+		}
+	}
+	var s []string
+	for _, m := range d.MembersAdded {
+		s = append(s, m.Email+" ("+m.OrgRole+")")
+	}
+	line("members added", s)
+	s = nil
+	for _, m := range d.MembersRemoved {
+		s = append(s, m.Email+" ("+m.OrgRole+")")
+	}
+	line("members removed", s)
+	s = nil
+	for _, r := range d.OrgRoleChanges {
+		s = append(s, fmt.Sprintf("%s: %s → %s", r.Member.Email, r.From, r.To))
+	}
+	line("org role changes", s)
+	s = nil
+	for _, t := range d.TeamsJoined {
+		s = append(s, fmt.Sprintf("%s joined %s as %s", t.Member.Email, t.Team, orNull(t.Role)))
+	}
+	line("team memberships added", s)
+	s = nil
+	for _, t := range d.TeamsLeft {
+		s = append(s, fmt.Sprintf("%s left %s", t.Member.Email, t.Team))
+	}
+	line("team memberships removed", s)
+	line("teams added", d.TeamsAdded)
+	line("teams removed", d.TeamsRemoved)
+	line("projects added", d.ProjectsAdded)
+	line("projects removed", d.ProjectsRemoved)
+	s = nil
+	for _, m := range d.Access.Members {
+		for _, p := range m.Projects {
+			s = append(s, fmt.Sprintf("%s %s %s", m.Email, p.Project, scopeChangeText(p.ScopeChange)))
+		}
+	}
+	line("effective access changes", s)
+	if len(d.MembersAdded)+len(d.MembersRemoved)+len(d.OrgRoleChanges)+len(d.TeamsJoined)+len(d.TeamsLeft)+
+		len(d.TeamsAdded)+len(d.TeamsRemoved)+len(d.ProjectsAdded)+len(d.ProjectsRemoved)+len(d.Access.Members) == 0 {
+		fmt.Fprintln(w, "no changes")
+	}
+}
+
+func scopeChangeText(c access.ScopeChange) string {
+	var parts []string
+	parts = append(parts, c.Kind)
+	if len(c.Added) > 0 {
+		parts = append(parts, "+"+strings.Join(c.Added, " +"))
+	}
+	if len(c.Removed) > 0 {
+		parts = append(parts, "-"+strings.Join(c.Removed, " -"))
+	}
+	return strings.Join(parts, " ")
+}
+
+func orNull(role string) string {
+	if role == "" {
+		return "null"
+	}
+	return role
+}
+
+func pathsText(paths []access.Path) string {
+	var parts []string
+	for _, p := range paths {
+		switch p.Kind {
+		case access.PathTeam:
+			parts = append(parts, "team "+p.Team+" ("+p.TeamRole+")")
+		default:
+			parts = append(parts, string(p.Kind))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+func runConfig(_ context.Context, e env, args []string) error {
+	if len(args) == 0 || args[0] != "check" {
+		return usageError{errors.New("usage: sentry-access config check")}
+	}
+	fs := flag.NewFlagSet("config check", flag.ContinueOnError)
+	c, err := loadConfig(e, fs, args[1:])
+	if err != nil {
+		return err
+	}
+	if err := c.Validate(); err != nil {
+		fmt.Fprintln(e.stdout, "configuration problems:")
+		for _, line := range strings.Split(err.Error(), "\n") {
+			fmt.Fprintln(e.stdout, "  -", line)
+		}
+		return usageError{errors.New("configuration is not valid")}
+	}
+	fmt.Fprintln(e.stdout, "configuration OK")
+	return nil
+}
+
+func runBackup(ctx context.Context, e env, args []string) error {
+	fs := flag.NewFlagSet("backup", flag.ContinueOnError)
+	out := fs.String("out", "", "file to write the backup to")
+	c, err := loadConfig(e, fs, args)
+	if err != nil {
+		return err
+	}
+	if *out == "" {
+		return usageError{errors.New("backup: --out is required")}
+	}
+	st, err := openStore(c)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	f, err := os.OpenFile(*out, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	n, err := st.Backup(ctx, f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(*out)
+		return fmt.Errorf("backup: %w", err)
+	}
+	fmt.Fprintf(e.stdout, "wrote %s (%d bytes)\n", *out, n)
+	return nil
+}
+
+func runRestore(_ context.Context, e env, args []string) error {
+	fs := flag.NewFlagSet("restore", flag.ContinueOnError)
+	in := fs.String("in", "", "backup file written by sentry-access backup")
+	c, err := loadConfig(e, fs, args)
+	if err != nil {
+		return err
+	}
+	if *in == "" {
+		return usageError{errors.New("restore: --in is required")}
+	}
+	// Opening the backup as a store checks it is one (and migrates it).
+	probe, err := store.Open(*in, store.Options{Timeout: c.StoreTimeout})
+	if err != nil {
+		return fmt.Errorf("restore: %s is not a usable store: %w", *in, err)
+	}
+	probe.Close()
+	// Taking the live store's lock proves no server is running on it.
+	st, err := openStore(c)
+	if err != nil {
+		return fmt.Errorf("restore: stop the server first: %w", err)
+	}
+	dst := st.Path()
+	st.Close()
+	b, err := os.ReadFile(*in)
+	if err != nil {
+		return fmt.Errorf("restore: %w", err)
+	}
+	tmp := dst + ".restore-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return fmt.Errorf("restore: %w", err)
+	}
+	if err := os.Rename(tmp, dst); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("restore: %w", err)
+	}
+	fmt.Fprintf(e.stdout, "restored %s from %s\n", dst, *in)
+	return nil
+}
