@@ -1,0 +1,136 @@
+package session_test
+
+import (
+	"bytes"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sentry-access/sentry-access/internal/samlauth"
+	"github.com/sentry-access/sentry-access/internal/session"
+)
+
+func newManager(t *testing.T, base string, now func() time.Time) *session.Manager {
+	t.Helper()
+	m, err := session.New(session.Config{BaseURL: base, HashKey: bytes.Repeat([]byte{7}, 64), BlockKey: bytes.Repeat([]byte{9}, 32),
+		IdleTimeout: 10 * time.Minute, AbsoluteTimeout: time.Hour}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// begin starts a session and returns a request carrying its cookie.
+func begin(t *testing.T, m *session.Manager, base string) (*http.Cookie, *http.Request) {
+	t.Helper()
+	w := httptest.NewRecorder()
+	if err := m.Begin(w, httptest.NewRequest(http.MethodGet, base+"/saml/acs", nil), samlauth.Identity{Email: "ana@acme.test", Role: samlauth.RoleAdmin}); err != nil {
+		t.Fatal(err)
+	}
+	cookies := w.Result().Cookies()
+	if len(cookies) != 1 {
+		t.Fatalf("cookies = %d, want 1", len(cookies))
+	}
+	r := httptest.NewRequest(http.MethodGet, base+"/", nil)
+	r.AddCookie(cookies[0])
+	return cookies[0], r
+}
+
+func TestCookieFlagsFollowTheBaseURL(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		base       string
+		wantSecure bool
+	}{
+		{"https://access.acme.test", true},
+		{"http://127.0.0.1:8080", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.base, func(t *testing.T) {
+			t.Parallel()
+			c, _ := begin(t, newManager(t, tt.base, time.Now), tt.base)
+			if c.Name != "sa_session" || !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || c.Secure != tt.wantSecure || c.Path != "/" {
+				t.Errorf("cookie %s: HttpOnly %v SameSite %v Secure %v Path %q; want sa_session, HttpOnly, Lax, Secure %v, /",
+					c.Name, c.HttpOnly, c.SameSite, c.Secure, c.Path, tt.wantSecure)
+			}
+		})
+	}
+}
+
+func TestSessionsExpireOnTheServerByIdleAndAbsoluteTimeouts(t *testing.T) {
+	t.Parallel()
+	start := time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name    string
+		elapsed time.Duration
+		wantErr error
+	}{
+		{"fresh", 5 * time.Minute, nil},
+		{"idle too long", 11 * time.Minute, session.ErrExpired},
+		{"older than the absolute timeout", 61 * time.Minute, session.ErrExpired},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			now := start
+			m := newManager(t, "https://a.test", func() time.Time { return now })
+			_, r := begin(t, m, "https://a.test")
+			now = now.Add(tt.elapsed)
+			id, err := m.Current(r)
+			if tt.wantErr == nil {
+				if err != nil || id.Email != "ana@acme.test" || id.Role != samlauth.RoleAdmin {
+					t.Errorf("Current() = %+v, %v; want ana@acme.test admin", id, err)
+				}
+				return
+			}
+			if !errors.Is(err, tt.wantErr) || !errors.Is(err, samlauth.ErrNoSession) {
+				t.Errorf("Current() err = %v, want %v and ErrNoSession", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestATamperedCookieIsNoSession(t *testing.T) {
+	t.Parallel()
+	m := newManager(t, "https://a.test", time.Now)
+	c, _ := begin(t, m, "https://a.test")
+	r := httptest.NewRequest(http.MethodGet, "https://a.test/", nil)
+	flip := byte('A')
+	if c.Value[5] == 'A' {
+		flip = 'B'
+	}
+	c.Value = c.Value[:5] + string(flip) + c.Value[6:]
+	r.AddCookie(c)
+	if _, err := m.Current(r); !errors.Is(err, samlauth.ErrNoSession) {
+		t.Errorf("Current() err = %v, want ErrNoSession", err)
+	}
+}
+
+func TestEndDeletesTheCookie(t *testing.T) {
+	t.Parallel()
+	m := newManager(t, "https://a.test", time.Now)
+	w := httptest.NewRecorder()
+	if err := m.End(w, httptest.NewRequest(http.MethodPost, "https://a.test/logout", nil)); err != nil {
+		t.Fatal(err)
+	}
+	c := w.Result().Cookies()
+	if len(c) != 1 || c[0].Name != "sa_session" || c[0].MaxAge >= 0 {
+		t.Errorf("cookies = %+v, want sa_session with a negative MaxAge", c)
+	}
+}
+
+func TestConfigValidateReportsEveryProblemAtOnce(t *testing.T) {
+	t.Parallel()
+	err := session.Config{BaseURL: "nope", HashKey: []byte("short"), BlockKey: []byte("x"), IdleTimeout: 2 * time.Hour, AbsoluteTimeout: time.Hour}.Validate()
+	for _, want := range []string{"base URL", "hash key", "block key", "idle timeout"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Validate() = %v, want it to mention %q", err, want)
+		}
+	}
+	if err != nil && strings.Contains(err.Error(), "short") {
+		t.Error("Validate() prints the key")
+	}
+}
