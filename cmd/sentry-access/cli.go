@@ -103,6 +103,7 @@ func runSync(ctx context.Context, e env, args []string) error {
 	fs := flag.NewFlagSet("sync", flag.ContinueOnError)
 	incremental := fs.Bool("incremental", false, "read the audit log since the last sync and refetch only what it names")
 	quiet := fs.Bool("quiet", false, "no progress on the terminal")
+	verbose := fs.Bool("verbose", false, "log retries and rate-limit waits")
 	c, err := loadConfig(e, fs, args)
 	if err != nil {
 		return err
@@ -110,10 +111,16 @@ func runSync(ctx context.Context, e env, args []string) error {
 	if err := c.RequireSentry(); err != nil {
 		return usageError{err}
 	}
-	logger := newLogger(e.stderr, "text", slog.LevelWarn)
+	logger := slog.New(slog.DiscardHandler)
+	if *verbose {
+		logger = newLogger(e.stderr, "text", slog.LevelDebug)
+	}
 	client, err := newClient(c, logger)
 	if err != nil {
 		return usageError{err}
+	}
+	if _, err := client.Organization(ctx); err != nil {
+		return connectionError(c, err)
 	}
 	st, err := openStore(c)
 	if err != nil {
@@ -155,6 +162,21 @@ func runSync(ctx context.Context, e env, args []string) error {
 		fmt.Fprintf(e.stdout, "audit log: %d entries read, %d new archived\n", res.AuditRead, res.AuditAdded)
 	}
 	return nil
+}
+
+// connectionError turns the first request's failure into one line that
+// says which setting to check.
+func connectionError(c config.Config, err error) error {
+	switch {
+	case errors.Is(err, sentry.ErrNotFound):
+		return usageError{fmt.Errorf("organization %q not found at %s (check SENTRY_ORG and SENTRY_URL)", c.SentryOrg, c.SentryURL)}
+	case errors.Is(err, sentry.ErrUnauthorized):
+		return usageError{fmt.Errorf("Sentry at %s rejected SENTRY_AUTH_TOKEN: %w", c.SentryURL, err)}
+	case errors.Is(err, sentry.ErrForbidden):
+		return usageError{fmt.Errorf("SENTRY_AUTH_TOKEN may not read organization %q: %w", c.SentryOrg, err)}
+	default:
+		return fmt.Errorf("cannot reach Sentry at %s: %w", c.SentryURL, err)
+	}
 }
 
 // terminalProgress draws a one-line progress indicator on a terminal.

@@ -6,6 +6,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -21,7 +22,10 @@ func main() {
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "sentry-access:", err)
+		var denied deniedError
+		if !errors.As(err, &denied) { // explain already printed why
+			fmt.Fprintln(os.Stderr, "sentry-access:", err)
+		}
 		os.Exit(exitCode(err))
 	}
 }

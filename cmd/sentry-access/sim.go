@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/sentry-access/sentry-access/internal/sentrysim"
@@ -53,13 +54,16 @@ func (f *simFlags) fixtureData() (*sentrysim.Fixture, error) {
 		defer r.Close()
 		fx, err := sentrysim.LoadFixture(r)
 		if err != nil {
-			return nil, usageError{fmt.Errorf("fixture %s: %w", f.fixture, err)}
+			// The decoder quotes the offending source lines after the
+			// first; the first line names the position and the problem.
+			first, _, _ := strings.Cut(err.Error(), "\n")
+			return nil, usageError{fmt.Errorf("fixture %s: %s", f.fixture, first)}
 		}
 		return fx, nil
 	case f.members > 0:
 		return sentrysim.Generate(sentrysim.GenOptions{Members: f.members, Teams: f.teams, Projects: f.projects, Seed: f.seed}), nil
 	default:
-		return sentrysim.DemoFixture(), nil
+		return sentrysim.DemoFixtureAt(time.Now()), nil
 	}
 }
 
