@@ -1,0 +1,139 @@
+package explore
+
+import (
+	"context"
+	"slices"
+	"strings"
+)
+
+// ConnectionConfig is the configured Sentry connection. Token is used only
+// to tell its kind and last characters; it is never returned.
+type ConnectionConfig struct {
+	SentryURL string
+	Org       string
+	Token     string
+	// SCIMConfigured reports whether a SCIM bearer token is configured.
+	SCIMConfigured bool
+	// Scopes, when set, returns the token's scopes on the org: the
+	// "access" list of GET /api/0/organizations/{org}/ (facts sheet §1.4).
+	// The lead wires it to the Sentry client.
+	Scopes func(ctx context.Context) ([]string, error)
+}
+
+// Token kinds.
+const (
+	TokenUser  = "user"  // sntryu_: a user auth token
+	TokenOrg   = "org"   // sntrys_: an org auth token (org:ci only)
+	TokenOther = "other" // an internal-integration or legacy token
+	TokenNone  = "none"
+)
+
+// Connection is the Connection page: where the dashboard reads from, with
+// which kind of credential, what it may do and what that leaves out.
+type Connection struct {
+	SentryURL string
+	Org       string
+	TokenKind string
+	TokenHint string // the last four characters, never more
+	Scopes    []string
+	ScopesErr string // why the scopes are unknown, if they are
+	Features  []Feature
+}
+
+// Feature is one dashboard feature with whether the credential allows it.
+type Feature struct {
+	Name      string
+	Available bool
+	Why       string
+}
+
+// TokenKind tells a token's kind from its prefix: sntryu_ user tokens,
+// sntrys_ org auth tokens (src/sentry/utils/security/orgauthtoken_token.py).
+func TokenKind(token string) string {
+	switch {
+	case token == "":
+		return TokenNone
+	case strings.HasPrefix(token, "sntryu_"):
+		return TokenUser
+	case strings.HasPrefix(token, "sntrys_"):
+		return TokenOrg
+	}
+	return TokenOther
+}
+
+// TokenHint returns at most the last four characters of token.
+func TokenHint(token string) string {
+	if len(token) < 12 {
+		return ""
+	}
+	return "…" + token[len(token)-4:]
+}
+
+// Connection describes the configured connection. A failing Scopes call is
+// shown as ScopesErr, not returned.
+func (s *Service) Connection(ctx context.Context) (Connection, error) {
+	cfg := s.opts.Connection
+	c := Connection{SentryURL: cfg.SentryURL, Org: cfg.Org, TokenKind: TokenKind(cfg.Token), TokenHint: TokenHint(cfg.Token)}
+	known := false
+	switch {
+	case cfg.Scopes == nil:
+		c.ScopesErr = "The token's scopes are not known to this dashboard."
+	default:
+		scopes, err := cfg.Scopes(ctx)
+		if err != nil {
+			s.log.WarnContext(ctx, "read token scopes", "err", err)
+			c.ScopesErr = "Sentry did not tell the token's scopes (the organization could not be read)."
+		} else {
+			c.Scopes, known = slices.Sorted(slices.Values(scopes)), true
+		}
+	}
+	c.Features = features(c.TokenKind, c.Scopes, known, cfg.SCIMConfigured)
+	return c, ctx.Err()
+}
+
+// features applies the rules of facts sheet §2 to the credential.
+func features(kind string, scopes []string, known, scim bool) []Feature {
+	has := func(want ...string) bool {
+		for _, w := range want {
+			if !slices.Contains(scopes, w) {
+				return false
+			}
+		}
+		return true
+	}
+	f := func(name string, ok bool, yes, no string) Feature {
+		if !known && kind != TokenOrg {
+			return Feature{Name: name, Available: false, Why: "unknown: the token's scopes could not be read. " + no}
+		}
+		if ok {
+			return Feature{Name: name, Available: true, Why: yes}
+		}
+		return Feature{Name: name, Available: false, Why: no}
+	}
+	orgCI := kind == TokenOrg
+	return []Feature{
+		f("Read members, teams and projects", !orgCI && has("org:read", "member:read", "team:read", "project:read"),
+			"the token holds org:read, member:read, team:read and project:read.",
+			"needs org:read, member:read, team:read and project:read; org auth tokens (sntrys_) hold only org:ci."),
+		f("Audit log and incremental sync", !orgCI && has("org:write"),
+			"the token holds org:write, which GET audit-logs requires.",
+			"GET /organizations/{org}/audit-logs/ requires org:write; syncs fall back to full syncs."),
+		f("Change org roles", kind == TokenUser && has("member:invite", "member:admin"),
+			"a user token holding member:invite and member:admin.",
+			"org-role changes need a user token (sntryu_) of a member, listing member:invite and member:admin; integration tokens get no assignable roles."),
+		f("Change team memberships", !orgCI && (has("org:write") || has("team:write")),
+			"the token holds org:write or team:write.",
+			"adding or removing members on teams needs org:write or team:write (team:admin to remove)."),
+		{Name: "List user auth tokens", Available: false,
+			Why: "GET /api-tokens/ accepts only a browser session (cookie), never a token, and lists only the caller's own tokens."},
+		scimFeature(scim),
+	}
+}
+
+func scimFeature(configured bool) Feature {
+	if configured {
+		return Feature{Name: "SCIM provisioning", Available: true, Why: "a SCIM bearer token is configured."}
+	}
+	return Feature{Name: "SCIM provisioning", Available: false,
+		Why: "needs the org's SCIM token (from Sentry's Auth settings, SAML with SCIM on); the API token cannot call SCIM."}
+}

@@ -1,0 +1,105 @@
+package explore
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+
+	"github.com/sentry-access/sentry-access/internal/access"
+)
+
+// SuggestLimit is the most suggestions Suggest returns.
+const SuggestLimit = 20
+
+// Lookup is the answer of the permission lookup page. Asked is false when
+// member or project is empty (the form is shown without an answer).
+type Lookup struct {
+	Snapshot SnapshotInfo
+	Member   string
+	Project  string
+	Scope    string
+	Scopes   []string // every Sentry scope, for the select
+	Asked    bool
+	Decision access.Decision
+}
+
+// Lookup decides whether member (id, email or integration slug) reaches
+// project and holds scope there, with the rule chain. Unknown members or
+// projects and unknown scopes are "invalid" errors (the user typed them).
+func (s *Service) Lookup(ctx context.Context, member, project, scope string) (Lookup, error) {
+	st, err := s.load()
+	if err != nil {
+		return Lookup{}, err
+	}
+	member, project, scope = strings.TrimSpace(member), strings.TrimSpace(project), strings.TrimSpace(scope)
+	out := Lookup{Snapshot: st.info(), Member: member, Project: project, Scope: scope, Scopes: access.AllScopes()}
+	if scope != "" && !slices.Contains(out.Scopes, scope) {
+		return out, invalid("%q is not a Sentry scope.", scope)
+	}
+	if member == "" || project == "" {
+		return out, ctx.Err()
+	}
+	d, err := st.eng.Explain(member, project, scope)
+	switch {
+	case errors.Is(err, access.ErrUnknownMember):
+		return out, invalid("No member or integration %q in snapshot %d.", member, st.meta.ID)
+	case errors.Is(err, access.ErrUnknownProject):
+		return out, invalid("No project %q in snapshot %d.", project, st.meta.ID)
+	case err != nil:
+		return out, err
+	}
+	out.Asked, out.Decision = true, d
+	return out, ctx.Err()
+}
+
+// Suggestion is one completion for a lookup input.
+type Suggestion struct {
+	Value string
+	Label string
+}
+
+// Suggest returns up to SuggestLimit members (kind "member": by email or
+// name; integrations by slug) or projects (kind "project": by slug) whose
+// text contains q, prefix matches first. Any other kind is "invalid".
+func (s *Service) Suggest(ctx context.Context, kind, q string) ([]Suggestion, error) {
+	st, err := s.load()
+	if err != nil {
+		return nil, err
+	}
+	q = strings.ToLower(strings.TrimSpace(q))
+	var prefix, inner []Suggestion
+	add := func(text string, sg Suggestion) {
+		if q == "" || strings.HasPrefix(text, q) {
+			prefix = append(prefix, sg)
+		} else if strings.Contains(text, q) {
+			inner = append(inner, sg)
+		}
+	}
+	switch kind {
+	case "member":
+		for _, r := range st.members {
+			add(r.search, Suggestion{Value: r.m.Email, Label: r.m.Name + " (" + r.m.OrgRole + ")"})
+			if len(prefix) >= SuggestLimit {
+				break
+			}
+		}
+		for _, in := range st.snap.Integrations {
+			add(strings.ToLower(in.Slug+" "+in.Name), Suggestion{Value: in.Slug, Label: in.Name + " (integration)"})
+		}
+	case "project":
+		for _, p := range st.projects {
+			add(strings.ToLower(p.p.Slug+" "+p.p.Name), Suggestion{Value: p.p.Slug, Label: p.p.Platform})
+			if len(prefix) >= SuggestLimit {
+				break
+			}
+		}
+	default:
+		return nil, invalid("kind must be member or project (got %q).", kind)
+	}
+	out := append(prefix, inner...)
+	if len(out) > SuggestLimit {
+		out = out[:SuggestLimit]
+	}
+	return out, ctx.Err()
+}

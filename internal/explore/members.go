@@ -1,0 +1,332 @@
+package explore
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+
+	"github.com/sentry-access/sentry-access/internal/access"
+)
+
+// MemberQuery filters, sorts and pages the member list. Empty fields do not
+// filter. Values come from the query string; Validate checks them.
+type MemberQuery struct {
+	Q      string // substring of email or name, case-insensitive
+	Role   string // org role id
+	Team   string // team slug the member is on
+	NoTeam bool   // only members on no team
+	SSO    string // "", "linked", "unlinked"
+	TwoFA  string // "", "on", "off"
+	State  string // "", "active", "pending", "expired", "invited" (pending or expired)
+	SCIM   string // "", "yes", "no": provisioned by the identity provider
+	Sort   string // "email", "role", "reach"; a leading "-" reverses
+	Page   int    // 1-based
+}
+
+// Allowed values of the enumerated MemberQuery fields.
+func memberEnums() map[string][]string {
+	return map[string][]string{
+		"sso":   {"", "linked", "unlinked"},
+		"2fa":   {"", "on", "off"},
+		"state": {"", "active", "pending", "expired", "invited"},
+		"scim":  {"", "yes", "no"},
+		"sort":  {"", "email", "-email", "role", "-role", "reach", "-reach"},
+	}
+}
+
+// MemberSorts returns the sort keys the member list accepts.
+func MemberSorts() []string { return memberEnums()["sort"][1:] }
+
+// MemberRow is one member in the list.
+type MemberRow struct {
+	ID          string
+	Email       string
+	Name        string
+	OrgRole     string
+	State       access.MemberState
+	Teams       []string
+	SSOLinked   bool
+	Has2FA      bool
+	SCIM        bool
+	Reach       int    // projects reached
+	Global      bool   // reaches every project
+	GlobalBy    string // why, when Global
+	TeamsCount  int
+	RoleUnknown bool
+}
+
+// MemberList is a page of members plus what the filter form needs.
+type MemberList struct {
+	Snapshot SnapshotInfo
+	Query    MemberQuery
+	Rows     []MemberRow
+	Page     Page
+	Roles    []access.OrgRole // for the role filter
+	Teams    []string         // team slugs, for the team filter
+}
+
+// validate checks q against st and reports every problem at once.
+func (q MemberQuery) validate(st *state) error {
+	var problems []string
+	enums := memberEnums()
+	check := func(name, v string) {
+		if !slices.Contains(enums[name], v) {
+			problems = append(problems, name+" must be one of "+strings.Join(enums[name][1:], ", ")+" (got \""+v+"\")")
+		}
+	}
+	check("sso", q.SSO)
+	check("2fa", q.TwoFA)
+	check("state", q.State)
+	check("scim", q.SCIM)
+	check("sort", q.Sort)
+	if q.Role != "" {
+		if _, ok := st.roleRank[q.Role]; !ok {
+			problems = append(problems, "role \""+q.Role+"\" is not an org role")
+		}
+	}
+	if q.Team != "" {
+		if _, ok := st.teamBySlug[q.Team]; !ok {
+			problems = append(problems, "team \""+q.Team+"\" does not exist")
+		}
+	}
+	if q.Page < 0 {
+		problems = append(problems, "page must be 1 or more")
+	}
+	if len(problems) > 0 {
+		return invalid("%s.", strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+func (q MemberQuery) match(st *state, r *memberRow) bool {
+	m := r.m
+	if q.Q != "" && !strings.Contains(r.search, strings.ToLower(strings.TrimSpace(q.Q))) {
+		return false
+	}
+	if q.Role != "" && m.OrgRole != q.Role {
+		return false
+	}
+	if q.Team != "" {
+		if _, ok := slices.BinarySearch(r.teams, q.Team); !ok {
+			return false
+		}
+	}
+	if q.NoTeam && len(r.teams) > 0 {
+		return false
+	}
+	linked := m.Flags.SSOLinked && !m.Flags.SSOInvalid
+	switch q.SSO {
+	case "linked":
+		if !linked {
+			return false
+		}
+	case "unlinked":
+		if linked {
+			return false
+		}
+	}
+	switch q.TwoFA {
+	case "on":
+		if !m.Has2FA {
+			return false
+		}
+	case "off":
+		if m.Has2FA {
+			return false
+		}
+	}
+	state := m.State
+	if state == "" {
+		state = access.StateActive
+	}
+	switch q.State {
+	case "active", "pending", "expired":
+		if string(state) != q.State {
+			return false
+		}
+	case "invited":
+		if state == access.StateActive {
+			return false
+		}
+	}
+	switch q.SCIM {
+	case "yes":
+		if !m.Flags.IDPProvisioned {
+			return false
+		}
+	case "no":
+		if m.Flags.IDPProvisioned {
+			return false
+		}
+	}
+	return true
+}
+
+// Members returns one page of the members matching q, sorted as q says.
+// It fails with an "invalid" error naming every bad value.
+func (s *Service) Members(ctx context.Context, q MemberQuery) (MemberList, error) {
+	st, err := s.load()
+	if err != nil {
+		return MemberList{}, err
+	}
+	if err := q.validate(st); err != nil {
+		return MemberList{}, err
+	}
+	order := st.orderFor(strings.TrimPrefix(q.Sort, "-"))
+	desc := strings.HasPrefix(q.Sort, "-")
+	var hits []int
+	for k := range order {
+		i := order[k]
+		if desc {
+			i = order[len(order)-1-k]
+		}
+		if q.match(st, &st.members[i]) {
+			hits = append(hits, i)
+		}
+	}
+	page, lo, hi := paginate(len(hits), q.Page, PageSize)
+	q.Page = page.Number
+	out := MemberList{Snapshot: st.info(), Query: q, Page: page, Roles: st.eng.OrgRoles(), Rows: make([]MemberRow, 0, hi-lo)}
+	for _, i := range hits[lo:hi] {
+		out.Rows = append(out.Rows, st.memberRow(i))
+	}
+	for _, t := range st.teams {
+		out.Teams = append(out.Teams, t.t.Slug)
+	}
+	return out, ctx.Err()
+}
+
+func (st *state) orderFor(key string) []int {
+	switch key {
+	case "role":
+		return st.byRole
+	case "reach":
+		return st.byReach
+	}
+	return identity(len(st.members))
+}
+
+func identity(n int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = i
+	}
+	return out
+}
+
+func (st *state) memberRow(i int) MemberRow {
+	r := &st.members[i]
+	m := r.m
+	state := m.State
+	if state == "" {
+		state = access.StateActive
+	}
+	_, known := st.roleRank[m.OrgRole]
+	return MemberRow{
+		ID: m.ID, Email: m.Email, Name: m.Name, OrgRole: m.OrgRole, State: state, Teams: r.teams,
+		SSOLinked: m.Flags.SSOLinked && !m.Flags.SSOInvalid, Has2FA: m.Has2FA, SCIM: m.Flags.IDPProvisioned,
+		Reach: r.reach, Global: r.global, GlobalBy: r.globalBy, TeamsCount: len(r.teams), RoleUnknown: !known,
+	}
+}
+
+// MemberDetail is one member: what its org role grants, its teams with
+// stored and effective roles, every project it reaches and why, and what
+// changed for it since the previous snapshot.
+type MemberDetail struct {
+	Snapshot SnapshotInfo
+	Row      MemberRow
+	Role     access.OrgRole // the org role's definition (zero if unknown)
+	Access   access.MemberAccess
+	Changes  MemberChanges
+}
+
+// MemberChanges is what changed for one member between the previous
+// snapshot and the current one. HasPrevious is false after the first sync.
+type MemberChanges struct {
+	HasPrevious bool
+	FromID      uint64
+	Added       bool
+	OrgRole     *access.OrgRoleChange
+	State       *access.StateChange
+	TeamsJoined []access.TeamMembership
+	TeamsLeft   []access.TeamMembership
+	TeamRoles   []access.TeamRoleChange
+	Projects    []access.ProjectScopeChange
+}
+
+// Empty reports whether nothing changed for the member.
+func (c MemberChanges) Empty() bool {
+	return !c.Added && c.OrgRole == nil && c.State == nil && len(c.TeamsJoined) == 0 &&
+		len(c.TeamsLeft) == 0 && len(c.TeamRoles) == 0 && len(c.Projects) == 0
+}
+
+// Member returns the member with this id (or email). Unknown members are a
+// "not_found" error.
+func (s *Service) Member(ctx context.Context, ref string) (MemberDetail, error) {
+	st, err := s.load()
+	if err != nil {
+		return MemberDetail{}, err
+	}
+	ma, err := st.eng.Member(ref)
+	if errors.Is(err, access.ErrUnknownMember) {
+		return MemberDetail{}, notFound("No member %q in snapshot %d.", ref, st.meta.ID)
+	}
+	if err != nil {
+		return MemberDetail{}, err
+	}
+	i := st.byID[ma.Member.ID]
+	d := MemberDetail{Snapshot: st.info(), Row: st.memberRow(i), Access: ma}
+	for _, r := range st.eng.OrgRoles() {
+		if r.ID == ma.Member.OrgRole {
+			d.Role = r
+		}
+	}
+	d.Changes = st.memberChanges(ma.Member.ID)
+	return d, ctx.Err()
+}
+
+func (st *state) memberChanges(id string) MemberChanges {
+	var c MemberChanges
+	if st.diff == nil {
+		return c
+	}
+	d := st.diff
+	c.HasPrevious, c.FromID = true, st.prev.ID
+	for _, m := range d.MembersAdded {
+		if m.ID == id {
+			c.Added = true
+		}
+	}
+	for i := range d.OrgRoleChanges {
+		if d.OrgRoleChanges[i].Member.ID == id {
+			c.OrgRole = &d.OrgRoleChanges[i]
+		}
+	}
+	for i := range d.StateChanges {
+		if d.StateChanges[i].Member.ID == id {
+			c.State = &d.StateChanges[i]
+		}
+	}
+	for _, t := range d.TeamsJoined {
+		if t.Member.ID == id {
+			c.TeamsJoined = append(c.TeamsJoined, t)
+		}
+	}
+	for _, t := range d.TeamsLeft {
+		if t.Member.ID == id {
+			c.TeamsLeft = append(c.TeamsLeft, t)
+		}
+	}
+	for _, t := range d.TeamRoleChanges {
+		if t.Member.ID == id {
+			c.TeamRoles = append(c.TeamRoles, t)
+		}
+	}
+	for _, m := range d.Access.Members {
+		if m.ID == id {
+			c.Projects = m.Projects
+		}
+	}
+	return c
+}

@@ -1,0 +1,205 @@
+package explore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/sentry-access/sentry-access/internal/access"
+	"github.com/sentry-access/sentry-access/internal/store"
+)
+
+// TopN is how many items the overview lists per kind of change.
+const TopN = 5
+
+// Overview is the overview page: the org settings that matter, members per
+// role, findings, the last sync and what changed in it.
+type Overview struct {
+	HasSnapshot bool
+	Snapshot    SnapshotInfo
+	Org         access.Org
+	Members     int
+	Active      int
+	Teams       int
+	Projects    int
+	ByRole      []access.RoleCount
+	Findings    []Finding
+	LastSync    *SyncRun // nil before the first sync
+	Changes     *ChangeSummary
+}
+
+// Finding is one risk with its count and the filtered list it links to.
+type Finding struct {
+	Kind    string
+	Label   string
+	Count   int
+	Href    string
+	Warning bool // needs attention when Count > 0
+}
+
+// SyncRun is a sync run as pages show it.
+type SyncRun struct {
+	ID         uint64
+	Kind       string
+	Started    time.Time
+	Finished   time.Time
+	Running    bool
+	OK         bool
+	Error      string
+	Stage      string
+	Done       int
+	Total      int
+	Duration   time.Duration
+	Requests   int64
+	SnapshotID uint64
+}
+
+func syncRun(s store.SyncStatus, meta *store.SnapshotMeta) *SyncRun {
+	r := &SyncRun{ID: s.ID, Kind: string(s.Kind), Started: s.Started, Finished: s.Finished, Running: s.Running(),
+		OK: s.OK, Error: s.Error, Stage: s.Stage, Done: s.Progress.Done, Total: s.Progress.Total, SnapshotID: s.SnapshotID}
+	if !s.Finished.IsZero() {
+		r.Duration = s.Finished.Sub(s.Started)
+	}
+	if meta != nil && meta.ID == s.SnapshotID {
+		r.Duration, r.Requests = meta.Duration, meta.Requests
+	}
+	return r
+}
+
+// ChangeSummary is what changed between the previous snapshot and the
+// current one: counts per kind and the first TopN items of each.
+type ChangeSummary struct {
+	FromID, ToID uint64
+	Counts       []ChangeCount
+	Items        []string // the top items, as sentences
+	Empty        bool
+}
+
+// ChangeCount is the number of changes of one kind.
+type ChangeCount struct {
+	Label string
+	Count int
+}
+
+// Overview returns the overview. Before the first snapshot it returns an
+// Overview with HasSnapshot false (and the last sync, if one failed).
+func (s *Service) Overview(ctx context.Context) (Overview, error) {
+	var ov Overview
+	st := s.cur.Load()
+	last, err := s.src.LastSyncStatus(ctx)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+	case err != nil:
+		return ov, fmt.Errorf("overview: %w", err)
+	default:
+		var meta *store.SnapshotMeta
+		if st != nil {
+			meta = &st.meta
+		}
+		ov.LastSync = syncRun(last, meta)
+	}
+	if st == nil {
+		return ov, nil
+	}
+	stats := st.eng.Stats()
+	ov.HasSnapshot, ov.Snapshot, ov.Org = true, st.info(), st.snap.Org
+	ov.Members, ov.Active, ov.Teams, ov.Projects = stats.Members, stats.Active, len(st.teams), len(st.projects)
+	ov.ByRole = stats.ByOrgRole
+	top := ""
+	if roles := st.eng.OrgRoles(); len(roles) > 0 {
+		top = roles[len(roles)-1].ID
+	}
+	ov.Findings = []Finding{
+		{Kind: "owners", Label: "Owners", Count: stats.Owners, Href: "/members?role=" + top + "&state=active", Warning: stats.Owners != 2 && stats.Owners != 3},
+		{Kind: "without-sso", Label: "Members without SSO link", Count: len(stats.WithoutSSO), Href: "/members?sso=unlinked&state=active", Warning: true},
+		{Kind: "without-2fa", Label: "Members without 2FA", Count: len(stats.Without2FA), Href: "/members?2fa=off&state=active", Warning: !st.snap.Org.Require2FA},
+		{Kind: "pending", Label: "Pending invites", Count: len(stats.PendingInvites), Href: "/members?state=pending"},
+		{Kind: "expired", Label: "Expired invites", Count: len(stats.ExpiredInvites), Href: "/members?state=expired", Warning: true},
+		{Kind: "no-team", Label: "Members on no team", Count: len(stats.OnNoTeam), Href: "/members?noteam=1&state=active", Warning: true},
+		{Kind: "team-no-project", Label: "Teams with no project", Count: len(stats.TeamsWithoutProjects), Href: "/teams?noproject=1"},
+		{Kind: "project-no-team", Label: "Projects with no team", Count: len(stats.ProjectsWithoutTeams), Href: "/projects?noteam=1", Warning: true},
+	}
+	if st.diff != nil {
+		ov.Changes = summarize(st.prev.ID, st.meta.ID, st.diff)
+	}
+	return ov, ctx.Err()
+}
+
+func summarize(from, to uint64, d *access.SnapshotDiff) *ChangeSummary {
+	cs := &ChangeSummary{FromID: from, ToID: to}
+	add := func(label string, n int) {
+		if n > 0 {
+			cs.Counts = append(cs.Counts, ChangeCount{Label: label, Count: n})
+		}
+	}
+	add("members added", len(d.MembersAdded))
+	add("members removed", len(d.MembersRemoved))
+	add("org role changes", len(d.OrgRoleChanges))
+	add("invite state changes", len(d.StateChanges))
+	add("team joins", len(d.TeamsJoined))
+	add("team leaves", len(d.TeamsLeft))
+	add("team role changes", len(d.TeamRoleChanges))
+	add("teams added", len(d.TeamsAdded))
+	add("teams removed", len(d.TeamsRemoved))
+	add("projects added", len(d.ProjectsAdded))
+	add("projects removed", len(d.ProjectsRemoved))
+	add("project links", len(d.ProjectsLinked)+len(d.ProjectsUnlinked))
+	add("setting changes", len(d.SettingChanges))
+	add("members whose access changed", len(d.Access.Members))
+	cs.Empty = len(cs.Counts) == 0
+	items := diffSentences(d)
+	if len(items) > TopN {
+		items = items[:TopN]
+	}
+	cs.Items = items
+	return cs
+}
+
+// diffSentences describes the most important changes first: settings, org
+// roles, added/removed members, then team changes.
+func diffSentences(d *access.SnapshotDiff) []string {
+	var out []string
+	for _, c := range d.SettingChanges {
+		out = append(out, fmt.Sprintf("%s turned %s", c.Setting, onOff(c.To)))
+	}
+	for _, c := range d.OrgRoleChanges {
+		out = append(out, fmt.Sprintf("%s: org role %s → %s", c.Member.Email, c.From, c.To))
+	}
+	for _, m := range d.MembersAdded {
+		out = append(out, fmt.Sprintf("%s added as %s", m.Email, m.OrgRole))
+	}
+	for _, m := range d.MembersRemoved {
+		out = append(out, fmt.Sprintf("%s removed", m.Email))
+	}
+	for _, t := range d.TeamsJoined {
+		out = append(out, fmt.Sprintf("%s joined team %s", t.Member.Email, t.Team))
+	}
+	for _, t := range d.TeamsLeft {
+		out = append(out, fmt.Sprintf("%s left team %s", t.Member.Email, t.Team))
+	}
+	for _, t := range d.TeamRoleChanges {
+		out = append(out, fmt.Sprintf("%s on %s: team role %s → %s", t.Member.Email, t.Team, nullRole(t.From), nullRole(t.To)))
+	}
+	for _, l := range d.ProjectsLinked {
+		out = append(out, fmt.Sprintf("project %s linked to team %s", l.Project, l.Team))
+	}
+	for _, l := range d.ProjectsUnlinked {
+		out = append(out, fmt.Sprintf("project %s unlinked from team %s", l.Project, l.Team))
+	}
+	return out
+}
+
+func onOff(b bool) string {
+	if b {
+		return "on"
+	}
+	return "off"
+}
+
+func nullRole(r string) string {
+	if r == "" {
+		return "(minimum)"
+	}
+	return r
+}

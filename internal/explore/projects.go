@@ -1,0 +1,149 @@
+package explore
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+
+	"github.com/sentry-access/sentry-access/internal/access"
+)
+
+// ProjectQuery filters, sorts and pages the project list.
+type ProjectQuery struct {
+	Q      string // substring of slug, name or platform
+	Team   string // linked to this team
+	NoTeam bool   // only projects linked to no team
+	Sort   string // "slug", "reach"; a leading "-" reverses
+	Page   int
+}
+
+// ProjectRow is one project in the list.
+type ProjectRow struct {
+	Slug     string
+	Name     string
+	Platform string
+	Teams    []string
+	Reach    int // active members who reach it
+}
+
+// ProjectList is a page of projects.
+type ProjectList struct {
+	Snapshot SnapshotInfo
+	Query    ProjectQuery
+	Rows     []ProjectRow
+	Page     Page
+	Teams    []string
+}
+
+// Projects returns one page of the projects matching q.
+func (s *Service) Projects(ctx context.Context, q ProjectQuery) (ProjectList, error) {
+	st, err := s.load()
+	if err != nil {
+		return ProjectList{}, err
+	}
+	var problems []string
+	if !slices.Contains([]string{"", "slug", "-slug", "reach", "-reach"}, q.Sort) {
+		problems = append(problems, "sort must be one of slug, -slug, reach, -reach (got \""+q.Sort+"\")")
+	}
+	if _, ok := st.teamBySlug[q.Team]; q.Team != "" && !ok {
+		problems = append(problems, "team \""+q.Team+"\" does not exist")
+	}
+	if len(problems) > 0 {
+		return ProjectList{}, invalid("%s.", strings.Join(problems, "; "))
+	}
+	needle := strings.ToLower(strings.TrimSpace(q.Q))
+	var hits []int
+	for i, p := range st.projects {
+		switch {
+		case needle != "" && !strings.Contains(strings.ToLower(p.p.Slug+" "+p.p.Name+" "+p.p.Platform), needle),
+			q.Team != "" && !slices.Contains(p.p.Teams, q.Team),
+			q.NoTeam && st.linkedTeams(p.p) > 0:
+			continue
+		}
+		hits = append(hits, i)
+	}
+	switch q.Sort {
+	case "-slug":
+		slices.Reverse(hits)
+	case "reach":
+		slices.SortStableFunc(hits, func(a, b int) int { return st.projects[b].reach - st.projects[a].reach })
+	case "-reach":
+		slices.SortStableFunc(hits, func(a, b int) int { return st.projects[a].reach - st.projects[b].reach })
+	}
+	page, lo, hi := paginate(len(hits), q.Page, PageSize)
+	q.Page = page.Number
+	out := ProjectList{Snapshot: st.info(), Query: q, Page: page}
+	for _, i := range hits[lo:hi] {
+		out.Rows = append(out.Rows, st.projectRow(i))
+	}
+	for _, t := range st.teams {
+		out.Teams = append(out.Teams, t.t.Slug)
+	}
+	return out, ctx.Err()
+}
+
+// linkedTeams counts the project's teams that exist in the snapshot.
+func (st *state) linkedTeams(p *access.Project) int {
+	n := 0
+	for _, t := range p.Teams {
+		if _, ok := st.teamBySlug[t]; ok {
+			n++
+		}
+	}
+	return n
+}
+
+func (st *state) projectRow(i int) ProjectRow {
+	p := st.projects[i]
+	teams := slices.Sorted(slices.Values(p.p.Teams))
+	return ProjectRow{Slug: p.p.Slug, Name: p.p.Name, Platform: p.p.Platform, Teams: teams, Reach: p.reach}
+}
+
+// GroupCap is the most members a project page lists per access path.
+const GroupCap = 200
+
+// ProjectGroup is the members reaching a project by one path (open
+// membership, a global role, or one team), capped at GroupCap.
+type ProjectGroup struct {
+	access.PathGroup
+	Total int // members in the group before the cap
+}
+
+// ProjectDetail is one project: who reaches it and why, grouped by path,
+// and the integrations that reach it.
+type ProjectDetail struct {
+	Snapshot     SnapshotInfo
+	Row          ProjectRow
+	Groups       []ProjectGroup
+	Integrations []access.IntegrationAccess
+}
+
+// Project returns the project with this slug. Unknown projects are a
+// "not_found" error.
+func (s *Service) Project(ctx context.Context, slug string) (ProjectDetail, error) {
+	st, err := s.load()
+	if err != nil {
+		return ProjectDetail{}, err
+	}
+	pi, ok := st.projectBySlug[slug]
+	if !ok {
+		return ProjectDetail{}, notFound("No project %q in snapshot %d.", slug, st.meta.ID)
+	}
+	pa, err := st.eng.Project(slug)
+	if errors.Is(err, access.ErrUnknownProject) {
+		return ProjectDetail{}, notFound("No project %q in snapshot %d.", slug, st.meta.ID)
+	}
+	if err != nil {
+		return ProjectDetail{}, err
+	}
+	d := ProjectDetail{Snapshot: st.info(), Row: st.projectRow(pi), Integrations: pa.Integrations}
+	for _, g := range pa.Groups() {
+		pg := ProjectGroup{PathGroup: g, Total: len(g.Members)}
+		if len(pg.Members) > GroupCap {
+			pg.Members = pg.Members[:GroupCap]
+		}
+		d.Groups = append(d.Groups, pg)
+	}
+	return d, ctx.Err()
+}
