@@ -1,0 +1,148 @@
+package syncer
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/sentry-access/sentry-access/internal/store"
+)
+
+// RunnerOptions configure a Runner.
+type RunnerOptions struct {
+	// Interval between scheduled syncs; 0 disables the schedule (syncs
+	// then run only on demand).
+	Interval time.Duration
+	// FullEvery makes every scheduled sync older than this since the last
+	// full one a full sync; the others are incremental (changes Sentry does
+	// not write to the audit log, such as 2FA enrolment, only show up in a
+	// full sync). DefaultFullEvery when zero.
+	FullEvery time.Duration
+	// Retain is how many snapshots to keep; 0 keeps all.
+	Retain int
+	// OnSnapshot is called after a run saved a new snapshot (the dashboard
+	// reloads its read model there).
+	OnSnapshot func(ctx context.Context, res Result)
+	// Logger receives one line per failed run.
+	Logger *slog.Logger
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+}
+
+// DefaultFullEvery is how often scheduled syncs are full ones.
+const DefaultFullEvery = 24 * time.Hour
+
+// Runner runs syncs in the background, on demand and on a schedule, one at
+// a time. Its progress and outcome are recorded in the store by the
+// Syncer, where the dashboard reads them.
+type Runner struct {
+	s    *Syncer
+	st   *store.Store
+	opts RunnerOptions
+	log  *slog.Logger
+	now  func() time.Time
+
+	busy     atomic.Bool // a Start-ed run is under way
+	mu       sync.Mutex
+	lastFull time.Time
+	wg       sync.WaitGroup
+}
+
+// NewRunner returns a Runner around s.
+func NewRunner(s *Syncer, st *store.Store, opts RunnerOptions) *Runner {
+	if opts.FullEvery <= 0 {
+		opts.FullEvery = DefaultFullEvery
+	}
+	r := &Runner{s: s, st: st, opts: opts, log: opts.Logger, now: opts.Now}
+	if r.log == nil {
+		r.log = slog.New(slog.DiscardHandler)
+	}
+	if r.now == nil {
+		r.now = time.Now
+	}
+	return r
+}
+
+// Start begins a sync in the background and returns at once: a full sync
+// when full is true or no full sync ran yet in this process, else an
+// incremental one. It fails with ErrBusy while another sync runs. The run
+// is bound to ctx's values but not its cancellation, so it outlives the
+// HTTP request that started it; Wait waits for it.
+func (r *Runner) Start(ctx context.Context, full bool) error {
+	if !r.busy.CompareAndSwap(false, true) {
+		return ErrBusy
+	}
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		defer r.busy.Store(false)
+		_, _ = r.RunOnce(context.WithoutCancel(ctx), full)
+	}()
+	return nil
+}
+
+// RunOnce runs one sync now and waits for it. After a saved snapshot it
+// prunes old ones and calls OnSnapshot.
+func (r *Runner) RunOnce(ctx context.Context, full bool) (Result, error) {
+	r.mu.Lock()
+	if r.lastFull.IsZero() || r.now().Sub(r.lastFull) >= r.opts.FullEvery {
+		full = true
+	}
+	r.mu.Unlock()
+	run := r.s.Incremental
+	if full {
+		run = r.s.Full
+	}
+	res, err := run(ctx)
+	if err != nil {
+		if !errors.Is(err, ErrBusy) {
+			r.log.Error("sync failed; the previous snapshot stays current", "err", err)
+		}
+		return res, err
+	}
+	if res.Kind == store.KindFull {
+		r.mu.Lock()
+		r.lastFull = r.now()
+		r.mu.Unlock()
+	}
+	if r.opts.Retain > 0 {
+		if _, err := r.st.PruneSnapshots(ctx, r.opts.Retain); err != nil {
+			r.log.Error("prune snapshots", "err", err)
+		}
+	}
+	if !res.Unchanged && r.opts.OnSnapshot != nil {
+		r.opts.OnSnapshot(ctx, res)
+	}
+	return res, nil
+}
+
+// Run syncs on the schedule until ctx is done, then waits for a sync
+// started by Start to finish. With no Interval it only waits for ctx.
+func (r *Runner) Run(ctx context.Context) error {
+	defer r.wg.Wait()
+	if r.opts.Interval <= 0 {
+		<-ctx.Done()
+		return nil
+	}
+	t := time.NewTicker(r.opts.Interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+			_, _ = r.RunOnce(ctx, false)
+		}
+	}
+}
+
+// Wait waits for syncs started by Start.
+func (r *Runner) Wait() { r.wg.Wait() }
+
+// Status returns the last recorded run (running or finished).
+func (r *Runner) Status(ctx context.Context) (store.SyncStatus, error) {
+	return r.st.LastSyncStatus(ctx)
+}
