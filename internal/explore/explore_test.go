@@ -1,0 +1,392 @@
+package explore_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/sentry-access/sentry-access/internal/access"
+	"github.com/sentry-access/sentry-access/internal/explore"
+	"github.com/sentry-access/sentry-access/internal/store"
+)
+
+// memSource is an in-memory Source: snapshots by id, the last is current.
+type memSource struct {
+	snaps []*access.Snapshot
+	last  *store.SyncStatus
+}
+
+func (m *memSource) meta(i int) store.SnapshotMeta {
+	return store.SnapshotMeta{ID: uint64(i + 1), Created: time.Date(2026, 6, 1, 9, i, 0, 0, time.UTC), Kind: store.KindFull, Members: len(m.snaps[i].Members)}
+}
+
+func (m *memSource) CurrentSnapshot(context.Context) (store.SnapshotMeta, *access.Snapshot, error) {
+	if len(m.snaps) == 0 {
+		return store.SnapshotMeta{}, nil, store.ErrNotFound
+	}
+	return m.meta(len(m.snaps) - 1), m.snaps[len(m.snaps)-1], nil
+}
+
+func (m *memSource) Snapshot(_ context.Context, id uint64) (store.SnapshotMeta, *access.Snapshot, error) {
+	if id == 0 || int(id) > len(m.snaps) {
+		return store.SnapshotMeta{}, nil, store.ErrNotFound
+	}
+	return m.meta(int(id) - 1), m.snaps[id-1], nil
+}
+
+func (m *memSource) ListSnapshots(context.Context) ([]store.SnapshotMeta, error) {
+	var out []store.SnapshotMeta
+	for i := len(m.snaps) - 1; i >= 0; i-- {
+		out = append(out, m.meta(i))
+	}
+	return out, nil
+}
+
+func (m *memSource) LastSyncStatus(context.Context) (store.SyncStatus, error) {
+	if m.last == nil {
+		return store.SyncStatus{}, store.ErrNotFound
+	}
+	return *m.last, nil
+}
+
+// org: closed membership; ana (owner, global), bob (member on payments as
+// admin), cat (member on payments and web), dan (pending invite), eve
+// (billing on payments: holds no team roles), fay (member on no team, SSO
+// linked, SCIM). Projects: payment-api (payments), checkout (payments,
+// web), site (web), orphan (no team).
+func org() *access.Snapshot {
+	return &access.Snapshot{
+		Org: access.Org{Slug: "acme", HasAuthProvider: true, EventsMemberAdmin: true, AlertsMemberWrite: true},
+		Members: []access.Member{
+			{ID: "1", Email: "ana@acme.test", Name: "Ana", OrgRole: "owner", State: access.StateActive, Has2FA: true},
+			{ID: "2", Email: "bob@acme.test", Name: "Bob", OrgRole: "member", State: access.StateActive, Teams: []access.Membership{{Team: "payments", Role: "admin"}}},
+			{ID: "3", Email: "cat@acme.test", Name: "Cat", OrgRole: "member", State: access.StateActive, Teams: []access.Membership{{Team: "payments"}, {Team: "web"}}},
+			{ID: "4", Email: "dan@acme.test", Name: "Dan", OrgRole: "member", State: access.StatePending, Teams: []access.Membership{{Team: "web"}}},
+			{ID: "5", Email: "eve@acme.test", Name: "Eve", OrgRole: "billing", State: access.StateActive, Teams: []access.Membership{{Team: "payments"}}},
+			{ID: "6", Email: "fay@acme.test", Name: "Fay", OrgRole: "member", State: access.StateActive, Flags: access.MemberFlags{SSOLinked: true, IDPProvisioned: true}},
+		},
+		Teams: []access.Team{{ID: "10", Slug: "web"}, {ID: "11", Slug: "payments", IDPProvisioned: true}, {ID: "12", Slug: "empty"}},
+		Projects: []access.Project{
+			{ID: "20", Slug: "payment-api", Teams: []string{"payments"}},
+			{ID: "21", Slug: "checkout", Teams: []string{"payments", "web"}},
+			{ID: "22", Slug: "site", Teams: []string{"web"}},
+			{ID: "23", Slug: "orphan"},
+		},
+	}
+}
+
+func newService(t *testing.T, snaps ...*access.Snapshot) *explore.Service {
+	t.Helper()
+	svc := explore.New(&memSource{snaps: snaps}, explore.Options{})
+	if err := svc.Reload(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	return svc
+}
+
+func emails(rows []explore.MemberRow) []string {
+	var out []string
+	for _, r := range rows {
+		out = append(out, r.Email)
+	}
+	return out
+}
+
+func TestMembersFilterAndSort(t *testing.T) {
+	t.Parallel()
+	svc := newService(t, org())
+	tests := []struct {
+		name string
+		q    explore.MemberQuery
+		want []string
+	}{
+		{"everyone by email", explore.MemberQuery{}, []string{"ana@acme.test", "bob@acme.test", "cat@acme.test", "dan@acme.test", "eve@acme.test", "fay@acme.test"}},
+		{"search matches name case-insensitively", explore.MemberQuery{Q: "CAT"}, []string{"cat@acme.test"}},
+		{"role filter", explore.MemberQuery{Role: "owner"}, []string{"ana@acme.test"}},
+		{"team filter", explore.MemberQuery{Team: "web"}, []string{"cat@acme.test", "dan@acme.test"}},
+		{"on no team", explore.MemberQuery{NoTeam: true, State: "active"}, []string{"ana@acme.test", "fay@acme.test"}},
+		{"pending or expired", explore.MemberQuery{State: "invited"}, []string{"dan@acme.test"}},
+		{"SSO unlinked and active", explore.MemberQuery{SSO: "unlinked", State: "active"}, []string{"ana@acme.test", "bob@acme.test", "cat@acme.test", "eve@acme.test"}},
+		{"2FA on", explore.MemberQuery{TwoFA: "on"}, []string{"ana@acme.test"}},
+		{"SCIM provisioned", explore.MemberQuery{SCIM: "yes"}, []string{"fay@acme.test"}},
+		{"most reach first, ties by email", explore.MemberQuery{Sort: "reach"}, []string{"ana@acme.test", "cat@acme.test", "bob@acme.test", "dan@acme.test", "eve@acme.test", "fay@acme.test"}},
+		{"highest role first", explore.MemberQuery{Sort: "role", State: "active"}, []string{"ana@acme.test", "bob@acme.test", "cat@acme.test", "fay@acme.test", "eve@acme.test"}},
+		{"reverse email", explore.MemberQuery{Sort: "-email", Role: "member", State: "active"}, []string{"fay@acme.test", "cat@acme.test", "bob@acme.test"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := svc.Members(t.Context(), tt.q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(emails(got.Rows), tt.want) {
+				t.Errorf("got %v, want %v", emails(got.Rows), tt.want)
+			}
+		})
+	}
+}
+
+func TestMemberReach(t *testing.T) {
+	t.Parallel()
+	svc := newService(t, org())
+	got, err := svc.Members(t.Context(), explore.MemberQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int{
+		"ana@acme.test": 4, // owner is global: every project
+		"bob@acme.test": 2, // payments: payment-api, checkout
+		"cat@acme.test": 3, // payments + web, checkout counted once
+		"dan@acme.test": 0, // pending invite reaches nothing
+		"eve@acme.test": 0, // billing holds no team roles
+		"fay@acme.test": 0, // on no team
+	}
+	for _, r := range got.Rows {
+		if r.Reach != want[r.Email] {
+			t.Errorf("%s reach = %d, want %d", r.Email, r.Reach, want[r.Email])
+		}
+		if r.Global != (r.Email == "ana@acme.test") {
+			t.Errorf("%s global = %v", r.Email, r.Global)
+		}
+	}
+	projects, err := svc.Projects(t.Context(), explore.ProjectQuery{Sort: "reach"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gotReach := map[string]int{}
+	for _, p := range projects.Rows {
+		gotReach[p.Slug] = p.Reach
+	}
+	wantReach := map[string]int{"checkout": 3, "payment-api": 3, "site": 2, "orphan": 1}
+	for slug, n := range wantReach {
+		if gotReach[slug] != n {
+			t.Errorf("project %s reached by %d, want %d", slug, gotReach[slug], n)
+		}
+	}
+}
+
+func TestMembersPaging(t *testing.T) {
+	t.Parallel()
+	s := org()
+	for i := range 120 {
+		s.Members = append(s.Members, access.Member{ID: fmt.Sprint(100 + i), Email: fmt.Sprintf("u%03d@acme.test", i), OrgRole: "member", State: access.StateActive})
+	}
+	svc := newService(t, s)
+	tests := []struct {
+		page, wantPage, wantRows, wantFirst int
+	}{
+		{1, 1, 50, 1},
+		{3, 3, 26, 101},
+		{9, 3, 26, 101}, // past the end: the last page
+		{0, 1, 50, 1},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprint("page ", tt.page), func(t *testing.T) {
+			got, err := svc.Members(t.Context(), explore.MemberQuery{Page: tt.page})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Page.Number != tt.wantPage || len(got.Rows) != tt.wantRows || got.Page.First() != tt.wantFirst || got.Page.Total != 126 {
+				t.Errorf("got page %d with %d rows from %d of %d, want page %d with %d rows from %d of 126",
+					got.Page.Number, len(got.Rows), got.Page.First(), got.Page.Total, tt.wantPage, tt.wantRows, tt.wantFirst)
+			}
+		})
+	}
+}
+
+func TestInvalidQueriesAndUnknownObjects(t *testing.T) {
+	t.Parallel()
+	svc := newService(t, org())
+	ctx := t.Context()
+	code := func(err error) string {
+		var e *explore.Error
+		if errors.As(err, &e) {
+			return e.Code
+		}
+		return fmt.Sprint(err)
+	}
+	_, errSort := svc.Members(ctx, explore.MemberQuery{Sort: "age"})
+	_, errRole := svc.Members(ctx, explore.MemberQuery{Role: "boss"})
+	_, errTeam := svc.Projects(ctx, explore.ProjectQuery{Team: "nope"})
+	_, errMember := svc.Member(ctx, "999")
+	_, errProject := svc.Project(ctx, "nope")
+	_, errTeamDetail := svc.Team(ctx, "nope", 1)
+	_, errLookup := svc.Lookup(ctx, "zed@acme.test", "site", "")
+	_, errScope := svc.Lookup(ctx, "ana@acme.test", "site", "project:fly")
+	_, errFocus := svc.Graph(ctx, explore.GraphQuery{Focus: "planet:x"})
+	_, errDiff := svc.Diff(ctx, 1, 1)
+	for _, tt := range []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"unknown sort", errSort, "invalid"},
+		{"unknown role", errRole, "invalid"},
+		{"unknown team filter", errTeam, "invalid"},
+		{"unknown member", errMember, "not_found"},
+		{"unknown project", errProject, "not_found"},
+		{"unknown team", errTeamDetail, "not_found"},
+		{"lookup of an unknown member", errLookup, "invalid"},
+		{"lookup of an unknown scope", errScope, "invalid"},
+		{"bad graph focus", errFocus, "invalid"},
+		{"diff of a snapshot with itself", errDiff, "invalid"},
+	} {
+		if got := code(tt.err); got != tt.want {
+			t.Errorf("%s: code %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestNoSnapshot(t *testing.T) {
+	t.Parallel()
+	svc := explore.New(&memSource{}, explore.Options{})
+	if err := svc.Reload(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Members(t.Context(), explore.MemberQuery{}); !explore.IsNoSnapshot(err) {
+		t.Errorf("Members before any snapshot: %v, want the no-snapshot error", err)
+	}
+	ov, err := svc.Overview(t.Context())
+	if err != nil || ov.HasSnapshot {
+		t.Errorf("Overview before any snapshot = %+v, %v; want an empty overview", ov.HasSnapshot, err)
+	}
+}
+
+func TestMemberChangesSincePreviousSnapshot(t *testing.T) {
+	t.Parallel()
+	before, after := org(), org()
+	after.Members[2].OrgRole = "manager"                                                    // cat promoted: global
+	after.Members[1].Teams = append(after.Members[1].Teams, access.Membership{Team: "web"}) // bob joins web
+	svc := newService(t, before, after)
+	cat, err := svc.Member(t.Context(), "3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cat.Changes.HasPrevious || cat.Changes.OrgRole == nil || cat.Changes.OrgRole.To != "manager" {
+		t.Errorf("cat's changes = %+v, want the org role change to manager", cat.Changes)
+	}
+	gained := map[string]string{}
+	for _, p := range cat.Changes.Projects {
+		gained[p.Project] = p.Kind
+	}
+	// The global manager role reaches orphan, and adds manager scopes elsewhere.
+	if gained["orphan"] != access.AccessGained || gained["site"] != access.AccessChanged {
+		t.Errorf("cat's access changes = %v, want orphan gained and site changed", gained)
+	}
+	bob, err := svc.Member(t.Context(), "bob@acme.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(bob.Changes.TeamsJoined) != 1 || bob.Changes.TeamsJoined[0].Team != "web" {
+		t.Errorf("bob's team changes = %+v, want web joined", bob.Changes.TeamsJoined)
+	}
+	ov, err := svc.Overview(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ov.Changes == nil || ov.Changes.FromID != 1 || ov.Changes.ToID != 2 || len(ov.Changes.Items) == 0 {
+		t.Errorf("overview changes = %+v, want a summary of 1 → 2", ov.Changes)
+	}
+}
+
+func TestLookupAndSuggest(t *testing.T) {
+	t.Parallel()
+	svc := newService(t, org())
+	tests := []struct {
+		member, project, scope string
+		want                   bool
+	}{
+		{"bob@acme.test", "payment-api", "project:admin", true}, // team admin on payments
+		{"cat@acme.test", "payment-api", "project:admin", false},
+		{"cat@acme.test", "site", "", true},
+		{"bob@acme.test", "site", "", false}, // not on web, membership closed
+		{"ana@acme.test", "orphan", "", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.member+" "+tt.project+" "+tt.scope, func(t *testing.T) {
+			got, err := svc.Lookup(t.Context(), tt.member, tt.project, tt.scope)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !got.Asked || got.Decision.Allowed != tt.want || len(got.Decision.Reasons) == 0 {
+				t.Errorf("got %+v, want allowed=%v with reasons", got.Decision, tt.want)
+			}
+		})
+	}
+	sg, err := svc.Suggest(t.Context(), "member", "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sg) == 0 || sg[0].Value != "ana@acme.test" {
+		t.Errorf("suggestions for %q = %+v, want ana first (prefix match)", "a", sg)
+	}
+}
+
+func TestGraphFocus(t *testing.T) {
+	t.Parallel()
+	svc := newService(t, org())
+	g, err := svc.Graph(t.Context(), explore.GraphQuery{Focus: "member:3"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, n := range g.Nodes {
+		got = append(got, n.Kind+":"+n.ID)
+	}
+	want := []string{"member:3", "team:payments", "team:web", "project:checkout", "project:payment-api", "project:site"}
+	if !slices.Equal(got, want) {
+		t.Errorf("nodes = %v, want %v", got, want)
+	}
+	// cat → payments, cat → web; payments → checkout, payment-api; web → checkout, site.
+	if len(g.Edges) != 6 {
+		t.Errorf("edges = %d, want 6", len(g.Edges))
+	}
+	eve, err := svc.Graph(t.Context(), explore.GraphQuery{Focus: "member:5"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range eve.Edges {
+		if e.Label != "" && e.Grants {
+			t.Errorf("billing member's membership edge %+v grants access, want dashed 'grants nothing'", e)
+		}
+	}
+}
+
+func TestConnectionFeatures(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		token    string
+		scopes   []string
+		wantKind string
+		feature  string
+		want     bool
+	}{
+		{"sntryu_abcdefghijkl1234", []string{"org:read", "org:write", "member:read", "member:invite", "member:admin", "team:read", "project:read"}, explore.TokenUser, "Change org roles", true},
+		{"sntryu_abcdefghijkl1234", []string{"org:read", "member:read", "member:admin", "team:read", "project:read"}, explore.TokenUser, "Change org roles", false},
+		{"integration_abcdefgh9999", []string{"org:read", "org:write", "member:invite", "member:admin"}, explore.TokenOther, "Change org roles", false},
+		{"sntryu_abcdefghijkl1234", []string{"org:read"}, explore.TokenUser, "Audit log and incremental sync", false},
+		{"sntrys_abcdefghijkl1234", []string{"org:ci"}, explore.TokenOrg, "Read members, teams and projects", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.wantKind+" "+tt.feature, func(t *testing.T) {
+			scopes := tt.scopes
+			svc := explore.New(&memSource{}, explore.Options{Connection: explore.ConnectionConfig{
+				Token: tt.token, Scopes: func(context.Context) ([]string, error) { return scopes, nil }}})
+			c, err := svc.Connection(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.TokenKind != tt.wantKind || c.TokenHint != "…"+tt.token[len(tt.token)-4:] {
+				t.Errorf("kind %q hint %q, want %q and the last 4 characters", c.TokenKind, c.TokenHint, tt.wantKind)
+			}
+			for _, f := range c.Features {
+				if f.Name == tt.feature && f.Available != tt.want {
+					t.Errorf("%s available = %v, want %v (%s)", f.Name, f.Available, tt.want, f.Why)
+				}
+			}
+		})
+	}
+}
