@@ -1,0 +1,95 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/sentry-access/sentry-access/internal/sentry"
+	"github.com/sentry-access/sentry-access/internal/store"
+)
+
+func TestInventoryIsEmptyBeforeTheFirstFetch(t *testing.T) {
+	t.Parallel()
+	s := mustOpen(t)
+	if _, err := s.LoadInventory(context.Background()); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("LoadInventory: err = %v, want ErrNotFound", err)
+	}
+}
+
+func TestInventoryRoundTripsKeepsHiddenPartsAndNeverStoresTokenValues(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := mustOpen(t)
+	at := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	in := store.Inventory{
+		FetchedAt:     at,
+		OrgAuthTokens: []sentry.OrgAuthToken{{ID: "300", Name: "ci-prod", Scopes: []string{"org:ci"}, TokenLastCharacters: "ab12", Token: "sntrys_secret"}},
+		SentryApps:    []sentry.SentryApp{{Slug: "deploy-bot", Status: "internal", Scopes: []string{"org:read"}}},
+		AuthProvider:  &sentry.AuthProvider{ProviderName: "saml2", SCIMEnabled: true},
+		Hidden:        map[string]string{"scim-users": "not visible with this credential: no SCIM token is configured"},
+	}
+	if err := s.SaveInventory(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.LoadInventory(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.FetchedAt.Equal(at) || len(got.OrgAuthTokens) != 1 || got.OrgAuthTokens[0].Name != "ci-prod" {
+		t.Errorf("got %+v", got)
+	}
+	if got.OrgAuthTokens[0].Token != "" {
+		t.Errorf("token value stored: %q", got.OrgAuthTokens[0].Token)
+	}
+	if in.OrgAuthTokens[0].Token == "" {
+		t.Errorf("SaveInventory modified its argument")
+	}
+	if got.Hidden["scim-users"] == "" {
+		t.Errorf("hidden part lost: %v", got.Hidden)
+	}
+	if got.AuthProvider == nil || !got.AuthProvider.SCIMEnabled {
+		t.Errorf("auth provider = %+v", got.AuthProvider)
+	}
+}
+
+func TestTokenIntentsAreRecordedInOrderWithAnIDAndTime(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := mustOpen(t)
+	for _, name := range []string{"ci-prod", "dashboard-staging"} {
+		if _, err := s.AddTokenIntent(ctx, store.TokenIntent{Name: name, Purpose: "ci", Scopes: []string{"org:read"}, RecordedBy: "ana@acme.test"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.TokenIntents(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].Name != "ci-prod" || got[1].Name != "dashboard-staging" {
+		t.Fatalf("intents = %+v", got)
+	}
+	if got[0].ID == "" || got[0].ID == got[1].ID || got[0].RecordedAt.IsZero() {
+		t.Errorf("ids/time not set: %+v", got)
+	}
+}
+
+func TestATokenIntentNeedsANameAndARecorder(t *testing.T) {
+	t.Parallel()
+	s := mustOpen(t)
+	tests := []struct {
+		name string
+		in   store.TokenIntent
+	}{
+		{"no name", store.TokenIntent{RecordedBy: "ana@acme.test"}},
+		{"no recorder", store.TokenIntent{Name: "ci-prod"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := s.AddTokenIntent(context.Background(), tt.in); !errors.Is(err, store.ErrInvalid) {
+				t.Errorf("err = %v, want ErrInvalid", err)
+			}
+		})
+	}
+}
