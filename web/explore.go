@@ -1,0 +1,316 @@
+package web
+
+import (
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/a-h/templ"
+
+	"github.com/sentry-access/sentry-access/internal/access"
+	"github.com/sentry-access/sentry-access/internal/explore"
+)
+
+// The read pages (members, teams, projects, lookup, snapshots, graph,
+// connection, sync) take the view-ready structs of internal/explore
+// directly: explore builds them for display, so a second set of view
+// models would only copy fields. The helpers below format them.
+
+// SyncPanelView is the sync panel on the overview: the last run and
+// whether the user may start one.
+type SyncPanelView struct {
+	Run     *explore.SyncRun
+	CanSync bool
+}
+
+func fmtTime(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return t.UTC().Format("2006-01-02 15:04 UTC")
+}
+
+func fmtDuration(d time.Duration) string {
+	if d <= 0 {
+		return "—"
+	}
+	if d < time.Second {
+		return d.Round(time.Millisecond).String()
+	}
+	return d.Round(100 * time.Millisecond).String()
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+func u64(n uint64) string { return strconv.FormatUint(n, 10) }
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+func onOff(b bool) string {
+	if b {
+		return "on"
+	}
+	return "off"
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "—"
+	}
+	return s
+}
+
+func storedRole(s string) string {
+	if s == "" {
+		return "null (minimum)"
+	}
+	return s
+}
+
+func effectiveRole(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
+func join(s []string) string { return strings.Join(s, ", ") }
+
+// query encodes non-empty pairs (name, value, name, value, …).
+func query(path string, kv ...string) string {
+	v := url.Values{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		if kv[i+1] != "" && kv[i+1] != "0" {
+			v.Set(kv[i], kv[i+1])
+		}
+	}
+	if len(v) == 0 {
+		return path
+	}
+	return path + "?" + v.Encode()
+}
+
+func boolParam(b bool) string {
+	if b {
+		return "1"
+	}
+	return ""
+}
+
+func memberQS(q explore.MemberQuery, page int, sort string) []string {
+	return []string{"q", q.Q, "role", q.Role, "team", q.Team, "noteam", boolParam(q.NoTeam), "sso", q.SSO,
+		"2fa", q.TwoFA, "state", q.State, "scim", q.SCIM, "sort", sort, "page", pageParam(page)}
+}
+
+func pageParam(p int) string {
+	if p <= 1 {
+		return ""
+	}
+	return strconv.Itoa(p)
+}
+
+// MembersURL is the shareable URL of a member list page.
+func MembersURL(q explore.MemberQuery, page int) string {
+	return query("/members", memberQS(q, page, q.Sort)...)
+}
+
+// sortURL toggles the sort on key: ascending first, then descending.
+func memberSortURL(q explore.MemberQuery, key string) templ.SafeURL {
+	s := key
+	if q.Sort == key || (q.Sort == "" && key == "email") {
+		s = "-" + key
+	}
+	if s == "email" {
+		s = ""
+	}
+	return templ.SafeURL(query("/members", memberQS(q, 1, s)...))
+}
+
+func sortMark(cur, key string) string {
+	switch {
+	case cur == key || (cur == "" && key == "email"):
+		return " ▲"
+	case cur == "-"+key:
+		return " ▼"
+	}
+	return ""
+}
+
+func ariaSort(cur, key string) string {
+	switch {
+	case cur == key || (cur == "" && key == "email"):
+		return "ascending"
+	case cur == "-"+key:
+		return "descending"
+	}
+	return "none"
+}
+
+func teamsURL(q explore.TeamQuery, page int) string {
+	return query("/teams", "q", q.Q, "noproject", boolParam(q.NoProject), "scim", q.SCIM, "page", pageParam(page))
+}
+
+func projectsURL(q explore.ProjectQuery, page int) string {
+	return query("/projects", "q", q.Q, "team", q.Team, "noteam", boolParam(q.NoTeam), "sort", q.Sort, "page", pageParam(page))
+}
+
+func memberHref(id string) templ.SafeURL { return templ.SafeURL("/members/" + url.PathEscape(id)) }
+func teamHref(slug string) templ.SafeURL { return templ.SafeURL("/teams/" + url.PathEscape(slug)) }
+func projectHref(slug string) templ.SafeURL {
+	return templ.SafeURL("/projects/" + url.PathEscape(slug))
+}
+
+func changeHref(id string) templ.SafeURL {
+	return templ.SafeURL("/changes/new?" + url.Values{"member": {id}}.Encode())
+}
+
+func lookupHref(member, project string) templ.SafeURL {
+	return templ.SafeURL(query("/lookup", "member", member, "project", project))
+}
+
+func diffHref(from, to uint64) templ.SafeURL {
+	return templ.SafeURL(fmt.Sprintf("/snapshots/diff?from=%d&to=%d", from, to))
+}
+
+func pathLabel(p access.Path) string {
+	switch p.Kind {
+	case access.PathTeam:
+		return "team " + p.Team + " (" + p.TeamRole + ")"
+	case access.PathOpenMembership:
+		return "open membership"
+	case access.PathGlobalRole:
+		return "global org role"
+	case access.PathIntegration:
+		return "integration"
+	}
+	return string(p.Kind)
+}
+
+func pathsSummary(ps []access.Path) string {
+	var out []string
+	for _, p := range ps {
+		out = append(out, pathLabel(p))
+	}
+	return strings.Join(out, " · ")
+}
+
+func stateClass(s access.MemberState) string {
+	switch s {
+	case access.StatePending:
+		return "badge badge-warn"
+	case access.StateExpired:
+		return "badge badge-bad"
+	}
+	return "badge"
+}
+
+func selected(cur, v string) bool { return cur == v }
+
+func decisionClass(allowed bool) string {
+	if allowed {
+		return "decision decision-allowed"
+	}
+	return "decision decision-denied"
+}
+
+func decisionWord(allowed bool) string {
+	if allowed {
+		return "Allowed"
+	}
+	return "Denied"
+}
+
+func findingClass(f explore.Finding) string {
+	if f.Warning && f.Count > 0 {
+		return "finding finding-warn"
+	}
+	return "finding"
+}
+
+func changeKindClass(kind string) string { return "chg chg-" + kind }
+
+func progressText(r *explore.SyncRun) string {
+	if r.Total > 0 {
+		return fmt.Sprintf("%s: %d of %d", r.Stage, r.Done, r.Total)
+	}
+	if r.Done > 0 {
+		return fmt.Sprintf("%s: %d", r.Stage, r.Done)
+	}
+	return r.Stage
+}
+
+func capStrings(s []string, n int) []string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+// svg helpers
+func midX(e explore.GraphEdge) string { return itoa((e.X1 + e.X2) / 2) }
+func midY(e explore.GraphEdge) string { return itoa((e.Y1+e.Y2)/2 - 3) }
+func edgePath(e explore.GraphEdge) string {
+	c := (e.X1 + e.X2) / 2
+	return fmt.Sprintf("M%d,%d C%d,%d %d,%d %d,%d", e.X1, e.Y1, c, e.Y1, c, e.Y2, e.X2, e.Y2)
+}
+
+func edgeClass(e explore.GraphEdge) string {
+	if e.Grants {
+		return "edge"
+	}
+	return "edge edge-none"
+}
+
+func nodeClass(n explore.GraphNode) string {
+	c := "node node-" + n.Kind
+	if n.Focused {
+		c += " node-focus"
+	}
+	return c
+}
+
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
+
+func viewBox(g explore.Graph) string { return fmt.Sprintf("0 0 %d %d", g.Width, g.Height) }
+
+func capAccess(m []access.MemberAccessChange) []access.MemberAccessChange {
+	if len(m) > explore.DiffCap {
+		return m[:explore.DiffCap]
+	}
+	return m
+}
+
+func countKind(ms []access.MemberScopeChange, kind string) int {
+	n := 0
+	for _, m := range ms {
+		if m.Kind == kind {
+			n++
+		}
+	}
+	return n
+}
+
+func tokenKindText(kind string) string {
+	switch kind {
+	case explore.TokenUser:
+		return "user auth token (sntryu_)"
+	case explore.TokenOrg:
+		return "organization auth token (sntrys_, org:ci only)"
+	case explore.TokenNone:
+		return "none configured"
+	}
+	return "other token (internal integration or legacy)"
+}
