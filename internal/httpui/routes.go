@@ -30,11 +30,25 @@ func (s *Server) routes() {
 
 	// Signed-in pages (viewer and up).
 	app := e.Group("", s.requireAuth)
-	app.GET("/", s.handleOverview)
+	app.GET("/", s.handleDashboard)
+	app.GET("/members", s.handleMembers)
+	app.GET("/members/:id", s.handleMember)
+	app.GET("/teams", s.handleTeams)
+	app.GET("/teams/:slug", s.handleTeam)
+	app.GET("/projects", s.handleProjects)
+	app.GET("/projects/:slug", s.handleProject)
+	app.GET("/lookup", s.handleLookup)
+	app.GET("/lookup/suggest", s.handleSuggest)
+	app.GET("/snapshots", s.handleSnapshots)
+	app.GET("/snapshots/diff", s.handleDiff)
+	app.GET("/graph", s.handleGraph)
+	app.GET("/connection", s.handleConnection)
+	app.GET("/sync", s.handleSyncStatus)
 
 	// Mutating routes for approvers and admins go in these groups, e.g.
 	//   approve.POST("/reviews/:id/approve", s.handleApprove)
 	approve := app.Group("", requireRole(samlauth.RoleApprover))
 	admin := app.Group("", requireRole(samlauth.RoleAdmin))
-	_, _ = approve, admin
+	approve.POST("/sync", s.handleSyncStart)
+	_ = admin
 }

@@ -89,6 +89,12 @@ type Deps struct {
 	Ready    func(ctx context.Context) error
 	Home     HomeService
 	Sync     SyncStatusSource
+	// Explore is the read model of the read pages (members, teams,
+	// projects, lookup, snapshots, graph, connection); nil answers 503.
+	Explore Explorer
+	// SyncRunner starts syncs (POST /sync). When Sync is nil, the banner
+	// is fed from it.
+	SyncRunner SyncRunner
 }
 
 // Server is the dashboard's HTTP server. Build it with New; serve
@@ -124,6 +130,9 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	}
 	if deps.Now == nil {
 		deps.Now = time.Now
+	}
+	if deps.Sync == nil && deps.SyncRunner != nil {
+		deps.Sync = syncBanner{deps.SyncRunner}
 	}
 	u, _ := url.Parse(cfg.BaseURL)
 	s := &Server{cfg: cfg, deps: deps, https: u.Scheme == "https", e: echo.New()}

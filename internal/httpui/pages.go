@@ -1,0 +1,381 @@
+package httpui
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/a-h/templ"
+	"github.com/labstack/echo/v4"
+
+	"github.com/sentry-access/sentry-access/internal/explore"
+	"github.com/sentry-access/sentry-access/internal/samlauth"
+	"github.com/sentry-access/sentry-access/web"
+)
+
+// Explorer is the read model behind the read pages (*explore.Service).
+// Errors carry explore's codes: "invalid" (a bad query value, 422),
+// "not_found" (unknown member/team/project/snapshot, 404), "unavailable"
+// (no snapshot yet, 503).
+type Explorer interface {
+	Overview(ctx context.Context) (explore.Overview, error)
+	Members(ctx context.Context, q explore.MemberQuery) (explore.MemberList, error)
+	Member(ctx context.Context, ref string) (explore.MemberDetail, error)
+	Teams(ctx context.Context, q explore.TeamQuery) (explore.TeamList, error)
+	Team(ctx context.Context, slug string, page int) (explore.TeamDetail, error)
+	Projects(ctx context.Context, q explore.ProjectQuery) (explore.ProjectList, error)
+	Project(ctx context.Context, slug string) (explore.ProjectDetail, error)
+	Lookup(ctx context.Context, member, project, scope string) (explore.Lookup, error)
+	Suggest(ctx context.Context, kind, q string) ([]explore.Suggestion, error)
+	Snapshots(ctx context.Context) (explore.SnapshotList, error)
+	Diff(ctx context.Context, from, to uint64) (explore.SnapshotDiff, error)
+	Graph(ctx context.Context, q explore.GraphQuery) (explore.Graph, error)
+	Connection(ctx context.Context) (explore.Connection, error)
+}
+
+// SyncRunner starts background syncs (*explore.Runner).
+type SyncRunner interface {
+	// Start starts a sync and returns at once; a "conflict" error when one
+	// is already running.
+	Start(ctx context.Context) error
+	// Status returns the last run (nil before the first).
+	Status(ctx context.Context) (*explore.SyncRun, error)
+}
+
+// syncBanner feeds the layout's sync banner from a SyncRunner.
+type syncBanner struct{ r SyncRunner }
+
+// SyncStatus maps the last run to the banner: failed runs show their reason.
+func (b syncBanner) SyncStatus(ctx context.Context) (web.SyncStatus, error) {
+	run, err := b.r.Status(ctx)
+	switch {
+	case err != nil:
+		return web.SyncStatus{}, err
+	case run == nil:
+		return web.SyncStatus{State: web.SyncNever}, nil
+	case run.Running:
+		return web.SyncStatus{State: web.SyncRunning, At: run.Started}, nil
+	case !run.OK:
+		msg := run.Error
+		if run.Stage != "" {
+			msg = "stage " + run.Stage + ": " + msg
+		}
+		return web.SyncStatus{State: web.SyncFailed, Message: msg, At: run.Finished}, nil
+	}
+	return web.SyncStatus{State: web.SyncOK, At: run.Finished}, nil
+}
+
+// invalidParam is a bad query value: 422 with a message naming it.
+type invalidParam string
+
+func (e invalidParam) Error() string         { return string(e) }
+func (e invalidParam) ErrorCode() string     { return "invalid" }
+func (e invalidParam) PublicMessage() string { return string(e) }
+
+// intParam reads an optional positive integer query parameter.
+func intParam(c echo.Context, name string) (int, error) {
+	v := strings.TrimSpace(c.QueryParam(name))
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		return 0, invalidParam(name + " must be a whole number of 1 or more (got \"" + v + "\").")
+	}
+	return n, nil
+}
+
+func boolParam(c echo.Context, name string) (bool, error) {
+	switch c.QueryParam(name) {
+	case "", "0", "false":
+		return false, nil
+	case "1", "true", "on":
+		return true, nil
+	}
+	return false, invalidParam(name + " must be 1 or 0 (got \"" + c.QueryParam(name) + "\").")
+}
+
+// explorer returns the read model or a 503 when none is wired.
+func (s *Server) explorer() (Explorer, error) {
+	if s.deps.Explore == nil {
+		return nil, &echo.HTTPError{Code: http.StatusServiceUnavailable, Message: "The read model is not configured."}
+	}
+	return s.deps.Explore, nil
+}
+
+// listPage renders a list page: the whole content for a page load, or
+// only the results fragment when htmx targets it.
+func (s *Server) listPage(c echo.Context, title string, nav web.NavKey, full templ.Component, resultsID string, results templ.Component) error {
+	if wantsFragment(c.Request()) && c.Request().Header.Get("HX-Target") == resultsID {
+		c.Response().Header().Add("Vary", "HX-Request")
+		return render(c, http.StatusOK, results)
+	}
+	return s.page(c, http.StatusOK, title, nav, full)
+}
+
+func (s *Server) handleDashboard(c echo.Context) error {
+	if s.deps.Explore == nil {
+		return s.handleOverview(c)
+	}
+	ctx := c.Request().Context()
+	ov, err := s.deps.Explore.Overview(ctx)
+	if err != nil {
+		return err
+	}
+	sp, err := s.syncPanel(c)
+	if err != nil {
+		return err
+	}
+	return s.page(c, http.StatusOK, "Overview", web.NavOverview, web.Dashboard(ov, sp))
+}
+
+func (s *Server) syncPanel(c echo.Context) (web.SyncPanelView, error) {
+	var v web.SyncPanelView
+	if s.deps.SyncRunner == nil {
+		return v, nil
+	}
+	run, err := s.deps.SyncRunner.Status(c.Request().Context())
+	if err != nil {
+		return v, err
+	}
+	v.Run = run
+	if id, ok := IdentityFromContext(c.Request().Context()); ok {
+		v.CanSync = id.Role.AtLeast(samlauth.RoleApprover)
+	}
+	return v, nil
+}
+
+func (s *Server) handleMembers(c echo.Context) error {
+	ex, err := s.explorer()
+	if err != nil {
+		return err
+	}
+	page, err := intParam(c, "page")
+	if err != nil {
+		return err
+	}
+	noTeam, err := boolParam(c, "noteam")
+	if err != nil {
+		return err
+	}
+	q := explore.MemberQuery{
+		Q: c.QueryParam("q"), Role: c.QueryParam("role"), Team: c.QueryParam("team"), NoTeam: noTeam,
+		SSO: c.QueryParam("sso"), TwoFA: c.QueryParam("2fa"), State: c.QueryParam("state"), SCIM: c.QueryParam("scim"),
+		Sort: c.QueryParam("sort"), Page: page,
+	}
+	l, err := ex.Members(c.Request().Context(), q)
+	if err != nil {
+		return err
+	}
+	return s.listPage(c, "Members", web.NavMembers, web.MembersPage(l), "member-results", web.MemberResults(l))
+}
+
+func (s *Server) handleMember(c echo.Context) error {
+	ex, err := s.explorer()
+	if err != nil {
+		return err
+	}
+	d, err := ex.Member(c.Request().Context(), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return s.page(c, http.StatusOK, d.Row.Email, web.NavMembers, web.MemberPage(d))
+}
+
+func (s *Server) handleTeams(c echo.Context) error {
+	ex, err := s.explorer()
+	if err != nil {
+		return err
+	}
+	page, err := intParam(c, "page")
+	if err != nil {
+		return err
+	}
+	noProject, err := boolParam(c, "noproject")
+	if err != nil {
+		return err
+	}
+	l, err := ex.Teams(c.Request().Context(), explore.TeamQuery{Q: c.QueryParam("q"), NoProject: noProject, SCIM: c.QueryParam("scim"), Page: page})
+	if err != nil {
+		return err
+	}
+	return s.listPage(c, "Teams", web.NavTeams, web.TeamsPage(l), "team-results", web.TeamResults(l))
+}
+
+func (s *Server) handleTeam(c echo.Context) error {
+	ex, err := s.explorer()
+	if err != nil {
+		return err
+	}
+	page, err := intParam(c, "page")
+	if err != nil {
+		return err
+	}
+	d, err := ex.Team(c.Request().Context(), c.Param("slug"), page)
+	if err != nil {
+		return err
+	}
+	return s.page(c, http.StatusOK, "Team "+d.Row.Slug, web.NavTeams, web.TeamPage(d))
+}
+
+func (s *Server) handleProjects(c echo.Context) error {
+	ex, err := s.explorer()
+	if err != nil {
+		return err
+	}
+	page, err := intParam(c, "page")
+	if err != nil {
+		return err
+	}
+	noTeam, err := boolParam(c, "noteam")
+	if err != nil {
+		return err
+	}
+	q := explore.ProjectQuery{Q: c.QueryParam("q"), Team: c.QueryParam("team"), NoTeam: noTeam, Sort: c.QueryParam("sort"), Page: page}
+	l, err := ex.Projects(c.Request().Context(), q)
+	if err != nil {
+		return err
+	}
+	return s.listPage(c, "Projects", web.NavProjects, web.ProjectsPage(l), "project-results", web.ProjectResults(l))
+}
+
+func (s *Server) handleProject(c echo.Context) error {
+	ex, err := s.explorer()
+	if err != nil {
+		return err
+	}
+	d, err := ex.Project(c.Request().Context(), c.Param("slug"))
+	if err != nil {
+		return err
+	}
+	return s.page(c, http.StatusOK, "Project "+d.Row.Slug, web.NavProjects, web.ProjectPage(d))
+}
+
+func (s *Server) handleLookup(c echo.Context) error {
+	ex, err := s.explorer()
+	if err != nil {
+		return err
+	}
+	member := c.QueryParam("member")
+	if member == "" {
+		member = c.QueryParam("q") // the top bar's search box
+	}
+	l, err := ex.Lookup(c.Request().Context(), member, c.QueryParam("project"), c.QueryParam("scope"))
+	if err != nil {
+		return err
+	}
+	return s.listPage(c, "Permission lookup", web.NavLookup, web.LookupPage(l), "lookup-result", web.LookupResult(l))
+}
+
+func (s *Server) handleSuggest(c echo.Context) error {
+	ex, err := s.explorer()
+	if err != nil {
+		return err
+	}
+	kind := c.QueryParam("kind")
+	list, err := ex.Suggest(c.Request().Context(), kind, c.QueryParam(kind))
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Add("Vary", "HX-Request")
+	return render(c, http.StatusOK, web.Suggestions(kind+"-suggestions", list))
+}
+
+func (s *Server) handleSnapshots(c echo.Context) error {
+	ex, err := s.explorer()
+	if err != nil {
+		return err
+	}
+	l, err := ex.Snapshots(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return s.page(c, http.StatusOK, "Snapshots", web.NavSnapshots, web.SnapshotsPage(l))
+}
+
+func (s *Server) handleDiff(c echo.Context) error {
+	ex, err := s.explorer()
+	if err != nil {
+		return err
+	}
+	from, err := intParam(c, "from")
+	if err != nil {
+		return err
+	}
+	to, err := intParam(c, "to")
+	if err != nil {
+		return err
+	}
+	d, err := ex.Diff(c.Request().Context(), uint64(from), uint64(to))
+	if err != nil {
+		return err
+	}
+	return s.page(c, http.StatusOK, "Snapshot diff", web.NavSnapshots, web.DiffPage(d))
+}
+
+func (s *Server) handleGraph(c echo.Context) error {
+	ex, err := s.explorer()
+	if err != nil {
+		return err
+	}
+	g, err := ex.Graph(c.Request().Context(), explore.GraphQuery{Focus: strings.TrimSpace(c.QueryParam("focus")), Role: c.QueryParam("role"), Team: c.QueryParam("team")})
+	if err != nil {
+		return err
+	}
+	return s.listPage(c, "Graph", web.NavGraph, web.GraphPage(g), "graph", web.GraphView(g))
+}
+
+func (s *Server) handleConnection(c echo.Context) error {
+	ex, err := s.explorer()
+	if err != nil {
+		return err
+	}
+	conn, err := ex.Connection(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return s.page(c, http.StatusOK, "Connection", web.NavConnection, web.ConnectionPage(conn))
+}
+
+// handleSyncStatus answers the sync panel (polled while a sync runs).
+func (s *Server) handleSyncStatus(c echo.Context) error {
+	v, err := s.syncPanel(c)
+	if err != nil {
+		return err
+	}
+	return s.page(c, http.StatusOK, "Sync", web.NavOverview, web.SyncPanel(v))
+}
+
+// handleSyncStart starts a sync (approver+; cross-origin protected by the
+// server's middleware). htmx gets the running panel; a plain form post is
+// sent back to the overview.
+func (s *Server) handleSyncStart(c echo.Context) error {
+	if s.deps.SyncRunner == nil {
+		return &echo.HTTPError{Code: http.StatusServiceUnavailable, Message: "Syncing is not configured."}
+	}
+	if err := s.deps.SyncRunner.Start(c.Request().Context()); err != nil {
+		var coder ErrorCoder
+		if !errors.As(err, &coder) {
+			return err
+		}
+		if coder.ErrorCode() != "conflict" {
+			return err
+		}
+		// Already running: show the running panel.
+	}
+	if !isHTMX(c.Request()) {
+		return c.Redirect(http.StatusSeeOther, "/")
+	}
+	v, err := s.syncPanel(c)
+	if err != nil {
+		return err
+	}
+	if v.Run == nil || !v.Run.Running {
+		// The run may not have recorded itself yet: poll until it does.
+		v.Run = &explore.SyncRun{Running: true, Stage: "start"}
+	}
+	c.Response().Header().Add("Vary", "HX-Request")
+	return render(c, http.StatusAccepted, web.SyncPanel(v))
+}
