@@ -158,6 +158,13 @@ func prepare(tx *bolt.Tx) error {
 			}
 		}
 	}
+	// Buckets added without a layout change: created whatever the version.
+	if err := ensureReviewBuckets(tx); err != nil {
+		return err
+	}
+	if err := ensureNotifyBuckets(tx); err != nil {
+		return err
+	}
 	if err := sys.Put([]byte(keySchema), []byte(strconv.Itoa(schemaVersion))); err != nil {
 		return fmt.Errorf("write schema version: %w", err)
 	}
