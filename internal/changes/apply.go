@@ -213,6 +213,7 @@ func (s *Service) applyStep(ctx context.Context, id string, i int) (bool, error)
 	// A step left applying, or one whose last call failed in a way that
 	// may still have taken effect, is read back before any new call.
 	needVerify := st.State == StepApplying
+	verifyTries := 0
 	for {
 		if needVerify {
 			done, err := s.exec.Verify(ctx, st)
@@ -221,8 +222,9 @@ func (s *Service) applyStep(ctx context.Context, id string, i int) (bool, error)
 					return false, ctx.Err()
 				}
 				status, msg, retry := classify(err)
-				if retry && st.Attempts < s.maxAtt {
-					if err := s.wait(ctx, st.Attempts); err != nil {
+				verifyTries++
+				if retry && verifyTries < s.maxAtt {
+					if err := s.wait(ctx, verifyTries); err != nil {
 						return false, err
 					}
 					continue
