@@ -162,7 +162,7 @@ func (n *Notifier) SnapshotChanged(ctx context.Context, beforeID, afterID uint64
 			Kind: EventFindingsNew, ID: strconv.FormatUint(afterID, 10),
 			Title: fmt.Sprintf("%d new risk finding(s) in snapshot %d", len(fs), afterID),
 			Text:  strings.Join(lines, "\n"), Link: n.link("/"),
-			Data:  map[string]any{"snapshot": afterID, "findings": fs},
+			Data: map[string]any{"snapshot": afterID, "findings": fs},
 		}); err != nil {
 			return err
 		}
