@@ -26,7 +26,7 @@ func openChanges(t *testing.T, path string) *store.Store {
 
 func newRequest(title string) *changes.Request {
 	return &changes.Request{Title: title, Requester: "owner@acme.test", State: changes.StatePendingApproval,
-		Steps: []changes.Step{{Kind: changes.KindTeamAdd, Params: changes.Params{Member: "3", Team: "payments"}, State: changes.StepPending}},
+		Steps:     []changes.Step{{Kind: changes.KindTeamAdd, Params: changes.Params{Member: "3", Team: "payments"}, State: changes.StepPending}},
 		CreatedAt: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}
 }
 
