@@ -48,6 +48,8 @@ type command struct {
 
 func commands() []command {
 	return []command{
+		{"demo", "simulator + dev IdP + first sync + dashboard in one process, on loopback", runDemo},
+		{"serve", "run the dashboard against SENTRY_URL / SENTRY_ORG", runServe},
 		{"sim", "run the Sentry simulator (prints SENTRY_URL=… SENTRY_ORG=… SENTRY_AUTH_TOKEN=…)", runSim},
 		{"sync", "pull a snapshot of the org into the store", runSync},
 		{"access", "what a member can reach and why: --member EMAIL [--json]", runAccess},

@@ -43,7 +43,7 @@ type Config struct {
 	IDPMetadataFile   string        // SAML_IDP_METADATA_FILE
 	SPKeyFile         string        // SAML_SP_KEY_FILE: PEM RSA key for signing AuthnRequests
 	SPCertFile        string        // SAML_SP_CERT_FILE: PEM certificate published in SP metadata
-	AttributePreset   string        // SAML_ATTRIBUTE_PRESET: okta, entra, google, adfs, keycloak, custom
+	AttributePreset   string        // SAML_ATTRIBUTE_PRESET: okta, entra, google, adfs, keycloak, generic (eduPerson names, SimpleSAMLphp), custom
 	EmailAttribute    string        // SAML_EMAIL_ATTRIBUTE (custom preset)
 	NameAttribute     string        // SAML_NAME_ATTRIBUTE (custom preset)
 	GroupsAttribute   string        // SAML_GROUPS_ATTRIBUTE (custom preset)
@@ -217,13 +217,13 @@ func (c Config) RequireDashboard() error {
 		errs = append(errs, errors.New("SAML: SAML_SP_KEY_FILE and SAML_SP_CERT_FILE are required (the SP signs AuthnRequests)"))
 	}
 	switch c.AttributePreset {
-	case "okta", "entra", "google", "adfs", "keycloak":
+	case "okta", "entra", "google", "adfs", "keycloak", "generic":
 	case "custom":
 		if c.EmailAttribute == "" {
 			errs = append(errs, errors.New("SAML_EMAIL_ATTRIBUTE: required with SAML_ATTRIBUTE_PRESET=custom"))
 		}
 	default:
-		errs = append(errs, fmt.Errorf("SAML_ATTRIBUTE_PRESET: %q is not one of okta, entra, google, adfs, keycloak, custom", c.AttributePreset))
+		errs = append(errs, fmt.Errorf("SAML_ATTRIBUTE_PRESET: %q is not one of okta, entra, google, adfs, keycloak, generic, custom", c.AttributePreset))
 	}
 	switch c.DefaultRole {
 	case "viewer", "approver", "admin", "none":

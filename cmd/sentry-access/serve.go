@@ -1,0 +1,187 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/sentry-access/sentry-access/internal/config"
+	"github.com/sentry-access/sentry-access/internal/dashboard"
+	"github.com/sentry-access/sentry-access/internal/explore"
+	"github.com/sentry-access/sentry-access/internal/samlauth"
+	"github.com/sentry-access/sentry-access/internal/sentrysim"
+)
+
+// samlConfig turns the SAML settings into the SP's configuration.
+func samlConfig(c config.Config) (samlauth.Config, error) {
+	certPEM, err := os.ReadFile(c.SPCertFile)
+	if err != nil {
+		return samlauth.Config{}, fmt.Errorf("SAML_SP_CERT_FILE: %w", err)
+	}
+	keyPEM, err := os.ReadFile(c.SPKeyFile)
+	if err != nil {
+		return samlauth.Config{}, fmt.Errorf("SAML_SP_KEY_FILE: %w", err)
+	}
+	key, cert, err := dashboard.KeyPair(certPEM, keyPEM)
+	if err != nil {
+		return samlauth.Config{}, err
+	}
+	preset := samlauth.Preset(c.AttributePreset)
+	if c.AttributePreset == "custom" {
+		preset = samlauth.PresetGeneric // overridden by the custom names
+	}
+	role := samlauth.Role(c.DefaultRole)
+	if c.DefaultRole == "none" {
+		role = samlauth.RoleNone
+	}
+	return samlauth.Config{
+		Key: key, Certificate: cert,
+		IDPMetadataURL: c.IDPMetadataURL, IDPMetadataFile: c.IDPMetadataFile,
+		AllowIDPInitiated: c.AllowIDPInitiated,
+		ClockSkew:         c.ClockSkew,
+		Preset:            preset,
+		Attributes:        customAttributes(c),
+		Roles: samlauth.RoleGroups{
+			Viewer: []string{c.ViewerGroup}, Approver: []string{c.ApproverGroup}, Admin: []string{c.AdminGroup},
+			Default: role,
+		},
+	}, nil
+}
+
+func customAttributes(c config.Config) samlauth.AttributeNames {
+	var a samlauth.AttributeNames
+	if c.EmailAttribute != "" {
+		a.Email = []string{c.EmailAttribute}
+	}
+	if c.NameAttribute != "" {
+		a.Name = []string{c.NameAttribute}
+	}
+	if c.GroupsAttribute != "" {
+		a.Groups = []string{c.GroupsAttribute}
+	}
+	return a
+}
+
+func runServe(ctx context.Context, e env, args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	c, err := loadConfig(e, fs, args)
+	if err != nil {
+		return err
+	}
+	if err := c.Validate(); err != nil {
+		return usageError{fmt.Errorf("configuration problems (see sentry-access config check):\n%w", err)}
+	}
+	logger := newLogger(e.stderr, c.LogFormat, slog.LevelInfo)
+	samlCfg, err := samlConfig(c)
+	if err != nil {
+		return usageError{err}
+	}
+	client, err := newClient(c, logger)
+	if err != nil {
+		return usageError{err}
+	}
+	st, err := openStore(c)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	srv, err := dashboard.New(ctx, dashboard.Options{
+		BaseURL: c.BaseURL, Logger: logger, Store: st, Sentry: client,
+		Connection: explore.ConnectionConfig{SentryURL: c.SentryURL, Org: c.SentryOrg, Token: c.SentryToken, SCIMConfigured: c.SCIMToken != ""},
+		SessionKey: []byte(c.SessionKey), SessionIdle: c.SessionIdle, SessionAbsolute: c.SessionAbsolute,
+		SAML:            samlCfg,
+		SyncConcurrency: c.SyncConcurrency, SyncInterval: c.SyncInterval, SnapshotRetain: c.SnapshotRetain,
+	})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", c.Listen)
+	if err != nil {
+		return err
+	}
+	logger.Info("sentry-access listening", "addr", ln.Addr().String(), "base_url", c.BaseURL, "version", version)
+	return serveUntilDone(ctx, ln, srv, logger)
+}
+
+// serveUntilDone serves the dashboard and its background work until ctx is
+// done, then shuts down gracefully.
+func serveUntilDone(ctx context.Context, ln net.Listener, srv *dashboard.Server, logger *slog.Logger) error {
+	hs := &http.Server{
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	bg := make(chan error, 1)
+	go func() { bg <- srv.Run(ctx) }()
+	served := make(chan error, 1)
+	go func() { served <- hs.Serve(ln) }()
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	err := hs.Shutdown(sctx)
+	if berr := <-bg; berr != nil && !errors.Is(berr, context.Canceled) {
+		err = errors.Join(err, berr)
+	}
+	return err
+}
+
+func runDemo(ctx context.Context, e env, args []string) error {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	listen := fs.String("listen", "127.0.0.1:8080", "dashboard address (loopback unless you say otherwise)")
+	data := fs.String("data", "", "store directory (default: a fresh temporary one)")
+	members := fs.Int("members", 0, "use a synthetic org with this many members instead of the demo org")
+	seed := fs.Int64("seed", 1, "seed of the synthetic org")
+	verbose := fs.Bool("verbose", false, "log requests and background work")
+	if err := fs.Parse(args); err != nil {
+		return usageError{err}
+	}
+	logger := slog.New(slog.DiscardHandler)
+	if *verbose {
+		logger = newLogger(e.stderr, "text", slog.LevelDebug)
+	}
+	var fx *sentrysim.Fixture
+	if *members > 0 {
+		fx = sentrysim.Generate(sentrysim.GenOptions{Members: *members, Teams: max(*members/10, 1), Projects: max(*members*3/10, 1), Seed: *seed})
+	}
+	fmt.Fprintln(e.stdout, "Starting the Sentry simulator, the dev IdP and the dashboard, and running the first sync…")
+	d, err := dashboard.StartDemo(ctx, dashboard.DemoOptions{Listen: *listen, DataDir: *data, Fixture: fx, Logger: logger, SyncInterval: 5 * time.Minute})
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	fmt.Fprintf(e.stdout, "\nsentry-access demo is ready: %s\n\n", d.URL)
+	fmt.Fprintln(e.stdout, "Sign in through the built-in dev IdP with one of these users:")
+	fmt.Fprintf(e.stdout, "\n  %-9s %-10s %-26s %s\n", "ROLE", "USERNAME", "EMAIL", "PASSWORD")
+	for _, u := range d.Users {
+		fmt.Fprintf(e.stdout, "  %-9s %-10s %-26s %s\n", u.Role, u.Username, u.Email, u.Password)
+	}
+	fmt.Fprintf(e.stdout, "\nThe simulated Sentry (org %q) answers the CLI and curl too:\n", d.Credentials.Org)
+	fmt.Fprintf(e.stdout, "\n  SENTRY_URL=%s SENTRY_ORG=%s SENTRY_AUTH_TOKEN=%s\n", d.SentryURL, d.Credentials.Org, d.Credentials.OwnerToken)
+	if !strings.HasPrefix(*listen, "127.") && !strings.HasPrefix(*listen, "localhost") && !strings.HasPrefix(*listen, "[::1]") {
+		fmt.Fprintln(e.stdout, "\nWarning: the demo listens beyond loopback; its users and tokens are for trying the product only.")
+	}
+	fmt.Fprintln(e.stdout, "\nPasswords are new at every start. Ctrl-C stops the demo.")
+
+	select {
+	case <-ctx.Done():
+		return nil
+	case err := <-d.Done():
+		return err
+	}
+}

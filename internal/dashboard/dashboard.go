@@ -1,0 +1,208 @@
+// Package dashboard assembles the sentry-access server from its parts: the
+// store, the Sentry client, the syncer, the read model, the workflows, SAML
+// login, sessions and the HTTP UI. cmd/sentry-access turns configuration
+// into Options; the browser tests build the same server in-process.
+package dashboard
+
+import (
+	"context"
+	"crypto/hkdf"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/sentry-access/sentry-access/internal/explore"
+	"github.com/sentry-access/sentry-access/internal/httpui"
+	"github.com/sentry-access/sentry-access/internal/samlauth"
+	"github.com/sentry-access/sentry-access/internal/sentry"
+	"github.com/sentry-access/sentry-access/internal/session"
+	"github.com/sentry-access/sentry-access/internal/store"
+	"github.com/sentry-access/sentry-access/internal/syncer"
+	"github.com/sentry-access/sentry-access/static"
+)
+
+// Options are everything the server needs. Store and Sentry are owned by
+// the caller, who closes them after Run returns.
+type Options struct {
+	// BaseURL is the dashboard's public URL (SAML entity ID and ACS derive
+	// from it; https turns on Secure cookies and HSTS).
+	BaseURL string
+	Logger  *slog.Logger
+	// Now is the clock of everything time-based; time.Now when nil.
+	Now func() time.Time
+
+	Store  *store.Store
+	Sentry *sentry.Client
+	// Connection describes the Sentry connection for the Connection page
+	// (never the token itself).
+	Connection explore.ConnectionConfig
+
+	// SessionKey is the secret the session cookie keys are derived from
+	// (at least 32 bytes).
+	SessionKey      []byte
+	SessionIdle     time.Duration
+	SessionAbsolute time.Duration
+
+	// SAML configures the service provider; BaseURL is filled in.
+	SAML samlauth.Config
+
+	SyncConcurrency int
+	SyncInterval    time.Duration
+	SnapshotRetain  int
+}
+
+// Server is an assembled dashboard.
+type Server struct {
+	opts    Options
+	log     *slog.Logger
+	handler http.Handler
+	sp      *samlauth.SP
+	runner  *syncer.Runner
+	explore *explore.Service
+}
+
+// New builds the server. It loads the current snapshot, if any, into the
+// read model but does not sync; call Run for the background work.
+func New(ctx context.Context, o Options) (*Server, error) {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	var errs []error
+	if o.Store == nil {
+		errs = append(errs, errors.New("dashboard: a store is required"))
+	}
+	if o.Sentry == nil {
+		errs = append(errs, errors.New("dashboard: a Sentry client is required"))
+	}
+	if len(o.SessionKey) < 32 {
+		errs = append(errs, errors.New("dashboard: the session key must be at least 32 bytes"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	hashKey, blockKey, err := sessionKeys(o.SessionKey)
+	if err != nil {
+		return nil, err
+	}
+	sessions, err := session.New(session.Config{
+		BaseURL: o.BaseURL, HashKey: hashKey, BlockKey: blockKey,
+		IdleTimeout: o.SessionIdle, AbsoluteTimeout: o.SessionAbsolute,
+	}, o.Now)
+	if err != nil {
+		return nil, err
+	}
+	assets, err := static.New()
+	if err != nil {
+		return nil, err
+	}
+	samlCfg := o.SAML
+	samlCfg.BaseURL = o.BaseURL
+	sp, err := samlauth.New(ctx, samlCfg, samlauth.Deps{
+		Sessions: sessions, Logger: o.Logger, Now: o.Now,
+		RenderFailure: httpui.SAMLFailureRenderer(assets), RequestID: httpui.RequestID,
+		SignedOutPath: "/signed-out",
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	conn := o.Connection
+	conn.Scopes = func(ctx context.Context) ([]string, error) {
+		org, err := o.Sentry.Organization(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return org.Access, nil
+	}
+	ex := explore.New(o.Store, explore.Options{Logger: o.Logger, Connection: conn})
+	if err := ex.Reload(ctx); err != nil {
+		return nil, fmt.Errorf("load the current snapshot: %w", err)
+	}
+	sy := syncer.New(o.Sentry, o.Store, syncer.Options{
+		Concurrency: o.SyncConcurrency, Logger: o.Logger, Now: o.Now, SentryURL: o.Connection.SentryURL,
+	})
+	s := &Server{opts: o, log: o.Logger, sp: sp, explore: ex}
+	s.runner = syncer.NewRunner(sy, o.Store, syncer.RunnerOptions{
+		Interval: o.SyncInterval, Retain: o.SnapshotRetain, Logger: o.Logger, Now: o.Now,
+		OnSnapshot: func(ctx context.Context, _ syncer.Result) { s.reload(ctx) },
+	})
+
+	// Syncs started from the UI go through the runner too, so they prune
+	// and reload like scheduled ones.
+	onDemand := explore.NewRunner(ex, func(ctx context.Context) error {
+		_, err := s.runner.RunOnce(ctx, false)
+		return err
+	})
+	ui, err := httpui.New(httpui.Config{BaseURL: o.BaseURL}, httpui.Deps{
+		Logger: o.Logger, Now: o.Now, Sessions: sessions, SAML: sp, Assets: assets,
+		Ready:      s.ready,
+		Explore:    ex,
+		SyncRunner: onDemand,
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.handler = ui.Handler()
+	return s, nil
+}
+
+// sessionKeys derives the cookie's HMAC and AES keys from one secret with
+// HKDF-SHA256, so operators manage a single SENTRY_ACCESS_SESSION_KEY.
+func sessionKeys(secret []byte) (hashKey, blockKey []byte, err error) {
+	hashKey, err = hkdf.Key(sha256.New, secret, nil, "sentry-access session hash key", 32)
+	if err != nil {
+		return nil, nil, fmt.Errorf("derive session keys: %w", err)
+	}
+	blockKey, err = hkdf.Key(sha256.New, secret, nil, "sentry-access session block key", 32)
+	if err != nil {
+		return nil, nil, fmt.Errorf("derive session keys: %w", err)
+	}
+	return hashKey, blockKey, nil
+}
+
+func (s *Server) reload(ctx context.Context) {
+	if err := s.explore.Reload(ctx); err != nil {
+		s.log.Error("reload the read model after a sync", "err", err)
+	}
+}
+
+// ready reports whether the server can serve users: the IdP metadata is
+// loaded.
+func (s *Server) ready(context.Context) error {
+	if !s.sp.Ready() {
+		return errors.New("IdP metadata not loaded yet")
+	}
+	return nil
+}
+
+// Handler returns the HTTP handler of the dashboard.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// SyncNow runs a full sync and waits for it (the demo's first sync).
+func (s *Server) SyncNow(ctx context.Context) (syncer.Result, error) {
+	return s.runner.RunOnce(ctx, true)
+}
+
+// Run does the background work until ctx is done: scheduled syncs and the
+// IdP metadata refresh.
+func (s *Server) Run(ctx context.Context) error {
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return s.runner.Run(ctx) })
+	g.Go(func() error { return s.sp.Run(ctx) })
+	return g.Wait()
+}
+
+// KeyPair parses the SP's PEM certificate and key.
+func KeyPair(certPEM, keyPEM []byte) (*rsa.PrivateKey, *x509.Certificate, error) {
+	return samlauth.ParseKeyPair(certPEM, keyPEM)
+}
