@@ -76,7 +76,9 @@ func acme() *access.Snapshot {
 
 type snaps struct{ snap *access.Snapshot }
 
-func (s snaps) CurrentSnapshot(context.Context) (uint64, *access.Snapshot, error) { return 7, s.snap, nil }
+func (s snaps) CurrentSnapshot(context.Context) (uint64, *access.Snapshot, error) {
+	return 7, s.snap, nil
+}
 
 // fakeChanges records the change requests it is asked to create.
 type fakeChanges struct {
@@ -271,9 +273,13 @@ func TestBulkDecisionsAreAllOrNothingAndCountInProgress(t *testing.T) {
 		}
 		return out
 	}
-	members := ids(func(it review.Item) bool { return it.Kind == review.KindOrgMembership && it.MemberEmail != approver.Email })
+	members := ids(func(it review.Item) bool {
+		return it.Kind == review.KindOrgMembership && it.MemberEmail != approver.Email
+	})
 	// One forbidden item (bo's own membership) spoils the whole bulk action.
-	withOwn := append(ids(func(it review.Item) bool { return it.MemberEmail == approver.Email && it.Kind == review.KindOrgMembership }), members...)
+	withOwn := append(ids(func(it review.Item) bool {
+		return it.MemberEmail == approver.Email && it.Kind == review.KindOrgMembership
+	}), members...)
 	if _, err := e.svc.Decide(ctx, approver, c.ID, review.DecisionInput{ItemIDs: withOwn, Decision: review.DecisionCertify}); !errors.Is(err, review.ErrForbidden) {
 		t.Fatalf("bulk with own item: %v, want ErrForbidden", err)
 	}
