@@ -140,9 +140,9 @@ type Client struct {
 	requests atomic.Int64
 
 	mu sync.Mutex
-	// blocked maps an endpoint template to the time its rate-limit window
-	// resets, set when a response said Remaining=0.
-	blocked map[string]time.Time
+	// windows maps an endpoint template to what the client knows of its
+	// current rate-limit window; see reserve.
+	windows map[string]*rateWindow
 }
 
 // New validates cfg and returns a Client. It reports every problem at once.
@@ -191,7 +191,7 @@ func New(cfg Config) (*Client, error) {
 		sleep:      cfg.Sleep,
 		observe:    cfg.Observe,
 		jitter:     defaultJitter,
-		blocked:    map[string]time.Time{},
+		windows:    map[string]*rateWindow{},
 	}
 	if c.userAgent == "" {
 		c.userAgent = DefaultUserAgent
@@ -343,17 +343,33 @@ func (c *Client) do(ctx context.Context, req request, out any) (*response, error
 	target := u.String()
 
 	var rateWait, retryWait time.Duration
+	waited := false // a 429 wait already covered this attempt's window
 	for attempt := 0; ; attempt++ {
-		// Proactive wait: the last response on this endpoint said the
-		// window is used up.
-		if w := c.blockedFor(req.endpoint); w > 0 {
+		// Proactive wait: the requests in flight on this endpoint use up
+		// what the last responses said was left of the window. After the
+		// wait, look again: others may have used the new window up. A
+		// clock that did not pass the reset (a fixed test clock) gets one
+		// wait per window, then the attempt goes ahead.
+		var waitedFor time.Time
+		for {
+			w, reset := c.reserve(req.endpoint, waited)
+			if w == 0 {
+				break
+			}
+			if reset.Equal(waitedFor) {
+				c.reserve(req.endpoint, true)
+				break
+			}
 			c.log.DebugContext(ctx, "sentry rate limit exhausted, waiting for reset", "method", req.method, "endpoint", req.endpoint, "wait", w)
 			if err := c.sleep(ctx, w); err != nil {
 				return nil, fmt.Errorf("sentry: %s %s: wait for rate limit: %w", req.method, req.endpoint, err)
 			}
 			rateWait += w
+			waitedFor = reset
 		}
+		waited = false
 		resp, rl, err := c.attempt(ctx, req, target, token, body, attempt, rateWait, retryWait)
+		c.release(req.endpoint, rl)
 		rateWait, retryWait = 0, 0
 		if err != nil {
 			if ctx.Err() != nil {
@@ -369,7 +385,6 @@ func (c *Client) do(ctx context.Context, req request, out any) (*response, error
 			}
 			return nil, fmt.Errorf("sentry: %s %s: %w", req.method, req.endpoint, err)
 		}
-		c.noteRateLimit(req.endpoint, rl)
 
 		switch {
 		case resp.status == http.StatusTooManyRequests && attempt < c.maxRetries:
@@ -385,8 +400,7 @@ func (c *Client) do(ctx context.Context, req request, out any) (*response, error
 			if err := c.sleep(ctx, w); err != nil {
 				return nil, fmt.Errorf("sentry: %s %s: wait for rate limit: %w", req.method, req.endpoint, err)
 			}
-			c.clearBlocked(req.endpoint)
-			rateWait = w
+			rateWait, waited = w, true
 			continue
 		case resp.status >= 500 && idempotent(req.method) && attempt < c.maxRetries:
 			retryWait = backoff(attempt, c.jitter)
@@ -489,43 +503,70 @@ func (c *Client) apiError(req request, resp *response) error {
 	return e
 }
 
-// noteRateLimit remembers an endpoint whose window is used up
-// (Remaining=0), so the next call waits for Reset instead of earning a 429.
-// A spent concurrency budget frees as requests finish, so it is not waited
-// for here.
-func (c *Client) noteRateLimit(endpoint string, rl RateLimit) {
-	if rl.Remaining != 0 {
+// rateWindow is what the client knows of one endpoint's fixed rate-limit
+// window: when it resets (zero when unknown), the fewest requests a
+// response said were left in it, and how many requests this client has in
+// flight on the endpoint. Sentry counts a request when it arrives, so a
+// request in flight may or may not be in a response's count yet; it is
+// treated as counted against what is left.
+type rateWindow struct {
+	reset     time.Time
+	remaining int
+	inflight  int
+}
+
+// reserve asks to send one request on endpoint. It returns 0 and counts the
+// request in flight when the window has room for it (or is unknown, or
+// force is set), else how long to wait for the window to reset, and when. Goroutines
+// sharing the client thus share the window instead of each learning from
+// its own 429 that it is used up. Every request counted in flight must be
+// released once its attempt is over.
+func (c *Client) reserve(endpoint string, force bool) (time.Duration, time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	w := c.windows[endpoint]
+	if w == nil {
+		w = &rateWindow{}
+		c.windows[endpoint] = w
+	}
+	if !force && !w.reset.IsZero() {
+		wait, ok := RateLimit{Reset: w.reset}.waitUntilReset(c.now())
+		switch {
+		case !ok:
+			w.reset = time.Time{} // a new window; the next response describes it
+		case w.remaining-w.inflight <= 0:
+			return wait, w.reset
+		}
+	}
+	w.inflight++
+	return 0, time.Time{}
+}
+
+// release ends a request counted in flight by reserve and records what its
+// response (if any) said about the window. A response on a newer window
+// replaces the record; one on the same window can only lower the count.
+// Responses without Remaining and a future Reset say nothing usable, and a
+// spent concurrency budget frees as requests finish, so it is not tracked.
+func (c *Client) release(endpoint string, rl RateLimit) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	w := c.windows[endpoint]
+	if w == nil {
+		return
+	}
+	w.inflight = max(0, w.inflight-1)
+	if rl.Remaining < 0 {
 		return
 	}
 	if _, ok := rl.waitUntilReset(c.now()); !ok {
 		return
 	}
-	c.mu.Lock()
-	c.blocked[endpoint] = rl.Reset
-	c.mu.Unlock()
-}
-
-func (c *Client) clearBlocked(endpoint string) {
-	c.mu.Lock()
-	delete(c.blocked, endpoint)
-	c.mu.Unlock()
-}
-
-// blockedFor returns how long to wait before calling endpoint, and forgets
-// the block (the wait covers it).
-func (c *Client) blockedFor(endpoint string) time.Duration {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	reset, ok := c.blocked[endpoint]
-	if !ok {
-		return 0
+	switch {
+	case rl.Reset.After(w.reset):
+		w.reset, w.remaining = rl.Reset, rl.Remaining
+	case rl.Reset.Equal(w.reset):
+		w.remaining = min(w.remaining, rl.Remaining)
 	}
-	delete(c.blocked, endpoint)
-	w, ok := RateLimit{Reset: reset}.waitUntilReset(c.now())
-	if !ok {
-		return 0
-	}
-	return w
 }
 
 // getJSON is a GET of a single object.
