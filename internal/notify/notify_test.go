@@ -71,7 +71,7 @@ func newEnv(t *testing.T) env {
 	now := t0
 	n := notify.New(notify.Config{
 		Repo: st.Notify(), Now: func() time.Time { return now }, BaseURL: "https://access.acme.test",
-		Rand: func(n int64) int64 { return n - 1 }, // the longest wait: deterministic
+		Rand:        func(n int64) int64 { return n - 1 }, // the longest wait: deterministic
 		MaxAttempts: 4, Backoff: time.Minute, MaxBackoff: 10 * time.Minute,
 	})
 	return env{n: n, st: st, clock: &now}
