@@ -1,0 +1,171 @@
+package compliance
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/sentry-access/sentry-access/internal/access"
+)
+
+// CheckStatus is the outcome of a posture check.
+type CheckStatus string
+
+// Check outcomes. Manual checks cannot be read through the API; Unknown
+// ones could not be read with this credential.
+const (
+	StatusPass    CheckStatus = "pass"
+	StatusFail    CheckStatus = "fail"
+	StatusWarn    CheckStatus = "warn"
+	StatusManual  CheckStatus = "manual"
+	StatusUnknown CheckStatus = "unknown"
+)
+
+// PostureCheck is one item of the security-posture checklist.
+type PostureCheck struct {
+	ID     string
+	Title  string
+	Status CheckStatus
+	Detail string
+	// Where says where in Sentry to look or change it.
+	Where string
+}
+
+// Posture returns the checklist. Without a snapshot every data check is
+// unknown. Each check mirrors an org setting of facts §1.4:
+//
+//   - sso-required: a provider with require_link (allow_unlinked off);
+//   - 2fa-required: require2FA (session users without 2FA get 401
+//     2fa-required; tokens are not gated, facts §1.5.9);
+//   - open-membership: allow_joinleave gives every member global access
+//     (has_global_access, src/sentry/auth/access.py); fail when teams
+//     should be isolated;
+//   - member-project-creation: with allowMemberProjectCreation members can
+//     create projects, each creating a team (warn);
+//   - owners: between MinOwners and MaxOwners; managers at most MaxManagers
+//     (both roles are global: they reach everything);
+//   - integration-scopes: internal integrations holding org:admin or
+//     member:admin act with them on every team (OrganizationGlobalMembership);
+//   - ip-allowlist: not exposed by the API: a manual check.
+func Posture(inv *Inventory) []PostureCheck {
+	st := inv.Settings
+	base, org := inv.sentryURL(), inv.orgSlug()
+	general := base + "/settings/" + org + "/"
+	authURL := base + "/settings/" + org + "/auth/"
+	security := base + "/settings/" + org + "/security-and-privacy/"
+	s := inv.Snapshot
+	var out []PostureCheck
+	unknown := func(id, title, where string) PostureCheck {
+		return PostureCheck{ID: id, Title: title, Status: StatusUnknown, Detail: "No snapshot yet: run a sync with Sentry first.", Where: where}
+	}
+
+	sso := SSO(inv)
+	c := PostureCheck{ID: "sso-required", Title: "SSO required", Where: "Settings → Auth (" + authURL + ")"}
+	switch {
+	case !sso.Visible && s == nil:
+		c.Status, c.Detail = StatusUnknown, "The auth provider "+inv.Hidden[PartAuthProvider]
+	case !sso.Configured:
+		c.Status, c.Detail = StatusFail, "No SSO provider is configured: members sign in with passwords."
+	case !sso.RequireLink:
+		c.Status, c.Detail = StatusFail, "An SSO provider ("+sso.Provider+") is configured but members may skip it (\"Require SSO\" is off)."
+	default:
+		c.Status, c.Detail = StatusPass, "SSO is required for every member."
+		if sso.PendingLinks > 0 {
+			c.Detail += fmt.Sprintf(" %d member(s) have not linked their identity yet.", sso.PendingLinks)
+		}
+	}
+	out = append(out, c)
+
+	if s == nil {
+		out = append(out, unknown("2fa-required", "Two-factor authentication required", security),
+			unknown("open-membership", "Open membership off", general),
+			unknown("member-project-creation", "Members cannot create projects", general),
+			unknown("owners", "Number of owners and managers", general))
+	} else {
+		c = PostureCheck{ID: "2fa-required", Title: "Two-factor authentication required", Where: "Settings → Security & Privacy → Require Two-Factor Authentication (" + security + ")"}
+		without := 0
+		for _, m := range s.Members {
+			if m.State == access.StateActive && !m.Has2FA {
+				without++
+			}
+		}
+		if s.Org.Require2FA {
+			c.Status, c.Detail = StatusPass, "Members must enable 2FA to use the organization."
+		} else {
+			c.Status, c.Detail = StatusFail, fmt.Sprintf("2FA is not required; %d active member(s) have not enabled it. (With SSO required, enforce 2FA in the IdP instead.)", without)
+		}
+		out = append(out, c)
+
+		c = PostureCheck{ID: "open-membership", Title: "Open membership off", Where: "Settings → General Settings → Open Membership (" + general + ")"}
+		switch {
+		case !s.Org.OpenMembership:
+			c.Status, c.Detail = StatusPass, "Members reach only their teams' projects."
+		case st.IsolateTeams:
+			c.Status, c.Detail = StatusFail, "Open membership is on: every member can join any team and reach every project, so teams are not isolated."
+		default:
+			c.Status, c.Detail = StatusWarn, "Open membership is on: every member reaches every project."
+		}
+		out = append(out, c)
+
+		c = PostureCheck{ID: "member-project-creation", Title: "Members cannot create projects", Where: "Settings → General Settings → Let Members Create Projects (" + general + ")"}
+		if s.Org.AllowMemberProjectCreation {
+			c.Status, c.Detail = StatusWarn, "Members may create projects; each creation also creates a team with its creator as Team Admin."
+		} else {
+			c.Status, c.Detail = StatusPass, "Creating projects needs org:write (managers and owners)."
+		}
+		out = append(out, c)
+
+		owners, managers := roleHolders(s, "owner"), roleHolders(s, "manager")
+		c = PostureCheck{ID: "owners", Title: "Number of owners and managers", Where: "Settings → Members (" + base + "/settings/" + org + "/members/)"}
+		switch {
+		case len(owners) < st.MinOwners:
+			c.Status = StatusFail
+			c.Detail = fmt.Sprintf("%d owner(s): fewer than %d means nobody can recover the org if an owner leaves.", len(owners), st.MinOwners)
+		case len(owners) > st.MaxOwners || len(managers) > st.MaxManagers:
+			c.Status = StatusWarn
+			c.Detail = fmt.Sprintf("%d owner(s) (at most %d advised) and %d manager(s) (at most %d advised): both roles reach every team and project.", len(owners), st.MaxOwners, len(managers), st.MaxManagers)
+		default:
+			c.Status = StatusPass
+			c.Detail = fmt.Sprintf("%d owner(s) and %d manager(s).", len(owners), len(managers))
+		}
+		if len(owners) > 0 {
+			c.Detail += " Owners: " + strings.Join(owners, ", ") + "."
+		}
+		out = append(out, c)
+	}
+
+	c = PostureCheck{ID: "integration-scopes", Title: "No integrations with broad scopes", Where: "Settings → Custom Integrations (" + base + "/settings/" + org + "/developer-settings/)"}
+	if !inv.Visible(PartSentryApps) {
+		c.Status, c.Detail = StatusUnknown, "Integrations are "+inv.Hidden[PartSentryApps]
+	} else {
+		var broad []string
+		for _, a := range inv.SentryApps {
+			if a.Status == "internal" && len(intersect(a.Scopes, broadScopes())) > 0 {
+				broad = append(broad, a.Name+" ("+strings.Join(intersect(a.Scopes, broadScopes()), ", ")+")")
+			}
+		}
+		if len(broad) == 0 {
+			c.Status, c.Detail = StatusPass, "No internal integration holds org:admin or member:admin."
+		} else {
+			c.Status, c.Detail = StatusFail, "Internal integrations with broad scopes act on every team and project: "+strings.Join(broad, "; ")+"."
+		}
+	}
+	out = append(out, c)
+
+	out = append(out, PostureCheck{ID: "ip-allowlist", Title: "IP allowlisting", Status: StatusManual,
+		Detail: "Sentry's API does not expose IP restrictions, so this cannot be checked here. Check them by hand, and enforce network conditions in your IdP's sign-on policy.",
+		Where:  "Settings → Security & Privacy (" + security + ") and your IdP's sign-on policy"})
+	return out
+}
+
+// roleHolders returns the emails of active members with the org role.
+func roleHolders(s *access.Snapshot, role string) []string {
+	var out []string
+	for _, m := range s.Members {
+		if m.OrgRole == role && m.State == access.StateActive {
+			out = append(out, m.Email)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
