@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"slices"
+	"syscall"
 	"time"
 )
 
@@ -49,14 +51,16 @@ func (e *ExecError) Unwrap() error { return e.Err }
 
 // classify returns the status, message and retryability of an Execute or
 // Verify error. Errors that are not ExecErrors are retryable only when they
-// are timeouts or network errors.
+// are timeouts or network errors (including a connection dropped before the
+// answer: EOF, reset).
 func classify(err error) (status int, msg string, retry bool) {
 	var ee *ExecError
 	if errors.As(err, &ee) {
 		return ee.Status, ee.Message, ee.Retryable
 	}
 	var ne net.Error
-	if errors.As(err, &ne) || errors.Is(err, context.DeadlineExceeded) {
+	if errors.As(err, &ne) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, io.EOF) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNREFUSED) {
 		return 0, err.Error(), true
 	}
 	return 0, err.Error(), false
