@@ -41,19 +41,6 @@ func deviations() map[string]string {
 		// path=members with an ARRAY value [{value: id}]; the schema types
 		// every operation's value as an object.
 		"PATCH " + scimGroup + " request /Operations/*/value type": "member add/replace values are arrays in Sentry's SCIM code (facts §2.8); schema says object",
-		// Facts §1 (member model) and §2.2: a stored team role of null
-		// means "the minimum team role". SetOrgRole must re-send the whole
-		// team set (teamRoles replaces it), and re-sends stored nulls as
-		// null so it does not raise anyone's team role. The schema's
-		// teamRoles[].role is not nullable. Whether Sentry's serializer
-		// accepts null there is UNCONFIRMED in the facts sheet.
-		"PUT " + org + "/members/{member_id}/ request /teamRoles/*/role nullable": "client re-sends stored null team roles (facts §2.2); schema role not nullable; Sentry acceptance UNCONFIRMED",
-		// Simulator gap: sentry.Member tags isOnlyOwner with omitempty, so
-		// the simulator drops it when false; Sentry's detail serializer
-		// always sends it (facts §2.2, schema required). The client reads
-		// it with the same default (false), so nothing is lost.
-		"GET " + org + "/members/{member_id}/ 200 /isOnlyOwner required": "simulator omits isOnlyOwner=false (omitempty in shared sentry.Member)",
-		"PUT " + org + "/members/{member_id}/ 200 /isOnlyOwner required": "simulator omits isOnlyOwner=false (omitempty in shared sentry.Member)",
 	}
 }
 

@@ -143,15 +143,23 @@ func (c *Client) DeleteMember(ctx context.Context, id string) error {
 // Sentry versions (facts sheet §2.2). So the only way to send one is
 // SetOrgRole, which always sends the member's complete current list.
 type memberUpdate struct {
-	OrgRole   string           `json:"orgRole"`
-	TeamRoles []MemberTeamRole `json:"teamRoles"`
+	OrgRole   string               `json:"orgRole"`
+	TeamRoles []teamRoleAssignment `json:"teamRoles"`
+}
+
+// teamRoleAssignment is one element of a member PUT's teamRoles. A stored
+// null role is sent by leaving "role" out: Sentry reads a missing role as
+// None (the minimum team role), and the OpenAPI schema does not allow null.
+type teamRoleAssignment struct {
+	TeamSlug string  `json:"teamSlug"`
+	Role     *string `json:"role,omitempty"`
 }
 
 // SetOrgRole changes a member's organization role without touching their
 // teams. Sentry's member PUT replaces the entire team set with the body's
 // teamRoles (and may clear it when teamRoles is absent), so SetOrgRole
-// first reads the member and re-sends its full current teamRoles, stored
-// null roles included, with the new orgRole. A team change made between
+// first reads the member and re-sends its full current teamRoles (a stored
+// null role as an absent role) with the new orgRole. A team change made between
 // the read and the write can be lost; Sentry offers no precondition.
 //
 // It needs a user auth token holding both member:invite and member:admin
@@ -166,15 +174,15 @@ func (c *Client) SetOrgRole(ctx context.Context, memberID, orgRole string) (*Mem
 	if err != nil {
 		return nil, fmt.Errorf("set org role: %w", err)
 	}
-	body := memberUpdate{OrgRole: orgRole, TeamRoles: cur.TeamRoles}
-	if body.TeamRoles == nil {
-		body.TeamRoles = []MemberTeamRole{}
-		if len(cur.Teams) > 0 {
-			// Older servers list only team slugs; keep them with stored
-			// (minimum) roles.
-			for _, slug := range cur.Teams {
-				body.TeamRoles = append(body.TeamRoles, MemberTeamRole{TeamSlug: slug})
-			}
+	body := memberUpdate{OrgRole: orgRole, TeamRoles: []teamRoleAssignment{}}
+	for _, tr := range cur.TeamRoles {
+		body.TeamRoles = append(body.TeamRoles, teamRoleAssignment{TeamSlug: tr.TeamSlug, Role: tr.Role})
+	}
+	if cur.TeamRoles == nil {
+		// Older servers list only team slugs; keep them with stored
+		// (minimum) roles.
+		for _, slug := range cur.Teams {
+			body.TeamRoles = append(body.TeamRoles, teamRoleAssignment{TeamSlug: slug})
 		}
 	}
 	req := c.newRequest(http.MethodPut, epMember, memberID)

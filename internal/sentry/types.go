@@ -130,7 +130,7 @@ type Member struct {
 	InviterName  *string          `json:"inviterName"`
 	Teams        []string         `json:"teams,omitempty"`
 	TeamRoles    []MemberTeamRole `json:"teamRoles,omitempty"`
-	IsOnlyOwner  bool             `json:"isOnlyOwner,omitempty"`
+	IsOnlyOwner  *bool            `json:"isOnlyOwner,omitempty"` // detail only
 	OrgRoleList  []OrgRole        `json:"orgRoleList,omitempty"`
 	TeamRoleList []TeamRole       `json:"teamRoleList,omitempty"`
 }

@@ -54,7 +54,8 @@ func (st *state) apiMemberDetail(p *principal, m *member) sentry.Member {
 		}
 		out.TeamRoles = append(out.TeamRoles, sentry.MemberTeamRole{TeamSlug: t.slug, Role: role})
 	}
-	out.IsOnlyOwner = m.role == "owner" && st.ownerCount() == 1
+	onlyOwner := m.role == "owner" && st.ownerCount() == 1
+	out.IsOnlyOwner = &onlyOwner
 	prio := -1
 	if slices.Contains(p.scopes, "member:admin") {
 		prio = st.callerPriority(p)
