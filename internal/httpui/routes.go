@@ -44,11 +44,20 @@ func (s *Server) routes() {
 	app.GET("/graph", s.handleGraph)
 	app.GET("/connection", s.handleConnection)
 	app.GET("/sync", s.handleSyncStatus)
+	app.GET("/tokens", s.handleTokens)
+	app.GET("/scim", s.handleSCIM)
+	app.GET("/sso", s.handleSSO)
+	app.GET("/sso/check", s.handleSSOCheck)
+	app.GET("/posture", s.handlePosture)
+	app.GET("/troubleshoot", s.handleTroubleshoot)
+	app.GET("/troubleshoot/project", s.handleDiagnoseProject)
+	app.GET("/troubleshoot/forbidden", s.handleDiagnose403)
 
 	// Mutating routes for approvers and admins go in these groups, e.g.
 	//   approve.POST("/reviews/:id/approve", s.handleApprove)
 	approve := app.Group("", requireRole(samlauth.RoleApprover))
 	admin := app.Group("", requireRole(samlauth.RoleAdmin))
 	approve.POST("/sync", s.handleSyncStart)
+	approve.POST("/tokens/intents", s.handleRecordIntent)
 	_ = admin
 }

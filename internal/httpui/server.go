@@ -95,6 +95,9 @@ type Deps struct {
 	// SyncRunner starts syncs (POST /sync). When Sync is nil, the banner
 	// is fed from it.
 	SyncRunner SyncRunner
+	// Compliance serves the token, SCIM, SSO, posture and troubleshooting
+	// pages (*compliance.Service); nil answers 503.
+	Compliance Compliance
 }
 
 // Server is the dashboard's HTTP server. Build it with New; serve

@@ -1,0 +1,199 @@
+package httpui
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/a-h/templ"
+	"github.com/labstack/echo/v4"
+
+	"github.com/sentry-access/sentry-access/internal/compliance"
+	"github.com/sentry-access/sentry-access/internal/samlauth"
+	"github.com/sentry-access/sentry-access/internal/store"
+	"github.com/sentry-access/sentry-access/web"
+)
+
+// Compliance is the service behind the token, SCIM, SSO, posture and
+// troubleshooting pages (*compliance.Service). Errors carry compliance's
+// codes: "invalid" (422), "unavailable" (503).
+type Compliance interface {
+	Tokens(ctx context.Context) (compliance.TokensView, error)
+	RecordIntent(ctx context.Context, in compliance.IntentInput) (compliance.Suggestion, store.TokenIntent, error)
+	SCIM(ctx context.Context) (compliance.SCIMView, error)
+	SSO(ctx context.Context, acs, audience string) (compliance.SSOView, error)
+	Posture(ctx context.Context) ([]compliance.PostureCheck, error)
+	Troubleshoot(ctx context.Context) (compliance.TroubleshootView, error)
+	DiagnoseProject(ctx context.Context, member, project string) (compliance.Diagnosis, error)
+	Diagnose403(ctx context.Context, endpoint, scopes string) (compliance.Diagnosis, error)
+}
+
+// complianceSvc returns the compliance service or a 503 when none is wired.
+func (s *Server) complianceSvc() (Compliance, error) {
+	if s.deps.Compliance == nil {
+		return nil, &echo.HTTPError{Code: http.StatusServiceUnavailable, Message: "The compliance pages are not configured."}
+	}
+	return s.deps.Compliance, nil
+}
+
+func (s *Server) handleTokens(c echo.Context) error {
+	svc, err := s.complianceSvc()
+	if err != nil {
+		return err
+	}
+	v, err := svc.Tokens(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	id, _ := IdentityFromContext(c.Request().Context())
+	pv := web.TokensPageView{TokensView: v, CanRecord: id.Role.AtLeast(samlauth.RoleApprover)}
+	return s.page(c, http.StatusOK, "Tokens", web.NavTokens, web.TokensPage(pv, web.IntentForm{}))
+}
+
+// handleRecordIntent records a token intent (approver and up). htmx gets
+// the suggestion fragment (or the form with a 422); a plain form post is
+// redirected back to the token page.
+func (s *Server) handleRecordIntent(c echo.Context) error {
+	svc, err := s.complianceSvc()
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	id, _ := IdentityFromContext(ctx)
+	form := web.IntentForm{Purpose: c.FormValue("purpose"), Environment: c.FormValue("environment"),
+		Note: c.FormValue("note"), Expires: strings.TrimSpace(c.FormValue("expires"))}
+	in := compliance.IntentInput{Purpose: form.Purpose, Environment: form.Environment, Note: form.Note, RecordedBy: id.Email}
+	if form.Expires != "" {
+		t, perr := time.Parse("2006-01-02", form.Expires)
+		if perr != nil {
+			return s.intentInvalid(c, svc, form, "The expiry must be a date (YYYY-MM-DD).")
+		}
+		in.ExpiresAt = &t
+	}
+	sug, _, err := svc.RecordIntent(ctx, in)
+	var ce *compliance.Error
+	if errors.As(err, &ce) && ce.Code == "invalid" {
+		return s.intentInvalid(c, svc, form, ce.Message)
+	}
+	if err != nil {
+		return err
+	}
+	if !isHTMX(c.Request()) {
+		return c.Redirect(http.StatusSeeOther, "/tokens")
+	}
+	c.Response().Header().Add("Vary", "HX-Request")
+	return render(c, http.StatusOK, web.IntentRecorded(sug))
+}
+
+func (s *Server) intentInvalid(c echo.Context, svc Compliance, form web.IntentForm, msg string) error {
+	if !isHTMX(c.Request()) {
+		return &echo.HTTPError{Code: http.StatusUnprocessableEntity, Message: msg}
+	}
+	v, err := svc.Tokens(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	form.Error = msg
+	c.Response().Header().Add("Vary", "HX-Request")
+	return render(c, http.StatusUnprocessableEntity, web.IntentFormView(v, form))
+}
+
+func (s *Server) handleSCIM(c echo.Context) error {
+	svc, err := s.complianceSvc()
+	if err != nil {
+		return err
+	}
+	v, err := svc.SCIM(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return s.page(c, http.StatusOK, "SCIM", web.NavSCIM, web.SCIMPage(v))
+}
+
+func (s *Server) handleSSO(c echo.Context) error {
+	svc, err := s.complianceSvc()
+	if err != nil {
+		return err
+	}
+	v, err := svc.SSO(c.Request().Context(), strings.TrimSpace(c.QueryParam("acs")), strings.TrimSpace(c.QueryParam("audience")))
+	if err != nil {
+		return err
+	}
+	return s.page(c, http.StatusOK, "SSO", web.NavSSO, web.SSOPage(v))
+}
+
+// handleSSOCheck runs the SAML checker: the results fragment for htmx,
+// the whole SSO page otherwise.
+func (s *Server) handleSSOCheck(c echo.Context) error {
+	svc, err := s.complianceSvc()
+	if err != nil {
+		return err
+	}
+	v, err := svc.SSO(c.Request().Context(), strings.TrimSpace(c.QueryParam("acs")), strings.TrimSpace(c.QueryParam("audience")))
+	if err != nil {
+		return err
+	}
+	return s.fragmentOr(c, "SSO", web.NavSSO, web.SSOChecks(v.Checks), web.SSOPage(v))
+}
+
+func (s *Server) handlePosture(c echo.Context) error {
+	svc, err := s.complianceSvc()
+	if err != nil {
+		return err
+	}
+	v, err := svc.Posture(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return s.page(c, http.StatusOK, "Security posture", web.NavPosture, web.PosturePage(v))
+}
+
+func (s *Server) handleTroubleshoot(c echo.Context) error {
+	svc, err := s.complianceSvc()
+	if err != nil {
+		return err
+	}
+	v, err := svc.Troubleshoot(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return s.page(c, http.StatusOK, "Troubleshoot", web.NavTroubleshoot, web.TroubleshootPage(v))
+}
+
+// handleDiagnoseProject answers "a user cannot see a project": the
+// diagnosis fragment for htmx, a page with it otherwise.
+func (s *Server) handleDiagnoseProject(c echo.Context) error {
+	svc, err := s.complianceSvc()
+	if err != nil {
+		return err
+	}
+	d, err := svc.DiagnoseProject(c.Request().Context(), c.QueryParam("member"), c.QueryParam("project"))
+	if err != nil {
+		return err
+	}
+	return s.fragmentOr(c, "Troubleshoot", web.NavTroubleshoot, web.DiagnosisView(d), web.DiagnosisView(d))
+}
+
+func (s *Server) handleDiagnose403(c echo.Context) error {
+	svc, err := s.complianceSvc()
+	if err != nil {
+		return err
+	}
+	d, err := svc.Diagnose403(c.Request().Context(), c.QueryParam("endpoint"), c.QueryParam("scopes"))
+	if err != nil {
+		return err
+	}
+	return s.fragmentOr(c, "Troubleshoot", web.NavTroubleshoot, web.DiagnosisView(d), web.DiagnosisView(d))
+}
+
+// fragmentOr renders fragment for an htmx fragment request and page
+// inside the layout otherwise.
+func (s *Server) fragmentOr(c echo.Context, title string, nav web.NavKey, fragment, page templ.Component) error {
+	if wantsFragment(c.Request()) {
+		c.Response().Header().Add("Vary", "HX-Request")
+		return render(c, http.StatusOK, fragment)
+	}
+	return s.page(c, http.StatusOK, title, nav, page)
+}

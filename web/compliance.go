@@ -1,0 +1,89 @@
+package web
+
+import (
+	"time"
+
+	"github.com/a-h/templ"
+
+	"github.com/sentry-access/sentry-access/internal/compliance"
+)
+
+// Navigation keys of the compliance pages. They are reached from the
+// Tokens entry and the compliance sub-navigation on each of them.
+const (
+	NavSCIM         NavKey = "scim"
+	NavSSO          NavKey = "sso"
+	NavPosture      NavKey = "posture"
+	NavTroubleshoot NavKey = "troubleshoot"
+)
+
+// complianceNav is the sub-navigation shared by the compliance pages.
+func complianceNav() []NavItem {
+	return []NavItem{
+		{NavTokens, "Tokens", "/tokens"},
+		{NavSCIM, "SCIM", "/scim"},
+		{NavSSO, "SSO", "/sso"},
+		{NavPosture, "Posture", "/posture"},
+		{NavTroubleshoot, "Troubleshoot", "/troubleshoot"},
+	}
+}
+
+// TokensPageView is the token page's view model: the service's view and
+// whether the viewer may record intents.
+type TokensPageView struct {
+	compliance.TokensView
+	CanRecord bool
+}
+
+// IntentForm is the token helper form's state: values and an error.
+type IntentForm struct {
+	Purpose     string
+	Environment string
+	Note        string
+	Expires     string
+	Error       string
+}
+
+func coTime(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return t.UTC().Format("2006-01-02")
+}
+
+func coTimePtr(t *time.Time) string {
+	if t == nil {
+		return "never"
+	}
+	return coTime(*t)
+}
+
+func coOr(s, alt string) string {
+	if s == "" {
+		return alt
+	}
+	return s
+}
+
+func sevClass(s compliance.Severity) string { return "badge sev sev-" + string(s) }
+
+func statusClass(s compliance.CheckStatus) string {
+	switch s {
+	case compliance.StatusPass:
+		return "badge badge-ok"
+	case compliance.StatusFail:
+		return "badge badge-bad"
+	case compliance.StatusWarn:
+		return "badge badge-warn"
+	}
+	return "badge"
+}
+
+func coURL(s string) templ.SafeURL { return templ.SafeURL(s) }
+
+func coYes(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
