@@ -49,4 +49,16 @@
       t.blur();
     }
   });
+  // Copy buttons: <button data-copy="#id"> copies the text of #id (SSO
+  // setup assistant). Delegated, so it works on swapped-in fragments.
+  document.addEventListener("click", function (evt) {
+    var btn = evt.target && evt.target.closest ? evt.target.closest("[data-copy]") : null;
+    if (!btn) { return; }
+    var src = document.querySelector(btn.getAttribute("data-copy"));
+    if (!src || !navigator.clipboard) { return; }
+    navigator.clipboard.writeText(src.textContent.trim()).then(function () {
+      btn.textContent = "Copied";
+      setTimeout(function () { btn.textContent = "Copy"; }, 1500);
+    });
+  });
 })();
