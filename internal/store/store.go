@@ -165,6 +165,9 @@ func prepare(tx *bolt.Tx) error {
 	if err := ensureNotifyBuckets(tx); err != nil {
 		return err
 	}
+	if err := ensureReplayBuckets(tx); err != nil {
+		return err
+	}
 	if err := sys.Put([]byte(keySchema), []byte(strconv.Itoa(schemaVersion))); err != nil {
 		return fmt.Errorf("write schema version: %w", err)
 	}
