@@ -1,0 +1,192 @@
+package changes
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+
+	"github.com/sentry-access/sentry-access/internal/access"
+)
+
+func TestParseBlueprintErrors(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		yaml string
+		want []string // substrings of the error
+	}{
+		{"malformed YAML names its line", "version: 1\nname: x\nteams:\n  - slug: a\n   projects: [b\n", []string{"[5:"}},
+		{"an unknown field names its line", "version: 1\nname: x\nteams:\n  - slug: a\n    projets: [b]\n", []string{"[5:", "projets"}},
+		{"a duplicate key is refused", "version: 1\nname: x\nname: y\n", []string{"[3:"}},
+		{"a wrong version", "version: 2\nname: x\n", []string{"version is 2"}},
+		{"a bad team role", "version: 1\nname: x\nteams:\n  - slug: a\n    members: [{email: a@b.c, role: owner}]\n", []string{`role "owner"`}},
+		{"a bad expiry", "version: 1\nname: x\nexpires: soon\n", []string{`expires "soon"`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := ParseBlueprint([]byte(tt.yaml))
+			if !errors.Is(err, ErrInvalid) {
+				t.Fatalf("error = %v, want ErrInvalid", err)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestSampleBlueprints(t *testing.T) {
+	t.Parallel()
+	bps, err := SampleBlueprints()
+	if err != nil {
+		t.Fatal(err)
+	}
+	iso, con := bps["microservices-isolation.yaml"], bps["contractor-access.yaml"]
+	if iso == nil || con == nil {
+		t.Fatalf("samples = %v, want the isolation and contractor blueprints", bps)
+	}
+	if d, _ := con.Expiry(); d != 14*24*time.Hour {
+		t.Errorf("contractor expiry = %s, want 14 days", d)
+	}
+	if !iso.Prune || len(iso.Teams) != 4 {
+		t.Errorf("isolation blueprint: prune %t, %d teams; want prune and 4 teams", iso.Prune, len(iso.Teams))
+	}
+}
+
+func planSnapshot() *access.Snapshot {
+	return &access.Snapshot{
+		Org: access.Org{Slug: "acme"},
+		Members: []access.Member{
+			{ID: "1", Email: "olivia.owner@acme.test", OrgRole: "owner", Teams: []access.Membership{{Team: "platform"}}},
+			{ID: "2", Email: "cody.cruz@acme.test", OrgRole: "member", Teams: []access.Membership{{Team: "contractors-q1", Role: "admin"}}},
+			{ID: "3", Email: "leo.lund@acme.test", OrgRole: "member"},
+			{ID: "4", Email: "cleo.chan@acme.test", OrgRole: "member", Teams: []access.Membership{{Team: "contractors-q1"}}},
+		},
+		Teams: []access.Team{{Slug: "payments", Name: "Payments"}, {Slug: "platform", Name: "Platform"}, {Slug: "backend-eng"}, {Slug: "contractors-q1"}},
+		Projects: []access.Project{
+			{Slug: "payment-api", Teams: []string{"payments", "backend-eng"}},
+			{Slug: "billing-worker", Teams: []string{"payments"}},
+			{Slug: "checkout-web", Teams: []string{"payments", "contractors-q1"}},
+			{Slug: "mobile-redesign", Teams: []string{"contractors-q1"}},
+			{Slug: "api-gateway", Teams: []string{"backend-eng"}},
+		},
+	}
+}
+
+func describeAll(steps []Step) []string {
+	out := make([]string, len(steps))
+	for i, s := range steps {
+		out[i] = s.Describe()
+	}
+	return out
+}
+
+func TestPlan(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		yaml string
+		want []string
+	}{
+		{"what already matches plans nothing",
+			"version: 1\nname: n\nteams:\n  - slug: payments\n    projects: [payment-api, billing-worker]\n", nil},
+		{"without prune, other teams' links stay",
+			"version: 1\nname: n\nteams:\n  - slug: platform\n    projects: [api-gateway]\n",
+			[]string{"link project api-gateway to team platform"}},
+		{"with prune, other teams are unlinked from mentioned projects only",
+			"version: 1\nname: n\nprune: true\nteams:\n  - slug: payments\n    projects: [payment-api, checkout-web]\n  - slug: identity\n    name: Identity\n",
+			[]string{"create team identity", "unlink project payment-api from team backend-eng", "unlink project checkout-web from team contractors-q1"}},
+		{"members are added with their role and pruned when not listed",
+			"version: 1\nname: n\nprune: true\nteams:\n  - slug: contractors-q1\n    projects: [mobile-redesign]\n    members:\n      - {email: cody.cruz@acme.test, role: contributor}\n      - {email: leo.lund@acme.test, role: admin}\n",
+			[]string{"add member leo.lund@acme.test to team contractors-q1", "make member cody.cruz@acme.test contributor of team contractors-q1",
+				"make member leo.lund@acme.test admin of team contractors-q1", "remove member cleo.chan@acme.test from team contractors-q1"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			bp, err := ParseBlueprint([]byte(tt.yaml))
+			if err != nil {
+				t.Fatal(err)
+			}
+			steps, err := Plan(planSnapshot(), bp)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := describeAll(steps)
+			if strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
+				t.Errorf("plan =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
+			}
+			for i, s := range steps {
+				if s.Index != i {
+					t.Errorf("step %d has index %d", i, s.Index)
+				}
+			}
+		})
+	}
+	bp, _ := ParseBlueprint([]byte("version: 1\nname: n\nteams:\n  - slug: payments\n    projects: [nope]\n"))
+	if _, err := Plan(planSnapshot(), bp); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "nope") {
+		t.Errorf("unknown project: error = %v, want ErrInvalid naming it", err)
+	}
+}
+
+func TestCreateFromContractorBlueprintIsTimeBound(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.svc.snaps = fakeSnapshots{planSnapshot()}
+	bps, _ := SampleBlueprints()
+	r, err := h.svc.CreateFromBlueprint(context.Background(), owner, bps["contractor-access.yaml"], "Q1 contract")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Source != SourceBlueprint || r.ExpiresAt == nil || !r.ExpiresAt.Equal(h.clock.Now().Add(14*24*time.Hour)) {
+		t.Errorf("request source %s expires %v, want a blueprint request expiring in 14 days", r.Source, r.ExpiresAt)
+	}
+	if len(r.Steps) == 0 || !strings.HasPrefix(r.Title, "Blueprint: Contractor access") {
+		t.Errorf("request %q has %d steps", r.Title, len(r.Steps))
+	}
+}
+
+func TestExports(t *testing.T) {
+	t.Parallel()
+	s := planSnapshot()
+	y, err := ExportBlueprint(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bp, err := ParseBlueprint(y)
+	if err != nil {
+		t.Fatalf("exported blueprint does not parse: %v\n%s", err, y)
+	}
+	if steps, err := Plan(s, bp); err != nil || len(steps) != 0 {
+		t.Errorf("planning the export against its own snapshot = %v, %v; want no steps", describeAll(steps), err)
+	}
+
+	tf, err := ExportTerraform(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file, diags := hclsyntax.ParseConfig(tf, "main.tf", hcl.InitialPos)
+	if diags.HasErrors() {
+		t.Fatalf("terraform does not parse: %v\n%s", diags, tf)
+	}
+	counts := map[string]int{}
+	for _, b := range file.Body.(*hclsyntax.Body).Blocks {
+		counts[b.Labels[0]]++
+	}
+	if counts["sentry_team"] != 4 || counts["sentry_project"] != 5 || counts["sentry_team_member"] != 3 {
+		t.Errorf("resources = %v, want 4 teams, 5 projects, 3 memberships", counts)
+	}
+	for _, want := range []string{`teams        = [sentry_team.payments.slug, sentry_team.backend_eng.slug]`, `role         = "admin"`, `member_id    = "2"`} {
+		if !strings.Contains(string(tf), want) {
+			t.Errorf("terraform lacks %q:\n%s", want, tf)
+		}
+	}
+}
