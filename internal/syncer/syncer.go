@@ -35,6 +35,8 @@ type Source interface {
 	Member(ctx context.Context, id string) (*sentry.Member, error)
 	// ListTeams returns every team.
 	ListTeams(ctx context.Context) ([]sentry.Team, error)
+	// Teams iterates over every team, page by page.
+	Teams(ctx context.Context) iter.Seq2[sentry.Team, error]
 	// ListTeamMembers returns a team's members with their stored team
 	// roles; sentry.ErrNotFound when the team is gone.
 	ListTeamMembers(ctx context.Context, teamSlug string) ([]sentry.TeamMember, error)
@@ -77,8 +79,9 @@ var ErrBusy = errors.New("a sync is already running")
 
 // Options configure a Syncer.
 type Options struct {
-	// Concurrency bounds parallel requests for per-team member lists;
-	// DefaultConcurrency when zero.
+	// Concurrency bounds the requests a full sync has in flight at once
+	// (1 reads one thing after another), and an incremental sync's
+	// parallel per-team member lists; DefaultConcurrency when zero.
 	Concurrency int
 	// Logger receives one line per finished run; discarded when nil.
 	Logger *slog.Logger
@@ -268,12 +271,24 @@ func (r *run) report() {
 }
 
 // full reads everything and builds the snapshot.
+//
+// The audit log is read first: whatever it names is then reflected in the
+// state read after it, so an incremental run may start from its newest
+// entry. The state is then read in independent chains: the organization
+// and its auth provider; the member pages; the team pages, each team's
+// member list fetched as soon as its page arrives; the projects (one
+// unpaginated request); the Sentry Apps. With Concurrency 1 the chains run
+// one after another in that order; otherwise they run at once, with at
+// most Concurrency requests in flight (a paged chain holds one slot while
+// it pages). No request is made per member.
+//
+// Progress reports the chains as if they ran in that order (see tracker).
+// A failed run records the stage of the chain that failed; a cancelled one
+// the stage its progress had reached.
 func (s *Syncer) full(r *run) (*access.Snapshot, error) {
 	ctx := r.ctx
 	r.res.Kind = store.KindFull
 
-	// The audit log is read first: whatever it names is then reflected in
-	// the state read after it, so an incremental run may start from here.
 	r.setStage(StageAuditLog, 0)
 	since, err := s.st.LatestAuditTime(ctx)
 	if err != nil {
@@ -290,76 +305,311 @@ func (s *Syncer) full(r *run) (*access.Snapshot, error) {
 		return nil, err
 	}
 
-	r.setStage(StageOrganization, 1)
-	o, err := s.src.Organization(ctx)
-	if err != nil {
-		return nil, err
-	}
-	r.step(1)
-
-	r.setStage(StageAuthProvider, 1)
-	ap, err := s.src.AuthProvider(ctx)
-	if err != nil {
-		return nil, err
-	}
-	r.step(1)
-	org, orgRoles, teamRoles := mapOrg(o, ap)
-
-	r.setStage(StageMembers, 0)
-	members := map[string]*access.Member{}
-	for m, err := range s.src.Members(ctx, sentry.MemberQuery{}) {
-		if err != nil {
-			return nil, err
+	var (
+		o         *sentry.Organization
+		ap        *sentry.AuthProvider
+		members   = map[string]*access.Member{}
+		teams     []access.Team
+		listsMu   sync.Mutex
+		lists     = map[string][]sentry.TeamMember{}
+		projects  []access.Project
+		apps      []sentry.SentryApp
+		sem       = make(chan struct{}, s.opts.Concurrency)
+		sequenced = s.opts.Concurrency == 1
+	)
+	// slot takes one of the Concurrency request slots; release it with
+	// the returned function.
+	slot := func(ctx context.Context) (func(), error) {
+		select {
+		case sem <- struct{}{}:
+			return func() { <-sem }, nil
+		case <-ctx.Done():
+			return nil, ctx.Err()
 		}
-		mm := mapMember(m)
-		members[mm.ID] = &mm
-		r.step(1)
 	}
+	// one runs a single request in a slot.
+	one := func(ctx context.Context, f func(context.Context) error) error {
+		release, err := slot(ctx)
+		if err != nil {
+			return err
+		}
+		defer release()
+		return f(ctx)
+	}
+	tr := newTracker(r, StageOrganization, StageAuthProvider, StageMembers, StageTeams, StageTeamMembers, StageProjects, StageIntegrations)
+	tr.total(StageOrganization, 1)
+	tr.total(StageAuthProvider, 1)
+	tr.total(StageProjects, 1)
+	tr.total(StageIntegrations, 1)
 
-	r.setStage(StageTeams, 0)
-	sTeams, err := s.src.ListTeams(ctx)
+	chains := []struct {
+		stage string
+		run   func(ctx context.Context) error
+	}{
+		{StageOrganization, func(ctx context.Context) error {
+			return one(ctx, func(ctx context.Context) (err error) {
+				if o, err = s.src.Organization(ctx); err == nil {
+					tr.step(StageOrganization, 1)
+				}
+				return err
+			})
+		}},
+		{StageAuthProvider, func(ctx context.Context) error {
+			return one(ctx, func(ctx context.Context) (err error) {
+				if ap, err = s.src.AuthProvider(ctx); err == nil {
+					tr.step(StageAuthProvider, 1)
+				}
+				return err
+			})
+		}},
+		{StageMembers, func(ctx context.Context) error {
+			return one(ctx, func(ctx context.Context) error {
+				for m, err := range s.src.Members(ctx, sentry.MemberQuery{}) {
+					if err != nil {
+						return err
+					}
+					mm := mapMember(m)
+					members[mm.ID] = &mm
+					tr.step(StageMembers, 1)
+				}
+				return nil
+			})
+		}},
+		{StageTeams, func(ctx context.Context) error {
+			// Team member lists are fetched as their teams arrive; the
+			// stage of a failed list is team-members.
+			fan, fctx := errgroup.WithContext(ctx)
+			fetch := func(slug string) {
+				fan.Go(func() error {
+					return one(fctx, func(ctx context.Context) error {
+						list, err := s.src.ListTeamMembers(ctx, slug)
+						if err != nil {
+							return stageError{StageTeamMembers, err}
+						}
+						listsMu.Lock()
+						lists[slug] = list
+						listsMu.Unlock()
+						tr.step(StageTeamMembers, 1)
+						return nil
+					})
+				})
+			}
+			err := one(fctx, func(ctx context.Context) error {
+				for t, err := range s.src.Teams(ctx) {
+					if err != nil {
+						return err
+					}
+					teams = append(teams, mapTeam(t))
+					tr.total(StageTeamMembers, 1)
+					tr.step(StageTeams, 1)
+					if !sequenced {
+						fetch(t.Slug)
+					}
+				}
+				return nil
+			})
+			if err == nil {
+				tr.finish(StageTeams)
+				if sequenced {
+					for _, t := range teams {
+						fetch(t.Slug)
+					}
+				}
+			} else {
+				err = stageError{StageTeams, err}
+			}
+			if ferr := fan.Wait(); err == nil {
+				err = ferr
+			}
+			if err == nil {
+				tr.finish(StageTeamMembers)
+			}
+			return err
+		}},
+		{StageProjects, func(ctx context.Context) error {
+			return one(ctx, func(ctx context.Context) error {
+				ps, err := s.src.Projects(ctx)
+				if err != nil {
+					return err
+				}
+				projects = make([]access.Project, 0, len(ps))
+				for _, p := range ps {
+					projects = append(projects, mapProject(p))
+				}
+				tr.step(StageProjects, 1)
+				return nil
+			})
+		}},
+		{StageIntegrations, func(ctx context.Context) error {
+			return one(ctx, func(ctx context.Context) (err error) {
+				if apps, err = s.src.SentryApps(ctx); err == nil {
+					tr.step(StageIntegrations, 1)
+				}
+				return err
+			})
+		}},
+	}
+	// run runs a chain and marks its stage finished (the teams chain
+	// finishes its two stages itself); an error names the chain's stage
+	// unless it names its own.
+	run := func(ctx context.Context, stage string, f func(context.Context) error) error {
+		if err := f(ctx); err != nil {
+			var se stageError
+			if !errors.As(err, &se) {
+				err = stageError{stage, err}
+			}
+			return err
+		}
+		if stage != StageTeams {
+			tr.finish(stage)
+		}
+		return nil
+	}
+	if sequenced {
+		for _, c := range chains {
+			if err = run(ctx, c.stage, c.run); err != nil {
+				break
+			}
+		}
+	} else {
+		g, gctx := errgroup.WithContext(ctx)
+		for _, c := range chains {
+			g.Go(func() error { return run(gctx, c.stage, c.run) })
+		}
+		err = g.Wait()
+	}
+	if err == nil {
+		err = ctx.Err() // cancelled after the last request
+	}
 	if err != nil {
+		var se stageError
+		if errors.As(err, &se) {
+			err = se.err
+			if ctx.Err() == nil {
+				tr.failed(se.stage)
+			}
+		}
 		return nil, err
 	}
-	teams := make([]access.Team, 0, len(sTeams))
-	slugs := make([]string, 0, len(sTeams))
-	for _, t := range sTeams {
-		teams = append(teams, mapTeam(t))
-		slugs = append(slugs, t.Slug)
-	}
-	r.step(len(teams))
 
-	lists, err := s.teamMembers(r, slugs)
-	if err != nil {
-		return nil, err
-	}
-	for _, slug := range slugs {
+	org, orgRoles, teamRoles := mapOrg(o, ap)
+	for _, t := range teams {
 		// Team member lists name only approved members, which the member
 		// list holds; a stranger means the org changed mid-sync.
-		if unknown := setTeamMembers(members, slug, lists[slug]); len(unknown) > 0 {
-			return nil, fmt.Errorf("team %s lists members %v missing from the member list (the org changed during the sync; retry)", slug, unknown)
+		var unknown []string
+		for _, tm := range lists[t.Slug] {
+			m := members[tm.ID]
+			if m == nil {
+				unknown = append(unknown, tm.ID)
+				continue
+			}
+			m.Teams = append(m.Teams, access.Membership{Team: t.Slug, Role: derefString(tm.TeamRole)})
+		}
+		if len(unknown) > 0 {
+			return nil, fmt.Errorf("team %s lists members %v missing from the member list (the org changed during the sync; retry)", t.Slug, unknown)
 		}
 	}
-
-	r.setStage(StageProjects, 1)
-	sProjects, err := s.src.Projects(ctx)
-	if err != nil {
-		return nil, err
-	}
-	projects := make([]access.Project, 0, len(sProjects))
-	for _, p := range sProjects {
-		projects = append(projects, mapProject(p))
-	}
-	r.step(1)
-
-	r.setStage(StageIntegrations, 1)
-	apps, err := s.src.SentryApps(ctx)
-	if err != nil {
-		return nil, err
-	}
-	r.step(1)
-
 	return assemble(org, orgRoles, teamRoles, members, teams, projects, mapIntegrations(apps)), nil
+}
+
+// derefString returns *p, or "" for nil (Sentry's null team role).
+func derefString(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+// stageError names the stage a full sync's chain failed in.
+type stageError struct {
+	stage string
+	err   error
+}
+
+func (e stageError) Error() string { return e.err.Error() }
+func (e stageError) Unwrap() error { return e.err }
+
+// tracker reports the progress of a full sync's stages, which may run at
+// the same time, as if they ran one after another in a fixed order: the
+// stage reported (and recorded in the run's SyncStatus) is the first one
+// not finished yet, with its own count. When it finishes, the next one is
+// entered and reported, even if it finished earlier, so Progress sees every
+// stage once, in order, and the slowest chain holds the display. A
+// cancelled run stops advancing. All methods are safe for concurrent use.
+type tracker struct {
+	r     *run
+	order []string
+	at    int
+	prog  map[string]*store.SyncProgress
+	done  map[string]bool
+}
+
+// newTracker enters the first stage.
+func newTracker(r *run, order ...string) *tracker {
+	t := &tracker{r: r, order: order, prog: map[string]*store.SyncProgress{}, done: map[string]bool{}}
+	for _, st := range order {
+		t.prog[st] = &store.SyncProgress{}
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	t.enter()
+	return t
+}
+
+// total adds n items to a stage's total.
+func (t *tracker) total(stage string, n int) {
+	t.r.mu.Lock()
+	defer t.r.mu.Unlock()
+	t.prog[stage].Total += n
+	t.show(stage)
+}
+
+// step marks n more items of a stage done.
+func (t *tracker) step(stage string, n int) {
+	t.r.mu.Lock()
+	defer t.r.mu.Unlock()
+	t.prog[stage].Done += n
+	t.show(stage)
+}
+
+// finish marks a stage finished and moves past every finished stage.
+func (t *tracker) finish(stage string) {
+	t.r.mu.Lock()
+	defer t.r.mu.Unlock()
+	t.done[stage] = true
+	for t.at < len(t.order) && t.done[t.order[t.at]] && t.r.ctx.Err() == nil {
+		t.at++
+		if t.at < len(t.order) {
+			t.enter()
+		}
+	}
+}
+
+// failed makes the run's status name the stage that failed.
+func (t *tracker) failed(stage string) {
+	t.r.mu.Lock()
+	defer t.r.mu.Unlock()
+	t.r.status.Stage, t.r.status.Progress = stage, *t.prog[stage]
+}
+
+// show reports a stage's progress when it is the current one; r.mu is
+// held.
+func (t *tracker) show(stage string) {
+	if t.at < len(t.order) && t.order[t.at] == stage {
+		t.r.status.Progress = *t.prog[stage]
+		t.r.report()
+	}
+}
+
+// enter records and reports the current stage; r.mu is held (so that
+// status records stay in order).
+func (t *tracker) enter() {
+	stage := t.order[t.at]
+	t.r.status.Stage, t.r.status.Progress = stage, *t.prog[stage]
+	t.r.report()
+	if _, err := t.r.s.st.RecordSyncStatus(context.WithoutCancel(t.r.ctx), t.r.status); err != nil {
+		t.r.s.log.Warn("record sync progress", slog.String("error", err.Error()))
+	}
 }
 
 // teamMembers fetches the member lists of the given teams, at most
