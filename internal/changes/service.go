@@ -29,6 +29,9 @@ type Config struct {
 	MaxAttempts int
 	Backoff     time.Duration
 	Logger      *slog.Logger
+	// AccessRequests lists Sentry's own access requests for the inbox;
+	// optional (the Sentry client).
+	AccessRequests AccessRequestLister
 }
 
 // Service runs change requests: create with preview, approve and deny under
@@ -45,6 +48,8 @@ type Service struct {
 	maxAtt  int
 	backoff time.Duration
 	log     *slog.Logger
+	// accessReqs lists Sentry's access requests; nil disables the inbox.
+	accessReqs AccessRequestLister
 
 	mu       sync.Mutex
 	applying map[string]bool // request ids being applied by this process
@@ -56,7 +61,7 @@ func New(cfg Config) *Service {
 		repo: cfg.Repo, snaps: cfg.Snapshots, preview: cfg.Previewer, exec: cfg.Executor,
 		policy: cfg.Policy, now: cfg.Now, sleep: cfg.Sleep, resync: cfg.Resync,
 		maxAtt: cfg.MaxAttempts, backoff: cfg.Backoff, log: cfg.Logger,
-		applying: map[string]bool{},
+		applying: map[string]bool{}, accessReqs: cfg.AccessRequests,
 	}
 	if s.policy.DefaultApprovals == 0 && len(s.policy.ApproverRoles) == 0 {
 		s.policy = DefaultPolicy()

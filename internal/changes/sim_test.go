@@ -238,3 +238,66 @@ func TestApplyAgainstSimulatorShowsSentryRefusal(t *testing.T) {
 		t.Errorf("failed step = %+v, want Sentry's 403 and message after one attempt", st)
 	}
 }
+
+func TestSentryAccessRequestsInbox(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	w := newSimWorld(t)
+	svc := New(Config{Repo: newMemRepo(), Snapshots: fakeSnapshots{demoSnapshot()}, Previewer: fakePreviewer{},
+		Executor: SentryExecutor{API: w.client}, Now: w.Now, Sleep: w.Sleep, AccessRequests: w.client})
+	inbox, err := svc.SentryAccessRequests(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byMember := map[string]Request{}
+	for _, r := range inbox {
+		byMember[r.Steps[0].Params.Email] = r
+		if r.Source != SourceAccessRequest || r.Required != 1 || r.State != StatePendingApproval {
+			t.Errorf("inbox entry %+v, want a pending sentry-access-request needing one approval", r)
+		}
+	}
+	dana, cody, noah := byMember["dana.doyle@acme.test"], byMember["cody.cruz@acme.test"], byMember["noah.nash@acme.test"]
+	if dana.ID == "" || cody.ID == "" || noah.ID == "" {
+		t.Fatalf("inbox = %v, want Dana's, Cody's and Noah's requests", inbox)
+	}
+	if cody.Requester != "carla.contreras@acme.test" {
+		t.Errorf("Cody's request shows requester %s, want Carla who asked for him", cody.Requester)
+	}
+
+	carla := Actor{Email: "carla.contreras@acme.test", Role: RoleApprover}
+	if _, err := svc.DecideSentryAccessRequest(ctx, carla, cody.ID, true, ""); !errors.Is(err, ErrForbidden) {
+		t.Errorf("Carla approving the request she made: error = %v, want ErrForbidden", err)
+	}
+	if _, err := svc.DecideSentryAccessRequest(ctx, approver, noah.ID, false, ""); !errors.Is(err, ErrInvalid) {
+		t.Errorf("a denial without comment: error = %v, want ErrInvalid", err)
+	}
+
+	got, err := svc.DecideSentryAccessRequest(ctx, approver, dana.ID, true, "welcome")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.State != StateApplied || got.Approvals[0].Actor != approver.Email {
+		t.Errorf("approved request = %s by %v, want applied by %s", got.State, got.Approvals, approver.Email)
+	}
+	if _, err := svc.DecideSentryAccessRequest(ctx, approver, noah.ID, false, "platform is full"); err != nil {
+		t.Fatal(err)
+	}
+	x := SentryExecutor{API: w.client}
+	if on, _ := x.Verify(ctx, Step{Kind: KindTeamAdd, Params: Params{Member: dana.Steps[0].Params.Member, Team: "payments"}}); !on {
+		t.Error("Dana is not on payments after approval")
+	}
+	if on, _ := x.Verify(ctx, Step{Kind: KindTeamAdd, Params: Params{Member: noah.Steps[0].Params.Member, Team: "platform"}}); on {
+		t.Error("Noah is on platform after denial")
+	}
+	left, _ := svc.SentryAccessRequests(ctx)
+	if len(left) != len(inbox)-2 {
+		t.Errorf("inbox has %d entries after deciding two of %d", len(left), len(inbox))
+	}
+	if _, err := svc.DecideSentryAccessRequest(ctx, second, dana.ID, true, ""); !errors.Is(err, ErrNotFound) {
+		t.Errorf("deciding a resolved request: error = %v, want ErrNotFound", err)
+	}
+	trail, _ := svc.Trail(ctx, TrailFilter{Kind: TrailRequestDenied})
+	if len(trail) != 1 || trail[0].Comment != "platform is full" {
+		t.Errorf("denial trail = %+v, want one record with the comment", trail)
+	}
+}
