@@ -3,6 +3,7 @@ package httpui
 import (
 	"github.com/labstack/echo/v4"
 
+	"github.com/sentry-access/sentry-access/internal/auditlog"
 	"github.com/sentry-access/sentry-access/internal/samlauth"
 )
 
@@ -60,4 +61,24 @@ func (s *Server) routes() {
 	approve.POST("/sync", s.handleSyncStart)
 	approve.POST("/tokens/intents", s.handleRecordIntent)
 	_ = admin
+
+	// Audit log (approver+: entries carry IP addresses), access reviews
+	// (decisions are checked per item by the review service: team admins
+	// may be viewers), notification settings (admin).
+	approve.GET("/audit", s.handleAudit)
+	approve.GET("/audit/rows", s.handleAuditRows)
+	approve.GET("/audit/export.csv", s.handleAuditExport(auditlog.FormatCSV))
+	approve.GET("/audit/export.json", s.handleAuditExport(auditlog.FormatJSON))
+	approve.GET("/audit/export/summary", s.handleAuditExportSummary)
+	approve.GET("/audit/:id", s.handleAuditEntry)
+	app.GET("/reviews", s.handleReviews)
+	app.GET("/reviews/:id", s.handleReview)
+	app.POST("/reviews/:id/decide", s.handleReviewDecide)
+	approve.POST("/reviews", s.handleReviewCreate)
+	approve.POST("/reviews/:id/close", s.handleReviewClose)
+	approve.GET("/reviews/:id/evidence.zip", s.handleReviewEvidence)
+	admin.GET("/settings/notifications", s.handleNotifications)
+	admin.POST("/settings/notifications", s.handleNotificationSave)
+	admin.POST("/settings/notifications/:id/test", s.handleNotificationTest)
+	admin.POST("/settings/notifications/:id/delete", s.handleNotificationDelete)
 }

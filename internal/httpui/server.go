@@ -98,6 +98,11 @@ type Deps struct {
 	// Compliance serves the token, SCIM, SSO, posture and troubleshooting
 	// pages (*compliance.Service); nil answers 503.
 	Compliance Compliance
+	// Audit is the audit-log explorer; Reviews runs access reviews;
+	// Notify manages outgoing webhooks. Nil answers 503 on their pages.
+	Audit   AuditLog
+	Reviews Reviews
+	Notify  Notifications
 }
 
 // Server is the dashboard's HTTP server. Build it with New; serve

@@ -3,6 +3,7 @@ package review
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -510,7 +511,12 @@ func (s *Service) Close(ctx context.Context, actor Actor, id string) (*Campaign,
 			Steps:  steps,
 			Source: SourceAccessReview,
 		})
-		if err != nil {
+		switch {
+		case errors.Is(err, changes.ErrInvalid):
+			return nil, fmt.Errorf("%w: the change request for the revocations was refused: %w", ErrInvalid, err)
+		case errors.Is(err, changes.ErrForbidden):
+			return nil, fmt.Errorf("%w: the change request for the revocations was refused: %w", ErrForbidden, err)
+		case err != nil:
 			return nil, fmt.Errorf("close campaign %s: create change request: %w", id, err)
 		}
 		reqID = r.ID
@@ -552,4 +558,22 @@ func (s *Service) EvidenceZip(ctx context.Context, id string) ([]byte, error) {
 		return nil, fmt.Errorf("evidence %s: %w", id, err)
 	}
 	return b, nil
+}
+
+// Teams returns the team slugs of the current snapshot, sorted, for the
+// scope picker.
+func (s *Service) Teams(ctx context.Context) ([]string, error) {
+	_, snap, err := s.snaps.CurrentSnapshot(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("teams: %w", err)
+	}
+	if snap == nil {
+		return nil, nil
+	}
+	out := make([]string, 0, len(snap.Teams))
+	for _, t := range snap.Teams {
+		out = append(out, t.Slug)
+	}
+	slices.Sort(out)
+	return out, nil
 }
