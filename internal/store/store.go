@@ -159,6 +159,9 @@ func prepare(tx *bolt.Tx) error {
 		}
 	}
 	// Buckets added without a layout change: created whatever the version.
+	if err := ensureChangesBuckets(tx); err != nil {
+		return err
+	}
 	if err := ensureReviewBuckets(tx); err != nil {
 		return err
 	}
