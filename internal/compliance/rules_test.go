@@ -41,6 +41,7 @@ func snap() *access.Snapshot {
 		Projects: []access.Project{
 			{ID: "200", Slug: "payment-api", Teams: []string{"payments"}},
 			{ID: "201", Slug: "orphan", Teams: nil},
+			{ID: "202", Slug: "sso-gateway", Teams: []string{"identity"}},
 		},
 	}
 }
@@ -483,6 +484,7 @@ func TestACannotSeeProjectDiagnosisOffersTheFixAsAChangeRequest(t *testing.T) {
 		{"a manager reaches everything", "bo@acme.test", "orphan", false, "", ""},
 		{"a project with no team: link one", "cy@acme.test", "orphan", true, changes.KindProjectLink, ""},
 		{"a pending invite: nothing to request", "pat@acme.test", "payment-api", true, "", ""},
+		{"only an idp-provisioned team is linked: through its SCIM group", "dee@acme.test", "sso-gateway", true, changes.KindSCIMGroupMembers, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -140,10 +140,28 @@ func CannotSeeProject(s *access.Snapshot, memberRef, project string) (Diagnosis,
 		st := changes.Step{Kind: changes.KindProjectLink, Params: changes.Params{Project: project, Team: team}}
 		d.ChangeSteps, d.ChangeURL = []changes.Step{st}, changeURL(st)+"&member="+m.ID
 	default:
-		team := p.Teams[0]
-		d.Fix = fmt.Sprintf("Add the member to team %s, which is linked to %s, through a change request.", team, project)
-		st := changes.Step{Kind: changes.KindTeamAdd, Params: changes.Params{Member: m.ID, Email: m.Email, Team: team, Project: project}}
+		// Prefer a team whose membership Sentry lets us change directly:
+		// idp-provisioned teams refuse member-team changes (403) and take
+		// them through SCIM group PATCHes only (facts §2.3, §2.8).
+		team, scim := p.Teams[0], true
+		for _, slug := range p.Teams {
+			if t, ok := teamBySlug(s, slug); ok && !t.IDPProvisioned {
+				team, scim = slug, false
+				break
+			}
+		}
+		var st changes.Step
+		if t, _ := teamBySlug(s, team); scim {
+			d.Fix = fmt.Sprintf("Add the member to team %s, which is linked to %s; it is managed by SCIM, so the change goes through its SCIM group (better: add them to the group in the IdP).", team, project)
+			st = changes.Step{Kind: changes.KindSCIMGroupMembers, Params: changes.Params{Team: team, TeamID: t.ID, Add: []string{m.ID}, Project: project}}
+		} else {
+			d.Fix = fmt.Sprintf("Add the member to team %s, which is linked to %s, through a change request.", team, project)
+			st = changes.Step{Kind: changes.KindTeamAdd, Params: changes.Params{Member: m.ID, Email: m.Email, Team: team, Project: project}}
+		}
 		d.ChangeSteps, d.ChangeURL = []changes.Step{st}, changeURL(st)
+		if scim {
+			d.ChangeURL += "&member=" + m.ID
+		}
 	}
 	return d, nil
 }
@@ -246,4 +264,14 @@ func RateLimitDiagnosis(history []store.SyncStatus) Diagnosis {
 	}
 	d.Fix = "Sync less often, prefer incremental syncs (they read the audit log and refetch only what changed), and lower the sync concurrency."
 	return d
+}
+
+// teamBySlug finds a team of the snapshot.
+func teamBySlug(s *access.Snapshot, slug string) (access.Team, bool) {
+	for _, t := range s.Teams {
+		if t.Slug == slug {
+			return t, true
+		}
+	}
+	return access.Team{}, false
 }
