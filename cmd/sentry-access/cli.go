@@ -145,6 +145,11 @@ func runSync(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("sync failed (the previous snapshot stays current): %w", err)
 	}
+	if c.SnapshotRetain > 0 {
+		if _, err := st.PruneSnapshots(ctx, c.SnapshotRetain); err != nil {
+			return fmt.Errorf("prune snapshots: %w", err)
+		}
+	}
 	m := res.Snapshot
 	switch {
 	case res.Unchanged:
