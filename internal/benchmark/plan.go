@@ -1,0 +1,143 @@
+package benchmark
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/sentry-access/sentry-access/internal/sentry"
+	"github.com/sentry-access/sentry-access/internal/sentrysim"
+)
+
+// plan is the fewest requests a full sync of a fixture can make, per
+// endpoint, and the longest chain of them that must follow one another.
+type plan struct {
+	endpoints map[string]int
+	total     int
+	chain     int
+}
+
+// Endpoint labels of the plan.
+const (
+	epAuditLogs    = "audit-logs"
+	epOrganization = "organization"
+	epAuthProvider = "auth-provider"
+	epMembers      = "members"
+	epTeams        = "teams"
+	epTeamMembers  = "team members"
+	epProjects     = "projects"
+	epSentryApps   = "sentry-apps"
+)
+
+// pages is the number of requests for a list of n at perPage (an empty
+// list still takes one).
+func pages(n int) int { return max(1, (n+perPage-1)/perPage) }
+
+// minimumPlan counts, from the fixture, one request per page of the audit
+// log, members, teams and each team's member list (which leaves out
+// pending invites), and one each for the organization, its auth provider,
+// the projects (all_projects=1 is unpaginated) and the Sentry Apps.
+func minimumPlan(fx *sentrysim.Fixture) plan {
+	teamSize := map[string]int{}
+	for _, m := range fx.Members {
+		if m.Pending || (m.InviteStatus != "" && m.InviteStatus != "approved") {
+			continue
+		}
+		for _, t := range m.Teams {
+			teamSize[t.Team]++
+		}
+	}
+	p := plan{endpoints: map[string]int{
+		epAuditLogs:    pages(len(fx.AuditLog)),
+		epOrganization: 1,
+		epAuthProvider: 1,
+		epMembers:      pages(len(fx.Members)),
+		epTeams:        pages(len(fx.Teams)),
+		epProjects:     1,
+		epSentryApps:   1,
+	}}
+	longestTeam := 0
+	for _, t := range fx.Teams {
+		n := pages(teamSize[t.Slug])
+		p.endpoints[epTeamMembers] += n
+		longestTeam = max(longestTeam, n)
+	}
+	for _, n := range p.endpoints {
+		p.total += n
+	}
+	p.chain = p.endpoints[epAuditLogs] + max(p.endpoints[epMembers], p.endpoints[epTeams]+longestTeam, 1)
+	return p
+}
+
+// busiest returns the endpoint with the most requests (ties by name).
+func (p plan) busiest() (string, int) {
+	names := make([]string, 0, len(p.endpoints))
+	for k := range p.endpoints {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	best, n := "", -1
+	for _, k := range names {
+		if p.endpoints[k] > n {
+			best, n = k, p.endpoints[k]
+		}
+	}
+	return best, n
+}
+
+// changer is the part of the Sentry client that makes the changes.
+type changer interface {
+	AddMemberToTeam(ctx context.Context, memberID, team string) (sentry.JoinResult, error)
+	RemoveMemberFromTeam(ctx context.Context, memberID, team string) error
+	SetOrgRole(ctx context.Context, memberID, orgRole string) (*sentry.Member, error)
+	AddProjectTeam(ctx context.Context, project, team string) (*sentry.Project, error)
+}
+
+// makeChanges makes Changes changes, chosen deterministically from the
+// fixture, a quarter of each kind: team adds, team removals, org-role
+// changes (member → manager) and project links.
+func makeChanges(ctx context.Context, c changer, fx *sentrysim.Fixture) error {
+	per := Changes / 4
+	var active []sentrysim.MemberFixture
+	for _, m := range fx.Members {
+		if !m.Pending && m.Role == "member" && len(m.Teams) > 0 && m.InviteStatus == "" {
+			active = append(active, m)
+		}
+	}
+	if len(active) < 3*per || len(fx.Teams) < 2 || len(fx.Projects) < per {
+		return fmt.Errorf("the org is too small for %d changes", Changes)
+	}
+	on := func(m sentrysim.MemberFixture, slug string) bool {
+		return slices.ContainsFunc(m.Teams, func(t sentrysim.TeamMembership) bool { return t.Team == slug })
+	}
+	step := len(active) / (3 * per)
+	for i := range per {
+		m := active[i*step]
+		for _, t := range fx.Teams {
+			if !on(m, t.Slug) {
+				if _, err := c.AddMemberToTeam(ctx, fmt.Sprint(m.ID), t.Slug); err != nil {
+					return err
+				}
+				break
+			}
+		}
+		m = active[(per+i)*step]
+		if err := c.RemoveMemberFromTeam(ctx, fmt.Sprint(m.ID), m.Teams[0].Team); err != nil {
+			return err
+		}
+		m = active[(2*per+i)*step]
+		if _, err := c.SetOrgRole(ctx, fmt.Sprint(m.ID), "manager"); err != nil {
+			return err
+		}
+		pr := fx.Projects[i*len(fx.Projects)/per]
+		for _, t := range fx.Teams {
+			if !slices.Contains(pr.Teams, t.Slug) {
+				if _, err := c.AddProjectTeam(ctx, pr.Slug, t.Slug); err != nil {
+					return err
+				}
+				break
+			}
+		}
+	}
+	return nil
+}
