@@ -60,6 +60,7 @@ func commands() []command {
 		{"config", "config check: report every configuration problem at once", runConfig},
 		{"backup", "write a consistent copy of the store: --out FILE", runBackup},
 		{"restore", "replace the store with a backup: --in FILE (server stopped)", runRestore},
+		{"bench", "measure sync and engine at scale against the simulator", runBench},
 		{"version", "print the version", func(_ context.Context, e env, _ []string) error {
 			fmt.Fprintln(e.stdout, "sentry-access", version)
 			return nil
