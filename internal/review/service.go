@@ -577,3 +577,17 @@ func (s *Service) Teams(ctx context.Context) ([]string, error) {
 	slices.Sort(out)
 	return out, nil
 }
+
+// SnapshotFunc adapts a function to Snapshots, e.g. over
+// store.CurrentSnapshot:
+//
+//	review.SnapshotFunc(func(ctx context.Context) (uint64, *access.Snapshot, error) {
+//		m, s, err := st.CurrentSnapshot(ctx)
+//		return m.ID, s, err
+//	})
+type SnapshotFunc func(ctx context.Context) (uint64, *access.Snapshot, error)
+
+// CurrentSnapshot calls f.
+func (f SnapshotFunc) CurrentSnapshot(ctx context.Context) (uint64, *access.Snapshot, error) {
+	return f(ctx)
+}
