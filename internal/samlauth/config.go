@@ -47,6 +47,11 @@ type Config struct {
 	AllowIDPInitiated bool
 	ReplayCache       ReplayCache
 
+	// AllowSHA1Signatures accepts IdP signatures and digests based on
+	// SHA-1 (rsa-sha1, sha1). Off by default: SHA-1 is broken for
+	// collision resistance and every current IdP signs with SHA-256.
+	AllowSHA1Signatures bool
+
 	// ClockSkew is the tolerated clock difference between the IdP and us.
 	// 0 keeps crewjam's default (180 s). crewjam keeps it in a process-wide
 	// variable (saml.MaxClockSkew), so New sets that variable.

@@ -252,6 +252,8 @@ func (s *SP) build(md *saml.EntityDescriptor) (*samlsp.Middleware, error) {
 	if err != nil {
 		return nil, fmt.Errorf("build SAML SP: %w", err)
 	}
+	// crewjam accepts SHA-1 signatures unless told otherwise.
+	mw.ServiceProvider.RejectSHA1Signatures = !s.cfg.AllowSHA1Signatures
 	mw.Session = sessionProvider{sp: s}
 	mw.OnError = s.onError
 	mw.RequirePOSTToStartLogout = true
@@ -294,6 +296,10 @@ func (s *SP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.guardRelayState(mw, r)
+		if err := screenResponse(r.PostForm.Get("SAMLResponse")); err != nil {
+			s.onError(w, r, &saml.InvalidResponseError{PrivateErr: err, Now: s.deps.Now()})
+			return
+		}
 		mw.ServeACS(w, r)
 	case SLOPath:
 		mw.ServeSLO(&signedOutRedirect{ResponseWriter: w, to: s.deps.SignedOutPath}, r)
