@@ -145,6 +145,9 @@ func runSync(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("sync failed (the previous snapshot stays current): %w", err)
 	}
+	if _, err := syncer.FetchInventory(ctx, client, st, syncer.InventoryOptions{SCIMConfigured: c.SCIMToken != "", Logger: logger}); err != nil {
+		return fmt.Errorf("token and SCIM inventory: %w", err)
+	}
 	if c.SnapshotRetain > 0 {
 		if _, err := st.PruneSnapshots(ctx, c.SnapshotRetain); err != nil {
 			return fmt.Errorf("prune snapshots: %w", err)

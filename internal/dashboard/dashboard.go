@@ -18,6 +18,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/sentry-access/sentry-access/internal/compliance"
 	"github.com/sentry-access/sentry-access/internal/explore"
 	"github.com/sentry-access/sentry-access/internal/httpui"
 	"github.com/sentry-access/sentry-access/internal/samlauth"
@@ -135,7 +136,17 @@ func New(ctx context.Context, o Options) (*Server, error) {
 	s.runner = syncer.NewRunner(sy, o.Store, syncer.RunnerOptions{
 		Interval: o.SyncInterval, Retain: o.SnapshotRetain, Logger: o.Logger, Now: o.Now,
 		OnSnapshot: func(ctx context.Context, _ syncer.Result) { s.reload(ctx) },
+		AfterSync: func(ctx context.Context, _ syncer.Result) {
+			// Tokens, SCIM and SSO detail are not in the snapshot; parts
+			// Sentry refuses are recorded as not visible, not as empty.
+			if _, err := syncer.FetchInventory(ctx, o.Sentry, o.Store, syncer.InventoryOptions{
+				SCIMConfigured: o.Connection.SCIMConfigured, Now: o.Now, Logger: o.Logger,
+			}); err != nil {
+				s.log.Error("fetch the token and SCIM inventory", "err", err)
+			}
+		},
 	})
+	comp := compliance.NewService(o.Store, compliance.Options{SentryURL: o.Connection.SentryURL, Now: o.Now, Logger: o.Logger})
 
 	// Syncs started from the UI go through the runner too, so they prune
 	// and reload like scheduled ones.
@@ -148,6 +159,7 @@ func New(ctx context.Context, o Options) (*Server, error) {
 		Ready:      s.ready,
 		Explore:    ex,
 		SyncRunner: onDemand,
+		Compliance: comp,
 	})
 	if err != nil {
 		return nil, err

@@ -26,6 +26,10 @@ type RunnerOptions struct {
 	// OnSnapshot is called after a run saved a new snapshot (the dashboard
 	// reloads its read model there).
 	OnSnapshot func(ctx context.Context, res Result)
+	// AfterSync is called after every successful run, with or without a
+	// new snapshot (the dashboard refreshes the token and SCIM inventory
+	// there, which changes without a snapshot change).
+	AfterSync func(ctx context.Context, res Result)
 	// Logger receives one line per failed run.
 	Logger *slog.Logger
 	// Now is the clock; time.Now when nil.
@@ -112,6 +116,9 @@ func (r *Runner) RunOnce(ctx context.Context, full bool) (Result, error) {
 		if _, err := r.st.PruneSnapshots(ctx, r.opts.Retain); err != nil {
 			r.log.Error("prune snapshots", "err", err)
 		}
+	}
+	if r.opts.AfterSync != nil {
+		r.opts.AfterSync(ctx, res)
 	}
 	if !res.Unchanged && r.opts.OnSnapshot != nil {
 		r.opts.OnSnapshot(ctx, res)
