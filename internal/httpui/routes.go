@@ -60,6 +60,7 @@ func (s *Server) routes() {
 	admin := app.Group("", requireRole(samlauth.RoleAdmin))
 	approve.POST("/sync", s.handleSyncStart)
 	approve.POST("/tokens/intents", s.handleRecordIntent)
+	s.changeRoutes(app, approve)
 	_ = admin
 
 	// Audit log (approver+: entries carry IP addresses), access reviews

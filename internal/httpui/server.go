@@ -103,6 +103,14 @@ type Deps struct {
 	Audit   AuditLog
 	Reviews Reviews
 	Notify  Notifications
+	// Changes and ChangeData serve the change-request, blueprint and
+	// trail pages (*changes.Service and the dashboard's adapter); nil
+	// answers 503.
+	Changes    Changes
+	ChangeData ChangeData
+	// Background runs work that outlives a request (applying an approved
+	// change request); nil runs it on a new goroutine. Tests run it inline.
+	Background func(fn func())
 }
 
 // Server is the dashboard's HTTP server. Build it with New; serve

@@ -1,0 +1,356 @@
+package web
+
+import (
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/a-h/templ"
+
+	"github.com/sentry-access/sentry-access/internal/changes"
+)
+
+// ChangesInboxView is the change-request inbox: what waits for the user's
+// approval, the user's own requests, time-bound access about to expire,
+// Sentry's own team access requests and the most recent requests.
+type ChangesInboxView struct {
+	Me         string
+	CanApprove bool
+	// AwaitingMe are requests pending approval that the user may decide.
+	AwaitingMe []changes.Request
+	Mine       []changes.Request
+	Expiring   []changes.Grant
+	Recent     []changes.Request
+	// AccessRequests are Sentry's pending team access requests;
+	// AccessRequestsNote explains an empty or unreadable list.
+	AccessRequests     []SentryAccessRequestView
+	AccessRequestsNote string
+	Now                time.Time
+}
+
+// SentryAccessRequestView is one of Sentry's team access requests, with the
+// change request already opened for it, if any.
+type SentryAccessRequestView struct {
+	ID        string
+	MemberID  string
+	Member    string
+	Team      string
+	Requester string
+	// OpenRequest is the id of the dashboard request deciding it ("" if none).
+	OpenRequest string
+}
+
+// Option is one choice of a select.
+type Option struct {
+	Value string
+	Label string
+}
+
+// StepRow is one step of the change form, as typed.
+type StepRow struct {
+	Kind          string
+	Member        string
+	Team          string
+	Project       string
+	Role          string
+	Email         string
+	Name          string
+	TeamID        string
+	AccessRequest string
+	Add           string // comma-separated member ids (SCIM group members)
+	Remove        string
+}
+
+// ChangeFormView is the form that composes a change request.
+type ChangeFormView struct {
+	Rows          []StepRow
+	Title         string
+	Justification string
+	// Expiry is "", "1d", "1w", "2w" or "custom" (then ExpiryDate,
+	// YYYY-MM-DD).
+	Expiry     string
+	ExpiryDate string
+	// Viewer is set for viewers, who may only ask for team changes of
+	// their own member (SelfID).
+	Viewer    bool
+	SelfID    string
+	SelfEmail string
+	Options   StepOptions
+	Error     string
+}
+
+// StepOptions are the choices of the step rows' selects.
+type StepOptions struct {
+	Kinds    []Option
+	Members  []Option
+	Teams    []Option
+	Projects []Option
+	Roles    []Option
+}
+
+// PreviewView is the live preview of the form's steps: the engine's
+// what-if diff and the rules the request would break, plus the approvals
+// it needs.
+type PreviewView struct {
+	Steps    []changes.Step
+	Preview  *changes.Preview
+	Required int
+	// Error is why no preview could be made (bad input, not allowed).
+	Error string
+}
+
+// ChangeDetailView is one change request.
+type ChangeDetailView struct {
+	Request *changes.Request
+	// Preview is recomputed on the current snapshot while the request
+	// waits for approval, else the one stored at creation.
+	Preview     *changes.Preview
+	PreviewLive bool
+	// CanDecide reports whether the user may approve or deny; otherwise
+	// DecideReason says why not.
+	CanDecide    bool
+	DecideReason string
+	CanCancel    bool
+	Grant        *changes.Grant
+	CanExtend    bool
+	Now          time.Time
+}
+
+// Polling reports whether the page should poll the apply status.
+func (v ChangeDetailView) Polling() bool {
+	return v.Request.State == changes.StateApproved || v.Request.State == changes.StateApplying
+}
+
+// BlueprintsView is the blueprint page: the shipped samples, the editor
+// and, after planning, the plan.
+type BlueprintsView struct {
+	Samples    []BlueprintSample
+	YAML       string
+	Plan       *BlueprintPlanView
+	CanRequest bool
+}
+
+// BlueprintSample is one shipped blueprint.
+type BlueprintSample struct {
+	File        string
+	Name        string
+	Description string
+}
+
+// BlueprintPlanView is a planned blueprint: the steps that make the
+// organization match it and their effective-access preview.
+type BlueprintPlanView struct {
+	Name       string
+	Expires    string
+	YAML       string
+	Steps      []changes.Step
+	Preview    *changes.Preview
+	Required   int
+	CanRequest bool
+	Error      string
+}
+
+// TrailView is the dashboard's own audit trail page.
+type TrailView struct {
+	Records []changes.TrailRecord
+	Query   TrailQuery
+	// Total is the number of records in the whole trail; VerifyError is
+	// empty when its hash chain verified.
+	Total       int
+	VerifyError string
+}
+
+// TrailQuery is the trail page's search.
+type TrailQuery struct {
+	Actor   string
+	Kind    string
+	Request string
+	From    string // YYYY-MM-DD
+	To      string // YYYY-MM-DD, inclusive
+}
+
+// Encode returns the query string of q.
+func (q TrailQuery) Encode() string {
+	v := url.Values{}
+	for k, s := range map[string]string{"actor": q.Actor, "kind": q.Kind, "request": q.Request, "from": q.From, "to": q.To} {
+		if s != "" {
+			v.Set(k, s)
+		}
+	}
+	return v.Encode()
+}
+
+// TrailKinds are the kinds offered by the trail search.
+func TrailKinds() []string {
+	return []string{"request.", "request.created", "request.approved", "request.denied", "request.cancelled",
+		"request.state", "step.", "step.applied", "step.failed", "step.retry", "grant.", "grant.created",
+		"grant.expired", "grant.extended"}
+}
+
+// KindLabels names the step kinds for the form.
+func KindLabels() []Option {
+	labels := map[changes.Kind]string{
+		changes.KindTeamAdd: "Add member to team", changes.KindTeamRemove: "Remove member from team",
+		changes.KindTeamRole: "Set team role", changes.KindOrgRole: "Set org role",
+		changes.KindMemberRemove: "Remove member from org", changes.KindMemberInvite: "Invite member",
+		changes.KindProjectLink: "Link team to project", changes.KindProjectUnlink: "Unlink team from project",
+		changes.KindTeamCreate: "Create team", changes.KindTeamDelete: "Delete team",
+		changes.KindAccessRequestApprove: "Approve Sentry access request", changes.KindAccessRequestDeny: "Deny Sentry access request",
+		changes.KindSCIMUserCreate: "SCIM: provision user", changes.KindSCIMUserDeactivate: "SCIM: deactivate user",
+		changes.KindSCIMGroupCreate: "SCIM: create group", changes.KindSCIMGroupRename: "SCIM: rename group",
+		changes.KindSCIMGroupMembers: "SCIM: change group members",
+	}
+	out := make([]Option, 0, len(labels))
+	for _, k := range changes.Kinds() {
+		out = append(out, Option{Value: string(k), Label: labels[k]})
+	}
+	return out
+}
+
+func changeHrefID(id string) templ.SafeURL { return templ.SafeURL("/changes/" + url.PathEscape(id)) }
+
+func changeActionURL(id, action string) string {
+	return "/changes/" + url.PathEscape(id) + "/" + action
+}
+
+func grantExtendURL(id string) string { return "/grants/" + url.PathEscape(id) + "/extend" }
+
+func accessRequestURL(id, decision string) string {
+	return "/access-requests/" + url.PathEscape(id) + "/" + decision
+}
+
+func crTime(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return t.UTC().Format("2006-01-02 15:04 UTC")
+}
+
+func crTimePtr(t *time.Time) string {
+	if t == nil {
+		return "—"
+	}
+	return crTime(*t)
+}
+
+// crUntil says how long until t, from now ("in 6d 23h", "3h ago").
+func crUntil(now, t time.Time) string {
+	d := t.Sub(now)
+	suffix := ""
+	prefix := "in "
+	if d < 0 {
+		d, prefix, suffix = -d, "", " ago"
+	}
+	days := int(d / (24 * time.Hour))
+	hours := int(d%(24*time.Hour)) / int(time.Hour)
+	if days > 0 {
+		return fmt.Sprintf("%s%dd %dh%s", prefix, days, hours, suffix)
+	}
+	return fmt.Sprintf("%s%dh %dm%s", prefix, hours, int(d%time.Hour)/int(time.Minute), suffix)
+}
+
+func requestStateClass(s changes.State) string {
+	switch s {
+	case changes.StateApplied:
+		return "badge badge-ok"
+	case changes.StateFailed, changes.StatePartiallyFailed, changes.StateDenied:
+		return "badge badge-bad"
+	case changes.StatePendingApproval, changes.StateApproved, changes.StateApplying:
+		return "badge badge-warn"
+	}
+	return "badge"
+}
+
+func stepStateClass(s changes.StepState) string {
+	switch s {
+	case changes.StepApplied:
+		return "badge badge-ok"
+	case changes.StepFailed:
+		return "badge badge-bad"
+	case changes.StepApplying, changes.StepApproved:
+		return "badge badge-warn"
+	}
+	return "badge"
+}
+
+func approvalsText(r changes.Request) string {
+	return fmt.Sprintf("%d of %d approvals", len(r.Approvers()), r.Required)
+}
+
+func stepLabel(i int) string { return "step " + strconv.Itoa(i+1) }
+
+func violationWhere(v changes.Violation) string {
+	if v.Step < 0 {
+		return "request"
+	}
+	return stepLabel(v.Step)
+}
+
+func decisionText(d changes.Decision) string {
+	if d.Approve {
+		return "approved"
+	}
+	return "denied"
+}
+
+func scopesText(xs []string) string { return strings.Join(xs, " ") }
+
+func deltaText(d changes.AccessDelta) string {
+	switch {
+	case d.GainsAccess:
+		return "gains access"
+	case d.LosesAccess:
+		return "loses access"
+	}
+	return "scopes change"
+}
+
+func deltaClass(d changes.AccessDelta) string {
+	switch {
+	case d.GainsAccess:
+		return "badge badge-ok"
+	case d.LosesAccess:
+		return "badge badge-bad"
+	}
+	return "badge badge-warn"
+}
+
+func sentryStatus(st changes.Step) string {
+	if st.SentryStatus == 0 {
+		return ""
+	}
+	return strconv.Itoa(st.SentryStatus)
+}
+
+func trailStep(r changes.TrailRecord) string {
+	if r.Step == 0 {
+		return ""
+	}
+	return strconv.Itoa(r.Step)
+}
+
+func trailStatus(r changes.TrailRecord) string {
+	if r.SentryStatus == 0 {
+		return ""
+	}
+	return strconv.Itoa(r.SentryStatus)
+}
+
+func shortHash(h string) string {
+	if len(h) > 12 {
+		return h[:12]
+	}
+	return h
+}
+
+func isSelected(cur, v string) bool { return cur == v }
+
+func trailExportURL(q TrailQuery, ext string) templ.SafeURL {
+	u := "/trail/export." + ext
+	if e := q.Encode(); e != "" {
+		u += "?" + e
+	}
+	return templ.SafeURL(u)
+}
