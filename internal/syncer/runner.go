@@ -26,6 +26,9 @@ type RunnerOptions struct {
 	// OnSnapshot is called after a run saved a new snapshot (the dashboard
 	// reloads its read model there).
 	OnSnapshot func(ctx context.Context, res Result)
+	// OnRun, when set, is called after every run, failed ones included
+	// (metrics hook).
+	OnRun func(ctx context.Context, run RunInfo)
 	// AfterSync is called after every successful run, with or without a
 	// new snapshot (the dashboard refreshes the token and SCIM inventory
 	// there, which changes without a snapshot change).
@@ -34,6 +37,16 @@ type RunnerOptions struct {
 	Logger *slog.Logger
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+}
+
+// RunInfo describes a finished sync run for RunnerOptions.OnRun.
+type RunInfo struct {
+	// Kind is what ran (or was asked for, when the run failed early).
+	Kind     store.SnapshotKind
+	Result   Result
+	Err      error
+	Duration time.Duration
+	Finished time.Time
 }
 
 // DefaultFullEvery is how often scheduled syncs are full ones.
@@ -100,7 +113,21 @@ func (r *Runner) RunOnce(ctx context.Context, full bool) (Result, error) {
 	if full {
 		run = r.s.Full
 	}
+	start := r.now()
 	res, err := run(ctx)
+	if r.opts.OnRun != nil {
+		info := RunInfo{Kind: res.Kind, Result: res, Err: err, Duration: res.Duration, Finished: r.now()}
+		if info.Kind == "" {
+			info.Kind = store.KindIncremental
+			if full {
+				info.Kind = store.KindFull
+			}
+		}
+		if info.Duration <= 0 {
+			info.Duration = info.Finished.Sub(start)
+		}
+		r.opts.OnRun(ctx, info)
+	}
 	if err != nil {
 		if !errors.Is(err, ErrBusy) {
 			r.log.Error("sync failed; the previous snapshot stays current", "err", err)
