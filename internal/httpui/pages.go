@@ -340,10 +340,17 @@ func (s *Server) handleConnection(c echo.Context) error {
 }
 
 // handleSyncStatus answers the sync panel (polled while a sync runs).
+// When a poll finds the run over, the page around the panel (counts,
+// "what changed") shows the previous snapshot, so htmx is told to reload
+// the page (HX-Refresh) rather than swap in only the finished panel.
 func (s *Server) handleSyncStatus(c echo.Context) error {
 	v, err := s.syncPanel(c)
 	if err != nil {
 		return err
+	}
+	c.Response().Header().Add("Vary", "HX-Request")
+	if wantsFragment(c.Request()) && (v.Run == nil || !v.Run.Running) {
+		c.Response().Header().Set("HX-Refresh", "true")
 	}
 	return s.page(c, http.StatusOK, "Sync", web.NavOverview, web.SyncPanel(v))
 }

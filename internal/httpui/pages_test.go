@@ -325,6 +325,9 @@ func TestSyncNowAndBanner(t *testing.T) {
 	if v, _ := panel.doc.Find(`[data-testid="sync-panel"]`).Attr("data-running"); v != "no" || panel.doc.Find("[hx-trigger]").Length() != 0 {
 		t.Errorf("finished sync: running=%q and %d polling elements; want no polling", v, panel.doc.Find("[hx-trigger]").Length())
 	}
+	if got := panel.header.Get("HX-Refresh"); got != "true" {
+		t.Errorf("finished sync polled by htmx: HX-Refresh %q, want true (the page around the panel is stale)", got)
+	}
 	cross, _ := http.NewRequest(http.MethodPost, e.url+"/sync", nil)
 	cross.Header.Set("Sec-Fetch-Site", "cross-site")
 	if got := send(t, cross); got.status != http.StatusForbidden {
