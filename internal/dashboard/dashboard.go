@@ -18,6 +18,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/sentry-access/sentry-access/internal/changes"
 	"github.com/sentry-access/sentry-access/internal/compliance"
 	"github.com/sentry-access/sentry-access/internal/explore"
 	"github.com/sentry-access/sentry-access/internal/httpui"
@@ -67,6 +68,8 @@ type Server struct {
 	sp      *samlauth.SP
 	runner  *syncer.Runner
 	explore *explore.Service
+	changes *changes.Service
+	expiry  *changes.Scheduler
 }
 
 // New builds the server. It loads the current snapshot, if any, into the
@@ -146,6 +149,8 @@ func New(ctx context.Context, o Options) (*Server, error) {
 			}
 		},
 	})
+	s.changes = newChanges(o, s.runner, o.Logger)
+	s.expiry = &changes.Scheduler{Service: s.changes}
 	comp := compliance.NewService(o.Store, compliance.Options{SentryURL: o.Connection.SentryURL, Now: o.Now, Logger: o.Logger})
 
 	// Syncs started from the UI go through the runner too, so they prune
@@ -158,6 +163,8 @@ func New(ctx context.Context, o Options) (*Server, error) {
 		Logger: o.Logger, Now: o.Now, Sessions: sessions, SAML: sp, Assets: assets,
 		Ready:      s.ready,
 		Explore:    ex,
+		Changes:    s.changes,
+		ChangeData: storeSnapshots{o.Store},
 		SyncRunner: onDemand,
 		Compliance: comp,
 	})
@@ -211,6 +218,7 @@ func (s *Server) Run(ctx context.Context) error {
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return s.runner.Run(ctx) })
 	g.Go(func() error { return s.sp.Run(ctx) })
+	g.Go(func() error { return s.runChanges(ctx) })
 	return g.Wait()
 }
 

@@ -170,13 +170,13 @@ func invalid(c echo.Context, msg string) error {
 	return render(c, http.StatusUnprocessableEntity, web.FormError(msg))
 }
 
-// invalidOr turns a changes error that explains itself (invalid,
-// forbidden, conflict) into a 422 fragment for htmx forms; others go to
-// the error handler.
+// invalidOr turns an ErrInvalid of the changes package into a 422
+// fragment for htmx forms; the rest (403 forbidden, 409 conflict, 404) go
+// to the error handler, which shows their reason as a flash.
 func invalidOr(c echo.Context, err error) error {
 	err = changeErr(err)
 	var ce changeError
-	if errors.As(err, &ce) && ce.code != "not_found" && isHTMX(c.Request()) {
+	if errors.As(err, &ce) && ce.code == "invalid" && isHTMX(c.Request()) {
 		msg := ce.msg
 		if msg == "" {
 			msg = safeMessage(codeStatus(ce.code))

@@ -1,0 +1,111 @@
+package dashboard
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/sentry-access/sentry-access/internal/access"
+	"github.com/sentry-access/sentry-access/internal/changes"
+	"github.com/sentry-access/sentry-access/internal/sentry"
+	"github.com/sentry-access/sentry-access/internal/store"
+	"github.com/sentry-access/sentry-access/internal/syncer"
+)
+
+// expiryInterval is how often the grant-expiry scheduler looks for
+// time-bound access that has run out.
+const expiryInterval = time.Minute
+
+// storeSnapshots serves the current snapshot, Sentry's access requests and
+// previews to the change-request service and pages.
+type storeSnapshots struct {
+	st *store.Store
+}
+
+// Current returns the latest synced snapshot (changes.Snapshots).
+func (s storeSnapshots) Current(ctx context.Context) (*access.Snapshot, error) {
+	_, snap, err := s.st.CurrentSnapshot(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("current snapshot: %w", err)
+	}
+	return snap, nil
+}
+
+// Snapshot is Current (httpui.ChangeData).
+func (s storeSnapshots) Snapshot(ctx context.Context) (*access.Snapshot, error) {
+	return s.Current(ctx)
+}
+
+// AccessRequests returns Sentry's pending team access requests from the
+// last inventory.
+func (s storeSnapshots) AccessRequests(ctx context.Context) ([]sentry.AccessRequest, error) {
+	inv, err := s.st.LoadInventory(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return inv.AccessRequests, nil
+}
+
+// Preview previews steps with the access engine on the current snapshot.
+func (s storeSnapshots) Preview(ctx context.Context, steps []changes.Step, requester string) (changes.Preview, error) {
+	snap, err := s.Current(ctx)
+	if err != nil {
+		return changes.Preview{}, err
+	}
+	return changes.EnginePreviewer{}.Preview(snap, steps, requester)
+}
+
+// newChanges builds the change-request service: requests in the store,
+// steps carried out with the Sentry client, and a sync through the runner
+// after each apply so the pages show the result.
+func newChanges(o Options, runner *syncer.Runner, log *slog.Logger) *changes.Service {
+	return changes.New(changes.Config{
+		Repo:      o.Store.Changes(),
+		Snapshots: storeSnapshots{o.Store},
+		Previewer: changes.EnginePreviewer{},
+		Executor:  changes.SentryExecutor{API: o.Sentry},
+		Now:       o.Now,
+		Logger:    log,
+		Resync: func(ctx context.Context, _ changes.Touched) error {
+			return resync(ctx, runner)
+		},
+	})
+}
+
+// resync runs an incremental sync, waiting for a running one to finish
+// first (a sync that started before the apply may have missed it).
+func resync(ctx context.Context, r *syncer.Runner) error {
+	for range 60 {
+		_, err := r.RunOnce(ctx, false)
+		if !errors.Is(err, syncer.ErrBusy) {
+			return err
+		}
+		t := time.NewTimer(500 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+	return fmt.Errorf("resync after apply: %w", syncer.ErrBusy)
+}
+
+// ExpireGrants revokes the time-bound access that has expired by the
+// server's clock now, as the scheduler does every minute (tests call it
+// after moving the clock).
+func (s *Server) ExpireGrants(ctx context.Context) error {
+	return s.expiry.Tick(ctx, s.opts.Now())
+}
+
+// runChanges finishes what a crash interrupted, then revokes expired
+// grants every expiryInterval until ctx ends.
+func (s *Server) runChanges(ctx context.Context) error {
+	if err := s.changes.Recover(ctx); err != nil {
+		s.log.ErrorContext(ctx, "recover change requests", "err", err)
+	}
+	s.expiry.Run(ctx, expiryInterval)
+	return nil
+}
