@@ -81,12 +81,22 @@ func newPage(t *testing.T) playwright.Page {
 		t.Fatal(err)
 	}
 	page.SetDefaultTimeout(15000)
+	watchErrors(t, page)
+	return page
+}
+
+// watchErrors fails the test on a CSP violation in the console or an
+// uncaught script error. Other console errors are expected (htmx logs the
+// 401 that carries HX-Redirect, 403s are asserted by tests).
+func watchErrors(t *testing.T, page playwright.Page) {
 	page.On("console", func(msg playwright.ConsoleMessage) {
 		if msg.Type() == "error" && strings.Contains(msg.Text(), "Content Security Policy") {
 			t.Errorf("console: %s", msg.Text())
 		}
 	})
-	return page
+	page.OnPageError(func(err error) {
+		t.Errorf("uncaught script error at %s: %v", page.URL(), err)
+	})
 }
 
 func screenshot(t *testing.T, page playwright.Page, name string) {

@@ -107,6 +107,7 @@ func TestJourneyWhyCanThisMemberSeeThatProject(t *testing.T) {
 	}
 	other, err := page.Context().NewPage()
 	must(t, err, "new page")
+	watchErrors(t, other)
 	_, err = other.Goto(shared)
 	must(t, err, "open the shared URL")
 	must(t, expect().Locator(byTestID(other, "decision")).ToHaveAttribute("data-allowed", "no"), "same answer in a new page")
