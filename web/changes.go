@@ -209,6 +209,12 @@ func KindLabels() []Option {
 	return out
 }
 
+// changeFormHref links to the change form with one step of kind
+// prefilled with the object (param "team" or "project").
+func changeFormHref(kind, param, value string) templ.SafeURL {
+	return templ.SafeURL("/changes/new?" + url.Values{"kind": {kind}, param: {value}}.Encode())
+}
+
 func changeHrefID(id string) templ.SafeURL { return templ.SafeURL("/changes/" + url.PathEscape(id)) }
 
 func changeActionURL(id, action string) string {

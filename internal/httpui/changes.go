@@ -308,7 +308,9 @@ func (s *Server) handleChangeForm(c echo.Context) error {
 		return err
 	}
 	row := web.StepRow{Member: c.QueryParam("member"), Team: c.QueryParam("team"), Project: c.QueryParam("project")}
-	switch {
+	switch k := changes.Kind(c.QueryParam("kind")); {
+	case slices.Contains(changes.Kinds(), k):
+		row.Kind = string(k)
 	case row.Team != "" && row.Project != "":
 		row.Kind = string(changes.KindProjectLink)
 	default:
@@ -465,6 +467,7 @@ func (s *Server) handleChangePreview(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	pv.ComputedAt = s.deps.Now().UTC()
 	return render(c, http.StatusOK, web.ChangePreview(web.PreviewView{Steps: steps, Preview: &pv, Required: policy.Required(steps)}))
 }
 
