@@ -16,11 +16,14 @@ import (
 //   - approve / admin (requireRole): mutating routes for those roles.
 func (s *Server) routes() {
 	e := s.e
-	e.Use(requestID, s.securityHeaders, recoverPanics, s.crossOrigin)
+	e.Use(requestID, s.accessLog, s.securityHeaders, recoverPanics, s.crossOrigin)
 
 	// Public.
 	e.GET("/healthz", s.handleHealthz)
 	e.GET("/readyz", s.handleReadyz)
+	if s.deps.Metrics != nil {
+		e.GET("/metrics", echo.WrapHandler(s.deps.Metrics))
+	}
 	e.GET("/static/*", echo.WrapHandler(s.deps.Assets))
 	e.Any(samlauth.MetadataPath, echo.WrapHandler(s.deps.SAML))
 	e.POST(samlauth.ACSPath, echo.WrapHandler(s.deps.SAML))

@@ -111,6 +111,12 @@ type Deps struct {
 	// Background runs work that outlives a request (applying an approved
 	// change request); nil runs it on a new goroutine. Tests run it inline.
 	Background func(fn func())
+	// HTTPMetrics records every request; Metrics serves GET /metrics (it
+	// does its own access control: bearer token or loopback only).
+	// ErrorReporter receives 5xx errors and panics. All may be nil.
+	HTTPMetrics   HTTPMetrics
+	Metrics       http.Handler
+	ErrorReporter ErrorReporter
 }
 
 // Server is the dashboard's HTTP server. Build it with New; serve

@@ -67,6 +67,9 @@ type Options struct {
 	// before the server starts. It receives the server's handler and
 	// returns the handler to serve.
 	Wrap func(http.Handler) http.Handler
+	// Deps, if set, changes the server's dependencies before it is built
+	// (e.g. to add metrics or an error reporter).
+	Deps func(*httpui.Deps)
 }
 
 // Env is a running stack.
@@ -156,10 +159,14 @@ func Start(tb testing.TB, opts Options) *Env {
 	if err := idp.Register(sp.Metadata()); err != nil {
 		tb.Fatal(err)
 	}
-	srv, err := httpui.New(httpui.Config{BaseURL: base}, httpui.Deps{
+	deps := httpui.Deps{
 		Logger: logger, Now: now, Sessions: sessions, SAML: sp, Assets: assets,
 		Ready: opts.Ready, Home: opts.Home, Sync: opts.Sync,
-	})
+	}
+	if opts.Deps != nil {
+		opts.Deps(&deps)
+	}
+	srv, err := httpui.New(httpui.Config{BaseURL: base}, deps)
 	if err != nil {
 		tb.Fatal(err)
 	}
