@@ -32,6 +32,9 @@ type Config struct {
 	// AccessRequests lists Sentry's own access requests for the inbox;
 	// optional (the Sentry client).
 	AccessRequests AccessRequestLister
+	// Created, when set, is told of every request stored as awaiting
+	// approval (the dashboard sends webhooks from it); it must not block.
+	Created func(ctx context.Context, r *Request)
 }
 
 // Service runs change requests: create with preview, approve and deny under
@@ -50,6 +53,7 @@ type Service struct {
 	log     *slog.Logger
 	// accessReqs lists Sentry's access requests; nil disables the inbox.
 	accessReqs AccessRequestLister
+	created    func(context.Context, *Request)
 
 	mu       sync.Mutex
 	applying map[string]bool // request ids being applied by this process
@@ -61,7 +65,7 @@ func New(cfg Config) *Service {
 		repo: cfg.Repo, snaps: cfg.Snapshots, preview: cfg.Previewer, exec: cfg.Executor,
 		policy: cfg.Policy, now: cfg.Now, sleep: cfg.Sleep, resync: cfg.Resync,
 		maxAtt: cfg.MaxAttempts, backoff: cfg.Backoff, log: cfg.Logger,
-		applying: map[string]bool{}, accessReqs: cfg.AccessRequests,
+		applying: map[string]bool{}, accessReqs: cfg.AccessRequests, created: cfg.Created,
 	}
 	if s.policy.DefaultApprovals == 0 && len(s.policy.ApproverRoles) == 0 {
 		s.policy = DefaultPolicy()
@@ -181,6 +185,9 @@ func (s *Service) Create(ctx context.Context, actor Actor, in NewRequest) (*Requ
 	rec := TrailRecord{At: now, Actor: actor.Email, Kind: TrailRequestCreated, After: summarize(r), Comment: in.Justification}
 	if err := s.repo.CreateRequest(ctx, r, []TrailRecord{rec}); err != nil {
 		return nil, fmt.Errorf("create request: %w", err)
+	}
+	if s.created != nil {
+		s.created(ctx, r)
 	}
 	return r, nil
 }

@@ -60,8 +60,9 @@ func (s storeSnapshots) Preview(ctx context.Context, steps []changes.Step, reque
 // newChanges builds the change-request service: requests in the store,
 // steps carried out with the Sentry client, and a sync through the runner
 // after each apply so the pages show the result.
-func newChanges(o Options, runner *syncer.Runner, log *slog.Logger) *changes.Service {
+func newChanges(o Options, runner *syncer.Runner, log *slog.Logger, created func(context.Context, *changes.Request)) *changes.Service {
 	return changes.New(changes.Config{
+		Created:   created,
 		Repo:      o.Store.Changes(),
 		Snapshots: storeSnapshots{o.Store},
 		Previewer: changes.EnginePreviewer{},

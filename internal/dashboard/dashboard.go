@@ -18,10 +18,14 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/sentry-access/sentry-access/internal/access"
+	"github.com/sentry-access/sentry-access/internal/auditlog"
 	"github.com/sentry-access/sentry-access/internal/changes"
 	"github.com/sentry-access/sentry-access/internal/compliance"
 	"github.com/sentry-access/sentry-access/internal/explore"
 	"github.com/sentry-access/sentry-access/internal/httpui"
+	"github.com/sentry-access/sentry-access/internal/notify"
+	"github.com/sentry-access/sentry-access/internal/review"
 	"github.com/sentry-access/sentry-access/internal/samlauth"
 	"github.com/sentry-access/sentry-access/internal/sentry"
 	"github.com/sentry-access/sentry-access/internal/session"
@@ -70,6 +74,8 @@ type Server struct {
 	explore *explore.Service
 	changes *changes.Service
 	expiry  *changes.Scheduler
+	audit   *auditlog.Service
+	notify  *notify.Notifier
 }
 
 // New builds the server. It loads the current snapshot, if any, into the
@@ -138,8 +144,17 @@ func New(ctx context.Context, o Options) (*Server, error) {
 	s := &Server{opts: o, log: o.Logger, sp: sp, explore: ex}
 	s.runner = syncer.NewRunner(sy, o.Store, syncer.RunnerOptions{
 		Interval: o.SyncInterval, Retain: o.SnapshotRetain, Logger: o.Logger, Now: o.Now,
-		OnSnapshot: func(ctx context.Context, _ syncer.Result) { s.reload(ctx) },
-		AfterSync: func(ctx context.Context, _ syncer.Result) {
+		OnSnapshot: func(ctx context.Context, res syncer.Result) {
+			s.reload(ctx)
+			s.notifySnapshot(ctx, res)
+		},
+		AfterSync: func(ctx context.Context, res syncer.Result) {
+			if res.Kind == store.KindFull {
+				// Lets the empty audit-log page say why (403, plan).
+				if err := s.audit.NoteSync(ctx, res.AuditError); err != nil {
+					s.log.Error("note the audit-log status", "err", err)
+				}
+			}
 			// Tokens, SCIM and SSO detail are not in the snapshot; parts
 			// Sentry refuses are recorded as not visible, not as empty.
 			if _, err := syncer.FetchInventory(ctx, o.Sentry, o.Store, syncer.InventoryOptions{
@@ -149,9 +164,22 @@ func New(ctx context.Context, o Options) (*Server, error) {
 			}
 		},
 	})
-	s.changes = newChanges(o, s.runner, o.Logger)
+	s.notify = notify.New(notify.Config{Repo: o.Store.Notify(), Now: o.Now, BaseURL: o.BaseURL, Logger: o.Logger})
+	s.changes = newChanges(o, s.runner, o.Logger, func(ctx context.Context, r *changes.Request) {
+		if err := s.notify.RequestAwaitingApproval(ctx, r); err != nil {
+			s.log.Error("publish a change request awaiting approval", "err", err)
+		}
+	})
 	s.expiry = &changes.Scheduler{Service: s.changes}
 	comp := compliance.NewService(o.Store, compliance.Options{SentryURL: o.Connection.SentryURL, Now: o.Now, Logger: o.Logger})
+	s.audit = auditlog.New(o.Store, o.Now)
+	reviews := review.New(review.Config{
+		Repo: o.Store.Reviews(), Changes: s.changes, Now: o.Now, Logger: o.Logger,
+		Snapshots: review.SnapshotFunc(func(ctx context.Context) (uint64, *access.Snapshot, error) {
+			m, snap, err := o.Store.CurrentSnapshot(ctx)
+			return m.ID, snap, err
+		}),
+	})
 
 	// Syncs started from the UI go through the runner too, so they prune
 	// and reload like scheduled ones.
@@ -167,6 +195,9 @@ func New(ctx context.Context, o Options) (*Server, error) {
 		ChangeData: storeSnapshots{o.Store},
 		SyncRunner: onDemand,
 		Compliance: comp,
+		Audit:      s.audit,
+		Reviews:    reviews,
+		Notify:     s.notify,
 	})
 	if err != nil {
 		return nil, err
@@ -219,7 +250,56 @@ func (s *Server) Run(ctx context.Context) error {
 	g.Go(func() error { return s.runner.Run(ctx) })
 	g.Go(func() error { return s.sp.Run(ctx) })
 	g.Go(func() error { return s.runChanges(ctx) })
+	g.Go(func() error { return s.remindExpiries(ctx) })
+	g.Go(func() error { s.notify.Run(ctx); return nil })
 	return g.Wait()
+}
+
+// ExpiryWarning is how long before a grant expires the webhooks hear
+// about it.
+const ExpiryWarning = 48 * time.Hour
+
+// remindExpiries publishes grants about to expire, hourly (notify sends
+// each grant's reminder once).
+func (s *Server) remindExpiries(ctx context.Context) error {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if gs, err := s.changes.Upcoming(ctx, s.opts.Now(), ExpiryWarning); err != nil {
+			s.log.Error("list expiring grants", "err", err)
+		} else if len(gs) > 0 {
+			if err := s.notify.GrantsExpiring(ctx, gs); err != nil {
+				s.log.Error("publish expiring grants", "err", err)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// notifySnapshot publishes the access changes between the snapshot just
+// saved and the one before it.
+func (s *Server) notifySnapshot(ctx context.Context, res syncer.Result) {
+	list, err := s.opts.Store.ListSnapshots(ctx)
+	if err != nil || len(list) < 2 || list[0].ID != res.Snapshot.ID {
+		return // the first snapshot, or another sync saved one since
+	}
+	_, before, err := s.opts.Store.Snapshot(ctx, list[1].ID)
+	if err != nil {
+		s.log.Error("load the previous snapshot for notifications", "err", err)
+		return
+	}
+	_, after, err := s.opts.Store.Snapshot(ctx, list[0].ID)
+	if err != nil {
+		s.log.Error("load the new snapshot for notifications", "err", err)
+		return
+	}
+	if err := s.notify.SnapshotChanged(ctx, list[1].ID, list[0].ID, before, after); err != nil {
+		s.log.Error("publish access changes", "err", err)
+	}
 }
 
 // KeyPair parses the SP's PEM certificate and key.
