@@ -3,6 +3,13 @@
 // playwright-go. Run them with `make e2e`, which lays out the Playwright
 // driver and sets PLAYWRIGHT_DRIVER_PATH, PLAYWRIGHT_NODEJS_PATH and
 // CHROMIUM_PATH. Without those, `go test ./...` skips them with a message.
+//
+// Files: e2e_test.go (the harness: TestMain, newPage, screenshot),
+// demo_test.go (startDemo: a dashboard.StartDemo per test with a movable
+// clock; loginAs through the dev IdP's real form; small locator helpers),
+// journeys_test.go (the user journeys), ssp_test.go (interop login through
+// Debian's SimpleSAMLphp, skipped only when php or simplesamlphp is not
+// installed). Screenshots land in e2e/artifacts/.
 package e2e
 
 import (

@@ -268,7 +268,16 @@ func TestJourneyExpiredSessionUnderHTMXGoesBackToTheLogin(t *testing.T) {
 
 	// Typing in the filter sends an htmx request, which is refused with
 	// HX-Redirect: the whole page goes to the IdP, not a login page in the table.
-	must(t, byTestID(page, "filter-q").PressSequentially("paul"), "type in the filter")
+	refused, err := page.ExpectResponse(func(r playwright.Response) bool {
+		return strings.HasPrefix(r.URL(), e.URL+"/members?")
+	}, func() error { return byTestID(page, "filter-q").PressSequentially("paul") })
+	must(t, err, "type in the filter (an htmx request)")
+	if refused.Status() != 401 {
+		t.Errorf("expired htmx request answered %d, want 401", refused.Status())
+	}
+	if to, _ := refused.HeaderValue("HX-Redirect"); !strings.HasPrefix(to, "/login") {
+		t.Errorf("expired htmx request: HX-Redirect %q, want the login", to)
+	}
 	must(t, expect().Locator(page.Locator(`input[name="user"]`)).ToBeVisible(), "IdP login form")
 	if strings.HasPrefix(page.URL(), e.URL) {
 		t.Errorf("at %s, want the IdP's login page", page.URL())
