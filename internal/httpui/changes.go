@@ -418,6 +418,25 @@ func (s *Server) expiry(preset, date string) (*time.Time, error) {
 	return &t, nil
 }
 
+// fillEmails names the members of steps by email, so that titles and the
+// trail read "add member priya@… to team platform".
+func fillEmails(snap *access.Snapshot, steps []changes.Step) {
+	if snap == nil {
+		return
+	}
+	for i := range steps {
+		p := &steps[i].Params
+		if p.Member == "" || p.Email != "" {
+			continue
+		}
+		for _, m := range snap.Members {
+			if m.ID == p.Member {
+				p.Email = m.Email
+			}
+		}
+	}
+}
+
 func splitIDs(s string) []string {
 	var out []string
 	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' }) {
@@ -458,6 +477,7 @@ func (s *Server) handleChangePreview(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	fillEmails(snap, steps)
 	policy := svc.Policy()
 	if err := policy.CanRequest(a, selfMember(snap, a.Email), steps); err != nil {
 		msg, _ := publicText(changeErr(err))
@@ -474,7 +494,7 @@ func (s *Server) handleChangePreview(c echo.Context) error {
 // handleChangeCreate submits the form: HX-Redirect to the new request, or
 // a 422 fragment naming what is wrong.
 func (s *Server) handleChangeCreate(c echo.Context) error {
-	svc, _, err := s.changesSvc()
+	svc, data, err := s.changesSvc()
 	if err != nil {
 		return err
 	}
@@ -488,6 +508,11 @@ func (s *Server) handleChangeCreate(c echo.Context) error {
 	if v.Justification == "" {
 		return invalid(c, "A justification is required.")
 	}
+	snap, err := data.Snapshot(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	fillEmails(snap, steps)
 	a, _ := actor(c)
 	r, err := svc.Create(c.Request().Context(), a, changes.NewRequest{Title: v.Title, Justification: v.Justification,
 		Steps: steps, ExpiresAt: exp, Source: changes.SourceForm})

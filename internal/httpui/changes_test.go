@@ -334,6 +334,9 @@ func TestApprovalPolicyOnTheRequestPage(t *testing.T) {
 		t.Fatalf("approve: %d %q %s", got.status, got.header.Get("HX-Redirect"), got.body)
 	}
 	page := e.do(t, http.MethodGet, "/changes/1", marco, false, nil)
+	if title := page.doc.Find(`[data-testid="page-title"]`).Text(); !strings.Contains(title, "add member "+priya+" to team platform") {
+		t.Errorf("title %q does not name the member by email", title)
+	}
 	if s := page.doc.Find(`[data-testid="request-state"]`).Text(); s != "applied" {
 		t.Errorf("state %q, want applied", s)
 	}
