@@ -59,6 +59,9 @@ type Options struct {
 	// SAML configures the service provider; BaseURL is filled in.
 	SAML samlauth.Config
 
+	// Ops are metrics and error reporting (optional).
+	Ops Ops
+
 	SyncConcurrency int
 	SyncInterval    time.Duration
 	SnapshotRetain  int
@@ -117,6 +120,10 @@ func New(ctx context.Context, o Options) (*Server, error) {
 	}
 	samlCfg := o.SAML
 	samlCfg.BaseURL = o.BaseURL
+	if samlCfg.ReplayCache == nil {
+		// Assertion IDs are refused until they expire, across restarts.
+		samlCfg.ReplayCache = o.Store.ReplayCache()
+	}
 	sp, err := samlauth.New(ctx, samlCfg, samlauth.Deps{
 		Sessions: sessions, Logger: o.Logger, Now: o.Now,
 		RenderFailure: httpui.SAMLFailureRenderer(assets), RequestID: httpui.RequestID,
@@ -144,6 +151,7 @@ func New(ctx context.Context, o Options) (*Server, error) {
 	s := &Server{opts: o, log: o.Logger, sp: sp, explore: ex}
 	s.runner = syncer.NewRunner(sy, o.Store, syncer.RunnerOptions{
 		Interval: o.SyncInterval, Retain: o.SnapshotRetain, Logger: o.Logger, Now: o.Now,
+		OnRun: o.Ops.onRun(),
 		OnSnapshot: func(ctx context.Context, res syncer.Result) {
 			s.reload(ctx)
 			s.notifySnapshot(ctx, res)
@@ -187,6 +195,7 @@ func New(ctx context.Context, o Options) (*Server, error) {
 		_, err := s.runner.RunOnce(ctx, false)
 		return err
 	})
+	o.Ops.watchChanges(s.changes, o.Now)
 	ui, err := httpui.New(httpui.Config{BaseURL: o.BaseURL}, httpui.Deps{
 		Logger: o.Logger, Now: o.Now, Sessions: sessions, SAML: sp, Assets: assets,
 		Ready:      s.ready,
@@ -198,6 +207,10 @@ func New(ctx context.Context, o Options) (*Server, error) {
 		Audit:      s.audit,
 		Reviews:    reviews,
 		Notify:     s.notify,
+
+		HTTPMetrics:   o.Ops.httpMetrics(),
+		Metrics:       o.Ops.metricsHandler(),
+		ErrorReporter: o.Ops.errorReporter(),
 	})
 	if err != nil {
 		return nil, err

@@ -38,6 +38,9 @@ type DemoOptions struct {
 	Now func() time.Time
 	// SyncInterval schedules syncs after the first; 0: on demand only.
 	SyncInterval time.Duration
+	// Ops are metrics and error reporting; Ops.Metrics also observes the
+	// Sentry client's requests.
+	Ops Ops
 }
 
 // Demo is a running demo.
@@ -134,6 +137,7 @@ func StartDemo(ctx context.Context, o DemoOptions) (d *Demo, err error) {
 	client, err := sentry.New(sentry.Config{
 		BaseURL: d.SentryURL, Org: d.Credentials.Org, Token: d.Credentials.OwnerToken,
 		SCIMToken: d.Credentials.SCIMToken, UserAgent: "sentry-access/demo", Logger: o.Logger, Now: o.Now,
+		Observe: o.Ops.observeSentry(),
 	})
 	if err != nil {
 		return nil, err
@@ -156,6 +160,7 @@ func StartDemo(ctx context.Context, o DemoOptions) (d *Demo, err error) {
 		BaseURL: d.URL, Logger: o.Logger, Now: o.Now, Store: st, Sentry: client,
 		Connection: explore.ConnectionConfig{SentryURL: d.SentryURL, Org: d.Credentials.Org, Token: d.Credentials.OwnerToken, SCIMConfigured: d.Credentials.SCIMToken != ""},
 		SessionKey: sessionKey,
+		Ops:        o.Ops,
 		SAML: samlauth.Config{
 			Key: key, Certificate: cert, IDPMetadataXML: idpMD,
 			// The dev IdP re-posts the AuthnRequest from its login form,

@@ -25,6 +25,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -74,7 +75,12 @@ type Metrics struct {
 	lastSync       prometheus.Gauge
 	httpRequests   *prometheus.CounterVec
 	httpDuration   *prometheus.HistogramVec
+	src            *sourceCollector
 }
+
+// SetSources replaces the scrape-time sources (the dashboard sets them
+// once its services exist, after the Sentry client got ObserveSentry).
+func (m *Metrics) SetSources(s Sources) { m.src.set(s) }
 
 // New builds the registry and registers every collector on it.
 func New(o Options) *Metrics {
@@ -119,11 +125,13 @@ func New(o Options) *Metrics {
 	}, []string{"route"})
 	m.reg.MustRegister(m.sentryRequests, m.sentryDuration, m.rateLimitWait, m.retryWait,
 		m.syncDuration, m.lastSync, m.httpRequests, m.httpDuration)
-	m.reg.MustRegister(&sourceCollector{src: o.Sources, log: o.Logger,
+	m.src = &sourceCollector{log: o.Logger,
 		pending:  prometheus.NewDesc(namespace+"_pending_approvals", "Change requests waiting for approval.", nil, nil),
 		expiring: prometheus.NewDesc(namespace+"_expiring_grants", "Temporary grants that expire soon.", nil, nil),
 		failed:   prometheus.NewDesc(namespace+"_scrape_source_errors", "1 for each scrape-time source that failed in this scrape.", []string{"source"}, nil),
-	})
+	}
+	m.src.set(o.Sources)
+	m.reg.MustRegister(m.src)
 	if o.ProcessCollectors {
 		m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
@@ -222,6 +230,7 @@ func (m *Metrics) allowed(r *http.Request) bool {
 
 // sourceCollector reads the scrape-time gauges.
 type sourceCollector struct {
+	mu                        sync.Mutex
 	src                       Sources
 	log                       *slog.Logger
 	pending, expiring, failed *prometheus.Desc
@@ -233,7 +242,16 @@ func (c *sourceCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.failed
 }
 
+func (c *sourceCollector) set(s Sources) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.src = s
+}
+
 func (c *sourceCollector) Collect(ch chan<- prometheus.Metric) {
+	c.mu.Lock()
+	src := c.src
+	c.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), scrapeTimeout)
 	defer cancel()
 	for _, g := range []struct {
@@ -241,8 +259,8 @@ func (c *sourceCollector) Collect(ch chan<- prometheus.Metric) {
 		desc *prometheus.Desc
 		read func(context.Context) (int, error)
 	}{
-		{"pending_approvals", c.pending, c.src.PendingApprovals},
-		{"expiring_grants", c.expiring, c.src.ExpiringGrants},
+		{"pending_approvals", c.pending, src.PendingApprovals},
+		{"expiring_grants", c.expiring, src.ExpiringGrants},
 	} {
 		if g.read == nil {
 			continue
