@@ -8,6 +8,8 @@ import (
 
 	"github.com/mxschmitt/playwright-go"
 
+	"github.com/sentry-access/sentry-access/internal/changes"
+	"github.com/sentry-access/sentry-access/internal/dashboard"
 	"github.com/sentry-access/sentry-access/internal/devidp"
 	"github.com/sentry-access/sentry-access/internal/sentry"
 )
@@ -58,14 +60,18 @@ func onTeam(t *testing.T, c *sentry.Client, team, email string) bool {
 }
 
 // A viewer asks to join a team for a week with a justification; she cannot
-// approve it herself; an approver approves; the dashboard applies it in
+// approve it herself; two approvers approve (the org runs with
+// SENTRY_ACCESS_APPROVALS=2 here; the default is one); the dashboard applies it in
 // Sentry; her member page shows the new project; a week later the grant
 // expires and the access is gone, in Sentry and on her page.
 //
 // Priya is already on payments (and reaches payment-api) in the demo org,
 // so she asks for platform, which brings k8s-operator.
 func TestAViewersTimeBoundRequestIsApprovedAppliedAndExpires(t *testing.T) {
-	env := startDemo(t)
+	env := startDemo(t, func(o *dashboard.DemoOptions) {
+		o.Policy = changes.DefaultPolicy()
+		o.Policy.DefaultApprovals = 2
+	})
 	api := env.sentryClient(t)
 	priyaID := memberID(t, api, "priya.patel@acme.test")
 
@@ -81,7 +87,7 @@ func TestAViewersTimeBoundRequestIsApprovedAppliedAndExpires(t *testing.T) {
 	}
 	click(t, byTestID(page, "preview-button"), "Preview")
 	check(t, expect().Locator(byTestID(page, "deltas")).ToContainText("k8s-operator"), "preview shows the project gained")
-	check(t, expect().Locator(byTestID(page, "preview-required")).ToContainText("1 approval"), "approvals needed")
+	check(t, expect().Locator(byTestID(page, "preview-required")).ToContainText("2 approval"), "approvals needed")
 	screenshot(t, page, "change-form-preview")
 	click(t, byTestID(page, "submit-change"), "Submit")
 	must(t, page.WaitForURL("**/changes/1"), "redirected to the request")
@@ -90,13 +96,25 @@ func TestAViewersTimeBoundRequestIsApprovedAppliedAndExpires(t *testing.T) {
 	check(t, expect().Locator(byTestID(page, "decide-reason")).ToContainText("may not approve"), "why not")
 	screenshot(t, page, "change-requested")
 
-	// Maya approves with a comment; the server applies it in Sentry.
+	// Maya approves with a comment: one of two approvals, nothing applied.
 	maya := env.loginAsUser(t, "maya", "/changes")
 	check(t, expect().Locator(byTestID(maya, "awaiting-me")).ToContainText("platform"), "in maya's inbox")
 	click(t, byTestID(maya, "awaiting-me").Locator(`[data-testid="request-link"]`), "open the request")
 	must(t, byTestID(maya, "decision-comment").Fill("ok for the on-call week"), "comment")
 	click(t, byTestID(maya, "approve"), "Approve")
-	check(t, expect().Locator(byTestID(maya, "request-state")).ToHaveText("applied", playwright.LocatorAssertionsToHaveTextOptions{Timeout: playwright.Float(30000)}), "applied")
+	check(t, expect().Locator(byTestID(maya, "request-state")).ToHaveText("pending-approval"), "still pending after one approval")
+	if onTeam(t, api, "platform", "priya.patel@acme.test") {
+		t.Fatal("applied after one of two approvals")
+	}
+
+	// Marco, the second approver, approves; the server applies it in Sentry.
+	marco := env.loginAsUser(t, "marco", "/changes/1")
+	must(t, byTestID(marco, "decision-comment").Fill("second approval"), "comment")
+	click(t, byTestID(marco, "approve"), "Approve")
+	check(t, expect().Locator(byTestID(marco, "request-state")).ToHaveText("applied", playwright.LocatorAssertionsToHaveTextOptions{Timeout: playwright.Float(30000)}), "applied")
+	if _, err := maya.Reload(); err != nil {
+		t.Fatal(err)
+	}
 	check(t, expect().Locator(byTestID(maya, "step-state")).ToHaveText("applied"), "step applied")
 	reloadUntil(t, maya, byTestID(maya, "grant-state"), "active", "grant")
 	screenshot(t, maya, "change-applied")
@@ -104,9 +122,8 @@ func TestAViewersTimeBoundRequestIsApprovedAppliedAndExpires(t *testing.T) {
 		t.Fatal("priya is not on platform in Sentry after apply")
 	}
 
-	// Marco, the other approver, has nothing left to decide.
-	marco := env.loginAsUser(t, "marco", "/changes/1")
-	check(t, expect().Locator(byTestID(marco, "approve")).ToHaveCount(0), "no approve on an applied request")
+	// Nobody has anything left to decide.
+	check(t, expect().Locator(byTestID(maya, "approve")).ToHaveCount(0), "no approve on an applied request")
 
 	// Priya's member page shows the new project.
 	reloadUntil(t, page, byTestID(page, "request-state"), "applied", "priya's view")

@@ -44,12 +44,17 @@ type demoEnv struct {
 	Clock *testClock
 }
 
-// startDemo starts a demo for one test and stops it when the test ends.
-func startDemo(t *testing.T) *demoEnv {
+// startDemo starts a demo for one test and stops it when the test ends;
+// opts, if given, adjust its options.
+func startDemo(t *testing.T, opts ...func(*dashboard.DemoOptions)) *demoEnv {
 	t.Helper()
 	clock := &testClock{}
 	ctx, cancel := context.WithCancel(context.Background())
-	d, err := dashboard.StartDemo(ctx, dashboard.DemoOptions{DataDir: t.TempDir(), Now: clock.Now})
+	o := dashboard.DemoOptions{DataDir: t.TempDir(), Now: clock.Now}
+	for _, f := range opts {
+		f(&o)
+	}
+	d, err := dashboard.StartDemo(ctx, o)
 	if err != nil {
 		cancel()
 		t.Fatalf("start the demo: %v", err)

@@ -23,6 +23,7 @@ const (
 	NavTokens     NavKey = "tokens"
 	NavReviews    NavKey = "reviews"
 	NavConnection NavKey = "connection"
+	NavMyAccess   NavKey = "me"
 	NavNone       NavKey = ""
 )
 
@@ -39,6 +40,7 @@ type NavItem struct {
 func Nav() []NavItem {
 	return []NavItem{
 		{NavOverview, "Overview", "/"},
+		{NavMyAccess, "My access", "/me"},
 		{NavGraph, "Graph", "/graph"},
 		{NavMembers, "Members", "/members"},
 		{NavTeams, "Teams", "/teams"},

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sentry-access/sentry-access/internal/changes"
 	"github.com/sentry-access/sentry-access/internal/config"
 	"github.com/sentry-access/sentry-access/internal/dashboard"
 	"github.com/sentry-access/sentry-access/internal/explore"
@@ -69,6 +70,14 @@ func customAttributes(c config.Config) samlauth.AttributeNames {
 	return a
 }
 
+// approvalPolicy is the default policy with the configured numbers of
+// approvers.
+func approvalPolicy(c config.Config) changes.Policy {
+	p := changes.DefaultPolicy()
+	p.DefaultApprovals, p.SensitiveApprovals = c.Approvals, c.SensitiveApprovals
+	return p
+}
+
 func runServe(ctx context.Context, e env, args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	c, err := loadConfig(e, fs, args)
@@ -98,6 +107,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 		SessionKey: []byte(c.SessionKey), SessionIdle: c.SessionIdle, SessionAbsolute: c.SessionAbsolute,
 		SAML:            samlCfg,
 		SyncConcurrency: c.SyncConcurrency, SyncInterval: c.SyncInterval, SnapshotRetain: c.SnapshotRetain,
+		Policy: approvalPolicy(c),
 	})
 	if err != nil {
 		return err

@@ -54,6 +54,13 @@ type Config struct {
 	AllowIDPInitiated bool          // SAML_ALLOW_IDP_INITIATED, default false
 	ClockSkew         time.Duration // SAML_CLOCK_SKEW, default 90s
 
+	// Approvals is how many approvers a change request needs
+	// (SENTRY_ACCESS_APPROVALS, default 1); SensitiveApprovals how many an
+	// org-role change or a member removal needs
+	// (SENTRY_ACCESS_SENSITIVE_APPROVALS, default 2).
+	Approvals          int
+	SensitiveApprovals int
+
 	// DSN, when set, reports the dashboard's own errors to Sentry (SENTRY_DSN).
 	DSN string
 	// LogFormat is json (default) or text. SENTRY_ACCESS_LOG_FORMAT.
@@ -63,22 +70,24 @@ type Config struct {
 // Defaults returns the configuration before flags and environment apply.
 func Defaults() Config {
 	return Config{
-		SentryURL:       "https://sentry.io",
-		DataDir:         "data",
-		StoreTimeout:    2 * time.Second,
-		SyncConcurrency: 8,
-		SyncInterval:    15 * time.Minute,
-		SnapshotRetain:  200,
-		Listen:          "127.0.0.1:8080",
-		SessionIdle:     30 * time.Minute,
-		SessionAbsolute: 12 * time.Hour,
-		AttributePreset: "okta",
-		AdminGroup:      "sentry-access-admins",
-		ApproverGroup:   "sentry-access-approvers",
-		ViewerGroup:     "sentry-access-viewers",
-		DefaultRole:     "viewer",
-		ClockSkew:       90 * time.Second,
-		LogFormat:       "json",
+		SentryURL:          "https://sentry.io",
+		DataDir:            "data",
+		StoreTimeout:       2 * time.Second,
+		SyncConcurrency:    8,
+		SyncInterval:       15 * time.Minute,
+		SnapshotRetain:     200,
+		Listen:             "127.0.0.1:8080",
+		SessionIdle:        30 * time.Minute,
+		SessionAbsolute:    12 * time.Hour,
+		AttributePreset:    "okta",
+		AdminGroup:         "sentry-access-admins",
+		ApproverGroup:      "sentry-access-approvers",
+		ViewerGroup:        "sentry-access-viewers",
+		DefaultRole:        "viewer",
+		ClockSkew:          90 * time.Second,
+		Approvals:          1,
+		SensitiveApprovals: 2,
+		LogFormat:          "json",
 	}
 }
 
@@ -166,6 +175,8 @@ func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (Config, 
 	str(&c.DefaultRole, "SAML_DEFAULT_ROLE")
 	boolean(&c.AllowIDPInitiated, "SAML_ALLOW_IDP_INITIATED")
 	dur(&c.ClockSkew, "SAML_CLOCK_SKEW")
+	num(&c.Approvals, "SENTRY_ACCESS_APPROVALS")
+	num(&c.SensitiveApprovals, "SENTRY_ACCESS_SENSITIVE_APPROVALS")
 	str(&c.DSN, "SENTRY_DSN")
 	str(&c.LogFormat, "SENTRY_ACCESS_LOG_FORMAT")
 
@@ -232,6 +243,9 @@ func (c Config) RequireDashboard() error {
 	}
 	if c.SessionIdle <= 0 || c.SessionAbsolute < c.SessionIdle {
 		errs = append(errs, errors.New("sessions: SENTRY_ACCESS_SESSION_IDLE must be positive and not longer than SENTRY_ACCESS_SESSION_MAX"))
+	}
+	if c.Approvals < 1 || c.SensitiveApprovals < c.Approvals {
+		errs = append(errs, errors.New("approvals: SENTRY_ACCESS_APPROVALS must be at least 1 and SENTRY_ACCESS_SENSITIVE_APPROVALS at least as many"))
 	}
 	if c.SyncInterval < 0 {
 		errs = append(errs, errors.New("SENTRY_ACCESS_SYNC_INTERVAL: must not be negative"))

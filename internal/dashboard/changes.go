@@ -63,6 +63,7 @@ func (s storeSnapshots) Preview(ctx context.Context, steps []changes.Step, reque
 func newChanges(o Options, runner *syncer.Runner, log *slog.Logger, created func(context.Context, *changes.Request)) *changes.Service {
 	return changes.New(changes.Config{
 		Created:   created,
+		Policy:    o.Policy,
 		Repo:      o.Store.Changes(),
 		Snapshots: storeSnapshots{o.Store},
 		Previewer: changes.EnginePreviewer{},

@@ -65,6 +65,10 @@ type Options struct {
 	SyncConcurrency int
 	SyncInterval    time.Duration
 	SnapshotRetain  int
+
+	// Policy is the change-request approval policy; the zero value is
+	// changes.DefaultPolicy.
+	Policy changes.Policy
 }
 
 // Server is an assembled dashboard.

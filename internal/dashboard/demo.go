@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/sentry-access/sentry-access/internal/changes"
 	"github.com/sentry-access/sentry-access/internal/devidp"
 	"github.com/sentry-access/sentry-access/internal/explore"
 	"github.com/sentry-access/sentry-access/internal/samlauth"
@@ -38,6 +39,8 @@ type DemoOptions struct {
 	Now func() time.Time
 	// SyncInterval schedules syncs after the first; 0: on demand only.
 	SyncInterval time.Duration
+	// Policy is the approval policy; changes.DefaultPolicy when zero.
+	Policy changes.Policy
 	// Ops are metrics and error reporting; Ops.Metrics also observes the
 	// Sentry client's requests.
 	Ops Ops
@@ -171,6 +174,7 @@ func StartDemo(ctx context.Context, o DemoOptions) (d *Demo, err error) {
 		},
 		SyncConcurrency: 4,
 		SyncInterval:    o.SyncInterval,
+		Policy:          o.Policy,
 		SnapshotRetain:  50,
 	})
 	if err != nil {

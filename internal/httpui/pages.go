@@ -184,6 +184,26 @@ func (s *Server) handleMember(c echo.Context) error {
 	return s.page(c, http.StatusOK, d.Row.Email, web.NavMembers, web.MemberPage(d))
 }
 
+// handleMyAccess shows the signed-in user's own Sentry access: the member
+// whose email matches the SAML email attribute.
+func (s *Server) handleMyAccess(c echo.Context) error {
+	ex, err := s.explorer()
+	if err != nil {
+		return err
+	}
+	id, _ := IdentityFromContext(c.Request().Context())
+	d, err := ex.Member(c.Request().Context(), id.Email)
+	var xe *explore.Error
+	if errors.As(err, &xe) && xe.Code == "not_found" {
+		return &explore.Error{Code: "not_found", Message: "No member of the Sentry organization has your email address (" + id.Email +
+			") in the current snapshot. If you were invited recently, sync again; otherwise check that the IdP sends the same email Sentry knows you by."}
+	}
+	if err != nil {
+		return err
+	}
+	return s.page(c, http.StatusOK, "My access", web.NavMyAccess, web.MemberPage(d))
+}
+
 func (s *Server) handleTeams(c echo.Context) error {
 	ex, err := s.explorer()
 	if err != nil {

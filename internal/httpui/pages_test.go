@@ -49,6 +49,12 @@ type pagesEnv struct {
 
 func newPagesEnv(t *testing.T) *pagesEnv {
 	t.Helper()
+	return newPagesEnvAs(t, "rita@acme.test")
+}
+
+// newPagesEnvAs is newPagesEnv with the signed-in user's email.
+func newPagesEnvAs(t *testing.T, email string) *pagesEnv {
+	t.Helper()
 	sim, err := sentrysim.New(sentrysim.DemoFixture(), sentrysim.Options{Now: sentrysim.DemoEpoch})
 	if err != nil {
 		t.Fatal(err)
@@ -90,7 +96,7 @@ func newPagesEnv(t *testing.T) *pagesEnv {
 	t.Cleanup(app.Close)
 	base := "http://" + app.Listener.Addr().String()
 	srv, err := httpui.New(httpui.Config{BaseURL: base}, httpui.Deps{
-		Sessions: fixedUser{samlauth.Identity{Email: "rita@acme.test", Role: samlauth.RoleApprover}},
+		Sessions: fixedUser{samlauth.Identity{Email: email, Role: samlauth.RoleApprover}},
 		SAML:     noSAML{}, Assets: assets, Explore: svc, SyncRunner: runner,
 	})
 	if err != nil {
@@ -342,4 +348,25 @@ func TestSyncNowAndBanner(t *testing.T) {
 	if b := page.text("sync-banner"); !strings.Contains(b, "failed") || !strings.Contains(b, "Sentry answered 403") {
 		t.Errorf("banner %q, want the failure with its reason", b)
 	}
+}
+
+func TestMyAccessIsTheSignedInUsersMemberPage(t *testing.T) {
+	t.Parallel()
+	t.Run("a user whose email matches a member sees that member", func(t *testing.T) {
+		e := newPagesEnvAs(t, "Paul.Payne@acme.test") // emails match case-insensitively
+		got := e.get(t, "/me", false, "")
+		if got.status != http.StatusOK {
+			t.Fatalf("status %d", got.status)
+		}
+		if txt := got.doc.Find(`[data-testid="member-projects"]`).Text(); !strings.Contains(txt, "payment-api") {
+			t.Errorf("my access does not show paul's projects: %q", txt)
+		}
+	})
+	t.Run("a user who is no member is told why", func(t *testing.T) {
+		e := newPagesEnv(t)
+		got := e.get(t, "/me", false, "")
+		if got.status != http.StatusNotFound || !strings.Contains(got.body, "No member of the Sentry organization has your email address (rita@acme.test)") {
+			t.Errorf("status %d, body lacks the reason", got.status)
+		}
+	})
 }

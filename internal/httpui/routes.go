@@ -37,6 +37,7 @@ func (s *Server) routes() {
 	app.GET("/", s.handleDashboard)
 	app.GET("/members", s.handleMembers)
 	app.GET("/members/:id", s.handleMember)
+	app.GET("/me", s.handleMyAccess)
 	app.GET("/teams", s.handleTeams)
 	app.GET("/teams/:slug", s.handleTeam)
 	app.GET("/projects", s.handleProjects)
