@@ -3,6 +3,10 @@ package dashboard
 import (
 	"context"
 	"crypto/rand"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -64,8 +68,10 @@ type Demo struct {
 	// Store is the dashboard's store.
 	Store *store.Store
 
-	closers []func()
-	done    chan error
+	closers    []func()
+	done       chan error
+	sessionKey []byte
+	spKeyPEM   []byte
 }
 
 // StartDemo starts the simulator, the dev IdP and the dashboard, runs the
@@ -159,6 +165,8 @@ func StartDemo(ctx context.Context, o DemoOptions) (d *Demo, err error) {
 	}
 	sessionKey := make([]byte, 32)
 	rand.Read(sessionKey)
+	d.sessionKey = sessionKey
+	d.spKeyPEM = pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})
 	srv, err := New(ctx, Options{
 		BaseURL: d.URL, Logger: o.Logger, Now: o.Now, Store: st, Sentry: client,
 		Connection: explore.ConnectionConfig{SentryURL: d.SentryURL, Org: d.Credentials.Org, Token: d.Credentials.OwnerToken, SCIMConfigured: d.Credentials.SCIMToken != ""},
@@ -217,6 +225,31 @@ func (d *Demo) serve(ctx context.Context, addr string, h http.Handler) (string, 
 	go hs.Serve(ln)
 	d.closers = append(d.closers, func() { hs.Close() })
 	return "http://" + ln.Addr().String(), nil
+}
+
+// Secrets returns every secret of the demo, in the forms they could leak
+// in (raw, hex, base64, PEM, the PEM body): the Sentry tokens, the SCIM
+// token, the session key and the SP private key. Tests scan logs and pages
+// for them.
+func (d *Demo) Secrets() []string {
+	var out []string
+	for _, s := range []string{d.Credentials.OwnerToken, d.Credentials.SCIMToken, d.Credentials.IntegrationToken} {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	if len(d.sessionKey) > 0 {
+		out = append(out, string(d.sessionKey), hex.EncodeToString(d.sessionKey),
+			base64.StdEncoding.EncodeToString(d.sessionKey), base64.RawURLEncoding.EncodeToString(d.sessionKey))
+	}
+	if len(d.spKeyPEM) > 0 {
+		out = append(out, string(d.spKeyPEM))
+		if blk, _ := pem.Decode(d.spKeyPEM); blk != nil {
+			b64 := base64.StdEncoding.EncodeToString(blk.Bytes)
+			out = append(out, b64[:64], b64[len(b64)/2:len(b64)/2+64]) // any line of the PEM body
+		}
+	}
+	return out
 }
 
 // Done is closed with the dashboard server's error when it stops.
