@@ -24,35 +24,72 @@ const (
 	NavReviews    NavKey = "reviews"
 	NavConnection NavKey = "connection"
 	NavMyAccess   NavKey = "me"
+	NavBlueprints NavKey = "blueprints"
+	NavTrail      NavKey = "trail"
+	NavNotify     NavKey = "notifications"
 	NavNone       NavKey = ""
 )
 
-// NavItem is one left-navigation link.
+// NavItem is one left-navigation link. Group is the heading it sits
+// under; AdminOnly hides it from viewers and approvers (the route refuses
+// them anyway).
 type NavItem struct {
-	Key   NavKey
-	Label string
-	Href  string
+	Key       NavKey
+	Label     string
+	Href      string
+	Group     string
+	AdminOnly bool
 }
 
 // Nav returns the left navigation in display order. Adding a page means
 // adding its entry here (if it belongs in the navigation) and its route in
 // internal/httpui/routes.go.
 func Nav() []NavItem {
+	const (
+		access   = "Access"
+		change   = "Change"
+		govern   = "Governance"
+		settings = "Settings"
+	)
 	return []NavItem{
-		{NavOverview, "Overview", "/"},
-		{NavMyAccess, "My access", "/me"},
-		{NavGraph, "Graph", "/graph"},
-		{NavMembers, "Members", "/members"},
-		{NavTeams, "Teams", "/teams"},
-		{NavProjects, "Projects", "/projects"},
-		{NavLookup, "Lookup", "/lookup"},
-		{NavSnapshots, "Snapshots", "/snapshots"},
-		{NavChanges, "Changes", "/changes"},
-		{NavAuditLog, "Audit log", "/audit"},
-		{NavTokens, "Tokens", "/tokens"},
-		{NavReviews, "Reviews", "/reviews"},
-		{NavConnection, "Connection", "/connection"},
+		{Key: NavOverview, Label: "Overview", Href: "/", Group: access},
+		{Key: NavMyAccess, Label: "My access", Href: "/me", Group: access},
+		{Key: NavMembers, Label: "Members", Href: "/members", Group: access},
+		{Key: NavTeams, Label: "Teams", Href: "/teams", Group: access},
+		{Key: NavProjects, Label: "Projects", Href: "/projects", Group: access},
+		{Key: NavLookup, Label: "Lookup", Href: "/lookup", Group: access},
+		{Key: NavGraph, Label: "Graph", Href: "/graph", Group: access},
+		{Key: NavSnapshots, Label: "Snapshots", Href: "/snapshots", Group: access},
+		{Key: NavChanges, Label: "Change requests", Href: "/changes", Group: change},
+		{Key: NavBlueprints, Label: "Blueprints", Href: "/blueprints", Group: change},
+		{Key: NavTrail, Label: "Audit trail", Href: "/trail", Group: change},
+		{Key: NavReviews, Label: "Access reviews", Href: "/reviews", Group: govern},
+		{Key: NavAuditLog, Label: "Sentry audit log", Href: "/audit", Group: govern},
+		{Key: NavTokens, Label: "Tokens", Href: "/tokens", Group: govern},
+		{Key: NavSCIM, Label: "SCIM", Href: "/scim", Group: govern},
+		{Key: NavSSO, Label: "SSO", Href: "/sso", Group: govern},
+		{Key: NavPosture, Label: "Posture", Href: "/posture", Group: govern},
+		{Key: NavTroubleshoot, Label: "Troubleshoot", Href: "/troubleshoot", Group: govern},
+		{Key: NavConnection, Label: "Connection", Href: "/connection", Group: settings},
+		{Key: NavNotify, Label: "Notifications", Href: "/settings/notifications", Group: settings, AdminOnly: true},
 	}
+}
+
+// navFor returns the navigation entries shown to a user with role.
+func navFor(role string) []NavItem {
+	var out []NavItem
+	for _, it := range Nav() {
+		if it.AdminOnly && role != "admin" {
+			continue
+		}
+		out = append(out, it)
+	}
+	return out
+}
+
+// groupStarts reports whether entry i of items opens a new group.
+func groupStarts(items []NavItem, i int) bool {
+	return i == 0 || items[i].Group != items[i-1].Group
 }
 
 // UserView is the signed-in user as the page frame shows it.

@@ -20,11 +20,11 @@ const (
 // complianceNav is the sub-navigation shared by the compliance pages.
 func complianceNav() []NavItem {
 	return []NavItem{
-		{NavTokens, "Tokens", "/tokens"},
-		{NavSCIM, "SCIM", "/scim"},
-		{NavSSO, "SSO", "/sso"},
-		{NavPosture, "Posture", "/posture"},
-		{NavTroubleshoot, "Troubleshoot", "/troubleshoot"},
+		{Key: NavTokens, Label: "Tokens", Href: "/tokens"},
+		{Key: NavSCIM, Label: "SCIM", Href: "/scim"},
+		{Key: NavSSO, Label: "SSO", Href: "/sso"},
+		{Key: NavPosture, Label: "Posture", Href: "/posture"},
+		{Key: NavTroubleshoot, Label: "Troubleshoot", Href: "/troubleshoot"},
 	}
 }
 

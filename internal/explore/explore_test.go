@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -388,5 +389,29 @@ func TestConnectionFeatures(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestLookupDenialOffersTheTeamsThatWouldGrantIt(t *testing.T) {
+	t.Parallel()
+	svc := newService(t, org())
+	got, err := svc.Lookup(t.Context(), "bob@acme.test", "site", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Fixes) == 0 {
+		t.Fatal("a denied active member gets no fix")
+	}
+	for _, f := range got.Fixes {
+		if !strings.Contains(f.Href, "/changes/new?") || !strings.Contains(f.Href, "kind=team-add") || !strings.Contains(f.Href, "project=site") {
+			t.Errorf("fix %+v does not prefill a team-add change request for site", f)
+		}
+	}
+	allowed, err := svc.Lookup(t.Context(), "cat@acme.test", "site", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(allowed.Fixes) != 0 {
+		t.Errorf("an allowed lookup offers fixes: %+v", allowed.Fixes)
 	}
 }

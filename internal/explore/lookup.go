@@ -3,6 +3,7 @@ package explore
 import (
 	"context"
 	"errors"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -22,6 +23,16 @@ type Lookup struct {
 	Scopes   []string // every Sentry scope, for the select
 	Asked    bool
 	Decision access.Decision
+	// Fixes, on a denial of an active member, are the change requests that
+	// would grant the access: joining a team linked to the project
+	// (teams whose membership SCIM manages last).
+	Fixes []LookupFix
+}
+
+// LookupFix is one way to grant the access asked about.
+type LookupFix struct {
+	Label string
+	Href  string // the change-request form, prefilled
 }
 
 // Lookup decides whether member (id, email or integration slug) reaches
@@ -50,7 +61,43 @@ func (s *Service) Lookup(ctx context.Context, member, project, scope string) (Lo
 		return out, err
 	}
 	out.Asked, out.Decision = true, d
+	if !d.Allowed {
+		out.Fixes = lookupFixes(st.eng, member, project)
+	}
 	return out, ctx.Err()
+}
+
+// lookupFixes proposes adding an active member to each team linked to the
+// project; SCIM-managed teams come last, since Sentry refuses direct
+// membership changes on them (facts sheet §2.8).
+func lookupFixes(eng *access.Engine, member, project string) []LookupFix {
+	ma, err := eng.Member(member)
+	if err != nil || (ma.Member.State != access.StateActive && ma.Member.State != "") {
+		return nil
+	}
+	snap := eng.Snapshot()
+	var teams []string
+	for _, p := range snap.Projects {
+		if p.Slug == project {
+			teams = p.Teams
+		}
+	}
+	scim := map[string]bool{}
+	for _, t := range snap.Teams {
+		scim[t.Slug] = t.IDPProvisioned
+	}
+	var fixes, managed []LookupFix
+	for _, t := range teams {
+		q := url.Values{"kind": {"team-add"}, "member": {ma.Member.ID}, "team": {t}, "project": {project}}
+		fix := LookupFix{Label: "Request adding " + ma.Member.Email + " to team " + t, Href: "/changes/new?" + q.Encode()}
+		if scim[t] {
+			fix.Label += " (membership managed by SCIM: change it in the IdP)"
+			managed = append(managed, fix)
+			continue
+		}
+		fixes = append(fixes, fix)
+	}
+	return append(fixes, managed...)
 }
 
 // Suggestion is one completion for a lookup input.

@@ -747,7 +747,7 @@ func (s *Server) handleBlueprints(c echo.Context) error {
 		}
 		v.YAML = string(raw)
 	}
-	return s.page(c, http.StatusOK, "Blueprints", web.NavChanges, web.BlueprintsPage(v))
+	return s.page(c, http.StatusOK, "Blueprints", web.NavBlueprints, web.BlueprintsPage(v))
 }
 
 // planView parses and plans the posted YAML.
@@ -787,7 +787,7 @@ func (s *Server) handleBlueprintPlan(c echo.Context) error {
 	}
 	if !wantsFragment(c.Request()) {
 		page := web.BlueprintsView{YAML: v.YAML, Plan: &v, CanRequest: v.CanRequest}
-		return s.page(c, status, "Blueprints", web.NavChanges, web.BlueprintsPage(page))
+		return s.page(c, status, "Blueprints", web.NavBlueprints, web.BlueprintsPage(page))
 	}
 	c.Response().Header().Add("Vary", "HX-Request")
 	return render(c, status, web.BlueprintPlan(v))
@@ -887,7 +887,7 @@ func (s *Server) handleTrail(c echo.Context) error {
 		v.VerifyError = err.Error()
 	}
 	slices.Reverse(v.Records) // newest first
-	return s.listPage(c, "Audit trail", web.NavChanges, web.TrailPage(v), "trail-results", web.TrailResults(v))
+	return s.listPage(c, "Audit trail", web.NavTrail, web.TrailPage(v), "trail-results", web.TrailResults(v))
 }
 
 // handleTrailExport streams the searched trail as CSV or JSON, in append

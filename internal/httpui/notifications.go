@@ -49,7 +49,7 @@ func (s *Server) handleNotifications(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.page(c, http.StatusOK, "Notifications", web.NavNone, web.NotificationsPage(v))
+	return s.page(c, http.StatusOK, "Notifications", web.NavNotify, web.NotificationsPage(v))
 }
 
 // notificationsAnswer re-renders the body with msg for htmx (status 422
