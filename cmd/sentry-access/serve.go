@@ -15,8 +15,12 @@ import (
 	"github.com/sentry-access/sentry-access/internal/changes"
 	"github.com/sentry-access/sentry-access/internal/config"
 	"github.com/sentry-access/sentry-access/internal/dashboard"
+	"github.com/sentry-access/sentry-access/internal/errreport"
 	"github.com/sentry-access/sentry-access/internal/explore"
+	"github.com/sentry-access/sentry-access/internal/httpui"
+	"github.com/sentry-access/sentry-access/internal/metrics"
 	"github.com/sentry-access/sentry-access/internal/samlauth"
+	"github.com/sentry-access/sentry-access/internal/sentry"
 	"github.com/sentry-access/sentry-access/internal/sentrysim"
 )
 
@@ -70,6 +74,24 @@ func customAttributes(c config.Config) samlauth.AttributeNames {
 	return a
 }
 
+// newOps builds the metrics registry and, when SENTRY_DSN is set, the
+// error reporter; flush sends pending error reports at shutdown.
+func newOps(c config.Config, logger *slog.Logger) (dashboard.Ops, func(), error) {
+	ops := dashboard.Ops{Metrics: metrics.New(metrics.Options{Token: c.MetricsToken, Logger: logger, ProcessCollectors: true})}
+	if c.DSN == "" {
+		return ops, func() {}, nil
+	}
+	rep, err := errreport.New(errreport.Options{
+		DSN: c.DSN, Release: "sentry-access@" + version, Logger: logger,
+		Secrets: []string{c.SentryToken, c.SCIMToken, c.SessionKey, c.MetricsToken},
+	})
+	if err != nil {
+		return ops, nil, fmt.Errorf("SENTRY_DSN: %w", err)
+	}
+	ops.ErrorReporter = rep
+	return ops, func() { rep.Flush(5 * time.Second) }, nil
+}
+
 // approvalPolicy is the default policy with the configured numbers of
 // approvers.
 func approvalPolicy(c config.Config) changes.Policy {
@@ -87,12 +109,20 @@ func runServe(ctx context.Context, e env, args []string) error {
 	if err := c.Validate(); err != nil {
 		return usageError{fmt.Errorf("configuration problems (see sentry-access config check):\n%w", err)}
 	}
-	logger := newLogger(e.stderr, c.LogFormat, slog.LevelInfo)
+	logger := slog.New(httpui.LogHandler(newLogger(e.stderr, c.LogFormat, slog.LevelInfo).Handler()))
 	samlCfg, err := samlConfig(c)
 	if err != nil {
 		return usageError{err}
 	}
-	client, err := newClient(c, logger)
+	ops, flush, err := newOps(c, logger)
+	if err != nil {
+		return usageError{err}
+	}
+	defer flush()
+	client, err := sentry.New(sentry.Config{
+		BaseURL: c.SentryURL, Org: c.SentryOrg, Token: c.SentryToken, SCIMToken: c.SCIMToken,
+		UserAgent: "sentry-access/" + version, Logger: logger, Observe: ops.Metrics.ObserveSentry,
+	})
 	if err != nil {
 		return usageError{err}
 	}
@@ -108,6 +138,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 		SAML:            samlCfg,
 		SyncConcurrency: c.SyncConcurrency, SyncInterval: c.SyncInterval, SnapshotRetain: c.SnapshotRetain,
 		Policy: approvalPolicy(c),
+		Ops:    ops,
 	})
 	if err != nil {
 		return err
@@ -170,7 +201,8 @@ func runDemo(ctx context.Context, e env, args []string) error {
 		fx = sentrysim.Generate(sentrysim.GenOptions{Members: *members, Teams: max(*members/10, 1), Projects: max(*members*3/10, 1), Seed: *seed})
 	}
 	fmt.Fprintln(e.stdout, "Starting the Sentry simulator, the dev IdP and the dashboard, and running the first sync…")
-	d, err := dashboard.StartDemo(ctx, dashboard.DemoOptions{Listen: *listen, DataDir: *data, Fixture: fx, Logger: logger, SyncInterval: 5 * time.Minute})
+	ops := dashboard.Ops{Metrics: metrics.New(metrics.Options{Logger: logger, ProcessCollectors: true})}
+	d, err := dashboard.StartDemo(ctx, dashboard.DemoOptions{Listen: *listen, DataDir: *data, Fixture: fx, Logger: logger, SyncInterval: 5 * time.Minute, Ops: ops})
 	if err != nil {
 		return err
 	}

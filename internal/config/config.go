@@ -63,6 +63,10 @@ type Config struct {
 
 	// DSN, when set, reports the dashboard's own errors to Sentry (SENTRY_DSN).
 	DSN string
+	// MetricsToken, when set, is the bearer token GET /metrics requires;
+	// without it /metrics answers loopback clients only
+	// (SENTRY_ACCESS_METRICS_TOKEN or _FILE).
+	MetricsToken string
 	// LogFormat is json (default) or text. SENTRY_ACCESS_LOG_FORMAT.
 	LogFormat string
 }
@@ -178,6 +182,7 @@ func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (Config, 
 	num(&c.Approvals, "SENTRY_ACCESS_APPROVALS")
 	num(&c.SensitiveApprovals, "SENTRY_ACCESS_SENSITIVE_APPROVALS")
 	str(&c.DSN, "SENTRY_DSN")
+	secret(&c.MetricsToken, "SENTRY_ACCESS_METRICS_TOKEN")
 	str(&c.LogFormat, "SENTRY_ACCESS_LOG_FORMAT")
 
 	if fs != nil {
