@@ -86,10 +86,12 @@ func StartDemo(ctx context.Context, o DemoOptions) (d *Demo, err error) {
 	if o.Listen == "" {
 		o.Listen = "127.0.0.1:0"
 	}
-	d = &Demo{done: make(chan error, 1)}
+	demo := &Demo{done: make(chan error, 1)}
+	d = demo
 	defer func() {
+		// d is nil on the error returns; close what was started.
 		if err != nil {
-			d.Close()
+			demo.Close()
 		}
 	}()
 	ctx, cancel := context.WithCancel(ctx)
@@ -135,6 +137,8 @@ func StartDemo(ctx context.Context, o DemoOptions) (d *Demo, err error) {
 			return nil, err
 		}
 		d.closers = append(d.closers, func() { os.RemoveAll(dir) })
+	} else if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
 	}
 	st, err := store.Open(filepath.Join(dir, "sentry-access.db"), store.Options{Timeout: 2 * time.Second, Now: o.Now})
 	if err != nil {
