@@ -62,7 +62,7 @@ type ChangeData interface {
 const upcomingWindow = 14 * 24 * time.Hour
 
 // changeRoutes registers the change-request, blueprint and trail pages.
-func (s *Server) changeRoutes(app, approve *echo.Group) {
+func (s *Server) changeRoutes(app *echo.Group, approve roleRoutes) {
 	app.GET("/changes", s.handleChanges)
 	app.GET("/changes/new", s.handleChangeForm)
 	app.GET("/changes/new/step", s.handleChangeStepRow)

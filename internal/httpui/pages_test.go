@@ -370,3 +370,13 @@ func TestMyAccessIsTheSignedInUsersMemberPage(t *testing.T) {
 		}
 	})
 }
+
+func TestAnUnknownPageIsNotFoundForEveryRole(t *testing.T) {
+	t.Parallel()
+	e := newPagesEnv(t) // an approver; viewers pass the same route checks
+	for _, path := range []string{"/no-such-page", "/settings/nope", "/changes/1/nonsense"} {
+		if got := e.get(t, path, false, ""); got.status != http.StatusNotFound {
+			t.Errorf("GET %s: status %d, want 404", path, got.status)
+		}
+	}
+}

@@ -58,14 +58,12 @@ func (s *Server) routes() {
 	app.GET("/troubleshoot/project", s.handleDiagnoseProject)
 	app.GET("/troubleshoot/forbidden", s.handleDiagnose403)
 
-	// Mutating routes for approvers and admins go in these groups, e.g.
-	//   approve.POST("/reviews/:id/approve", s.handleApprove)
-	approve := app.Group("", requireRole(samlauth.RoleApprover))
-	admin := app.Group("", requireRole(samlauth.RoleAdmin))
+	// Routes for approvers and admins only, e.g. every mutating route.
+	approve := roleRoutes{app, requireRole(samlauth.RoleApprover)}
+	admin := roleRoutes{app, requireRole(samlauth.RoleAdmin)}
 	approve.POST("/sync", s.handleSyncStart)
 	approve.POST("/tokens/intents", s.handleRecordIntent)
 	s.changeRoutes(app, approve)
-	_ = admin
 
 	// Audit log (approver+: entries carry IP addresses), access reviews
 	// (decisions are checked per item by the review service: team admins
@@ -87,3 +85,18 @@ func (s *Server) routes() {
 	admin.POST("/settings/notifications/:id/test", s.handleNotificationTest)
 	admin.POST("/settings/notifications/:id/delete", s.handleNotificationDelete)
 }
+
+// roleRoutes registers routes on g that also require a dashboard role. The
+// check is added per route, not as group middleware: echo sends every
+// unknown path under a group with middleware through that middleware, so a
+// viewer asking for a page that does not exist would get 403, not 404.
+type roleRoutes struct {
+	g    *echo.Group
+	role echo.MiddlewareFunc
+}
+
+// GET registers a GET route that requires the role.
+func (r roleRoutes) GET(path string, h echo.HandlerFunc) { r.g.GET(path, h, r.role) }
+
+// POST registers a POST route that requires the role.
+func (r roleRoutes) POST(path string, h echo.HandlerFunc) { r.g.POST(path, h, r.role) }
