@@ -54,7 +54,7 @@ type BlueprintMember struct {
 // keys are errors, reported with their line. Errors wrap ErrInvalid.
 func ParseBlueprint(data []byte) (*Blueprint, error) {
 	var bp Blueprint
-	if err := yaml.UnmarshalWithOptions(data, &bp, yaml.Strict()); err != nil {
+	if err := strictYAML(data, &bp); err != nil {
 		return nil, fmt.Errorf("%w: blueprint: %s", ErrInvalid, yaml.FormatError(err, false, true))
 	}
 	if err := bp.Validate(); err != nil {
@@ -389,4 +389,16 @@ func cmpOr(a, b string) string {
 		return a
 	}
 	return b
+}
+
+// strictYAML decodes data into v strictly. The YAML decoder panics on some
+// malformed documents (found by FuzzParseBlueprint, e.g. a tagged scalar
+// where a list belongs); a pasted blueprint must get an error, not a crash.
+func strictYAML(data []byte, v any) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("the document is not a blueprint the YAML decoder can read (%v)", r)
+		}
+	}()
+	return yaml.UnmarshalWithOptions(data, v, yaml.Strict())
 }

@@ -178,9 +178,8 @@ func LoadFixture(r io.Reader) (*Fixture, error) {
 		return nil, fmt.Errorf("read fixture: %w", err)
 	}
 	var fx Fixture
-	dec := yaml.NewDecoder(bytes.NewReader(data), yaml.Strict())
-	if err := dec.Decode(&fx); err != nil {
-		return nil, fmt.Errorf("decode fixture: %s", yaml.FormatError(err, false, true))
+	if err := decodeStrict(data, &fx); err != nil {
+		return nil, err
 	}
 	if err := fx.Validate(); err != nil {
 		return nil, err
@@ -335,6 +334,21 @@ func (fx *Fixture) Validate() error {
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("invalid fixture: %w", errors.Join(errs...))
+	}
+	return nil
+}
+
+// decodeStrict decodes a fixture strictly. The YAML decoder panics on some
+// malformed documents (a tagged scalar where a list belongs); a bad
+// fixture file must be one clear error, not a crash.
+func decodeStrict(data []byte, fx *Fixture) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("decode fixture: the YAML decoder cannot read it (%v)", r)
+		}
+	}()
+	if err := yaml.NewDecoder(bytes.NewReader(data), yaml.Strict()).Decode(fx); err != nil {
+		return fmt.Errorf("decode fixture: %s", yaml.FormatError(err, false, true))
 	}
 	return nil
 }
