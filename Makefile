@@ -50,6 +50,7 @@ e2e: generate e2e-deps
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/access/...
 	$(GO) run ./cmd/sentry-access bench
+	$(GO) run ./cmd/sentry-access loadtest
 
 generate:
 	$(GO) tool templ generate -include-version=false

@@ -61,6 +61,7 @@ func commands() []command {
 		{"backup", "write a consistent copy of the store: --out FILE", runBackup},
 		{"restore", "replace the store with a backup: --in FILE (server stopped)", runRestore},
 		{"bench", "measure sync and engine at scale against the simulator", runBench},
+		{"loadtest", "bounded load test of the dashboard on loopback (make bench)", runLoadtest},
 		{"version", "print the version", func(_ context.Context, e env, _ []string) error {
 			fmt.Fprintln(e.stdout, "sentry-access", version)
 			return nil
