@@ -452,6 +452,12 @@ func (c *Client) attempt(ctx context.Context, req request, target, token string,
 	info := RequestInfo{Method: req.method, Endpoint: req.endpoint, Attempt: attempt, RateLimitWait: rateWait, RetryWait: retryWait}
 	if err != nil {
 		err = scrubURLError(err)
+		// A bare "context deadline exceeded" reaches the sync banner and
+		// the change page: say what happened.
+		var ne net.Error
+		if actx.Err() != nil && ctx.Err() == nil || errors.As(err, &ne) && ne.Timeout() {
+			err = fmt.Errorf("no answer within %s (timeout): %w", c.timeout, err)
+		}
 		info.Duration, info.Err = c.now().Sub(start), err
 		c.observe(info)
 		c.log.DebugContext(ctx, "sentry request", "method", req.method, "endpoint", req.endpoint, "attempt", attempt, "err", err)

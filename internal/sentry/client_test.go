@@ -364,6 +364,9 @@ func TestPerRequestTimeoutIsRetriedThenReported(t *testing.T) {
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("err = %v, want a deadline error", err)
 	}
+	if !strings.Contains(err.Error(), "no answer within 20ms (timeout)") {
+		t.Errorf("err = %q, want it to say Sentry gave no answer within the timeout", err)
+	}
 	if got := h.srvHits.Load(); got != 2 {
 		t.Errorf("server hits = %d, want 2 (one retry)", got)
 	}
