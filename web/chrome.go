@@ -39,6 +39,8 @@ type NavItem struct {
 	Href      string
 	Group     string
 	AdminOnly bool
+	// ApproverOnly hides the entry from viewers (the route refuses them).
+	ApproverOnly bool
 }
 
 // Nav returns the left navigation in display order. Adding a page means
@@ -64,7 +66,7 @@ func Nav() []NavItem {
 		{Key: NavBlueprints, Label: "Blueprints", Href: "/blueprints", Group: change},
 		{Key: NavTrail, Label: "Audit trail", Href: "/trail", Group: change},
 		{Key: NavReviews, Label: "Access reviews", Href: "/reviews", Group: govern},
-		{Key: NavAuditLog, Label: "Sentry audit log", Href: "/audit", Group: govern},
+		{Key: NavAuditLog, Label: "Sentry audit log", Href: "/audit", Group: govern, ApproverOnly: true},
 		{Key: NavTokens, Label: "Tokens", Href: "/tokens", Group: govern},
 		{Key: NavSCIM, Label: "SCIM", Href: "/scim", Group: govern},
 		{Key: NavSSO, Label: "SSO", Href: "/sso", Group: govern},
@@ -80,6 +82,9 @@ func navFor(role string) []NavItem {
 	var out []NavItem
 	for _, it := range Nav() {
 		if it.AdminOnly && role != "admin" {
+			continue
+		}
+		if it.ApproverOnly && role != "admin" && role != "approver" {
 			continue
 		}
 		out = append(out, it)

@@ -55,6 +55,12 @@ func newPagesEnv(t *testing.T) *pagesEnv {
 // newPagesEnvAs is newPagesEnv with the signed-in user's email.
 func newPagesEnvAs(t *testing.T, email string) *pagesEnv {
 	t.Helper()
+	return newPagesEnvFor(t, samlauth.Identity{Email: email, Role: samlauth.RoleApprover})
+}
+
+// newPagesEnvFor is newPagesEnv with the signed-in identity.
+func newPagesEnvFor(t *testing.T, id samlauth.Identity) *pagesEnv {
+	t.Helper()
 	sim, err := sentrysim.New(sentrysim.DemoFixture(), sentrysim.Options{Now: sentrysim.DemoEpoch})
 	if err != nil {
 		t.Fatal(err)
@@ -96,7 +102,7 @@ func newPagesEnvAs(t *testing.T, email string) *pagesEnv {
 	t.Cleanup(app.Close)
 	base := "http://" + app.Listener.Addr().String()
 	srv, err := httpui.New(httpui.Config{BaseURL: base}, httpui.Deps{
-		Sessions: fixedUser{samlauth.Identity{Email: email, Role: samlauth.RoleApprover}},
+		Sessions: fixedUser{id},
 		SAML:     noSAML{}, Assets: assets, Explore: svc, SyncRunner: runner,
 	})
 	if err != nil {
