@@ -195,7 +195,7 @@ type page struct {
 
 // text returns the trimmed text of the elements with the data-testid.
 func (p page) text(testid string) string {
-	return strings.Join(strings.Fields(p.doc.Find(`[data-testid="` + testid + `"]`).Text()), " ")
+	return strings.Join(strings.Fields(p.doc.Find(`[data-testid="`+testid+`"]`).Text()), " ")
 }
 
 func (b *browser) get(t *testing.T, path string) page {
