@@ -284,6 +284,12 @@ func (s *Server) handleLookup(c echo.Context) error {
 	}
 	l, err := ex.Lookup(c.Request().Context(), member, c.QueryParam("project"), c.QueryParam("scope"))
 	if err != nil {
+		// A reloaded or shared lookup URL naming an unknown member or
+		// project keeps the form, filled in, with the message under it.
+		if status, msg := classify(err); status == http.StatusUnprocessableEntity && !wantsFragment(c.Request()) {
+			flash := web.Flash(web.FlashError, msg, RequestID(c.Request()))
+			return s.page(c, status, "Permission lookup", web.NavLookup, templ.Join(web.LookupPage(l), flash))
+		}
 		return err
 	}
 	return s.listPage(c, "Permission lookup", web.NavLookup, web.LookupPage(l), "lookup-result", web.LookupResult(l))
