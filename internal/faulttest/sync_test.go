@@ -61,7 +61,7 @@ func TestASyncUnderFaultsIsCompleteOrVisiblyFailed(t *testing.T) {
 		}, complete},
 		{"a Sentry that drops every connection fails the sync", 0, func(s *sentrysim.Server) {
 			s.SetFaults(sentrysim.Faults{DropRate: 1})
-		}, outcome{stage: syncer.StageAuditLog, reason: "EOF"}},
+		}, outcome{stage: syncer.StageAuditLog, reason: "the connection closed before Sentry answered"}},
 		{"slow responses within the timeout are waited for", 0, func(s *sentrysim.Server) {
 			s.SetFaults(sentrysim.Faults{Latency: 15 * time.Millisecond})
 		}, complete},

@@ -22,6 +22,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -455,8 +456,11 @@ func (c *Client) attempt(ctx context.Context, req request, target, token string,
 		// A bare "context deadline exceeded" reaches the sync banner and
 		// the change page: say what happened.
 		var ne net.Error
-		if actx.Err() != nil && ctx.Err() == nil || errors.As(err, &ne) && ne.Timeout() {
+		switch {
+		case actx.Err() != nil && ctx.Err() == nil || errors.As(err, &ne) && ne.Timeout():
 			err = fmt.Errorf("no answer within %s (timeout): %w", c.timeout, err)
+		case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET):
+			err = fmt.Errorf("the connection closed before Sentry answered: %w", err)
 		}
 		info.Duration, info.Err = c.now().Sub(start), err
 		c.observe(info)

@@ -350,6 +350,9 @@ func TestDroppedConnectionIsNotRetriedOnPOST(t *testing.T) {
 	if err == nil {
 		t.Fatal("AddMemberToTeam succeeded on a dropped connection")
 	}
+	if !strings.Contains(err.Error(), "the connection closed before Sentry answered") || !errors.Is(err, io.EOF) {
+		t.Errorf("err = %q, want it to say the connection closed before an answer (and match io.EOF)", err)
+	}
 	if got := h.srvHits.Load(); got != 1 {
 		t.Errorf("server hits = %d, want 1", got)
 	}
