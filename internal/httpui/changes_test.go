@@ -18,6 +18,8 @@ import (
 
 	"github.com/sentry-access/sentry-access/internal/access"
 	"github.com/sentry-access/sentry-access/internal/changes"
+	"github.com/sentry-access/sentry-access/internal/compliance"
+	"github.com/sentry-access/sentry-access/internal/explore"
 	"github.com/sentry-access/sentry-access/internal/httpui"
 	"github.com/sentry-access/sentry-access/internal/samlauth"
 	"github.com/sentry-access/sentry-access/internal/sentry"
@@ -126,6 +128,10 @@ func newChangesEnv(t *testing.T) *changesEnv {
 		Executor: changes.SentryExecutor{API: client}, Now: clock.Now,
 		Resync: func(ctx context.Context, _ changes.Touched) error { _, err := sy.Full(ctx); return err },
 	})
+	ex := explore.New(st, explore.Options{})
+	if err := ex.Reload(t.Context()); err != nil {
+		t.Fatal(err)
+	}
 	assets, err := static.New()
 	if err != nil {
 		t.Fatal(err)
@@ -141,6 +147,8 @@ func newChangesEnv(t *testing.T) *changesEnv {
 	srv, err := httpui.New(httpui.Config{BaseURL: base}, httpui.Deps{
 		Sessions: users, SAML: noSAML{}, Assets: assets, Now: clock.Now,
 		Changes: svc, ChangeData: data, Background: func(fn func()) { fn() },
+		Compliance: compliance.NewService(st, compliance.Options{SentryURL: "https://sentry.io", Now: clock.Now}),
+		Explore:    ex,
 	})
 	if err != nil {
 		t.Fatal(err)

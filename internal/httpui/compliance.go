@@ -173,6 +173,10 @@ func (s *Server) handleDiagnoseProject(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if d.ChangeURL != "" && !s.mayRequestLink(c, d.ChangeURL) {
+		d.ChangeURL, d.ChangeSteps = "", nil
+		d.Fix += " " + askAnApprover
+	}
 	return s.fragmentOr(c, "Troubleshoot", web.NavTroubleshoot, web.DiagnosisView(d), web.DiagnosisView(d))
 }
 

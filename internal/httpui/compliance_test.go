@@ -250,7 +250,9 @@ func TestRecordingATokenIntent(t *testing.T) {
 
 func TestTheCannotSeeAProjectDiagnosisLinksToAChangeRequest(t *testing.T) {
 	t.Parallel()
-	e := newComplianceEnv(t, complianceOpts{role: samlauth.RoleViewer, noFetch: true})
+	// An approver: a viewer is offered only requests for herself
+	// (TestOnlyChangeRequestsTheUserMayMakeAreOffered).
+	e := newComplianceEnv(t, complianceOpts{role: samlauth.RoleApprover, noFetch: true})
 	q := url.Values{"member": {"noah.nash@acme.test"}, "project": {"payment-api"}}
 	a := e.get(t, "/troubleshoot/project?"+q.Encode(), true)
 	if a.status != http.StatusOK {

@@ -292,6 +292,13 @@ func (s *Server) handleLookup(c echo.Context) error {
 		}
 		return err
 	}
+	fixes := l.Fixes[:0:0]
+	for _, f := range l.Fixes {
+		if s.mayRequestLink(c, f.Href) {
+			fixes = append(fixes, f)
+		}
+	}
+	l.Fixes = fixes
 	return s.listPage(c, "Permission lookup", web.NavLookup, web.LookupPage(l), "lookup-result", web.LookupResult(l))
 }
 

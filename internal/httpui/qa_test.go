@@ -1,6 +1,8 @@
 package httpui_test
 
 import (
+	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -79,5 +81,53 @@ func TestAReloadedLookupOfAnUnknownMemberKeepsTheFilledForm(t *testing.T) {
 	frag := e.get(t, tests[0].path, true, "lookup-result")
 	if frag.status != 422 || frag.count("flash") != 1 || frag.count("lookup-form") != 0 {
 		t.Errorf("htmx: status %d, flash %d, form %d; want 422 with only the flash", frag.status, frag.count("flash"), frag.count("lookup-form"))
+	}
+}
+
+func TestOnlyChangeRequestsTheUserMayMakeAreOffered(t *testing.T) {
+	t.Parallel()
+	e := newChangesEnv(t)
+	tests := []struct {
+		name, user, member, project string
+		wantOffer                   bool
+	}{
+		{"an approver, for someone else", maya, "paul.payne@acme.test", "auth-service", true},
+		{"a viewer, for herself", priya, priya, "k8s-operator", true},
+		{"a viewer, for someone else", priya, "paul.payne@acme.test", "auth-service", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			q := url.Values{"member": {tt.member}, "project": {tt.project}}
+			ts := e.do(t, http.MethodGet, "/troubleshoot/project?"+q.Encode(), tt.user, true, nil)
+			if ts.status != http.StatusOK {
+				t.Fatalf("troubleshoot: status %d: %.300s", ts.status, ts.body)
+			}
+			offered := ts.doc.Find(`[data-testid="create-change-request"]`).Length() == 1
+			if offered != tt.wantOffer {
+				t.Errorf("troubleshoot offers a change request: %v, want %v", offered, tt.wantOffer)
+			}
+			fix := ts.doc.Find(`[data-testid="diagnosis-fix"]`).Text()
+			if asks := strings.Contains(fix, "ask one"); asks == tt.wantOffer {
+				t.Errorf("fix %q: says to ask an approver: %v, want %v", fix, asks, !tt.wantOffer)
+			}
+			if tt.wantOffer {
+				// The form the link opens keeps the member it was made for.
+				href, _ := ts.doc.Find(`[data-testid="create-change-request"]`).Attr("href")
+				form := e.do(t, http.MethodGet, href, tt.user, false, nil)
+				got, _ := form.doc.Find(`[data-testid="step-member"] option[selected]`).Attr("value")
+				if want := e.memberIDOf(t, tt.member); got != want {
+					t.Errorf("the form from %s has member %q, want %q", href, got, want)
+				}
+			}
+
+			lookup := e.do(t, http.MethodGet, "/lookup?"+q.Encode(), tt.user, false, nil)
+			if lookup.status != http.StatusOK {
+				t.Fatalf("lookup: status %d", lookup.status)
+			}
+			if got := lookup.doc.Find(`[data-testid="lookup-fix"]`).Length() > 0; got != tt.wantOffer {
+				t.Errorf("lookup offers change requests: %v, want %v", got, tt.wantOffer)
+			}
+		})
 	}
 }
