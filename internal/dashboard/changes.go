@@ -62,14 +62,17 @@ func (s storeSnapshots) Preview(ctx context.Context, steps []changes.Step, reque
 // after each apply so the pages show the result.
 func newChanges(o Options, runner *syncer.Runner, log *slog.Logger, created func(context.Context, *changes.Request)) *changes.Service {
 	return changes.New(changes.Config{
-		Created:   created,
-		Policy:    o.Policy,
-		Repo:      o.Store.Changes(),
-		Snapshots: storeSnapshots{o.Store},
-		Previewer: changes.EnginePreviewer{},
-		Executor:  changes.SentryExecutor{API: o.Sentry},
-		Now:       o.Now,
-		Logger:    log,
+		Created:     created,
+		Policy:      o.Policy,
+		Repo:        o.Store.Changes(),
+		Snapshots:   storeSnapshots{o.Store},
+		Previewer:   changes.EnginePreviewer{},
+		Executor:    changes.SentryExecutor{API: o.Sentry},
+		Now:         o.Now,
+		Logger:      log,
+		MaxAttempts: o.ApplyRetry.MaxAttempts,
+		Backoff:     o.ApplyRetry.Backoff,
+		Sleep:       o.ApplyRetry.Sleep,
 		Resync: func(ctx context.Context, _ changes.Touched) error {
 			return resync(ctx, runner)
 		},

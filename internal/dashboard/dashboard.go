@@ -69,6 +69,18 @@ type Options struct {
 	// Policy is the change-request approval policy; the zero value is
 	// changes.DefaultPolicy.
 	Policy changes.Policy
+	// ApplyRetry bounds the retries of a change step that Sentry answers
+	// with 429, 5xx or not at all; zero fields take changes' defaults
+	// (4 attempts, 1 s doubling backoff, a timer).
+	ApplyRetry ApplyRetry
+}
+
+// ApplyRetry configures how change steps are retried.
+type ApplyRetry struct {
+	MaxAttempts int
+	Backoff     time.Duration
+	// Sleep waits between attempts (tests pass one that does not wait).
+	Sleep func(ctx context.Context, d time.Duration) error
 }
 
 // Server is an assembled dashboard.

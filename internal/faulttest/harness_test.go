@@ -137,6 +137,9 @@ func newWorld(t *testing.T, o worldOptions) *world {
 			Preset: samlauth.PresetGeneric, Roles: devidp.RoleGroups()},
 		SyncConcurrency: 1,
 		Policy:          changes.DefaultPolicy(),
+		// Retries back off in the changes package's own terms, but need
+		// not wait in real time here.
+		ApplyRetry: dashboard.ApplyRetry{Backoff: time.Millisecond},
 	})
 	if err != nil {
 		t.Fatal(err)
