@@ -124,7 +124,7 @@ func (s Step) Validate() error {
 	p := s.Params
 	need := func(ok bool, what string) error {
 		if !ok {
-			return fmt.Errorf("%w: step %d (%s) needs %s", ErrInvalid, s.Index, s.Kind, what)
+			return fmt.Errorf("%w: step %d (%s) needs %s", ErrInvalid, s.Index+1, s.Kind, what)
 		}
 		return nil
 	}
@@ -152,7 +152,7 @@ func (s Step) Validate() error {
 	case KindSCIMGroupMembers:
 		return need(p.TeamID != "" && len(p.Add)+len(p.Remove) > 0, "a team id and members to add or remove")
 	}
-	return fmt.Errorf("%w: step %d has unknown kind %q", ErrInvalid, s.Index, s.Kind)
+	return fmt.Errorf("%w: step %d has unknown kind %q", ErrInvalid, s.Index+1, s.Kind)
 }
 
 // Inverse returns the step that undoes s, used to revoke time-bound access.

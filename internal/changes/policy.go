@@ -63,7 +63,7 @@ func (p Policy) CanRequest(actor Actor, selfMember string, steps []Step) error {
 			return fmt.Errorf("%w: viewers may not request %s", ErrForbidden, s.Kind)
 		}
 		if selfMember == "" || s.Params.Member != selfMember {
-			return fmt.Errorf("%w: viewers may only request changes for themselves (step %d targets member %q)", ErrForbidden, s.Index, s.Params.Member)
+			return fmt.Errorf("%w: viewers may only request changes for themselves (step %d targets member %q)", ErrForbidden, s.Index+1, s.Params.Member)
 		}
 	}
 	return nil

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 )
 
 // Config wires a Service. Repo, Snapshots, Previewer and Executor are
@@ -113,6 +114,13 @@ type NewRequest struct {
 	ExtendsGrant string
 }
 
+// Limits on a request's free text (a title is a heading on every page
+// that lists the request).
+const (
+	MaxTitle         = 200
+	MaxJustification = 4000
+)
+
 // Create validates and previews in, checks the policy and stores a request
 // pending approval. Errors wrap ErrInvalid (bad steps, blocking violations,
 // expiry in the past or on steps that cannot be undone) or ErrForbidden.
@@ -127,6 +135,12 @@ func (s *Service) Create(ctx context.Context, actor Actor, in NewRequest) (*Requ
 	}
 	if len(in.Steps) == 0 && in.ExtendsGrant == "" {
 		return nil, fmt.Errorf("%w: a request needs at least one step", ErrInvalid)
+	}
+	if n := utf8.RuneCountInString(strings.TrimSpace(in.Title)); n > MaxTitle {
+		return nil, fmt.Errorf("%w: the title has %d characters, at most %d are kept", ErrInvalid, n, MaxTitle)
+	}
+	if n := utf8.RuneCountInString(in.Justification); n > MaxJustification {
+		return nil, fmt.Errorf("%w: the justification has %d characters, at most %d are kept", ErrInvalid, n, MaxJustification)
 	}
 	steps := make([]Step, len(in.Steps))
 	for i, st := range in.Steps {
@@ -146,7 +160,7 @@ func (s *Service) Create(ctx context.Context, actor Actor, in NewRequest) (*Requ
 		}
 		for _, st := range steps {
 			if _, ok := st.Inverse(); !ok {
-				return nil, fmt.Errorf("%w: step %d (%s) cannot be time-bound: it has no inverse", ErrInvalid, st.Index, st.Kind)
+				return nil, fmt.Errorf("%w: step %d (%s) cannot be time-bound: it has no inverse", ErrInvalid, st.Index+1, st.Kind)
 			}
 		}
 		t := in.ExpiresAt.UTC()
@@ -197,7 +211,7 @@ func blockingError(vs []Violation) error {
 	for i, v := range vs {
 		msgs[i] = v.Message
 		if v.Step >= 0 {
-			msgs[i] = fmt.Sprintf("step %d: %s", v.Step, v.Message)
+			msgs[i] = fmt.Sprintf("step %d: %s", v.Step+1, v.Message)
 		}
 	}
 	return fmt.Errorf("%w: %s", ErrInvalid, strings.Join(msgs, "; "))

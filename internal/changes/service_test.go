@@ -3,6 +3,7 @@ package changes
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 )
@@ -154,6 +155,8 @@ func TestCreateRefuses(t *testing.T) {
 		{"a blocking violation in the preview", NewRequest{Steps: []Step{{Kind: KindSCIMGroupCreate, Params: Params{Name: "blocked"}}}}},
 		{"an expiry in the past", NewRequest{Steps: []Step{addStep("3", "payments")}, ExpiresAt: &past}},
 		{"an expiry on a step with no inverse", NewRequest{Steps: []Step{{Kind: KindMemberRemove, Params: Params{Member: "3"}}}, ExpiresAt: &future}},
+		{"a title longer than a heading", NewRequest{Steps: []Step{addStep("3", "payments")}, Title: strings.Repeat("T", MaxTitle+1), Justification: "j"}},
+		{"a justification longer than the limit", NewRequest{Steps: []Step{addStep("3", "payments")}, Justification: strings.Repeat("j", MaxJustification+1)}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
