@@ -86,56 +86,8 @@ func (s *Server) changeRoutes(app *echo.Group, approve roleRoutes) {
 	app.GET("/trail/export.json", s.handleTrailExport)
 }
 
-// changeError gives the changes package's sentinel errors their code and
-// the part of the message that explains the rule.
-type changeError struct {
-	code string
-	msg  string
-	err  error
-}
-
-func (e changeError) Error() string         { return e.err.Error() }
-func (e changeError) Unwrap() error         { return e.err }
-func (e changeError) ErrorCode() string     { return e.code }
-func (e changeError) PublicMessage() string { return e.msg }
-
-// changeErr classifies err; errors that are not the changes package's pass
-// through unchanged.
-func changeErr(err error) error {
-	if err == nil {
-		return nil
-	}
-	for _, m := range []struct {
-		sentinel error
-		code     string
-	}{
-		{changes.ErrNotFound, "not_found"}, {changes.ErrForbidden, "forbidden"},
-		{changes.ErrInvalid, "invalid"}, {changes.ErrConflict, "conflict"},
-	} {
-		if errors.Is(err, m.sentinel) {
-			msg := ""
-			if m.code != "not_found" {
-				msg = publicMessage(err.Error(), m.sentinel.Error())
-			}
-			return changeError{code: m.code, msg: msg, err: err}
-		}
-	}
-	return err
-}
-
-// publicMessage is the message after the sentinel's text ("…: forbidden:
-// why" → "Why").
-func publicMessage(msg, sentinel string) string {
-	i := strings.LastIndex(msg, sentinel+": ")
-	if i < 0 {
-		return ""
-	}
-	rest := strings.TrimSpace(msg[i+len(sentinel)+2:])
-	if rest == "" {
-		return ""
-	}
-	return strings.ToUpper(rest[:1]) + rest[1:]
-}
+// changeErr classifies an error of the changes service (see domainError).
+func changeErr(err error) error { return domainError(err) }
 
 // changesSvc returns the services or a 503 when none is wired.
 func (s *Server) changesSvc() (Changes, ChangeData, error) {
@@ -175,7 +127,7 @@ func invalid(c echo.Context, msg string) error {
 // to the error handler, which shows their reason as a flash.
 func invalidOr(c echo.Context, err error) error {
 	err = changeErr(err)
-	var ce changeError
+	var ce codedError
 	if errors.As(err, &ce) && ce.code == "invalid" && isHTMX(c.Request()) {
 		msg := ce.msg
 		if msg == "" {

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/sentry-access/sentry-access/internal/auditlog"
+	"github.com/sentry-access/sentry-access/internal/changes"
 	"github.com/sentry-access/sentry-access/internal/notify"
 	"github.com/sentry-access/sentry-access/internal/review"
 	"github.com/sentry-access/sentry-access/internal/store"
@@ -23,32 +24,48 @@ func (e codedError) Unwrap() error         { return e.err }
 func (e codedError) ErrorCode() string     { return e.code }
 func (e codedError) PublicMessage() string { return e.msg }
 
-// domainError classifies errors of the review, notify, and auditlog
-// services. Policy and validation messages are shown (they
-// explain the rule); "not found" shows the generic text.
+// domainSentinels maps each service's sentinel errors to the domain code
+// the error handler turns into a status. It is the one table of them.
+func domainSentinels() []struct {
+	sentinel error
+	code     string
+} {
+	return []struct {
+		sentinel error
+		code     string
+	}{
+		{changes.ErrNotFound, "not_found"}, {review.ErrNotFound, "not_found"},
+		{notify.ErrNotFound, "not_found"}, {store.ErrNotFound, "not_found"},
+		{changes.ErrForbidden, "forbidden"}, {review.ErrForbidden, "forbidden"},
+		{changes.ErrConflict, "conflict"}, {review.ErrConflict, "conflict"},
+		{changes.ErrInvalid, "invalid"}, {review.ErrInvalid, "invalid"},
+		{notify.ErrInvalid, "invalid"}, {auditlog.ErrInvalid, "invalid"},
+		{store.ErrInvalid, "invalid"},
+	}
+}
+
+// domainError classifies an error of the changes, review, notify, auditlog
+// or store packages: it gets the sentinel's code and, except for "not
+// found", the part of its message after the sentinel, which states the
+// rule that was broken. Other errors pass through unchanged.
 func domainError(err error) error {
 	if err == nil {
 		return nil
 	}
-	var code string
-	var sentinel error
-	switch {
-	case errors.Is(err, review.ErrNotFound), errors.Is(err, notify.ErrNotFound), errors.Is(err, store.ErrNotFound):
-		return codedError{code: "not_found", err: err}
-	case errors.Is(err, review.ErrForbidden):
-		code, sentinel = "forbidden", review.ErrForbidden
-	case errors.Is(err, review.ErrConflict):
-		code, sentinel = "conflict", review.ErrConflict
-	case errors.Is(err, review.ErrInvalid):
-		code, sentinel = "invalid", review.ErrInvalid
-	case errors.Is(err, notify.ErrInvalid):
-		code, sentinel = "invalid", notify.ErrInvalid
-	case errors.Is(err, auditlog.ErrInvalid):
-		code, sentinel = "invalid", auditlog.ErrInvalid
-	default:
+	var ce codedError
+	if errors.As(err, &ce) {
 		return err
 	}
-	return codedError{code: code, msg: publicPart(err.Error(), sentinel.Error()), err: err}
+	for _, m := range domainSentinels() {
+		if errors.Is(err, m.sentinel) {
+			msg := ""
+			if m.code != "not_found" {
+				msg = publicPart(err.Error(), m.sentinel.Error())
+			}
+			return codedError{code: m.code, msg: msg, err: err}
+		}
+	}
+	return err
 }
 
 // publicPart is the message after the sentinel's text ("…: forbidden: why"

@@ -81,6 +81,7 @@ func classify(err error) (int, string) {
 	if errors.Is(err, context.DeadlineExceeded) {
 		return http.StatusGatewayTimeout, safeMessage(http.StatusGatewayTimeout)
 	}
+	err = domainError(err)
 	status := http.StatusInternalServerError
 	var coder ErrorCoder
 	if errors.As(err, &coder) {
