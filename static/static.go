@@ -1,6 +1,6 @@
 // Package static embeds the dashboard's browser assets (htmx, app.js,
-// app.css) and serves them under content-addressed paths, so that they can be
-// cached forever: a changed file gets a new URL.
+// app.css, favicon.svg) and serves them under content-addressed paths, so
+// that they can be cached forever: a changed file gets a new URL.
 package static
 
 import (
@@ -21,7 +21,7 @@ const HTMXVersion = "2.0.11"
 // Prefix is the URL path under which Assets serves files.
 const Prefix = "/static/"
 
-//go:embed htmx.min.js app.js app.css
+//go:embed htmx.min.js app.js app.css favicon.svg
 var files embed.FS
 
 // asset is one embedded file with its content hash.

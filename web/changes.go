@@ -3,6 +3,7 @@ package web
 import (
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -77,8 +78,22 @@ type ChangeFormView struct {
 	Viewer    bool
 	SelfID    string
 	SelfEmail string
-	Options   StepOptions
-	Error     string
+	// MemberReplaced is set when a viewer's link named another member,
+	// whom the form replaced with the viewer.
+	MemberReplaced bool
+	Options        StepOptions
+	Error          string
+}
+
+// Filled reports whether any step names what it acts on (a kind alone is
+// the untouched default of a new form).
+func (v ChangeFormView) Filled() bool { return slices.ContainsFunc(v.Rows, StepRow.Filled) }
+
+// Filled reports whether the row names what it acts on: a member, team,
+// project or any other target field besides the kind.
+func (r StepRow) Filled() bool {
+	return r.Member != "" || r.Team != "" || r.Project != "" || r.Role != "" || r.Email != "" || r.Name != "" ||
+		r.TeamID != "" || r.AccessRequest != "" || r.Add != "" || r.Remove != ""
 }
 
 // StepOptions are the choices of the step rows' selects.
@@ -99,6 +114,8 @@ type PreviewView struct {
 	Required int
 	// Error is why no preview could be made (bad input, not allowed).
 	Error string
+	// Empty is set while no step names anything yet.
+	Empty bool
 }
 
 // ChangeDetailView is one change request.
@@ -281,8 +298,10 @@ func stepStateClass(s changes.StepState) string {
 	return "badge"
 }
 
+// approvalsText is how many approvals a request has of those it needs
+// ("1 of 2"); the column or heading says they are approvals.
 func approvalsText(r changes.Request) string {
-	return fmt.Sprintf("%d of %d approvals", len(r.Approvers()), r.Required)
+	return fmt.Sprintf("%d of %d", len(r.Approvers()), r.Required)
 }
 
 func stepLabel(i int) string { return "step " + strconv.Itoa(i+1) }
@@ -352,6 +371,16 @@ func shortHash(h string) string {
 }
 
 func isSelected(cur, v string) bool { return cur == v }
+
+// previewTrigger is when the form's preview runs: on every change, and at
+// load too once a step names something (a prefilled form), so an untouched
+// new form asks for nothing.
+func previewTrigger(v ChangeFormView) string {
+	if v.Filled() {
+		return "load, change from:#change-form delay:300ms"
+	}
+	return "change from:#change-form delay:300ms"
+}
 
 func trailExportURL(q TrailQuery, ext string) templ.SafeURL {
 	u := "/trail/export." + ext

@@ -129,6 +129,8 @@ type Assets struct {
 	CSS   string
 	HTMX  string
 	AppJS string
+	// Favicon is the cacheable path of the SVG icon.
+	Favicon string
 }
 
 // Chrome is everything the page frame needs besides the content: title,

@@ -193,6 +193,43 @@ func pathLabel(p access.Path) string {
 	return string(p.Kind)
 }
 
+// MemberGrant is a member's time-bound membership of Team, granted by
+// change request RequestID and removed at ExpiresAt.
+type MemberGrant struct {
+	Team      string
+	ExpiresAt time.Time
+	RequestID string
+}
+
+// grantFor is the grant of team, the one expiring last if several.
+func grantFor(gs []MemberGrant, team string) (MemberGrant, bool) {
+	var out MemberGrant
+	found := false
+	for _, g := range gs {
+		if g.Team == team && (!found || g.ExpiresAt.After(out.ExpiresAt)) {
+			out, found = g, true
+		}
+	}
+	return out, found
+}
+
+// projectGrant is the grant a project is reached through, when every path
+// to it goes through a time-bound team (a project also reached another
+// way keeps its access after the expiry, so it is not marked).
+func projectGrant(gs []MemberGrant, ps []access.Path) (MemberGrant, bool) {
+	var out MemberGrant
+	for _, p := range ps {
+		g, ok := grantFor(gs, p.Team)
+		if p.Team == "" || !ok {
+			return MemberGrant{}, false
+		}
+		if g.ExpiresAt.After(out.ExpiresAt) {
+			out = g
+		}
+	}
+	return out, len(ps) > 0
+}
+
 func pathsSummary(ps []access.Path) string {
 	var out []string
 	for _, p := range ps {

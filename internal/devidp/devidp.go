@@ -172,13 +172,27 @@ func Start(ctx context.Context, cfg Config) (*IdP, error) {
 		}
 		idp.users = append(idp.users, du)
 	}
-	idp.http = &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, BaseContext: func(net.Listener) context.Context { return ctx }}
+	idp.http = &http.Server{Handler: noFavicon(srv), ReadHeaderTimeout: 10 * time.Second, BaseContext: func(net.Listener) context.Context { return ctx }}
 	go func() { idp.done <- idp.http.Serve(ln) }()
 	go func() {
 		<-ctx.Done()
 		_ = idp.http.Close()
 	}()
 	return idp, nil
+}
+
+// noFavicon answers the browser's /favicon.ico request with 204 No Content
+// (cacheable for a day) instead of samlidp's 404, which Chromium logs as a
+// console error on every sign-in.
+func noFavicon(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/favicon.ico" {
+			w.Header().Set("Cache-Control", "public, max-age=86400")
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 func randomPassword() (string, error) {

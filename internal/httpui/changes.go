@@ -269,7 +269,15 @@ func (s *Server) handleChangeForm(c echo.Context) error {
 		row.Kind = string(changes.KindTeamAdd)
 	}
 	if v.Viewer {
+		// The policy lets a viewer ask only for herself: a link naming
+		// someone else gets her own member, and the form says so.
+		if row.Member != "" && row.Member != v.SelfID {
+			v.MemberReplaced = true
+		}
 		row.Member = v.SelfID
+	}
+	if e := c.QueryParam("expiry"); slices.Contains([]string{"1d", "1w", "2w"}, e) {
+		v.Expiry = e
 	}
 	v.Rows = []web.StepRow{row}
 	return s.page(c, http.StatusOK, "New change request", web.NavChanges, web.ChangeForm(v))
@@ -416,7 +424,12 @@ func (s *Server) handleChangePreview(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	c.Response().Header().Add("Vary", "HX-Request")
-	_, steps, _, err := s.parseForm(c)
+	v, steps, _, err := s.parseForm(c)
+	if !slices.ContainsFunc(v.Rows, web.StepRow.Filled) {
+		// Nothing chosen yet (a new form has a kind but no target): no
+		// preview, and no error for what the user has not touched.
+		return render(c, http.StatusOK, web.ChangePreview(web.PreviewView{Empty: true}))
+	}
 	if err != nil {
 		msg, ok := publicText(err)
 		if !ok {

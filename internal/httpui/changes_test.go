@@ -94,6 +94,7 @@ type changesEnv struct {
 	sim    *sentrysim.Server
 	client *sentry.Client
 	svc    *changes.Service
+	ex     *explore.Service
 	clock  *testClock
 }
 
@@ -155,7 +156,7 @@ func newChangesEnv(t *testing.T) *changesEnv {
 	}
 	app.Config.Handler = srv.Handler()
 	app.Start()
-	return &changesEnv{url: base, sim: sim, client: client, svc: svc, clock: clock}
+	return &changesEnv{url: base, sim: sim, client: client, svc: svc, ex: ex, clock: clock}
 }
 
 type reply struct {
@@ -265,7 +266,8 @@ func TestThePreviewShowsTheDiffOrA422(t *testing.T) {
 		wantText   string
 	}{
 		{"joining a team shows the projects gained", priya, joinForm(self, "platform", "", ""), http.StatusOK, "k8s-operator"},
-		{"a form without a step is invalid", priya, url.Values{"kind": {""}}, http.StatusUnprocessableEntity, "at least one step"},
+		{"an untouched new form gets the hint, not an error", priya, url.Values{"kind": {"team-add"}, "member": {""}, "team": {""}}, http.StatusOK, "once a step names"},
+		{"a form without a step is invalid", priya, url.Values{"kind": {""}, "member": {self}}, http.StatusUnprocessableEntity, "at least one step"},
 		{"a step missing its team is invalid", maya, joinForm(other, "", "", ""), http.StatusUnprocessableEntity, "needs a team and a member"},
 		{"a viewer may not ask for someone else", priya, joinForm(other, "platform", "", ""), http.StatusUnprocessableEntity, "only request changes for themselves"},
 		{"an IdP-provisioned team blocks the request", maya, joinForm(other, "identity", "", ""), http.StatusOK, "Sentry would refuse this"},

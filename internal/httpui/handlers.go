@@ -22,6 +22,13 @@ func recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// handleFavicon answers the browser's /favicon.ico guess on pages without
+// our layout (the SAML form pages) with the SVG icon's cacheable path.
+func (s *Server) handleFavicon(c echo.Context) error {
+	c.Response().Header().Set("Cache-Control", "public, max-age=86400")
+	return c.Redirect(http.StatusMovedPermanently, s.deps.Assets.Path("favicon.svg"))
+}
+
 func (s *Server) handleHealthz(c echo.Context) error {
 	return c.String(http.StatusOK, "ok")
 }

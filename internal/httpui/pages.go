@@ -181,7 +181,11 @@ func (s *Server) handleMember(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.page(c, http.StatusOK, d.Row.Email, web.NavMembers, web.MemberPage(d))
+	gs, err := s.memberGrants(c.Request().Context(), d.Row.ID)
+	if err != nil {
+		return err
+	}
+	return s.page(c, http.StatusOK, d.Row.Email, web.NavMembers, web.MemberPage(d, gs))
 }
 
 // handleMyAccess shows the signed-in user's own Sentry access: the member
@@ -201,7 +205,11 @@ func (s *Server) handleMyAccess(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.page(c, http.StatusOK, "My access", web.NavMyAccess, web.MemberPage(d))
+	gs, err := s.memberGrants(c.Request().Context(), d.Row.ID)
+	if err != nil {
+		return err
+	}
+	return s.page(c, http.StatusOK, "My access", web.NavMyAccess, web.MemberPage(d, gs))
 }
 
 func (s *Server) handleTeams(c echo.Context) error {
@@ -286,9 +294,16 @@ func (s *Server) handleLookup(c echo.Context) error {
 	if err != nil {
 		// A reloaded or shared lookup URL naming an unknown member or
 		// project keeps the form, filled in, with the message under it.
-		if status, msg := classify(err); status == http.StatusUnprocessableEntity && !wantsFragment(c.Request()) {
+		// An htmx submit of the form gets the same, as the form's panel.
+		if status, msg := classify(err); status == http.StatusUnprocessableEntity {
 			flash := web.Flash(web.FlashError, msg, RequestID(c.Request()))
-			return s.page(c, status, "Permission lookup", web.NavLookup, templ.Join(web.LookupPage(l), flash))
+			switch {
+			case !wantsFragment(c.Request()):
+				return s.page(c, status, "Permission lookup", web.NavLookup, web.LookupPage(l, flash))
+			case c.Request().Header.Get("HX-Target") == "lookup":
+				c.Response().Header().Add("Vary", "HX-Request")
+				return render(c, status, web.LookupPanel(l, flash))
+			}
 		}
 		return err
 	}
@@ -299,7 +314,7 @@ func (s *Server) handleLookup(c echo.Context) error {
 		}
 	}
 	l.Fixes = fixes
-	return s.listPage(c, "Permission lookup", web.NavLookup, web.LookupPage(l), "lookup-result", web.LookupResult(l))
+	return s.listPage(c, "Permission lookup", web.NavLookup, web.LookupPage(l, nil), "lookup", web.LookupPanel(l, nil))
 }
 
 func (s *Server) handleSuggest(c echo.Context) error {

@@ -171,7 +171,7 @@ func TestPagesAreFullPagesOrFragments(t *testing.T) {
 		{"/teams/payments", "", "team-members"},
 		{"/projects", "project-results", "project-table"},
 		{"/projects/payment-api", "", "path-group"},
-		{"/lookup?member=olivia.owner@acme.test&project=payment-api", "lookup-result", "decision"},
+		{"/lookup?member=olivia.owner@acme.test&project=payment-api", "lookup", "decision"},
 		{"/snapshots", "", "snapshot-table"},
 		{"/graph", "graph", "graph-node"},
 		{"/connection", "", "features"},

@@ -77,10 +77,14 @@ func TestAReloadedLookupOfAnUnknownMemberKeepsTheFilledForm(t *testing.T) {
 			}
 		})
 	}
-	// An htmx submit of the form still answers the flash fragment alone.
-	frag := e.get(t, tests[0].path, true, "lookup-result")
-	if frag.status != 422 || frag.count("flash") != 1 || frag.count("lookup-form") != 0 {
-		t.Errorf("htmx: status %d, flash %d, form %d; want 422 with only the flash", frag.status, frag.count("flash"), frag.count("lookup-form"))
+	// An htmx submit of the form answers its panel: the filled form and
+	// the flash, without the page around it.
+	frag := e.get(t, tests[0].path, true, "lookup")
+	if frag.status != 422 || frag.count("flash") != 1 || frag.count("lookup-form") != 1 || frag.count("nav-overview") != 0 {
+		t.Errorf("htmx: status %d, flash %d, form %d, nav %d; want 422 with the form and the flash only", frag.status, frag.count("flash"), frag.count("lookup-form"), frag.count("nav-overview"))
+	}
+	if v, _ := frag.doc.Find(`[data-testid="lookup-member"]`).Attr("value"); v != tests[0].wantMember {
+		t.Errorf("htmx: member input %q, want %q", v, tests[0].wantMember)
 	}
 }
 

@@ -65,7 +65,7 @@ func (s *Server) chrome(c echo.Context, title string, nav web.NavKey) web.Chrome
 }
 
 func assetPaths(a Assets) web.Assets {
-	return web.Assets{CSS: a.Path("app.css"), HTMX: a.Path("htmx.min.js"), AppJS: a.Path("app.js")}
+	return web.Assets{CSS: a.Path("app.css"), HTMX: a.Path("htmx.min.js"), AppJS: a.Path("app.js"), Favicon: a.Path("favicon.svg")}
 }
 
 // statusText is http.StatusText with a fallback.

@@ -25,6 +25,7 @@ func (s *Server) routes() {
 		e.GET("/metrics", echo.WrapHandler(s.deps.Metrics))
 	}
 	e.GET("/static/*", echo.WrapHandler(s.deps.Assets))
+	e.GET("/favicon.ico", s.handleFavicon)
 	e.Any(samlauth.MetadataPath, echo.WrapHandler(s.deps.SAML))
 	e.POST(samlauth.ACSPath, echo.WrapHandler(s.deps.SAML))
 	e.Any(samlauth.SLOPath, echo.WrapHandler(s.deps.SAML))
@@ -42,6 +43,7 @@ func (s *Server) routes() {
 	app.GET("/teams/:slug", s.handleTeam)
 	app.GET("/projects", s.handleProjects)
 	app.GET("/projects/:slug", s.handleProject)
+	app.GET("/projects/:slug/access", s.handleProjectAccess)
 	app.GET("/lookup", s.handleLookup)
 	app.GET("/lookup/suggest", s.handleSuggest)
 	app.GET("/snapshots", s.handleSnapshots)

@@ -283,6 +283,7 @@ func (s *SP) unavailable(w http.ResponseWriter, r *http.Request) {
 
 // ServeHTTP serves /saml/metadata, /saml/acs and /saml/slo.
 func (s *SP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w = strictFormCSP(w)
 	mw := s.mw.Load()
 	if mw == nil {
 		s.unavailable(w, r)
@@ -351,7 +352,7 @@ func (s *SP) StartLogin(w http.ResponseWriter, r *http.Request, returnTo string)
 	r2.Method = http.MethodGet
 	r2.URL = u
 	r2.RequestURI = target
-	mw.HandleStartAuthFlow(w, r2)
+	mw.HandleStartAuthFlow(strictFormCSP(w), r2)
 }
 
 // Logout ends the dashboard session and, if the IdP offers single logout,
@@ -367,7 +368,7 @@ func (s *SP) Logout(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, s.deps.SignedOutPath, http.StatusSeeOther)
 		return
 	}
-	mw.HandleStartLogout(&signedOutRedirect{ResponseWriter: w, to: s.deps.SignedOutPath}, r)
+	mw.HandleStartLogout(&signedOutRedirect{ResponseWriter: strictFormCSP(w), to: s.deps.SignedOutPath}, r)
 }
 
 // signedOutRedirect rewrites samlsp's fixed post-logout redirect to "/"
