@@ -85,16 +85,17 @@ type ApplyRetry struct {
 
 // Server is an assembled dashboard.
 type Server struct {
-	opts    Options
-	log     *slog.Logger
-	handler http.Handler
-	sp      *samlauth.SP
-	runner  *syncer.Runner
-	explore *explore.Service
-	changes *changes.Service
-	expiry  *changes.Scheduler
-	audit   *auditlog.Service
-	notify  *notify.Notifier
+	opts       Options
+	log        *slog.Logger
+	handler    http.Handler
+	sp         *samlauth.SP
+	runner     *syncer.Runner
+	explore    *explore.Service
+	changes    *changes.Service
+	expiry     *changes.Scheduler
+	audit      *auditlog.Service
+	notify     *notify.Notifier
+	compliance *compliance.Service
 }
 
 // New builds the server. It loads the current snapshot, if any, into the
@@ -186,6 +187,7 @@ func New(ctx context.Context, o Options) (*Server, error) {
 			}); err != nil {
 				s.log.Error("fetch the token and SCIM inventory", "err", err)
 			}
+			s.notifyDrift(ctx)
 		},
 	})
 	s.notify = notify.New(notify.Config{Repo: o.Store.Notify(), Now: o.Now, BaseURL: o.BaseURL, Logger: o.Logger})
@@ -195,7 +197,7 @@ func New(ctx context.Context, o Options) (*Server, error) {
 		}
 	})
 	s.expiry = &changes.Scheduler{Service: s.changes}
-	comp := compliance.NewService(o.Store, compliance.Options{SentryURL: o.Connection.SentryURL, Now: o.Now, Logger: o.Logger})
+	s.compliance = compliance.NewService(o.Store, compliance.Options{SentryURL: o.Connection.SentryURL, Now: o.Now, Logger: o.Logger})
 	s.audit = auditlog.New(o.Store, o.Now)
 	reviews := review.New(review.Config{
 		Repo: o.Store.Reviews(), Changes: s.changes, Now: o.Now, Logger: o.Logger,
@@ -219,7 +221,7 @@ func New(ctx context.Context, o Options) (*Server, error) {
 		Changes:    s.changes,
 		ChangeData: storeSnapshots{o.Store},
 		SyncRunner: onDemand,
-		Compliance: comp,
+		Compliance: s.compliance,
 		Audit:      s.audit,
 		Reviews:    reviews,
 		Notify:     s.notify,
@@ -306,6 +308,26 @@ func (s *Server) remindExpiries(ctx context.Context) error {
 			return nil
 		case <-t.C:
 		}
+	}
+}
+
+// notifyDrift publishes the token-hygiene and SCIM/SSO drift findings
+// not announced before.
+func (s *Server) notifyDrift(ctx context.Context) {
+	var fs []notify.Finding
+	add := func(link string, found []compliance.Finding) {
+		for _, f := range found {
+			fs = append(fs, notify.Finding{Key: string(f.Rule) + ":" + f.Subject, Title: f.Subject, Detail: f.Detail, Link: link})
+		}
+	}
+	if tv, err := s.compliance.Tokens(ctx); err == nil {
+		add("/tokens", tv.Findings)
+	}
+	if sv, err := s.compliance.SCIM(ctx); err == nil {
+		add("/scim", sv.Findings)
+	}
+	if err := s.notify.DriftFindings(ctx, fs); err != nil {
+		s.log.Error("publish drift findings", "err", err)
 	}
 }
 

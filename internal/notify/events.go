@@ -3,9 +3,11 @@ package notify
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -226,4 +228,56 @@ func diffLines(d access.SnapshotDiff) []string {
 		out = append(out, fmt.Sprintf("%d member(s) gained or lost effective access", n))
 	}
 	return out
+}
+
+// Finding is a token-hygiene or SCIM/SSO drift finding as a notification
+// carries it. Key identifies it across syncs (rule and subject).
+type Finding struct {
+	Key    string `json:"key"`
+	Title  string `json:"title"`
+	Detail string `json:"detail"`
+	Link   string `json:"link,omitempty"` // a dashboard path
+}
+
+// maxFindingLines bounds the text of one findings event; the rest are in
+// its data and on the dashboard.
+const maxFindingLines = 20
+
+// DriftFindings announces, in one event, the findings not announced
+// before (each is remembered by its key once seen, whether or not anyone
+// subscribes yet), so a finding that persists across syncs is told once.
+func (n *Notifier) DriftFindings(ctx context.Context, fs []Finding) error {
+	var fresh []Finding
+	for _, f := range fs {
+		first, err := n.repo.MarkOnce(ctx, "finding:"+f.Key, n.now())
+		if err != nil {
+			return fmt.Errorf("drift findings: %w", err)
+		}
+		if first {
+			fresh = append(fresh, f)
+		}
+	}
+	if len(fresh) == 0 {
+		return nil
+	}
+	sort.Slice(fresh, func(i, j int) bool { return fresh[i].Key < fresh[j].Key })
+	h := sha256.New()
+	lines := make([]string, 0, min(len(fresh), maxFindingLines)+1)
+	for i, f := range fresh {
+		h.Write([]byte(f.Key + "\n"))
+		if i < maxFindingLines {
+			lines = append(lines, f.Title+": "+f.Detail)
+		}
+	}
+	if len(fresh) > maxFindingLines {
+		lines = append(lines, fmt.Sprintf("and %d more on the dashboard", len(fresh)-maxFindingLines))
+	}
+	_, err := n.Publish(ctx, Event{
+		Kind: EventFindingsNew, ID: "drift-" + hex.EncodeToString(h.Sum(nil))[:16],
+		Title: fmt.Sprintf("%d new token or SCIM/SSO finding(s)", len(fresh)),
+		Text:  strings.Join(lines, "\n"),
+		Link:  n.link(fresh[0].Link),
+		Data:  map[string]any{"findings": fresh},
+	})
+	return err
 }

@@ -325,3 +325,42 @@ func TestSubscriptionValidation(t *testing.T) {
 		})
 	}
 }
+
+func TestDriftFindingsAreAnnouncedOnceEach(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := newEnv(t)
+	rcv := newReceiver(t)
+	e.subscribe(t, rcv.srv.URL, notify.FormatGeneric, notify.EventFindingsNew)
+	stale := notify.Finding{Key: "token-unused:ci-prod", Title: "Token unused", Detail: "ci-prod unused for 120 days", Link: "/tokens"}
+	drift := notify.Finding{Key: "scim-missing:ana@acme.test", Title: "SCIM user missing", Detail: "ana@acme.test", Link: "/scim"}
+
+	deliveries := func() int {
+		ds, err := e.n.Deliveries(ctx, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(ds)
+	}
+	if err := e.n.DriftFindings(ctx, []notify.Finding{stale}); err != nil {
+		t.Fatal(err)
+	}
+	if got := deliveries(); got != 1 {
+		t.Fatalf("first sync: %d deliveries, want 1", got)
+	}
+	// The next sync still finds the stale token and one new drift: only
+	// the new one is announced.
+	if err := e.n.DriftFindings(ctx, []notify.Finding{stale, drift}); err != nil {
+		t.Fatal(err)
+	}
+	if got := deliveries(); got != 2 {
+		t.Fatalf("second sync: %d deliveries, want 2 (one event per sync with new findings)", got)
+	}
+	// Nothing new: nothing sent.
+	if err := e.n.DriftFindings(ctx, []notify.Finding{stale, drift}); err != nil {
+		t.Fatal(err)
+	}
+	if got := deliveries(); got != 2 {
+		t.Fatalf("third sync: %d deliveries, want still 2", got)
+	}
+}
