@@ -116,6 +116,15 @@ func TestTokenHygieneRules(t *testing.T) {
 		{name: "a name without an environment breaks the naming rule",
 			tokens: []sentry.OrgAuthToken{{ID: "1", Name: "old-jenkins", Scopes: []string{"org:ci"}, DateCreated: days(1)}},
 			rule:   compliance.RuleTokenNaming, subject: "old-jenkins", want: true},
+		{name: "Sentry's own SCIM integration is exempt: Sentry names it",
+			apps: []sentry.SentryApp{{Slug: "scim-internal-integration-5c1a00", Name: "SCIM Internal Integration", Status: "internal", Scopes: []string{"member:admin"}}},
+			rule: compliance.RuleTokenNaming, subject: "SCIM Internal Integration", want: false},
+		{name: "an integration named by people still follows the rule",
+			apps: []sentry.SentryApp{{Slug: "deploy-bot", Name: "Deploy Bot", Status: "internal", Scopes: []string{"org:read"}}},
+			rule: compliance.RuleTokenNaming, subject: "Deploy Bot", want: true},
+		{name: "a name that merely mentions SCIM is not Sentry's",
+			tokens: []sentry.OrgAuthToken{{ID: "1", Name: "scim-helper", Scopes: []string{"org:ci"}, DateCreated: days(1)}},
+			rule:   compliance.RuleTokenNaming, subject: "scim-helper", want: true},
 		{name: "purpose-environment follows it",
 			tokens: []sentry.OrgAuthToken{{ID: "1", Name: "ci-prod", Scopes: []string{"org:ci"}, DateCreated: days(1)}},
 			rule:   compliance.RuleTokenNaming, subject: "ci-prod", want: false},
@@ -587,4 +596,85 @@ func TestSCIMAndAuditAndRateLimitDiagnostics(t *testing.T) {
 			t.Errorf("healthy history reported a problem: %+v", d)
 		}
 	})
+}
+
+// The naming finding says what the name should be, on the token's own
+// name, and where to rename it.
+func TestTheNamingFindingSuggestsAConcreteName(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name              string
+		tokens            []sentry.OrgAuthToken
+		apps              []sentry.SentryApp
+		subject           string
+		wantName, wantFix string
+	}{
+		{name: "an integration", apps: []sentry.SentryApp{{Slug: "deploy-bot", Name: "Deploy Bot", Status: "internal"}},
+			subject: "Deploy Bot", wantName: `"deploy-bot-prod"`, wantFix: "Custom Integrations → Deploy Bot"},
+		{name: "an org auth token", tokens: []sentry.OrgAuthToken{{ID: "1", Name: "old-jenkins", Scopes: []string{"org:ci"}, DateCreated: days(1)}},
+			subject: "old-jenkins", wantName: `"old-jenkins-prod"`, wantFix: "Settings → Auth Tokens"},
+		{name: "a trailing environment is not doubled", tokens: []sentry.OrgAuthToken{{ID: "1", Name: "Sourcemaps Staging", Scopes: []string{"org:ci"}, DateCreated: days(1)}},
+			subject: "Sourcemaps Staging", wantName: `"sourcemaps-prod"`, wantFix: "Settings → Auth Tokens"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			inv := inventory()
+			inv.OrgAuthTokens, inv.SentryApps = tt.tokens, tt.apps
+			f := find(compliance.TokenFindings(inv, now), compliance.RuleTokenNaming, tt.subject)
+			if f.Rule == "" {
+				t.Fatalf("no naming finding for %s", tt.subject)
+			}
+			if !strings.Contains(f.Detail, tt.wantName) || !strings.Contains(f.Fix, tt.wantName) {
+				t.Errorf("finding does not suggest %s:\ndetail %s\nfix %s", tt.wantName, f.Detail, f.Fix)
+			}
+			if !strings.Contains(f.Fix, tt.wantFix) {
+				t.Errorf("fix %q does not say where (%s)", f.Fix, tt.wantFix)
+			}
+		})
+	}
+}
+
+// Sentry's SCIM Users list is every approved member (facts §2.8), so the
+// side-by-side's "provisioned" column, not "in the SCIM list", is what
+// the not-provisioned finding follows: for every active member the two
+// agree, and being in the SCIM list changes neither.
+func TestTheSCIMTableAndTheNotProvisionedFindingAgree(t *testing.T) {
+	t.Parallel()
+	inv := inventory()
+	for _, m := range inv.Snapshot.Members {
+		if m.State != access.StateExpired {
+			inv.SCIMUsers = append(inv.SCIMUsers, sentry.SCIMUser{ID: m.ID, UserName: m.Email})
+		}
+	}
+	inv.Snapshot.Members[2].Flags.IDPProvisioned = false // cy: added in Sentry, yet listed by SCIM
+	findings := compliance.DriftFindings(inv, now)
+	rows, _ := compliance.SCIMSideBySide(inv)
+	tests := []struct {
+		email           string
+		wantProvisioned bool
+	}{
+		{"ana@acme.test", false}, // owner: informational finding
+		{"bo@acme.test", true},
+		{"cy@acme.test", false},
+		{"dee@acme.test", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.email, func(t *testing.T) {
+			i := slices.IndexFunc(rows, func(r compliance.SCIMRow) bool { return r.Email == tt.email })
+			if i < 0 {
+				t.Fatalf("no row for %s", tt.email)
+			}
+			row := rows[i]
+			if !row.SCIMUser {
+				t.Errorf("row says %s is not in the SCIM list, which lists every approved member", tt.email)
+			}
+			if row.Provisioned != tt.wantProvisioned {
+				t.Errorf("provisioned column %v, want %v", row.Provisioned, tt.wantProvisioned)
+			}
+			if got := has(findings, compliance.RuleNotProvisioned, tt.email); got != !row.Provisioned {
+				t.Errorf("not-provisioned finding %v next to provisioned column %v", got, row.Provisioned)
+			}
+		})
+	}
 }

@@ -113,7 +113,8 @@ func DriftFindings(inv *Inventory, now time.Time) []Finding {
 		}
 		if scimOn && !m.Flags.IDPProvisioned {
 			f := Finding{Rule: RuleNotProvisioned, Severity: SeverityLow, Subject: m.Email,
-				Detail: "SCIM is on but this member was not provisioned by the identity provider.",
+				Detail: "SCIM is on but this member lacks Sentry's idp:provisioned flag: they were added in Sentry, not by the identity provider. " +
+					"(Sentry's SCIM user list shows every approved member, so appearing there does not mean the IdP manages them.)",
 				Fix:    "Assign the person to the Sentry application in the IdP so that SCIM manages (and later removes) them."}
 			if m.OrgRole == "owner" {
 				f.Severity = SeverityInfo
@@ -276,11 +277,18 @@ func emails(byID map[string]access.Member, ids []string) string {
 
 // SCIMRow pairs a SCIM user with its member, or a member with no SCIM user.
 type SCIMRow struct {
-	Email       string
-	MemberID    string
-	OrgRole     string
-	SCIMUser    bool
-	SCIMActive  bool
+	Email    string
+	MemberID string
+	OrgRole  string
+	// SCIMUser reports whether Sentry's SCIM Users list has the member.
+	// That list is every approved member, provisioned or not (facts §2.8,
+	// src/sentry/scim/endpoints/members.py), so it is no sign that the
+	// IdP manages them: Provisioned (the idp:provisioned flag) is.
+	SCIMUser   bool
+	SCIMActive bool
+	// Provisioned reports whether the member has idp:provisioned, set when
+	// the IdP created it through SCIM; the scim-member-not-provisioned
+	// finding is raised exactly for active members without it.
 	Provisioned bool
 	SSOLinked   bool
 }

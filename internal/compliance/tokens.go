@@ -260,7 +260,9 @@ func creatorOf(ledger []LedgerEntry, event, id, name string) string {
 //     event:read + project:read). Org auth tokens are always exactly org:ci
 //     (facts §2.7) and are not checked.
 //   - token-naming (low): the name does not match {purpose}-{environment},
-//     so nobody can tell what it is for or where it is used.
+//     so nobody can tell what it is for or where it is used. Integrations
+//     Sentry creates itself are exempt (sentryManaged): their names are set
+//     by Sentry and cannot follow our rule.
 //   - token-no-expiry (low): org auth tokens and integration tokens never
 //     expire in Sentry; rotation must be done by hand. Intents recorded
 //     without an expiry are reported too.
@@ -287,10 +289,8 @@ func TokenFindings(inv *Inventory, now time.Time) []Finding {
 				}
 			}
 		}
-		if st.Naming != nil && !st.Naming.MatchString(t.Name) && !st.Naming.MatchString(t.ID) {
-			out = append(out, Finding{Rule: RuleTokenNaming, Severity: SeverityLow, Subject: subject,
-				Detail: fmt.Sprintf("the name %q does not follow {purpose}-{environment} (e.g. ci-prod).", t.Name),
-				Fix:    "Rename it in Sentry (or recreate it) as {purpose}-{environment}; the token helper suggests the name."})
+		if st.Naming != nil && !st.Naming.MatchString(t.Name) && !st.Naming.MatchString(t.ID) && !sentryManaged(t) {
+			out = append(out, namingFinding(t, subject))
 		}
 		switch {
 		case t.Kind == KindOrgAuthToken || t.Kind == KindIntegration:
@@ -433,4 +433,59 @@ func Suggest(inv *Inventory, purpose, env string) (Suggestion, error) {
 		s.Notes = append(s.Notes, "For releases and source-map uploads only, an org auth token (org:ci, Settings → Organization Tokens) is narrower still.")
 	}
 	return s, nil
+}
+
+// sentryManagedIntegrations are the name prefixes of internal integrations
+// that Sentry creates and names itself: enabling SCIM creates "SCIM
+// Internal Integration" (slug scim-internal-integration-<hex>), whose token
+// is the SCIM bearer token (facts §2.8,
+// src/sentry/scim/endpoints/utils.py). Renaming them is not ours to ask.
+func sentryManagedIntegrations() []string {
+	return []string{"SCIM Internal Integration", "scim-internal-integration"}
+}
+
+// sentryManaged reports whether t is an integration Sentry created and
+// named itself.
+func sentryManaged(t Token) bool {
+	if t.Kind != KindIntegration {
+		return false
+	}
+	for _, p := range sentryManagedIntegrations() {
+		if strings.HasPrefix(t.Name, p) || strings.HasPrefix(t.ID, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// namingFinding explains the naming rule on t's own name: what the name
+// should be made of, a name that would pass, and where to rename it.
+func namingFinding(t Token, subject string) Finding {
+	suggested := suggestName(t.Name) + "-prod"
+	where := "Sentry's Settings → Auth Tokens (organization tokens can be renamed there)"
+	if t.Kind == KindIntegration {
+		where = "Sentry's Settings → Custom Integrations → " + t.Name + " (its name and slug)"
+	} else if t.Kind == KindIntent {
+		where = "the token helper (record the intent again under the new name) and in Sentry"
+	}
+	return Finding{Rule: RuleTokenNaming, Severity: SeverityLow, Subject: subject,
+		Detail: fmt.Sprintf("the name %q is not {purpose}-{environment}: lowercase words for what it does, a hyphen, then where it runs "+
+			"(prod, staging, dev, test, qa or sandbox), e.g. %q. Without it nobody can tell what the token is for or what breaks when it is removed.", t.Name, suggested),
+		Fix: fmt.Sprintf("Rename it to %q (with the environment it really serves) in %s.", suggested, where)}
+}
+
+// suggestName is name in lowercase words joined by hyphens, with any
+// trailing environment word of the naming rule dropped ("Deploy Bot" →
+// "deploy-bot").
+func suggestName(name string) string {
+	words := strings.FieldsFunc(strings.ToLower(name), func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9')
+	})
+	if n := len(words); n > 1 && slices.Contains([]string{"prod", "production", "staging", "stage", "dev", "development", "test", "qa", "sandbox"}, words[n-1]) {
+		words = words[:n-1]
+	}
+	if len(words) == 0 {
+		return "purpose"
+	}
+	return strings.Join(words, "-")
 }
