@@ -115,7 +115,7 @@ func DriftFindings(inv *Inventory, now time.Time) []Finding {
 			f := Finding{Rule: RuleNotProvisioned, Severity: SeverityLow, Subject: m.Email,
 				Detail: "SCIM is on but this member lacks Sentry's idp:provisioned flag: they were added in Sentry, not by the identity provider. " +
 					"(Sentry's SCIM user list shows every approved member, so appearing there does not mean the IdP manages them.)",
-				Fix:    "Assign the person to the Sentry application in the IdP so that SCIM manages (and later removes) them."}
+				Fix: "Assign the person to the Sentry application in the IdP so that SCIM manages (and later removes) them."}
 			if m.OrgRole == "owner" {
 				f.Severity = SeverityInfo
 				f.Detail = "an owner, which Sentry's SCIM cannot provision (roles with org:admin are refused); expected."
