@@ -291,10 +291,10 @@ func capStrings(s []string, n int) []string {
 }
 
 // svg helpers
-// Edge labels sit just after the edge's start (the member's end), where
-// edges from different members do not overlap.
-func midX(e explore.GraphEdge) string { return itoa(e.X1 + 6) }
-func midY(e explore.GraphEdge) string { return itoa(e.Y1 - 3) }
+// Edge labels sit where the layout put them: just after the edge's own
+// port on the member node (explore.GraphEdge.LabelX/LabelY).
+func midX(e explore.GraphEdge) string { return itoa(e.LabelX) }
+func midY(e explore.GraphEdge) string { return itoa(e.LabelY) }
 func edgePath(e explore.GraphEdge) string {
 	c := (e.X1 + e.X2) / 2
 	return fmt.Sprintf("M%d,%d C%d,%d %d,%d %d,%d", e.X1, e.Y1, c, e.Y1, c, e.Y2, e.X2, e.Y2)

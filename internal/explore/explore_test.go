@@ -415,3 +415,65 @@ func TestLookupDenialOffersTheTeamsThatWouldGrantIt(t *testing.T) {
 		t.Errorf("an allowed lookup offers fixes: %+v", allowed.Fixes)
 	}
 }
+
+// Team-role labels never overlap: a member on several teams leaves each at
+// its own port with its label just above it, and every label stays in the
+// gap between the member and team columns.
+func TestGraphEdgeLabelsNeverOverlap(t *testing.T) {
+	t.Parallel()
+	s := org()
+	// Many members on payments, several of them also on web and empty.
+	for i := range 12 {
+		m := access.Member{ID: fmt.Sprint(100 + i), Email: fmt.Sprintf("m%02d@acme.test", i), OrgRole: "member", State: access.StateActive,
+			Teams: []access.Membership{{Team: "payments", Role: []string{"", "admin", "contributor"}[i%3]}}}
+		if i%2 == 0 {
+			m.Teams = append(m.Teams, access.Membership{Team: "web"})
+		}
+		if i%4 == 0 {
+			m.Teams = append(m.Teams, access.Membership{Team: "empty", Role: "admin"})
+		}
+		s.Members = append(s.Members, m)
+	}
+	svc := newService(t, s)
+	type box struct{ x0, y0, x1, y1 int }
+	for _, focus := range []string{"", "team:payments", "team:web", "project:checkout", "member:3"} {
+		t.Run("focus "+focus, func(t *testing.T) {
+			g, err := svc.Graph(t.Context(), explore.GraphQuery{Focus: focus})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var boxes []box
+			var labels []string
+			for _, e := range g.Edges {
+				if e.Label == "" {
+					continue
+				}
+				b := box{e.LabelX, e.LabelY - explore.GraphLabelH, e.LabelX + explore.GraphLabelCharW*len([]rune(e.Label)), e.LabelY}
+				if b.x0 <= e.X1 || b.x1 >= e.X2 {
+					t.Errorf("label %q spans x %d..%d, outside the gap %d..%d", e.Label, b.x0, b.x1, e.X1, e.X2)
+				}
+				for i, o := range boxes {
+					if b.x0 < o.x1 && o.x0 < b.x1 && b.y0 < o.y1 && o.y0 < b.y1 {
+						t.Errorf("label %q at (%d,%d) overlaps %q at (%d,%d)", e.Label, e.LabelX, e.LabelY, labels[i], o.x0, o.y1)
+					}
+				}
+				boxes, labels = append(boxes, b), append(labels, e.Label)
+			}
+			if len(boxes) == 0 {
+				t.Fatal("no labelled edge drawn")
+			}
+			// Every edge leaves a member node from inside it.
+			for _, e := range g.Edges {
+				if e.Label == "" {
+					continue
+				}
+				inside := slices.ContainsFunc(g.Nodes, func(n explore.GraphNode) bool {
+					return n.Kind == "member" && e.X1 == n.X+n.W && e.Y1 > n.Y && e.Y1 < n.Y+n.H
+				})
+				if !inside {
+					t.Errorf("edge %+v does not start inside a member node", e)
+				}
+			}
+		})
+	}
+}

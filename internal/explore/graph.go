@@ -35,6 +35,14 @@ const (
 	graphNodeH = 24
 	graphTop   = 34
 	graphPad   = 8
+	// graphPortH is the vertical distance between the edges leaving one
+	// member node; each edge's role label sits just above its own port, so
+	// labels are graphPortH apart and never overlap (font-size 10px).
+	graphPortH = 12
+	// GraphLabelH and GraphLabelCharW bound an edge label's box: baseline
+	// at LabelY, at most GraphLabelH above it, GraphLabelCharW per rune.
+	GraphLabelH     = 10
+	GraphLabelCharW = 6
 )
 
 // GraphQuery focuses and filters the graph. Focus is "member:<id>",
@@ -59,10 +67,14 @@ type GraphNode struct {
 }
 
 // GraphEdge is one positioned edge. Grants is false for a membership that
-// grants nothing (drawn dashed).
+// grants nothing (drawn dashed). A labelled edge (member → team, with the
+// effective team role) has its label's baseline start at LabelX, LabelY:
+// just after its own port on the member node, so the labels of a member
+// with several teams stack instead of overlapping.
 type GraphEdge struct {
 	X1, Y1, X2, Y2 int
 	Label          string
+	LabelX, LabelY int
 	Grants         bool
 }
 
@@ -230,29 +242,29 @@ func (st *state) layout(g *Graph, kind, id string, members, teams, projects []in
 	for c := range g.ColumnX {
 		g.ColumnX[c] = graphPad + c*(graphColW+graphGap)
 	}
-	rows := 0
+	bottom := graphTop + graphRowH // at least one row
 	memberY, teamY, projectY := map[int]int{}, map[int]int{}, map[int]int{}
-	place := func(col int, idx []int, ys map[int]int, node func(i int) GraphNode) {
+	// place lays out a column top-down; height(i) is a node's height (a
+	// member node grows with its edges), ys gets each node's top.
+	place := func(col int, idx []int, ys map[int]int, height func(i int) int, node func(i int) GraphNode) {
 		shown := capInts(idx, GraphCap)
-		for r, i := range shown {
+		y := graphTop
+		for _, i := range shown {
 			n := node(i)
-			n.X, n.Y, n.W, n.H = g.ColumnX[col], graphTop+r*graphRowH, graphColW, graphNodeH
-			ys[i] = n.Y + graphNodeH/2
+			n.X, n.Y, n.W, n.H = g.ColumnX[col], y, graphColW, height(i)
+			ys[i] = n.Y
 			g.Nodes = append(g.Nodes, n)
+			y += n.H + graphRowH - graphNodeH
 		}
-		n := len(shown)
 		if more := len(idx) - len(shown); more > 0 {
 			g.Nodes = append(g.Nodes, GraphNode{Kind: "more", Label: fmt.Sprintf("and %d more", more), More: more,
-				X: g.ColumnX[col], Y: graphTop + n*graphRowH, W: graphColW, H: graphNodeH})
-			n++
+				X: g.ColumnX[col], Y: y, W: graphColW, H: graphNodeH})
+			y += graphRowH
 		}
-		rows = max(rows, n)
+		bottom = max(bottom, y)
 	}
-	place(0, members, memberY, func(i int) GraphNode {
-		m := st.members[i].m
-		return GraphNode{Kind: "member", ID: m.ID, Label: m.Email, Sub: m.OrgRole, Focused: kind == "member" && id == m.ID, Href: href("member:" + m.ID)}
-	})
-	place(1, teams, teamY, func(i int) GraphNode {
+	fixed := func(int) int { return graphNodeH }
+	place(1, teams, teamY, fixed, func(i int) GraphNode {
 		t := st.teams[i].t
 		sub := fmt.Sprintf("%d members", st.teams[i].members)
 		if t.IDPProvisioned {
@@ -260,44 +272,65 @@ func (st *state) layout(g *Graph, kind, id string, members, teams, projects []in
 		}
 		return GraphNode{Kind: "team", ID: t.Slug, Label: t.Slug, Sub: sub, Focused: kind == "team" && id == t.Slug, Href: href("team:" + t.Slug)}
 	})
-	place(2, projects, projectY, func(i int) GraphNode {
+	place(2, projects, projectY, fixed, func(i int) GraphNode {
 		p := st.projects[i].p
 		return GraphNode{Kind: "project", ID: p.Slug, Label: p.Slug, Sub: p.Platform, Focused: kind == "project" && id == p.Slug, Href: href("project:" + p.Slug)}
 	})
-	// member → team edges, labelled with the effective team role.
-	x1, x2 := g.ColumnX[0]+graphColW, g.ColumnX[1]
-	for _, mi := range sortedKeys(memberY) {
-		m := st.members[mi].m
-		ma, err := st.eng.Member(m.ID)
+	// member → team edges, labelled with the effective team role. Each
+	// edge leaves its member node at its own port, graphPortH apart, in the
+	// order of the teams' rows so that they do not cross; the node is as
+	// tall as its ports need.
+	type memberEdge struct {
+		team   int
+		label  string
+		grants bool
+	}
+	edgesOf := map[int][]memberEdge{}
+	for _, mi := range capInts(members, GraphCap) {
+		ma, err := st.eng.Member(st.members[mi].m.ID)
 		if err != nil {
 			continue
 		}
 		for _, ta := range ma.Teams {
 			ti, ok := st.teamBySlug[ta.Slug]
-			if !ok {
-				continue
-			}
-			y2, shown := teamY[ti]
-			if !shown {
+			if _, shown := teamY[ti]; !ok || !shown {
 				continue
 			}
 			label := ta.EffectiveRole
 			if label == "" {
 				label = "grants nothing"
 			}
-			g.Edges = append(g.Edges, GraphEdge{X1: x1, Y1: memberY[mi], X2: x2, Y2: y2, Label: label, Grants: ta.EffectiveRole != ""})
+			edgesOf[mi] = append(edgesOf[mi], memberEdge{team: ti, label: label, grants: ta.EffectiveRole != ""})
+		}
+		slices.SortStableFunc(edgesOf[mi], func(a, b memberEdge) int { return teamY[a.team] - teamY[b.team] })
+	}
+	place(0, members, memberY, func(i int) int {
+		return max(graphNodeH, graphPortH*len(edgesOf[i])+graphNodeH-graphPortH)
+	}, func(i int) GraphNode {
+		m := st.members[i].m
+		return GraphNode{Kind: "member", ID: m.ID, Label: m.Email, Sub: m.OrgRole, Focused: kind == "member" && id == m.ID, Href: href("member:" + m.ID)}
+	})
+	// Members were placed last (their heights need the shown teams); list
+	// the nodes column by column as before.
+	slices.SortStableFunc(g.Nodes, func(a, b GraphNode) int { return a.X - b.X })
+	x1, x2 := g.ColumnX[0]+graphColW, g.ColumnX[1]
+	for _, mi := range sortedKeys(memberY) {
+		for j, e := range edgesOf[mi] {
+			port := memberY[mi] + graphPortH*(j+1)
+			g.Edges = append(g.Edges, GraphEdge{X1: x1, Y1: port, X2: x2, Y2: teamY[e.team] + graphNodeH/2,
+				Label: e.label, LabelX: x1 + 4, LabelY: port - 2, Grants: e.grants})
 		}
 	}
 	x1, x2 = g.ColumnX[1]+graphColW, g.ColumnX[2]
 	for _, ti := range sortedKeys(teamY) {
 		for _, ps := range st.teams[ti].projects {
 			if y2, ok := projectY[st.projectBySlug[ps]]; ok {
-				g.Edges = append(g.Edges, GraphEdge{X1: x1, Y1: teamY[ti], X2: x2, Y2: y2, Grants: true})
+				g.Edges = append(g.Edges, GraphEdge{X1: x1, Y1: teamY[ti] + graphNodeH/2, X2: x2, Y2: y2 + graphNodeH/2, Grants: true})
 			}
 		}
 	}
 	g.Width = g.ColumnX[2] + graphColW + graphPad
-	g.Height = graphTop + max(rows, 1)*graphRowH + graphPad
+	g.Height = bottom + graphPad
 }
 
 func sortedKeys(m map[int]int) []int {
