@@ -92,13 +92,23 @@ func newPage(t *testing.T) playwright.Page {
 	return page
 }
 
-// watchErrors fails the test on a CSP violation in the console or an
-// uncaught script error. Other console errors are expected (htmx logs the
-// 401 that carries HX-Redirect, 403s are asserted by tests).
+// watchErrors fails the test on a CSP problem in the console (a violation,
+// "…violates the following Content Security Policy…", or a policy Chromium
+// cannot parse, "Unrecognized Content-Security-Policy directive…"), a
+// missing favicon or an uncaught script error. Other console errors are
+// expected (htmx logs the 401 that carries HX-Redirect, 403s are asserted
+// by tests).
 func watchErrors(t *testing.T, page playwright.Page) {
 	page.On("console", func(msg playwright.ConsoleMessage) {
-		if msg.Type() == "error" && strings.Contains(msg.Text(), "Content Security Policy") {
-			t.Errorf("console: %s", msg.Text())
+		if msg.Type() != "error" {
+			return
+		}
+		text := msg.Text()
+		if strings.Contains(text, "Content Security Policy") || strings.Contains(text, "Content-Security-Policy") {
+			t.Errorf("console at %s: %s", page.URL(), text)
+		}
+		if loc := msg.Location(); loc != nil && strings.HasSuffix(loc.URL, "/favicon.ico") {
+			t.Errorf("console: %s (%s)", text, loc.URL)
 		}
 	})
 	page.OnPageError(func(err error) {

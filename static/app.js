@@ -16,6 +16,12 @@
   ];
   htmx.config.historyCacheSize = 20;
   htmx.config.includeIndicatorStyles = false; // inline <style> would break the CSP
+  // htmx settles "style" too: on a swap or a Back/Forward restore it copies
+  // the old element's style attribute onto the new one with setAttribute,
+  // which the CSP (no inline style) blocks and Chromium logs as an error
+  // whenever the browser has left an empty style="" on an element with an
+  // id (seen on the top bar's search box when going Back on the lookup).
+  htmx.config.attributesToSettle = ["class", "width", "height"];
   htmx.config.allowEval = false;
   htmx.config.allowScriptTags = false;
   htmx.config.selfRequestsOnly = true;

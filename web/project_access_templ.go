@@ -75,7 +75,7 @@ func ProjectAccessForm(v ProjectAccessView) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "</h1><p class=\"muted\">Access to a project comes from a team linked to it. Pick who and through which team; the next page shows who gains what before anything is submitted for approval.</p><form method=\"get\" action=\"/changes/new\" class=\"panel\" data-testid=\"project-access-form\"><input type=\"hidden\" name=\"kind\" value=\"team-add\"><fieldset><legend>Member</legend> ")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "</h1><p class=\"muted\">Access to a project comes from a team linked to it. Pick who and through which team; the next page shows who gains what before anything is submitted for approval.</p><form method=\"get\" action=\"/changes/new\" class=\"panel form-panels\" data-testid=\"project-access-form\"><input type=\"hidden\" name=\"kind\" value=\"team-add\"><fieldset><legend>Member</legend> ")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

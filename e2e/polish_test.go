@@ -1,0 +1,115 @@
+package e2e
+
+import (
+	"regexp"
+	"testing"
+
+	"github.com/mxschmitt/playwright-go"
+)
+
+// "Give the contractor access to payment-api for two weeks": from the
+// project page an approver picks Cody (contractors-q1, not on payments)
+// and team payments, two weeks in one click, lands on the prefilled change
+// form with its preview, submits; a second approver approves; it is
+// applied in Sentry; Cody's member page shows payment-api with the
+// grant's expiry.
+func TestGiveAContractorAccessToAProjectForTwoWeeks(t *testing.T) {
+	env := startDemo(t)
+	api := env.sentryClient(t)
+	const cody = "cody.cruz@acme.test"
+	codyID := memberID(t, api, cody)
+	if onTeam(t, api, "payments", cody) {
+		t.Fatal("the demo org already has cody on payments")
+	}
+
+	maya := env.loginAsUser(t, "maya", "/projects/payment-api")
+	click(t, byTestID(maya, "give-access"), "Give a member access…")
+	must(t, expect().Locator(byTestID(maya, "page-title")).ToHaveText("Give a member access to payment-api"), "give-access page")
+	_, err := byTestID(maya, "project-access-member").SelectOption(playwright.SelectOptionValues{Values: &[]string{codyID}})
+	must(t, err, "pick cody")
+	must(t, byTestID(maya, "project-access-team").Filter(playwright.LocatorFilterOptions{HasText: "payments"}).Locator("input").Check(), "team payments")
+	must(t, byTestID(maya, "project-access-2w").Check(), "two weeks")
+	screenshot(t, maya, "polish-give-access")
+	click(t, byTestID(maya, "project-access-continue"), "Continue")
+
+	must(t, expect().Locator(byTestID(maya, "page-title")).ToHaveText("New change request"), "change form")
+	check(t, expect().Locator(byTestID(maya, "step-kind")).ToHaveValue("team-add"), "kind prefilled")
+	check(t, expect().Locator(byTestID(maya, "step-member")).ToHaveValue(codyID), "member prefilled")
+	check(t, expect().Locator(byTestID(maya, "step-team")).ToHaveValue("payments"), "team prefilled")
+	check(t, expect().Locator(byTestID(maya, "expiry")).ToHaveValue("2w"), "two weeks carried over")
+	gain := byTestID(maya, "delta").Filter(playwright.LocatorFilterOptions{HasText: "payment-api"})
+	check(t, expect().Locator(gain).ToContainText(cody), "preview: cody gains payment-api")
+	must(t, byTestID(maya, "justification").Fill("Cody helps the payments team with the checkout migration"), "justification")
+	screenshot(t, maya, "polish-give-access-form")
+	click(t, byTestID(maya, "submit-change"), "Submit for approval")
+	must(t, maya.WaitForURL(regexp.MustCompile(`/changes/\d+$`)), "redirected to the request")
+	check(t, expect().Locator(byTestID(maya, "request-state")).ToHaveText("pending-approval"), "pending")
+	check(t, expect().Locator(byTestID(maya, "approvals-count")).ToHaveText("0 of 1 given"), "approvals read well")
+	requestURL := maya.URL()
+
+	marco := env.loginAsUser(t, "marco", "/changes")
+	_, err = marco.Goto(requestURL)
+	must(t, err, "open the request")
+	click(t, byTestID(marco, "approve"), "Approve")
+	check(t, expect().Locator(byTestID(marco, "request-state")).ToHaveText("applied", playwright.LocatorAssertionsToHaveTextOptions{Timeout: playwright.Float(30000)}), "applied")
+	if !onTeam(t, api, "payments", cody) {
+		t.Fatal("cody is not on payments in Sentry after the approval")
+	}
+	expires := textOf(t, byTestID(marco, "expires-at"))
+
+	_, err = marco.Goto(env.URL + "/members/" + codyID)
+	must(t, err, "cody's member page")
+	reach := byTestID(marco, "project-reach").Filter(playwright.LocatorFilterOptions{HasText: "payment-api"})
+	reloadUntil(t, marco, reach.Locator(`[data-testid="grant-expiry"]`), "until", "payment-api marked time-bound")
+	check(t, expect().Locator(reach.Locator(`[data-testid="grant-expiry"]`)).ToHaveText("until "+expires), "the grant's expiry")
+	screenshot(t, marco, "polish-member-time-bound")
+}
+
+// Back and Forward on the lookup show each answer with the inputs that
+// asked for it (htmx restores its snapshot of the DOM, which holds value
+// attributes, not what was typed).
+func TestLookupBackAndForwardKeepTheInputsWithTheirAnswer(t *testing.T) {
+	env := startDemo(t)
+	page := env.loginAsUser(t, "maya", "/lookup")
+	ask := func(member, project string) {
+		t.Helper()
+		must(t, byTestID(page, "lookup-member").Fill(member), "member")
+		must(t, byTestID(page, "lookup-project").Fill(project), "project")
+		click(t, byTestID(page, "lookup-form").Locator(`button[type="submit"]`), "Check")
+		must(t, expect().Page(page).ToHaveURL(regexp.MustCompile(`project=`+project)), "URL pushed")
+	}
+	ask("paul.payne@acme.test", "auth-service")
+	must(t, expect().Locator(byTestID(page, "decision")).ToHaveAttribute("data-allowed", "no"), "paul denied on auth-service")
+	ask("olivia.owner@acme.test", "payment-api")
+	must(t, expect().Locator(byTestID(page, "decision")).ToHaveAttribute("data-allowed", "yes"), "olivia allowed on payment-api")
+
+	_, err := page.GoBack()
+	must(t, err, "Back")
+	check(t, expect().Locator(byTestID(page, "decision")).ToHaveAttribute("data-allowed", "no"), "back: paul's answer")
+	check(t, expect().Locator(byTestID(page, "lookup-member")).ToHaveValue("paul.payne@acme.test"), "back: paul in the member field")
+	check(t, expect().Locator(byTestID(page, "lookup-project")).ToHaveValue("auth-service"), "back: auth-service in the project field")
+	screenshot(t, page, "polish-lookup-back")
+
+	_, err = page.GoForward()
+	must(t, err, "Forward")
+	check(t, expect().Locator(byTestID(page, "decision")).ToHaveAttribute("data-allowed", "yes"), "forward: olivia's answer")
+	check(t, expect().Locator(byTestID(page, "lookup-member")).ToHaveValue("olivia.owner@acme.test"), "forward: olivia in the member field")
+	check(t, expect().Locator(byTestID(page, "lookup-project")).ToHaveValue("payment-api"), "forward: payment-api in the project field")
+
+	// And the form still works after the restores.
+	ask("paul.payne@acme.test", "payment-api")
+	check(t, expect().Locator(byTestID(page, "decision")).ToHaveAttribute("data-allowed", "yes"), "paul reaches payment-api")
+}
+
+// The graph focused on a team with many members, and on a project whose
+// members are on several of its teams: screenshots to look at the labels.
+func TestGraphLabelsScreenshots(t *testing.T) {
+	env := startDemo(t)
+	page := env.loginAsUser(t, "maya", "/graph?focus=team:payments")
+	must(t, expect().Locator(byTestID(page, "graph-focus")).ToHaveText("payments"), "focused on payments")
+	screenshot(t, page, "polish-graph-team-payments")
+	_, err := page.Goto(env.URL + "/graph?focus=project:payment-api")
+	must(t, err, "graph focused on payment-api")
+	must(t, expect().Locator(byTestID(page, "graph-focus")).ToHaveText("payment-api"), "focused on payment-api")
+	screenshot(t, page, "polish-graph-project-payment-api")
+}
