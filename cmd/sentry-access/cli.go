@@ -388,7 +388,7 @@ func runDiff(ctx context.Context, e env, args []string) error {
 		}
 	}
 	if *from == 0 || *to == 0 {
-		return noSnapshotError{errors.New("diff needs two snapshots: run sentry-access sync again later")}
+		return noSnapshotError{errors.New("only one snapshot yet, and diff needs two to compare: run sentry-access sync again later")}
 	}
 	load := func(id uint64) (*access.Snapshot, error) {
 		_, s, err := st.Snapshot(ctx, id)

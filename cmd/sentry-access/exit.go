@@ -9,7 +9,7 @@ const (
 	exitUsage     = 2 // bad flags or configuration
 	exitNotFound  = 3 // unknown member, project or snapshot
 	exitDenied    = 4 // explain: the access asked about is denied
-	exitNoSnaphot = 5 // no snapshot yet: run sentry-access sync
+	exitNoSnaphot = 5 // no snapshot yet, or only one to compare (diff): run sentry-access sync
 )
 
 // usageError marks errors caused by how the command was called.
