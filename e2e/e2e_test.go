@@ -94,8 +94,8 @@ func newPage(t *testing.T) playwright.Page {
 
 // watchErrors fails the test on a CSP problem in the console (a violation,
 // "…violates the following Content Security Policy…", or a policy Chromium
-// cannot parse, "Unrecognized Content-Security-Policy directive…"), a
-// missing favicon or an uncaught script error. Other console errors are
+// cannot parse, "Unrecognized Content-Security-Policy directive…") or an
+// uncaught script error. Other console errors are
 // expected (htmx logs the 401 that carries HX-Redirect, 403s are asserted
 // by tests).
 func watchErrors(t *testing.T, page playwright.Page) {
@@ -106,9 +106,6 @@ func watchErrors(t *testing.T, page playwright.Page) {
 		text := msg.Text()
 		if strings.Contains(text, "Content Security Policy") || strings.Contains(text, "Content-Security-Policy") {
 			t.Errorf("console at %s: %s", page.URL(), text)
-		}
-		if loc := msg.Location(); loc != nil && strings.HasSuffix(loc.URL, "/favicon.ico") {
-			t.Errorf("console: %s (%s)", text, loc.URL)
 		}
 	})
 	page.OnPageError(func(err error) {

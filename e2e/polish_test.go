@@ -1,10 +1,14 @@
 package e2e
 
 import (
+	"fmt"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/mxschmitt/playwright-go"
+
+	"github.com/sentry-access/sentry-access/internal/samlauth"
 )
 
 // "Give the contractor access to payment-api for two weeks": from the
@@ -112,4 +116,30 @@ func TestGraphLabelsScreenshots(t *testing.T) {
 	must(t, err, "graph focused on payment-api")
 	must(t, expect().Locator(byTestID(page, "graph-focus")).ToHaveText("payment-api"), "focused on payment-api")
 	screenshot(t, page, "polish-graph-project-payment-api")
+}
+
+// Signing in through the dev IdP asks for no missing favicon: the
+// dashboard links its SVG icon and answers /favicon.ico, and the IdP
+// answers it with 204 (a 404 is a console error on every sign-in).
+func TestSigningInLoadsNoMissingFavicon(t *testing.T) {
+	env := startDemo(t)
+	page := newPage(t)
+	var missing []string
+	page.On("response", func(r playwright.Response) {
+		if strings.Contains(r.URL(), "favicon") && r.Status() >= 400 {
+			missing = append(missing, fmt.Sprintf("%s %d", r.URL(), r.Status()))
+		}
+	})
+	_, err := page.Goto(env.URL + "/")
+	must(t, err, "open the dashboard")
+	u := env.user(t, samlauth.RoleApprover)
+	fillIdPLogin(t, page, u)
+	must(t, expect().Locator(byTestID(page, "user-email")).ToHaveText(u.Email), "signed in")
+	// The icon is fetched after load: a reload lets the first page's
+	// request finish and makes a second one.
+	_, err = page.Reload()
+	must(t, err, "reload")
+	if len(missing) > 0 {
+		t.Errorf("favicon requests failed: %v", missing)
+	}
 }
