@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/parser"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclwrite"
 	"github.com/zclconf/go-cty/cty"
@@ -394,11 +396,30 @@ func cmpOr(a, b string) string {
 // strictYAML decodes data into v strictly. The YAML decoder panics on some
 // malformed documents (found by FuzzParseBlueprint, e.g. a tagged scalar
 // where a list belongs); a pasted blueprint must get an error, not a crash.
+//
+// Aliases are refused before decoding: the decoder expands every alias, so
+// a few hundred bytes of nested anchors ("billion laughs") would take
+// minutes of CPU and gigabytes of memory; a blueprint never needs them.
+// Documents over MaxBlueprintBytes are refused too.
 func strictYAML(data []byte, v any) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("the document is not a blueprint the YAML decoder can read (%v)", r)
 		}
 	}()
+	if len(data) > MaxBlueprintBytes {
+		return fmt.Errorf("the document has %d bytes, a blueprint may have at most %d", len(data), MaxBlueprintBytes)
+	}
+	f, err := parser.ParseBytes(data, 0)
+	if err != nil {
+		return err
+	}
+	if aliases := ast.FilterFile(ast.AliasType, f); len(aliases) > 0 {
+		return fmt.Errorf("line %d: aliases (*%s) are not allowed in a blueprint; write the values out",
+			aliases[0].GetToken().Position.Line, strings.TrimPrefix(aliases[0].String(), "*"))
+	}
 	return yaml.UnmarshalWithOptions(data, v, yaml.Strict())
 }
+
+// MaxBlueprintBytes is the largest blueprint document ParseBlueprint reads.
+const MaxBlueprintBytes = 256 << 10

@@ -3,6 +3,7 @@ package changes
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -26,6 +27,10 @@ func TestParseBlueprintErrors(t *testing.T) {
 		{"a wrong version", "version: 2\nname: x\n", []string{"version is 2"}},
 		{"a bad team role", "version: 1\nname: x\nteams:\n  - slug: a\n    members: [{email: a@b.c, role: owner}]\n", []string{`role "owner"`}},
 		{"a bad expiry", "version: 1\nname: x\nexpires: soon\n", []string{`expires "soon"`}},
+		// Without the alias check, these 800 bytes decode for minutes.
+		{"nested aliases (billion laughs) are refused before decoding", laughs(9), []string{"aliases (*a0) are not allowed", "line 7"}},
+		{"a single alias is refused too", "version: 1\nname: &n x\ndescription: *n\n", []string{"aliases (*n)"}},
+		{"a document over the size limit is refused", "version: 1\nname: x\ndescription: " + strings.Repeat("x", MaxBlueprintBytes) + "\n", []string{"at most 262144"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -189,4 +194,15 @@ func TestExports(t *testing.T) {
 			t.Errorf("terraform lacks %q:\n%s", want, tf)
 		}
 	}
+}
+
+// laughs is a blueprint whose projects nest depth levels of ten aliases
+// each: 10^(depth+1) strings once expanded.
+func laughs(depth int) string {
+	var b strings.Builder
+	b.WriteString("version: 1\nname: x\nteams:\n  - slug: t0\n    projects: &a0 [lol,lol,lol,lol,lol,lol,lol,lol,lol,lol]\n")
+	for i := 1; i <= depth; i++ {
+		fmt.Fprintf(&b, "  - slug: t%d\n    projects: &a%d [%s]\n", i, i, strings.TrimSuffix(strings.Repeat(fmt.Sprintf("*a%d,", i-1), 10), ","))
+	}
+	return b.String()
 }
