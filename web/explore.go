@@ -283,13 +283,6 @@ func progressText(r *explore.SyncRun) string {
 	return r.Stage
 }
 
-func capStrings(s []string, n int) []string {
-	if len(s) > n {
-		return s[:n]
-	}
-	return s
-}
-
 // svg helpers
 // Edge labels sit where the layout put them: just after the edge's own
 // port on the member node (explore.GraphEdge.LabelX/LabelY).

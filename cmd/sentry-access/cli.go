@@ -179,7 +179,7 @@ func connectionError(c config.Config, err error) error {
 	case errors.Is(err, sentry.ErrNotFound):
 		return usageError{fmt.Errorf("organization %q not found at %s (check SENTRY_ORG and SENTRY_URL)", c.SentryOrg, c.SentryURL)}
 	case errors.Is(err, sentry.ErrUnauthorized):
-		return usageError{fmt.Errorf("Sentry at %s rejected SENTRY_AUTH_TOKEN: %w", c.SentryURL, err)}
+		return usageError{fmt.Errorf("the Sentry at %s rejected SENTRY_AUTH_TOKEN: %w", c.SentryURL, err)}
 	case errors.Is(err, sentry.ErrForbidden):
 		return usageError{fmt.Errorf("SENTRY_AUTH_TOKEN may not read organization %q: %w", c.SentryOrg, err)}
 	default:

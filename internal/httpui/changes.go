@@ -398,11 +398,7 @@ func fillEmails(snap *access.Snapshot, steps []changes.Step) {
 }
 
 func splitIDs(s string) []string {
-	var out []string
-	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' }) {
-		out = append(out, f)
-	}
-	return out
+	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' })
 }
 
 // publicText is the message of an error that explains itself, for the

@@ -164,10 +164,10 @@ func New(cfg Config) (*Client, error) {
 		problems = append(problems, fmt.Errorf("Org %q: want an organization slug or id", cfg.Org))
 	}
 	if cfg.Token == "" && cfg.SCIMToken == "" {
-		problems = append(problems, errors.New("Token or SCIMToken is required"))
+		problems = append(problems, errors.New("one of Token and SCIMToken is required"))
 	}
 	if cfg.Timeout < 0 {
-		problems = append(problems, errors.New("Timeout must not be negative"))
+		problems = append(problems, errors.New("the Timeout must not be negative"))
 	}
 	if len(problems) > 0 {
 		return nil, fmt.Errorf("sentry config: %w", errors.Join(problems...))

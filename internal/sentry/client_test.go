@@ -118,7 +118,7 @@ func TestNewValidatesEveryProblemAtOnce(t *testing.T) {
 	if err == nil {
 		t.Fatal("New accepted an invalid config")
 	}
-	for _, want := range []string{"BaseURL", "Org is required", "Token or SCIMToken", "Timeout"} {
+	for _, want := range []string{"BaseURL", "Org is required", "Token and SCIMToken", "Timeout"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not mention %q", err, want)
 		}

@@ -176,7 +176,7 @@ func (c *Client) SetOrgRole(ctx context.Context, memberID, orgRole string) (*Mem
 	}
 	body := memberUpdate{OrgRole: orgRole, TeamRoles: []teamRoleAssignment{}}
 	for _, tr := range cur.TeamRoles {
-		body.TeamRoles = append(body.TeamRoles, teamRoleAssignment{TeamSlug: tr.TeamSlug, Role: tr.Role})
+		body.TeamRoles = append(body.TeamRoles, teamRoleAssignment(tr))
 	}
 	if cur.TeamRoles == nil {
 		// Older servers list only team slugs; keep them with stored

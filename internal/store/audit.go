@@ -247,7 +247,7 @@ func (s *Store) AuditEntries(ctx context.Context, f AuditFilter) ([]sentry.Audit
 		var k, v []byte
 		if upper == nil {
 			k, v = c.Last()
-		} else if k, v = c.Seek(upper); k == nil {
+		} else if k, _ = c.Seek(upper); k == nil {
 			k, v = c.Last()
 		} else {
 			k, v = c.Prev()
