@@ -92,6 +92,9 @@ func (s *Service) DecideSentryAccessRequest(ctx context.Context, actor Actor, id
 	if err != nil {
 		return nil, fmt.Errorf("decide sentry access request %s: snapshot: %w", id, err)
 	}
+	if self, ok := memberByEmail(snap, actor.Email); ok && targetsMember(r.Steps, self.ID) >= 0 {
+		return nil, fmt.Errorf("%w: nobody decides on their own access request", ErrForbidden)
+	}
 	pv, err := s.preview.Preview(snap, r.Steps, r.Requester)
 	if err != nil {
 		return nil, fmt.Errorf("decide sentry access request %s: preview: %w", id, err)

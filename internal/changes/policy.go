@@ -70,8 +70,11 @@ func (p Policy) CanRequest(actor Actor, selfMember string, steps []Step) error {
 }
 
 // CanDecide checks that actor may approve or deny r: an approver role, not
-// the requester, and not having decided already. The error wraps
-// ErrForbidden.
+// the requester, not the member whose access a step changes (else an
+// approver could have a colleague file "give me admin", or turn her own
+// Sentry access request into a change request, and approve it herself),
+// and not having decided already. Step emails are the snapshot's (Create
+// fills them from the member id). The error wraps ErrForbidden.
 func (p Policy) CanDecide(actor Actor, r *Request) error {
 	if !contains(p.ApproverRoles, actor.Role) {
 		return fmt.Errorf("%w: role %q may not approve or deny", ErrForbidden, actor.Role)
@@ -79,10 +82,30 @@ func (p Policy) CanDecide(actor Actor, r *Request) error {
 	if strings.EqualFold(actor.Email, r.Requester) {
 		return fmt.Errorf("%w: nobody approves their own request", ErrForbidden)
 	}
+	for _, s := range r.Steps {
+		if s.Params.Email != "" && strings.EqualFold(strings.TrimSpace(s.Params.Email), strings.TrimSpace(actor.Email)) {
+			return fmt.Errorf("%w: nobody decides on a change to their own access (step %d)", ErrForbidden, s.Index+1)
+		}
+	}
 	for _, d := range r.Approvals {
 		if strings.EqualFold(d.Actor, actor.Email) {
 			return fmt.Errorf("%w: %s already decided on this request", ErrForbidden, actor.Email)
 		}
 	}
 	return nil
+}
+
+// targetsMember reports the first step of steps that changes the access of
+// member id (as its member, or among the members a SCIM group gains or
+// loses), or -1.
+func targetsMember(steps []Step, id string) int {
+	if id == "" {
+		return -1
+	}
+	for _, s := range steps {
+		if s.Params.Member == id || contains(s.Params.Add, id) || contains(s.Params.Remove, id) {
+			return s.Index
+		}
+	}
+	return -1
 }

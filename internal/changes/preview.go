@@ -134,3 +134,19 @@ func minimumTeamRole(s *access.Snapshot, orgRole string) string {
 	}
 	return "contributor"
 }
+
+// fillMemberEmails sets the email of every step that names a member to
+// that member's email in snap. The email is what approvers read in titles
+// and the trail, and what CanDecide matches approvers against, so it must
+// be Sentry's, never one the requester typed beside a member id.
+func fillMemberEmails(snap *access.Snapshot, steps []Step) {
+	for i := range steps {
+		p := &steps[i].Params
+		if p.Member == "" {
+			continue
+		}
+		if m, ok := memberByID(snap, p.Member); ok {
+			p.Email = m.Email
+		}
+	}
+}

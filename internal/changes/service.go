@@ -150,6 +150,7 @@ func (s *Service) Create(ctx context.Context, actor Actor, in NewRequest) (*Requ
 		}
 	}
 	fillPreviousRoles(snap, steps)
+	fillMemberEmails(snap, steps)
 	self, _ := memberByEmail(snap, actor.Email)
 	if err := s.policy.CanRequest(actor, self.ID, steps); err != nil {
 		return nil, err
@@ -284,6 +285,11 @@ func (s *Service) decide(ctx context.Context, actor Actor, id string, approve bo
 			}
 		}
 	}
+	snap, err := s.snaps.Current(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("decide request %s: snapshot: %w", id, err)
+	}
+	self, _ := memberByEmail(snap, actor.Email)
 	now := s.now().UTC()
 	r, err := s.repo.UpdateRequest(ctx, id, func(r *Request) ([]TrailRecord, error) {
 		if r.State != StatePendingApproval {
@@ -291,6 +297,9 @@ func (s *Service) decide(ctx context.Context, actor Actor, id string, approve bo
 		}
 		if err := s.policy.CanDecide(actor, r); err != nil {
 			return nil, err
+		}
+		if i := targetsMember(r.Steps, self.ID); i >= 0 {
+			return nil, fmt.Errorf("%w: nobody decides on a change to their own access (step %d)", ErrForbidden, i+1)
 		}
 		before := r.State
 		r.Approvals = append(r.Approvals, Decision{Actor: actor.Email, Role: actor.Role, Approve: approve, Comment: comment, At: now})

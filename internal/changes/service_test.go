@@ -75,7 +75,7 @@ func TestPolicyWhoMayRequestAndDecide(t *testing.T) {
 func TestRequestStateMachine(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	orgRole := Step{Kind: KindOrgRole, Params: Params{Member: "3", Role: "manager"}}
+	orgRole := Step{Kind: KindOrgRole, Params: Params{Member: "4", Role: "manager"}}
 	type action struct {
 		do      string // approve, deny, cancel
 		by      Actor
@@ -104,6 +104,15 @@ func TestRequestStateMachine(t *testing.T) {
 			[]action{{do: "cancel", by: owner}, {do: "approve", by: approver, wantErr: ErrConflict}}, StateCancelled},
 		{"someone else may not cancel", []Step{addStep("3", "payments")},
 			[]action{{do: "cancel", by: approver, wantErr: ErrForbidden}}, StatePendingApproval},
+		{"the member whose access a step changes may not approve it", []Step{addStep("4", "identity"), addStep("3", "payments")},
+			[]action{{do: "approve", by: second, wantErr: ErrForbidden}}, StatePendingApproval},
+		{"nor deny it", []Step{{Kind: KindMemberRemove, Params: Params{Member: "3"}}},
+			[]action{{do: "deny", by: second, comment: "keep me", wantErr: ErrForbidden}}, StatePendingApproval},
+		{"nor approve a request that names someone else's email beside her member id",
+			[]Step{{Kind: KindOrgRole, Params: Params{Member: "3", Email: "vic@acme.test", Role: "manager"}}},
+			[]action{{do: "approve", by: second, wantErr: ErrForbidden}, {do: "approve", by: approver}}, StatePendingApproval},
+		{"nor a SCIM group change that adds her", []Step{{Kind: KindSCIMGroupMembers, Params: Params{TeamID: "10", Add: []string{"3"}}}},
+			[]action{{do: "approve", by: second, wantErr: ErrForbidden}}, StatePendingApproval},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -193,5 +202,24 @@ func TestCreateStoresPreviewAndPreviousRole(t *testing.T) {
 	}
 	if r.Title == "" || r.Required != 2 {
 		t.Errorf("title %q required %d, want a default title and 2 approvals", r.Title, r.Required)
+	}
+}
+
+func TestAStepsEmailIsTheMembersEmailInSentry(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	forged := Step{Kind: KindTeamAdd, Params: Params{Member: "3", Email: "vic@acme.test", Team: "payments"}}
+	r, err := h.svc.Create(context.Background(), owner, NewRequest{Steps: []Step{forged}, Justification: "because"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := r.Steps[0].Params.Email, "bob@acme.test"; got != want {
+		t.Errorf("step email = %q, want %q (member 3's, not the one typed)", got, want)
+	}
+	if strings.Contains(r.Title, "vic@") {
+		t.Errorf("title %q names the typed email", r.Title)
+	}
+	if err := h.svc.Policy().CanDecide(second, r); !errors.Is(err, ErrForbidden) {
+		t.Errorf("CanDecide(bob, request adding bob) = %v, want ErrForbidden", err)
 	}
 }

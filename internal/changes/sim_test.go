@@ -268,6 +268,10 @@ func TestSentryAccessRequestsInbox(t *testing.T) {
 	if _, err := svc.DecideSentryAccessRequest(ctx, carla, cody.ID, true, ""); !errors.Is(err, ErrForbidden) {
 		t.Errorf("Carla approving the request she made: error = %v, want ErrForbidden", err)
 	}
+	cody1 := Actor{Email: "cody.cruz@acme.test", Role: RoleApprover}
+	if _, err := svc.DecideSentryAccessRequest(ctx, cody1, cody.ID, true, ""); !errors.Is(err, ErrForbidden) {
+		t.Errorf("Cody approving the request Carla made for him: error = %v, want ErrForbidden", err)
+	}
 	if _, err := svc.DecideSentryAccessRequest(ctx, approver, noah.ID, false, ""); !errors.Is(err, ErrInvalid) {
 		t.Errorf("a denial without comment: error = %v, want ErrInvalid", err)
 	}
