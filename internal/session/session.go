@@ -6,11 +6,13 @@
 package session
 
 import (
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
+	"sync"
 	"time"
 
 	"github.com/gorilla/sessions"
@@ -26,6 +28,7 @@ const (
 	keyIdentity = "id"
 	keyCreated  = "created"
 	keySeen     = "seen"
+	keySID      = "sid"
 )
 
 // ErrExpired is returned (wrapped, and matching samlauth.ErrNoSession) when a
@@ -82,12 +85,21 @@ func (c Config) timeouts() (idle, abs time.Duration) {
 
 // Manager reads and writes the session cookie. It implements
 // samlauth.Sessions and is safe for concurrent use.
+//
+// A signed cookie stays valid until it expires, so End also remembers the
+// ended session's id until its absolute timeout: a copy of the cookie taken
+// before logout (another tab, a proxy log, a stolen cookie) no longer
+// authenticates. The list lives in memory: a restart forgets it, and
+// several replicas each keep their own.
 type Manager struct {
 	store  *sessions.CookieStore
 	now    func() time.Time
 	idle   time.Duration
 	abs    time.Duration
 	secure bool
+
+	mu      sync.Mutex
+	revoked map[string]time.Time // session id → when it expires anyway
 }
 
 var _ samlauth.Sessions = (*Manager)(nil)
@@ -115,7 +127,7 @@ func New(cfg Config, now func() time.Time) (*Manager, error) {
 		Secure:   u.Scheme == "https",
 		SameSite: http.SameSiteLaxMode,
 	}
-	return &Manager{store: store, now: now, idle: idle, abs: abs, secure: u.Scheme == "https"}, nil
+	return &Manager{store: store, now: now, idle: idle, abs: abs, secure: u.Scheme == "https", revoked: map[string]time.Time{}}, nil
 }
 
 // Begin starts a new session for id, replacing any previous one.
@@ -129,6 +141,7 @@ func (m *Manager) Begin(w http.ResponseWriter, r *http.Request, id samlauth.Iden
 		return fmt.Errorf("encode identity: %w", err)
 	}
 	now := m.now().Unix()
+	s.Values[keySID] = rand.Text()
 	s.Values[keyIdentity] = string(b)
 	s.Values[keyCreated] = now
 	s.Values[keySeen] = now
@@ -138,8 +151,15 @@ func (m *Manager) Begin(w http.ResponseWriter, r *http.Request, id samlauth.Iden
 	return nil
 }
 
-// End deletes the session cookie.
+// End deletes the session cookie and revokes the request's session, so
+// the same cookie value is refused from now on.
 func (m *Manager) End(w http.ResponseWriter, r *http.Request) error {
+	if s, err := m.store.New(r, CookieName); err == nil && !s.IsNew {
+		if sid, _ := s.Values[keySID].(string); sid != "" {
+			created, _ := s.Values[keyCreated].(int64)
+			m.revoke(sid, time.Unix(created, 0).Add(m.abs))
+		}
+	}
 	opts := *m.store.Options
 	opts.MaxAge = -1
 	http.SetCookie(w, sessions.NewCookie(CookieName, "", &opts))
@@ -183,10 +203,14 @@ func (m *Manager) load(r *http.Request) (samlauth.Identity, *sessions.Session, e
 		return id, nil, fmt.Errorf("read session cookie: %w", samlauth.ErrNoSession)
 	}
 	raw, _ := s.Values[keyIdentity].(string)
+	sid, _ := s.Values[keySID].(string)
 	created, ok1 := s.Values[keyCreated].(int64)
 	seen, ok2 := s.Values[keySeen].(int64)
-	if raw == "" || !ok1 || !ok2 {
+	if raw == "" || sid == "" || !ok1 || !ok2 {
 		return id, nil, fmt.Errorf("session cookie incomplete: %w", samlauth.ErrNoSession)
+	}
+	if m.isRevoked(sid) {
+		return id, nil, fmt.Errorf("session ended by logout: %w", samlauth.ErrNoSession)
 	}
 	now := m.now()
 	if now.Sub(time.Unix(created, 0)) > m.abs {
@@ -199,4 +223,25 @@ func (m *Manager) load(r *http.Request) (samlauth.Identity, *sessions.Session, e
 		return id, nil, fmt.Errorf("decode identity: %w", samlauth.ErrNoSession)
 	}
 	return id, s, nil
+}
+
+// revoke remembers sid as ended until until, and forgets ended sessions
+// whose cookies have expired anyway.
+func (m *Manager) revoke(sid string, until time.Time) {
+	now := m.now()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for k, exp := range m.revoked {
+		if now.After(exp) {
+			delete(m.revoked, k)
+		}
+	}
+	m.revoked[sid] = until
+}
+
+func (m *Manager) isRevoked(sid string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	_, ok := m.revoked[sid]
+	return ok
 }

@@ -134,3 +134,26 @@ func TestConfigValidateReportsEveryProblemAtOnce(t *testing.T) {
 		t.Error("Validate() prints the key")
 	}
 }
+
+func TestACookieCopiedBeforeLogoutNoLongerAuthenticates(t *testing.T) {
+	t.Parallel()
+	m := newManager(t, "https://a.test", time.Now)
+	_, ended := begin(t, m, "https://a.test")
+	_, other := begin(t, m, "https://a.test")
+	if _, err := m.Current(ended); err != nil {
+		t.Fatalf("before logout: Current() err = %v", err)
+	}
+	logout := httptest.NewRequest(http.MethodPost, "https://a.test/logout", nil)
+	for _, c := range ended.Cookies() {
+		logout.AddCookie(c)
+	}
+	if err := m.End(httptest.NewRecorder(), logout); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Current(ended); !errors.Is(err, samlauth.ErrNoSession) {
+		t.Errorf("the ended session's cookie: Current() err = %v, want ErrNoSession", err)
+	}
+	if id, err := m.Current(other); err != nil || id.Email != "ana@acme.test" {
+		t.Errorf("another session of the same user: Current() = %+v, %v; want it still signed in", id, err)
+	}
+}
