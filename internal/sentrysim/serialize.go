@@ -154,24 +154,43 @@ func (st *state) apiProject(p *principal, pr *project) sentry.Project {
 		out.Team = &first
 	}
 	out.HasAccess = st.hasProjectAccess(p, pr)
-	if out.HasAccess {
-		scopes := slices.Clone(p.scopes)
-		if p.isMemberUser() {
-			for _, tid := range pr.teams {
-				for _, s := range st.teamRoleScopes(p, st.teams[tid]) {
-					if !slices.Contains(scopes, s) {
-						scopes = append(scopes, s)
-					}
-				}
-			}
-		}
-		for _, s := range scopes {
-			if strings.HasPrefix(s, "project:") || strings.HasPrefix(s, "event:") || strings.HasPrefix(s, "alerts:") {
-				out.Access = append(out.Access, s)
-			}
+	if !out.HasAccess {
+		return out
+	}
+	if p.isMemberUser() {
+		out.Access = st.projectTeamScopes(p.member, pr)
+		return out
+	}
+	for _, s := range p.scopes {
+		if strings.HasPrefix(s, "project:") || strings.HasPrefix(s, "event:") || strings.HasPrefix(s, "alerts:") {
+			out.Access = append(out.Access, s)
 		}
 	}
 	return out
+}
+
+// projectTeamScopes is the project serializer's per-caller "access" for a
+// member with access to pr (get_access_by_project in
+// src/sentry/api/serializers/models/project.py): the scopes of the
+// member's team memberships on pr's teams (OrganizationMemberTeam.get_scopes:
+// the effective team role through Organization.get_scopes, only with the
+// team-roles feature) plus the raw scopes of the minimum team role of the
+// member's org role. It holds no org-role scopes and, being computed for
+// the user, is not bounded by the token's scopes. Sorted.
+func (st *state) projectTeamScopes(m *member, pr *project) []string {
+	var scopes []string
+	if st.hasFeature("team-roles") {
+		for _, tid := range pr.teams {
+			if stored, ok := m.teams[tid]; ok {
+				scopes = append(scopes, st.teamScopes(st.effectiveTeamRole(m, stored))...)
+			}
+		}
+	}
+	if minRole, ok := st.roles.teamRole(st.minimumTeamRole(m.role)); ok {
+		scopes = append(scopes, minRole.scopes...)
+	}
+	slices.Sort(scopes)
+	return slices.Compact(scopes)
 }
 
 func (st *state) apiTeamMember(m *member, t *team) sentry.TeamMember {

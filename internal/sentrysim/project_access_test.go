@@ -1,0 +1,77 @@
+package sentrysim
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/sentry-access/sentry-access/internal/sentry"
+)
+
+// TestProjectAccessIsTheCallersTeamScopes pins the project serializer's
+// per-caller "access" (get_access_by_project in
+// src/sentry/api/serializers/models/project.py, facts sheet §1.5): the
+// scopes of the caller's memberships on the project's teams (effective team
+// role through Organization.get_scopes) plus the raw scopes of the minimum
+// team role of the caller's org role. No org-role scopes, and computed for
+// the user, so the token's scopes do not bound it. It used to be the org
+// scopes ∩ token plus team scopes, cut to project:/event:/alerts: scopes
+// (found by internal/accessdiff).
+func TestProjectAccessIsTheCallersTeamScopes(t *testing.T) {
+	t.Parallel()
+	contributor := []string{"alerts:read", "event:read", "event:write", "member:read", "org:read",
+		"project:read", "project:releases", "team:read"}
+	teamAdmin := []string{"alerts:read", "alerts:write", "event:admin", "event:read", "event:write",
+		"member:read", "org:integrations", "org:read", "project:admin", "project:read", "project:releases",
+		"project:write", "team:admin", "team:read", "team:write"}
+	closed, open := false, true
+	fx := func(openMembership *bool) *Fixture {
+		return &Fixture{
+			Org:      OrgFixture{Slug: "acme", OpenMembership: openMembership},
+			Teams:    []TeamFixture{{Slug: "web"}, {Slug: "ops"}},
+			Projects: []ProjectFixture{{Slug: "site", Teams: []string{"web"}}, {Slug: "infra", Teams: []string{"ops"}}},
+			Members: []MemberFixture{
+				{Email: "ann@acme.test", Role: "member", Teams: []TeamMembership{{Team: "web"}}},
+				{Email: "lead@acme.test", Role: "member", Teams: []TeamMembership{{Team: "web", Role: "admin"}}},
+				{Email: "old@acme.test", Role: "admin", Teams: []TeamMembership{{Team: "web"}}},
+				{Email: "boss@acme.test", Role: "owner"},
+			},
+			UserTokens: []UserTokenFixture{
+				{Token: "t-ann", Member: "ann@acme.test", Scopes: allScopes()},
+				{Token: "t-ann-read", Member: "ann@acme.test", Scopes: []string{"org:read"}},
+				{Token: "t-lead", Member: "lead@acme.test", Scopes: allScopes()},
+				{Token: "t-old", Member: "old@acme.test", Scopes: allScopes()},
+				{Token: "t-boss", Member: "boss@acme.test", Scopes: allScopes()},
+			},
+		}
+	}
+	tests := []struct {
+		name    string
+		open    *bool
+		token   string
+		project string
+		want    []string // nil: no access
+	}{
+		{"a contributor holds the contributor scopes, not her org role's", &closed, "t-ann", "site", contributor},
+		{"a token limited to org:read does not narrow it", &closed, "t-ann-read", "site", contributor},
+		{"no team on the project, closed membership: no access", &closed, "t-ann", "infra", nil},
+		{"open membership: the minimum team role's scopes", &open, "t-ann", "infra", contributor},
+		{"a team admin holds the Team Admin scopes", &closed, "t-lead", "site", teamAdmin},
+		{"the retired admin's stored null is Team Admin", &closed, "t-old", "site", teamAdmin},
+		{"an owner off the project's teams holds Team Admin, not org:admin", &closed, "t-boss", "infra", teamAdmin},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, fx(tt.open), Options{})
+			var ps []sentry.Project
+			h.do("GET", "/api/0/organizations/acme/projects/?query=slug:"+tt.project, tt.token, nil).want(t, 200).decode(t, &ps)
+			if len(ps) != 1 {
+				t.Fatalf("got %d projects, want 1", len(ps))
+			}
+			got := slices.Sorted(slices.Values(ps[0].Access))
+			if ps[0].HasAccess != (tt.want != nil) || !slices.Equal(got, tt.want) {
+				t.Errorf("hasAccess=%v access=%v, want access %v", ps[0].HasAccess, got, tt.want)
+			}
+		})
+	}
+}
