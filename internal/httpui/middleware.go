@@ -184,3 +184,19 @@ func requireRole(min samlauth.Role) echo.MiddlewareFunc {
 		}
 	}
 }
+
+// limitBody refuses bodies over MaxBodyBytes: 413 when Content-Length says
+// so, and a read error (the form cannot be read) when a chunked body runs
+// past it.
+func limitBody(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		if r.ContentLength > MaxBodyBytes {
+			return &echo.HTTPError{Code: http.StatusRequestEntityTooLarge, Message: "The request is too large."}
+		}
+		if r.Body != nil && r.Body != http.NoBody {
+			r.Body = http.MaxBytesReader(c.Response(), r.Body, MaxBodyBytes)
+		}
+		return next(c)
+	}
+}

@@ -7,6 +7,12 @@ import (
 	"github.com/sentry-access/sentry-access/internal/samlauth"
 )
 
+// MaxBodyBytes is the largest request body the server reads (413 beyond):
+// room for a blueprint (changes.MaxBlueprintBytes) form-encoded and for a
+// SAML response. Without it a form post could be read up to 10 MB into
+// memory, and a multipart one spooled to disk without bound.
+const MaxBodyBytes = 1 << 20
+
 // routes registers every route of the dashboard. It is the one place to
 // look for what the server answers.
 //
@@ -16,7 +22,7 @@ import (
 //   - approve / admin (requireRole): mutating routes for those roles.
 func (s *Server) routes() {
 	e := s.e
-	e.Use(requestID, s.accessLog, s.securityHeaders, recoverPanics, s.crossOrigin)
+	e.Use(requestID, s.accessLog, s.securityHeaders, recoverPanics, s.crossOrigin, limitBody)
 
 	// Public.
 	e.GET("/healthz", s.handleHealthz)
