@@ -39,6 +39,26 @@
 //
 // which is what the test checks, together with M ⊆ access.
 //
+// Billing members are left out of the team and project comparisons: their
+// only scope is org:billing, so the list endpoints (org:read) refuse them
+// (checked: 403), and Sentry refuses to put them on a team (403 from the
+// member-team POST, 400 from the member PUT), so the generated orgs keep
+// them off teams. Were a billing membership to exist anyway (old data),
+// Sentry's access.py would grant it: is_team_roles_allowed gates only the
+// assignment, and OrganizationMemberTeam.get_team_role gives it the
+// minimum team role, contributor. The engine deliberately treats such a
+// membership as granting nothing and says so in its reason; that is the
+// one known divergence, not reachable through the API.
+//
+// Org scopes: the org detail's "access" is the caller's scopes (the role's
+// after Organization.get_scopes, ∩ the token's); with an all-scopes token
+// it equals the engine's OrgScopes minus the SaaS-only org:billing, which
+// no token can carry.
+//
+// Enforcement: GET /projects/{org}/{project}/teams/ as the member is
+// allowed exactly when the engine's scopes on the project hold
+// project:read, project:write or project:admin (has_any_project_scope).
+//
 // The serializers answer for the token's user, not the token: a member's
 // answers are the same with a token limited to org:read (checked too).
 // Pending and expired invites have no user: their tokens are refused (401)

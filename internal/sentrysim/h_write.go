@@ -455,6 +455,13 @@ func (s *Server) joinTeam(c *call) {
 		c.detail(http.StatusForbidden, msgIDPTeam)
 		return
 	}
+	// A role with isTeamRolesAllowed off (billing) cannot be put on a team
+	// (OrganizationMemberTeamDetailsEndpoint.post; Sentry's
+	// test_cannot_add_to_team_when_team_roles_disabled; facts sheet §2.2).
+	if r, _ := st.roles.orgRole(m.role); !r.teamRolesAllowed {
+		c.detail(http.StatusForbidden, fmt.Sprintf("The user with a '%s' role cannot have team-level permissions.", m.role))
+		return
+	}
 	if !st.canAddToTeam(c.p, m, t) {
 		if !st.hasPendingRequest(m, t) {
 			ar := &accessRequest{id: st.newID(), memberID: m.id, teamID: t.id}

@@ -75,3 +75,54 @@ func TestProjectAccessIsTheCallersTeamScopes(t *testing.T) {
 		})
 	}
 }
+
+// TestBillingCannotBeAddedToATeam: a role whose isTeamRolesAllowed is off
+// (billing) cannot join or be added to a team, whoever asks: 403 "The user
+// with a 'billing' role cannot have team-level permissions."
+// (OrganizationMemberTeamDetailsEndpoint.post, Sentry's
+// test_cannot_add_to_team_when_team_roles_disabled). The simulator used to
+// add them, which made a team membership that the engine, following the
+// same rule, treats as granting nothing (found by internal/accessdiff).
+func TestBillingCannotBeAddedToATeam(t *testing.T) {
+	t.Parallel()
+	open := true
+	fx := &Fixture{
+		Org:      OrgFixture{Slug: "acme", OpenMembership: &open},
+		Teams:    []TeamFixture{{Slug: "web"}},
+		Projects: []ProjectFixture{{Slug: "site", Teams: []string{"web"}}},
+		Members: []MemberFixture{
+			{ID: 10, Email: "boss@acme.test", Role: "owner", Teams: []TeamMembership{{Team: "web"}}},
+			{ID: 11, Email: "bill@acme.test", Role: "billing"},
+			{ID: 12, Email: "ann@acme.test", Role: "member"},
+		},
+		UserTokens: []UserTokenFixture{
+			{Token: "t-boss", Member: "boss@acme.test", Scopes: allScopes()},
+			{Token: "t-bill", Member: "bill@acme.test", Scopes: allScopes()},
+		},
+	}
+	tests := []struct {
+		name, member, token string
+		want                int
+		detail              string
+	}{
+		{"an owner cannot add a billing member", "11", "t-boss", 403, `"The user with a 'billing' role cannot have team-level permissions."`},
+		{"an owner adds a member", "12", "t-boss", 201, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, fx, Options{})
+			r := h.do("POST", "/api/0/organizations/acme/members/"+tt.member+"/teams/web/", tt.token, nil).want(t, tt.want)
+			if tt.detail != "" {
+				if got := r.detail(t); got != tt.detail {
+					t.Errorf("detail = %s, want %s", got, tt.detail)
+				}
+			}
+			var m sentry.Member
+			h.do("GET", "/api/0/organizations/acme/members/"+tt.member+"/", "t-boss", nil).want(t, 200).decode(t, &m)
+			if got, want := slices.Contains(m.Teams, "web"), tt.want == 201; got != want {
+				t.Errorf("on team web = %v, want %v", got, want)
+			}
+		})
+	}
+}
