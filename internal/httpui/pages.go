@@ -173,11 +173,17 @@ func (s *Server) handleMembers(c echo.Context) error {
 }
 
 func (s *Server) handleMember(c echo.Context) error {
+	return s.memberPage(c, c.Param("id"), "", web.NavMembers)
+}
+
+// memberPage renders the member ref (id or email) with its time-bound
+// grants; an empty title is the member's email.
+func (s *Server) memberPage(c echo.Context, ref, title string, nav web.NavKey) error {
 	ex, err := s.explorer()
 	if err != nil {
 		return err
 	}
-	d, err := ex.Member(c.Request().Context(), c.Param("id"))
+	d, err := ex.Member(c.Request().Context(), ref)
 	if err != nil {
 		return err
 	}
@@ -185,31 +191,23 @@ func (s *Server) handleMember(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.page(c, http.StatusOK, d.Row.Email, web.NavMembers, web.MemberPage(d, gs))
+	if title == "" {
+		title = d.Row.Email
+	}
+	return s.page(c, http.StatusOK, title, nav, web.MemberPage(d, gs))
 }
 
 // handleMyAccess shows the signed-in user's own Sentry access: the member
 // whose email matches the SAML email attribute.
 func (s *Server) handleMyAccess(c echo.Context) error {
-	ex, err := s.explorer()
-	if err != nil {
-		return err
-	}
 	id, _ := IdentityFromContext(c.Request().Context())
-	d, err := ex.Member(c.Request().Context(), id.Email)
+	err := s.memberPage(c, id.Email, "My access", web.NavMyAccess)
 	var xe *explore.Error
 	if errors.As(err, &xe) && xe.Code == "not_found" {
 		return &explore.Error{Code: "not_found", Message: "No member of the Sentry organization has your email address (" + id.Email +
 			") in the current snapshot. If you were invited recently, sync again; otherwise check that the IdP sends the same email Sentry knows you by."}
 	}
-	if err != nil {
-		return err
-	}
-	gs, err := s.memberGrants(c.Request().Context(), d.Row.ID)
-	if err != nil {
-		return err
-	}
-	return s.page(c, http.StatusOK, "My access", web.NavMyAccess, web.MemberPage(d, gs))
+	return err
 }
 
 func (s *Server) handleTeams(c echo.Context) error {
