@@ -27,6 +27,18 @@
   htmx.config.selfRequestsOnly = true;
   htmx.config.scrollBehavior = "instant";
 
+  // htmx keeps the last pages (members, access, audit entries) in
+  // sessionStorage for Back/Forward. The server says no-store for them;
+  // drop the copies when the user logs out and on the signed-out page, so
+  // a shared browser tab does not keep access data after the session.
+  function dropHistoryCache() {
+    try { sessionStorage.removeItem("htmx-history-cache"); } catch (e) { /* storage disabled */ }
+  }
+  document.addEventListener("submit", function (evt) {
+    if (evt.target && evt.target.getAttribute("action") === "/logout") { dropHistoryCache(); }
+  });
+  if (document.querySelector('[data-testid="signed-out"]')) { dropHistoryCache(); }
+
   // Error answers to HTMX requests carry a small flash fragment: show it in
   // the page's flash region rather than swapping it into the target.
   document.body.addEventListener("htmx:responseError", function (evt) {
