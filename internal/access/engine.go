@@ -251,10 +251,10 @@ func (e *Engine) indexMembers() {
 
 // resolveMember applies the membership rules to one member:
 // only active members hold anything (an empty State counts as active); global access is open membership OR
-// a global org role (has_global_access); a role with isTeamRolesAllowed off
-// (billing) holds no team roles; otherwise the effective team role is
-// max(stored role or the default contributor, the org role's minimum team
-// role) (OrganizationMemberTeam.get_team_role in
+// a global org role (has_global_access); the effective team role of a
+// membership is max(stored role or the default contributor, the org role's
+// minimum team role), also for a role with isTeamRolesAllowed off
+// (billing), which Sentry only refuses to assign (OrganizationMemberTeam.get_team_role in
 // src/sentry/models/organizationmemberteam.py, facts sheet §1.3 and §1.5.7).
 func (e *Engine) resolveMember(m *Member) memberInfo {
 	role, ok := e.orgRoleByID[m.OrgRole]
@@ -274,7 +274,12 @@ func (e *Engine) resolveMember(m *Member) memberInfo {
 		if r, ok := e.teamRoleByID[ms.Role]; ok {
 			st.stored = r
 		}
-		if mi.active && role >= 0 && st.team >= 0 && e.orgRoles[role].IsTeamRolesAllowed && len(e.teamRoles) > 0 {
+		// A role with isTeamRolesAllowed off (billing) may not be given a
+		// team (the member PUT answers 400, the member-team POST 403), but
+		// is_team_roles_allowed gates only that assignment: a membership
+		// that exists anyway (older data) still grants the minimum team role
+		// (OrganizationMemberTeam.get_team_role), so it is counted here.
+		if mi.active && role >= 0 && st.team >= 0 && len(e.teamRoles) > 0 {
 			st.eff = max(max(st.stored, 0), e.minTeam[role])
 		}
 		mi.seats = append(mi.seats, st)

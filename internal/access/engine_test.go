@@ -127,9 +127,9 @@ func TestExplain(t *testing.T) {
 			"max", "payment-api", "event:admin", true, "org role Manager grants event:admin",
 		},
 		{
-			"billing on a team holds no team role and reaches nothing on a closed org",
+			"billing may not be put on a team, but a membership that exists still grants the minimum team role",
 			org(member("bill", RoleBilling, team("payments")), project("payment-api", "payments")),
-			"bill", "payment-api", "", false, "holds no team roles",
+			"bill", "payment-api", "project:read", true, "team role Contributor on team payments grants project:read",
 		},
 		{
 			"pending invite reaches nothing even with open membership",
@@ -212,7 +212,7 @@ func TestMemberEffectiveTeamRole(t *testing.T) {
 		{"manager with null role gets team admin", RoleManager, "", TeamRoleAdmin, "minimum team role for Manager is Team Admin"},
 		{"owner with stored contributor is raised to team admin", RoleOwner, TeamRoleContributor, TeamRoleAdmin, "below the minimum team role Team Admin"},
 		{"retired admin with null role gets team admin", RoleAdmin, "", TeamRoleAdmin, "minimum team role for Admin"},
-		{"billing holds no team role", RoleBilling, "", "", "holds no team roles"},
+		{"billing may not be given a team, but an existing membership still holds the minimum", RoleBilling, "", TeamRoleContributor, "Sentry refuses to add it to a team"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -120,18 +120,9 @@ func (e *Engine) deniedNoAccess(i, p int) []string {
 	for _, t := range e.projectTeams[p] {
 		slugs = append(slugs, e.snap.Teams[t].Slug)
 	}
-	onLinked := false
-	for _, st := range mi.seats {
-		if st.team >= 0 && slices.Contains(e.projectTeams[p], st.team) {
-			onLinked = true
-		}
-	}
 	switch {
 	case len(slugs) == 0:
 		reasons = append(reasons, project+" is linked to no team")
-	case onLinked && !role.IsTeamRolesAllowed:
-		reasons = append(reasons, project+" is linked to "+teamsPhrase(slugs),
-			"the member is on it but org role "+role.Name+" holds no team roles")
 	case len(slugs) == 1:
 		reasons = append(reasons, project+" is linked to team "+slugs[0], "the member is not on it")
 	case len(slugs) == 2:

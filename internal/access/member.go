@@ -156,10 +156,11 @@ func (e *Engine) seatReason(i int, st seat) string {
 		return "team " + st.slug + " is not in the snapshot"
 	case mi.role < 0:
 		return "unknown org role: the membership grants nothing"
-	case !e.orgRoles[mi.role].IsTeamRolesAllowed:
-		return "org role " + e.orgRoles[mi.role].Name + " holds no team roles: the membership grants nothing"
 	case st.eff < 0:
 		return "no team roles are defined"
+	case !e.orgRoles[mi.role].IsTeamRolesAllowed:
+		return "org role " + e.orgRoles[mi.role].Name + " may not hold team roles and Sentry refuses to add it to a team, but this existing membership still grants the minimum team role " +
+			e.teamRoles[st.eff].Name + ": remove it"
 	}
 	role := e.orgRoles[mi.role]
 	eff := e.teamRoles[st.eff].Name

@@ -44,11 +44,10 @@
 // (checked: 403), and Sentry refuses to put them on a team (403 from the
 // member-team POST, 400 from the member PUT), so the generated orgs keep
 // them off teams. Were a billing membership to exist anyway (old data),
-// Sentry's access.py would grant it: is_team_roles_allowed gates only the
+// Sentry's access.py grants it: is_team_roles_allowed gates only the
 // assignment, and OrganizationMemberTeam.get_team_role gives it the
-// minimum team role, contributor. The engine deliberately treats such a
-// membership as granting nothing and says so in its reason; that is the
-// one known divergence, not reachable through the API.
+// minimum team role, contributor. The engine does the same, and its
+// reason says the membership should be removed.
 //
 // Org scopes: the org detail's "access" is the caller's scopes (the role's
 // after Organization.get_scopes, ∩ the token's); with an all-scopes token

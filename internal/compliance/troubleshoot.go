@@ -128,7 +128,7 @@ func CannotSeeProject(s *access.Snapshot, memberRef, project string) (Diagnosis,
 	case m.State != access.StateActive:
 		d.Fix = "The invite has not been accepted: the person must accept it (or be re-invited) before any team grants access."
 	case m.OrgRole == "billing":
-		d.Fix = "The billing role holds no team roles; change the org role through a change request."
+		d.Fix = "The billing role may not be given teams (Sentry refuses), so billing members reach projects only through open membership; change the org role through a change request."
 		st := changes.Step{Kind: changes.KindOrgRole, Params: changes.Params{Member: m.ID, Email: m.Email, Role: "member"}}
 		d.ChangeSteps, d.ChangeURL = []changes.Step{st}, changeURL(st)+"&project="+project
 	case len(p.Teams) == 0:
