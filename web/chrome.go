@@ -64,7 +64,7 @@ func Nav() []NavItem {
 		{Key: NavSnapshots, Label: "Snapshots", Href: "/snapshots", Group: access},
 		{Key: NavChanges, Label: "Change requests", Href: "/changes", Group: change},
 		{Key: NavBlueprints, Label: "Blueprints", Href: "/blueprints", Group: change},
-		{Key: NavTrail, Label: "Audit trail", Href: "/trail", Group: change},
+		{Key: NavTrail, Label: "Audit trail", Href: "/trail", Group: change, ApproverOnly: true},
 		{Key: NavReviews, Label: "Access reviews", Href: "/reviews", Group: govern},
 		{Key: NavAuditLog, Label: "Sentry audit log", Href: "/audit", Group: govern, ApproverOnly: true},
 		{Key: NavTokens, Label: "Tokens", Href: "/tokens", Group: govern},

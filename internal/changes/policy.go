@@ -95,6 +95,26 @@ func (p Policy) CanDecide(actor Actor, r *Request) error {
 	return nil
 }
 
+// CanView reports whether actor may see request r: approvers and admins
+// see every request; a viewer sees the requests she made and those that
+// change her own access (a step naming her email). Requests carry
+// justifications and Sentry's answers, which are not every employee's
+// business.
+func (p Policy) CanView(actor Actor, r *Request) bool {
+	if contains(p.ApproverRoles, actor.Role) || actor.Role == RoleSystem {
+		return true
+	}
+	if strings.EqualFold(actor.Email, r.Requester) {
+		return true
+	}
+	for _, s := range r.Steps {
+		if s.Params.Email != "" && strings.EqualFold(strings.TrimSpace(s.Params.Email), strings.TrimSpace(actor.Email)) {
+			return true
+		}
+	}
+	return false
+}
+
 // targetsMember reports the first step of steps that changes the access of
 // member id (as its member, or among the members a SCIM group gains or
 // loses), or -1.

@@ -223,3 +223,29 @@ func TestAStepsEmailIsTheMembersEmailInSentry(t *testing.T) {
 		t.Errorf("CanDecide(bob, request adding bob) = %v, want ErrForbidden", err)
 	}
 }
+
+func TestPolicyWhoMaySeeARequest(t *testing.T) {
+	t.Parallel()
+	p := DefaultPolicy()
+	r := &Request{Requester: "priya@acme.test", Steps: []Step{
+		{Kind: KindTeamAdd, Params: Params{Member: "7", Email: "cody@acme.test", Team: "payments"}},
+	}}
+	tests := []struct {
+		name  string
+		actor Actor
+		want  bool
+	}{
+		{"the requester sees her request", Actor{Email: "Priya@acme.test", Role: RoleViewer}, true},
+		{"the member whose access it changes sees it", Actor{Email: "cody@acme.test", Role: RoleViewer}, true},
+		{"another viewer does not", Actor{Email: "paul@acme.test", Role: RoleViewer}, false},
+		{"an approver sees every request", Actor{Email: "maya@acme.test", Role: RoleApprover}, true},
+		{"an admin sees every request", Actor{Email: "olivia@acme.test", Role: RoleAdmin}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := p.CanView(tt.actor, r); got != tt.want {
+				t.Errorf("CanView = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}

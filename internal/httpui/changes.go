@@ -81,9 +81,11 @@ func (s *Server) changeRoutes(app *echo.Group, approve roleRoutes) {
 	app.GET("/blueprints/export.yaml", s.handleBlueprintExport)
 	app.GET("/blueprints/export.tf", s.handleTerraformExport)
 
-	app.GET("/trail", s.handleTrail)
-	app.GET("/trail/export.csv", s.handleTrailExport)
-	app.GET("/trail/export.json", s.handleTrailExport)
+	// The trail holds every request's justification and Sentry's answers:
+	// approvers and admins only.
+	approve.GET("/trail", s.handleTrail)
+	approve.GET("/trail/export.csv", s.handleTrailExport)
+	approve.GET("/trail/export.json", s.handleTrailExport)
 }
 
 // changeErr classifies an error of the changes service (see domainError).
@@ -161,7 +163,11 @@ func (s *Server) handleChanges(c echo.Context) error {
 			v.Mine = append(v.Mine, *r)
 		}
 	}
-	v.Recent = all[:min(len(all), 20)]
+	for i := range all {
+		if len(v.Recent) < 20 && policy.CanView(a, &all[i]) {
+			v.Recent = append(v.Recent, all[i])
+		}
+	}
 	gs, err := svc.Upcoming(ctx, now, upcomingWindow)
 	if err != nil {
 		return err
@@ -534,6 +540,12 @@ func (s *Server) handleChange(c echo.Context) error {
 	r, err := svc.Get(c.Request().Context(), c.Param("id"))
 	if err != nil {
 		return changeErr(err)
+	}
+	if a, _ := actor(c); !svc.Policy().CanView(a, r) {
+		// Not found, not forbidden: a viewer learns nothing of requests
+		// that are not hers (STYLE.md: "not found" for what the caller may
+		// not see).
+		return changeErr(fmt.Errorf("request %s: %w", r.ID, changes.ErrNotFound))
 	}
 	v, err := s.detailView(c, svc, r)
 	if err != nil {

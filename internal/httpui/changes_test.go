@@ -35,6 +35,7 @@ const (
 	priya = "priya.patel@acme.test"
 	maya  = "maya.manager@acme.test"
 	marco = "marco.mendes@acme.test"
+	paul  = "paul.payne@acme.test"
 )
 
 // asHeader picks the signed-in user from the X-Test-User header.
@@ -141,6 +142,7 @@ func newChangesEnv(t *testing.T) *changesEnv {
 		priya: {Email: priya, Role: samlauth.RoleViewer},
 		maya:  {Email: maya, Role: samlauth.RoleApprover},
 		marco: {Email: marco, Role: samlauth.RoleApprover},
+		paul:  {Email: paul, Role: samlauth.RoleViewer},
 	}
 	app := httptest.NewUnstartedServer(nil)
 	t.Cleanup(app.Close)
@@ -414,22 +416,37 @@ func TestTheTrailIsSearchableVerifiedAndExportable(t *testing.T) {
 	e.do(t, http.MethodPost, "/changes", priya, true, joinForm(self, "platform", "on call", ""))
 	e.do(t, http.MethodPost, "/changes/1/deny", maya, true, url.Values{"comment": {"not now"}})
 
-	page := e.do(t, http.MethodGet, "/trail", priya, false, nil)
+	// The trail holds every justification and Sentry's answers: a viewer
+	// may not read it, and may not read others' requests either.
+	if got := e.do(t, http.MethodGet, "/trail", priya, false, nil); got.status != http.StatusForbidden {
+		t.Errorf("viewer reading the trail: %d, want 403", got.status)
+	}
+	if got := e.do(t, http.MethodGet, "/trail/export.csv", priya, false, nil); got.status != http.StatusForbidden {
+		t.Errorf("viewer exporting the trail: %d, want 403", got.status)
+	}
+	if got := e.do(t, http.MethodGet, "/changes/1", priya, false, nil); got.status != http.StatusOK {
+		t.Errorf("the requester reading her own request: %d", got.status)
+	}
+	if got := e.do(t, http.MethodGet, "/changes/1", paul, false, nil); got.status != http.StatusNotFound {
+		t.Errorf("another viewer reading priya's request: %d, want 404", got.status)
+	}
+
+	page := e.do(t, http.MethodGet, "/trail", maya, false, nil)
 	if s := page.doc.Find(`[data-testid="chain-status"]`).Text(); !strings.Contains(s, "2 records") || !strings.Contains(s, "verified") {
 		t.Errorf("chain status %q", s)
 	}
-	got := e.do(t, http.MethodGet, "/trail?actor="+url.QueryEscape(maya), priya, false, nil)
+	got := e.do(t, http.MethodGet, "/trail?actor="+url.QueryEscape(maya), maya, false, nil)
 	if n := got.doc.Find(`[data-testid="trail-row"]`).Length(); n != 1 {
 		t.Errorf("records by maya: %d, want 1", n)
 	}
-	if got := e.do(t, http.MethodGet, "/trail?from=yesterday", priya, false, nil); got.status != http.StatusUnprocessableEntity {
+	if got := e.do(t, http.MethodGet, "/trail?from=yesterday", maya, false, nil); got.status != http.StatusUnprocessableEntity {
 		t.Errorf("bad date: %d", got.status)
 	}
-	csv := e.do(t, http.MethodGet, "/trail/export.csv", priya, false, nil)
+	csv := e.do(t, http.MethodGet, "/trail/export.csv", maya, false, nil)
 	if !strings.HasPrefix(csv.body, "seq,at,actor,kind") || strings.Count(csv.body, "\n") != 3 {
 		t.Errorf("csv:\n%s", csv.body)
 	}
-	js := e.do(t, http.MethodGet, "/trail/export.json?kind=request.denied", priya, false, nil)
+	js := e.do(t, http.MethodGet, "/trail/export.json?kind=request.denied", maya, false, nil)
 	if !strings.Contains(js.body, `"kind": "request.denied"`) || strings.Contains(js.body, "request.created") {
 		t.Errorf("json:\n%s", js.body)
 	}
