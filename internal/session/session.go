@@ -20,8 +20,13 @@ import (
 	"github.com/sentry-access/sentry-access/internal/samlauth"
 )
 
-// CookieName is the name of the dashboard session cookie.
+// CookieName is the name of the dashboard session cookie over http.
 const CookieName = "sa_session"
+
+// SecureCookieName is its name over https: the __Host- prefix makes the
+// browser refuse the cookie unless it is Secure, has Path=/ and no Domain,
+// so a sibling subdomain cannot plant or overwrite it.
+const SecureCookieName = "__Host-" + CookieName
 
 // Session value keys.
 const (
@@ -130,9 +135,17 @@ func New(cfg Config, now func() time.Time) (*Manager, error) {
 	return &Manager{store: store, now: now, idle: idle, abs: abs, secure: u.Scheme == "https", revoked: map[string]time.Time{}}, nil
 }
 
+// cookieName is the session cookie's name for this base URL.
+func (m *Manager) cookieName() string {
+	if m.secure {
+		return SecureCookieName
+	}
+	return CookieName
+}
+
 // Begin starts a new session for id, replacing any previous one.
 func (m *Manager) Begin(w http.ResponseWriter, r *http.Request, id samlauth.Identity) error {
-	s := sessions.NewSession(m.store, CookieName)
+	s := sessions.NewSession(m.store, m.cookieName())
 	opts := *m.store.Options
 	s.Options = &opts
 	s.IsNew = true
@@ -154,7 +167,7 @@ func (m *Manager) Begin(w http.ResponseWriter, r *http.Request, id samlauth.Iden
 // End deletes the session cookie and revokes the request's session, so
 // the same cookie value is refused from now on.
 func (m *Manager) End(w http.ResponseWriter, r *http.Request) error {
-	if s, err := m.store.New(r, CookieName); err == nil && !s.IsNew {
+	if s, err := m.store.New(r, m.cookieName()); err == nil && !s.IsNew {
 		if sid, _ := s.Values[keySID].(string); sid != "" {
 			created, _ := s.Values[keyCreated].(int64)
 			m.revoke(sid, time.Unix(created, 0).Add(m.abs))
@@ -162,7 +175,7 @@ func (m *Manager) End(w http.ResponseWriter, r *http.Request) error {
 	}
 	opts := *m.store.Options
 	opts.MaxAge = -1
-	http.SetCookie(w, sessions.NewCookie(CookieName, "", &opts))
+	http.SetCookie(w, sessions.NewCookie(m.cookieName(), "", &opts))
 	return nil
 }
 
@@ -198,7 +211,7 @@ func (m *Manager) load(r *http.Request) (samlauth.Identity, *sessions.Session, e
 	var id samlauth.Identity
 	// Get (not New) would cache in the request's gorilla registry; New
 	// decodes fresh each time, which is what a cookie store needs anyway.
-	s, err := m.store.New(r, CookieName)
+	s, err := m.store.New(r, m.cookieName())
 	if err != nil || s.IsNew {
 		return id, nil, fmt.Errorf("read session cookie: %w", samlauth.ErrNoSession)
 	}

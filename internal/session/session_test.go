@@ -43,18 +43,19 @@ func TestCookieFlagsFollowTheBaseURL(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		base       string
+		wantName   string
 		wantSecure bool
 	}{
-		{"https://access.acme.test", true},
-		{"http://127.0.0.1:8080", false},
+		{"https://access.acme.test", "__Host-sa_session", true},
+		{"http://127.0.0.1:8080", "sa_session", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.base, func(t *testing.T) {
 			t.Parallel()
 			c, _ := begin(t, newManager(t, tt.base, time.Now), tt.base)
-			if c.Name != "sa_session" || !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || c.Secure != tt.wantSecure || c.Path != "/" {
-				t.Errorf("cookie %s: HttpOnly %v SameSite %v Secure %v Path %q; want sa_session, HttpOnly, Lax, Secure %v, /",
-					c.Name, c.HttpOnly, c.SameSite, c.Secure, c.Path, tt.wantSecure)
+			if c.Name != tt.wantName || !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || c.Secure != tt.wantSecure || c.Path != "/" || c.Domain != "" {
+				t.Errorf("cookie %s: HttpOnly %v SameSite %v Secure %v Path %q Domain %q; want %s, HttpOnly, Lax, Secure %v, /, no domain",
+					c.Name, c.HttpOnly, c.SameSite, c.Secure, c.Path, c.Domain, tt.wantName, tt.wantSecure)
 			}
 		})
 	}
@@ -117,8 +118,8 @@ func TestEndDeletesTheCookie(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := w.Result().Cookies()
-	if len(c) != 1 || c[0].Name != "sa_session" || c[0].MaxAge >= 0 {
-		t.Errorf("cookies = %+v, want sa_session with a negative MaxAge", c)
+	if len(c) != 1 || c[0].Name != "__Host-sa_session" || c[0].MaxAge >= 0 {
+		t.Errorf("cookies = %+v, want __Host-sa_session with a negative MaxAge", c)
 	}
 }
 
