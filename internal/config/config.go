@@ -38,7 +38,7 @@ type Config struct {
 	BaseURL           string        // SENTRY_ACCESS_BASE_URL: the public URL (entity ID and ACS derive from it)
 	SessionKey        string        // SENTRY_ACCESS_SESSION_KEY(_FILE): ≥ 32 bytes
 	SessionIdle       time.Duration // SENTRY_ACCESS_SESSION_IDLE, default 30m
-	SessionAbsolute   time.Duration // SENTRY_ACCESS_SESSION_MAX, default 12h
+	SessionAbsolute   time.Duration // SENTRY_ACCESS_SESSION_MAX, default 8h
 	IDPMetadataURL    string        // SAML_IDP_METADATA_URL
 	IDPMetadataFile   string        // SAML_IDP_METADATA_FILE
 	SPKeyFile         string        // SAML_SP_KEY_FILE: PEM RSA key for signing AuthnRequests
@@ -82,7 +82,7 @@ func Defaults() Config {
 		SnapshotRetain:     200,
 		Listen:             "127.0.0.1:8080",
 		SessionIdle:        30 * time.Minute,
-		SessionAbsolute:    12 * time.Hour,
+		SessionAbsolute:    8 * time.Hour,
 		AttributePreset:    "okta",
 		AdminGroup:         "sentry-access-admins",
 		ApproverGroup:      "sentry-access-approvers",
