@@ -44,7 +44,10 @@ type Options struct {
 	MaxRequests int64
 	// LoginConcurrency bounds parallel logins [16].
 	LoginConcurrency int
-	Logger           *slog.Logger
+	// OpenMembership turns the org's open membership on: every member
+	// reaches every project, the worst case for project and member pages.
+	OpenMembership bool
+	Logger         *slog.Logger
 }
 
 func (o *Options) defaults() {
@@ -92,16 +95,39 @@ type Report struct {
 	// unknown. The demo runs in this process, so it is the dashboard's
 	// plus the simulator's and the load generator's.
 	PeakRSSBytes int64
+	// OpenMembership reports whether the org had open membership on.
+	OpenMembership bool
+	// Routes are the per-route latencies, slowest p99 first.
+	Routes []RouteStats
+}
+
+// RouteStats is the latency of one route (a path pattern such as
+// "/members/:id" or "/members?q") over a run.
+type RouteStats struct {
+	Route            string
+	Requests, Errors int64
+	P50, P99, Max    time.Duration
 }
 
 // WriteTo writes the report as readable text.
 func (r Report) WriteTo(w io.Writer) (int64, error) {
 	var b strings.Builder
-	fmt.Fprintf(&b, "load test: %d members, %d sessions, %d virtual users for %s\n", r.Members, r.Sessions, r.Users, r.Duration.Round(time.Millisecond))
+	open := "off"
+	if r.OpenMembership {
+		open = "on"
+	}
+	fmt.Fprintf(&b, "load test: %d members (open membership %s), %d sessions, %d virtual users for %s\n", r.Members, open, r.Sessions, r.Users, r.Duration.Round(time.Millisecond))
 	fmt.Fprintf(&b, "  logins:   p50 %s  p99 %s\n", r.LoginP50.Round(time.Microsecond), r.LoginP99.Round(time.Microsecond))
 	fmt.Fprintf(&b, "  requests: %d (%.1f/s), errors %d\n", r.Requests, r.RequestsPerSecond, r.Errors)
 	fmt.Fprintf(&b, "  latency:  p50 %s  p99 %s  max %s\n", r.P50.Round(time.Microsecond), r.P99.Round(time.Microsecond), r.Max.Round(time.Microsecond))
 	fmt.Fprintf(&b, "  peak RSS: %.1f MiB\n", float64(r.PeakRSSBytes)/(1<<20))
+	if len(r.Routes) > 0 {
+		fmt.Fprintf(&b, "  %-28s %8s %6s %10s %10s %10s\n", "route", "requests", "errors", "p50", "p99", "max")
+		for _, rs := range r.Routes {
+			fmt.Fprintf(&b, "  %-28s %8d %6d %10s %10s %10s\n", rs.Route, rs.Requests, rs.Errors,
+				rs.P50.Round(time.Microsecond), rs.P99.Round(time.Microsecond), rs.Max.Round(time.Microsecond))
+		}
+	}
 	for _, e := range r.FirstErrors {
 		fmt.Fprintf(&b, "  error: %s\n", e)
 	}
@@ -114,8 +140,12 @@ func (r Report) WriteTo(w io.Writer) (int64, error) {
 // sent or ctx ends, writes the report to w and returns it.
 func Run(ctx context.Context, o Options, w io.Writer) (Report, error) {
 	o.defaults()
-	rep := Report{Members: o.Members, Sessions: o.Sessions, Users: o.Users}
+	rep := Report{Members: o.Members, Sessions: o.Sessions, Users: o.Users, OpenMembership: o.OpenMembership}
 	fx := sentrysim.Generate(sentrysim.GenOptions{Members: o.Members, Teams: o.Teams, Projects: o.Projects, Seed: 1})
+	if o.OpenMembership {
+		open := true
+		fx.Org.OpenMembership = &open
+	}
 	demo, err := dashboard.StartDemo(ctx, dashboard.DemoOptions{Listen: "127.0.0.1:0", Fixture: fx, Logger: o.Logger})
 	if err != nil {
 		return rep, fmt.Errorf("start the demo: %w", err)
@@ -154,6 +184,7 @@ func Run(ctx context.Context, o Options, w io.Writer) (Report, error) {
 	var sent, errs atomic.Int64
 	var mu sync.Mutex
 	var lat []time.Duration
+	routes := map[string]*routeSamples{}
 	var firstErrors []string
 	start := time.Now()
 	var wg sync.WaitGroup
@@ -161,29 +192,46 @@ func Run(ctx context.Context, o Options, w io.Writer) (Report, error) {
 		wg.Go(func() {
 			c := clients[u%len(clients)]
 			local := make([]time.Duration, 0, 1024)
+			perRoute := map[string]*routeSamples{}
 			for i := u; runCtx.Err() == nil; i++ {
 				if sent.Add(1) > o.MaxRequests {
 					break
 				}
 				p := paths[i%len(paths)]
 				t0 := time.Now()
-				resp, _, err := do(runCtx, c, http.MethodGet, demo.URL+p, nil)
+				resp, _, err := do(runCtx, c, http.MethodGet, demo.URL+p.path, nil)
 				d := time.Since(t0)
 				if runCtx.Err() != nil && err != nil {
 					break // cut off by the deadline: not a server error
 				}
 				local = append(local, d)
+				rs := perRoute[p.route]
+				if rs == nil {
+					rs = &routeSamples{}
+					perRoute[p.route] = rs
+				}
+				rs.lat = append(rs.lat, d)
 				if err != nil || resp.StatusCode >= 400 {
+					rs.errors++
 					errs.Add(1)
 					mu.Lock()
 					if len(firstErrors) < 5 {
-						firstErrors = append(firstErrors, describe(p, resp, err))
+						firstErrors = append(firstErrors, describe(p.path, resp, err))
 					}
 					mu.Unlock()
 				}
 			}
 			mu.Lock()
 			lat = append(lat, local...)
+			for k, v := range perRoute {
+				all := routes[k]
+				if all == nil {
+					all = &routeSamples{}
+					routes[k] = all
+				}
+				all.lat = append(all.lat, v.lat...)
+				all.errors += v.errors
+			}
 			mu.Unlock()
 		})
 	}
@@ -198,6 +246,7 @@ func Run(ctx context.Context, o Options, w io.Writer) (Report, error) {
 	if s := rep.Duration.Seconds(); s > 0 {
 		rep.RequestsPerSecond = float64(rep.Requests) / s
 	}
+	rep.Routes = routeStats(routes)
 	rep.PeakRSSBytes = peakRSS()
 	if w != nil {
 		if _, err := rep.WriteTo(w); err != nil {
@@ -214,30 +263,74 @@ func describe(p string, resp *http.Response, err error) string {
 	return fmt.Sprintf("GET %s: status %d", p, resp.StatusCode)
 }
 
+// routeSamples are one route's latencies and error count.
+type routeSamples struct {
+	lat    []time.Duration
+	errors int64
+}
+
+// routeStats sorts each route's samples and returns the routes, slowest
+// p99 first (then by name).
+func routeStats(routes map[string]*routeSamples) []RouteStats {
+	out := make([]RouteStats, 0, len(routes))
+	for name, rs := range routes {
+		slices.Sort(rs.lat)
+		st := RouteStats{Route: name, Requests: int64(len(rs.lat)), Errors: rs.errors,
+			P50: percentile(rs.lat, 50), P99: percentile(rs.lat, 99)}
+		if len(rs.lat) > 0 {
+			st.Max = rs.lat[len(rs.lat)-1]
+		}
+		out = append(out, st)
+	}
+	slices.SortFunc(out, func(a, b RouteStats) int {
+		if a.P99 != b.P99 {
+			return int(b.P99 - a.P99)
+		}
+		return strings.Compare(a.Route, b.Route)
+	})
+	return out
+}
+
+// target is one request of the workload: the path to get and the route
+// it is reported under.
+type target struct {
+	path, route string
+}
+
 // workload is the mix of pages the virtual users cycle through: the main
-// pages, member/team/project detail, searches and access lookups.
-func workload(fx *sentrysim.Fixture) []string {
-	paths := []string{"/", "/members", "/teams", "/projects", "/sync", "/connection"}
+// pages, member/team/project detail, searches and access lookups, the
+// compliance pages and the graph.
+func workload(fx *sentrysim.Fixture) []target {
+	var out []target
+	add := func(route, path string) { out = append(out, target{path: path, route: route}) }
+	for _, p := range []string{"/", "/members", "/teams", "/projects", "/sync", "/connection", "/snapshots",
+		"/graph", "/tokens", "/scim", "/sso", "/posture", "/troubleshoot"} {
+		add(p, p)
+	}
 	for i := 0; i < 20 && i < len(fx.Members); i++ {
 		m := fx.Members[(i*7919)%len(fx.Members)]
-		paths = append(paths,
-			"/members/"+strconv.FormatInt(m.ID, 10),
-			"/members?q="+url.QueryEscape(strings.SplitN(m.Email, "@", 2)[0]),
-			"/lookup/suggest?kind=member&member="+url.QueryEscape(m.Email[:min(3, len(m.Email))]),
-		)
+		id := strconv.FormatInt(m.ID, 10)
+		add("/members/:id", "/members/"+id)
+		add("/members?q", "/members?q="+url.QueryEscape(strings.SplitN(m.Email, "@", 2)[0]))
+		add("/lookup/suggest", "/lookup/suggest?kind=member&member="+url.QueryEscape(m.Email[:min(3, len(m.Email))]))
 		if len(fx.Projects) > 0 {
 			p := fx.Projects[(i*31)%len(fx.Projects)]
-			paths = append(paths, "/lookup?"+url.Values{"member": {m.Email}, "project": {p.Slug}}.Encode())
+			add("/lookup", "/lookup?"+url.Values{"member": {m.Email}, "project": {p.Slug}}.Encode())
 		}
 	}
 	for i := 0; i < 5 && i < len(fx.Teams); i++ {
-		paths = append(paths, "/teams/"+fx.Teams[i].Slug)
+		add("/teams/:slug", "/teams/"+fx.Teams[i].Slug)
 	}
 	for i := 0; i < 5 && i < len(fx.Projects); i++ {
-		paths = append(paths, "/projects/"+fx.Projects[i].Slug)
+		add("/projects/:slug", "/projects/"+fx.Projects[i].Slug)
+		add("/projects/:slug/access", "/projects/"+fx.Projects[i].Slug+"/access")
 	}
-	paths = append(paths, "/members?role=owner", "/members?sso=unlinked", "/projects?q=a")
-	return paths
+	add("/members?role", "/members?role=owner")
+	add("/members?sso", "/members?sso=unlinked")
+	add("/members?sort=reach", "/members?sort=-reach")
+	add("/projects?q", "/projects?q=a")
+	add("/projects?sort=reach", "/projects?sort=reach")
+	return out
 }
 
 // percentile returns the p-th percentile of sorted durations.

@@ -33,7 +33,16 @@ func TestASmallBoundedRunSignsInAndServesEveryPageWithoutErrors(t *testing.T) {
 	if rep.LoginP50 <= 0 {
 		t.Errorf("login p50 = %s, want the measured login time", rep.LoginP50)
 	}
-	for _, want := range []string{"10 sessions", "10 virtual users", "p50", "p99", "errors 0", "peak RSS"} {
+	routes := map[string]loadtest.RouteStats{}
+	for _, rs := range rep.Routes {
+		routes[rs.Route] = rs
+	}
+	for _, want := range []string{"/members", "/members/:id", "/projects/:slug", "/teams/:slug", "/lookup"} {
+		if rs := routes[want]; rs.Requests == 0 || rs.P99 < rs.P50 || rs.Max < rs.P99 {
+			t.Errorf("route %s: %+v, want requests with ordered percentiles", want, rs)
+		}
+	}
+	for _, want := range []string{"/members/:id", "/projects/:slug", "10 sessions", "10 virtual users", "p50", "p99", "errors 0", "peak RSS"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, out.String())
 		}
