@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -67,6 +68,8 @@ type Store struct {
 	db   *bolt.DB
 	path string
 	now  func() time.Time
+	// lastDecoded is the newest snapshot decoded so far (see snapshotAt).
+	lastDecoded atomic.Pointer[decodedSnapshot]
 }
 
 // Open opens (creating if needed) the store file at path, creates every

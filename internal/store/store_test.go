@@ -418,3 +418,51 @@ func TestErrorsNameWhatFailed(t *testing.T) {
 		t.Errorf("got %q, want it to name snapshot 42", err)
 	}
 }
+
+func TestRepeatedReadsOfASnapshotAreEqualAndChangingOneLeavesTheStoredOneAlone(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := mustOpen(t)
+	want := demoSnapshot(25)
+	first, err := s.SaveSnapshot(ctx, store.SnapshotMeta{Kind: store.KindFull}, want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		meta, got, err := s.CurrentSnapshot(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if meta.ID != first.ID || !reflect.DeepEqual(got, want) {
+			t.Fatalf("read %d: got snapshot %d, equal %v; want %d, equal", i, meta.ID, reflect.DeepEqual(got, want), first.ID)
+		}
+		// A caller changes its copy (as a what-if would without Clone).
+		got.Members[0].Email = "changed@acme.test"
+		got.Members[0].Teams = append(got.Members[0].Teams[:0], access.Membership{Team: "other"})
+		got.Projects[0].Teams[0] = "other"
+	}
+	_, byID, err := s.Snapshot(ctx, first.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(byID, want) {
+		t.Errorf("by id after callers changed their copies: the stored snapshot changed")
+	}
+
+	// A newer snapshot is read as itself, and the older one by id still is.
+	newer := demoSnapshot(30)
+	second, err := s.SaveSnapshot(ctx, store.SnapshotMeta{Kind: store.KindFull}, newer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	meta, got, err := s.CurrentSnapshot(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if meta.ID != second.ID || !reflect.DeepEqual(got, newer) {
+		t.Errorf("current after a new save: got %d with %d members, want %d with 30", meta.ID, len(got.Members), second.ID)
+	}
+	if _, old, err := s.Snapshot(ctx, first.ID); err != nil || !reflect.DeepEqual(old, want) {
+		t.Errorf("older snapshot by id: err %v, equal %v", err, reflect.DeepEqual(old, want))
+	}
+}
