@@ -222,3 +222,32 @@ func TestAuditEventsAndLatestTime(t *testing.T) {
 		t.Errorf("latest: got %v, want %v", latest, want)
 	}
 }
+
+func TestAuditEventFilterMatchesTheEventNotAnotherFieldHoldingItsName(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := mustOpen(t)
+	decoy := auditDay("1", 1, "member.edit", "ana", "bob")
+	decoy.Note = "team.create" // the other event's name, quoted the same way in the record
+	real := auditDay("2", 2, "team.create", "ana", "bob")
+	odd := auditDay("3", 3, "odd<&>event", "ana", "bob") // a name JSON may escape
+	if _, err := s.AppendAuditEntries(ctx, []sentry.AuditLogEntry{decoy, real, odd}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		event string
+		want  []string
+	}{
+		{"team.create", []string{"2"}},
+		{"member.edit", []string{"1"}},
+		{"odd<&>event", []string{"3"}},
+	} {
+		rows, _, err := s.AuditEntries(ctx, store.AuditFilter{Event: tt.event})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := ids(rows); !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("event %s: got %v, want %v", tt.event, got, tt.want)
+		}
+	}
+}

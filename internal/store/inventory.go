@@ -1,12 +1,15 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -89,28 +92,57 @@ func (s *Store) SaveInventory(ctx context.Context, inv Inventory) error {
 }
 
 // LoadInventory returns the stored inventory, or ErrNotFound before the
-// first inventory fetch.
+// first inventory fetch. The top-level slices and the Hidden map are the
+// caller's; the elements' own slices (a SCIM group's members, an app's
+// scopes) may be shared with other callers and must not be changed.
 func (s *Store) LoadInventory(ctx context.Context) (Inventory, error) {
 	if err := ctx.Err(); err != nil {
 		return Inventory{}, err
 	}
-	var rec inventoryRecord
+	var (
+		rec inventoryRecord
+		hit *decodedInventory
+	)
 	err := s.db.View(func(tx *bolt.Tx) error {
 		v := tx.Bucket([]byte(bucketSettings)).Get([]byte(keyInventory))
 		if v == nil {
 			return ErrNotFound
 		}
-		return json.Unmarshal(v, &rec)
+		// The record of 10,000 SCIM users takes tens of ms to decode;
+		// while its bytes are unchanged, the decoded form is reused.
+		if d := s.lastInventory.Load(); d != nil && bytes.Equal(d.raw, v) {
+			hit = d
+			return nil
+		}
+		if err := json.Unmarshal(v, &rec); err != nil {
+			return err
+		}
+		s.lastInventory.Store(&decodedInventory{raw: bytes.Clone(v), rec: rec})
+		return nil
 	})
 	if err != nil {
 		return Inventory{}, fmt.Errorf("load inventory: %w", err)
 	}
+	if hit != nil {
+		rec = hit.rec
+	}
 	if rec.V > inventoryVersion {
 		return Inventory{}, fmt.Errorf("load inventory: record version %d is newer than this program's %d", rec.V, inventoryVersion)
 	}
-	return Inventory{FetchedAt: rec.FetchedAt, OrgAuthTokens: rec.OrgAuthTokens, SentryApps: rec.SentryApps,
-		AuthProvider: rec.AuthProvider, SCIMUsers: rec.SCIMUsers, SCIMGroups: rec.SCIMGroups,
-		AccessRequests: rec.AccessRequests, Hidden: rec.Hidden}, nil
+	var ap *sentry.AuthProvider
+	if rec.AuthProvider != nil {
+		c := *rec.AuthProvider
+		ap = &c
+	}
+	return Inventory{FetchedAt: rec.FetchedAt, OrgAuthTokens: slices.Clone(rec.OrgAuthTokens), SentryApps: slices.Clone(rec.SentryApps),
+		AuthProvider: ap, SCIMUsers: slices.Clone(rec.SCIMUsers), SCIMGroups: slices.Clone(rec.SCIMGroups),
+		AccessRequests: slices.Clone(rec.AccessRequests), Hidden: maps.Clone(rec.Hidden)}, nil
+}
+
+// decodedInventory is the last inventory record decoded, with its bytes.
+type decodedInventory struct {
+	raw []byte
+	rec inventoryRecord
 }
 
 // TokenIntent is a token recorded through the dashboard's token helper: the

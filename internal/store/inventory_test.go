@@ -93,3 +93,40 @@ func TestATokenIntentNeedsANameAndARecorder(t *testing.T) {
 		})
 	}
 }
+
+func TestARepeatedInventoryLoadSeesTheLatestSaveAndCallersCannotChangeIt(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := mustOpen(t)
+	save := func(name string) {
+		t.Helper()
+		if err := s.SaveInventory(ctx, store.Inventory{
+			OrgAuthTokens: []sentry.OrgAuthToken{{ID: "1", Name: name}},
+			AuthProvider:  &sentry.AuthProvider{ProviderName: "saml2"},
+			Hidden:        map[string]string{"scim-users": "hidden"},
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	load := func() store.Inventory {
+		t.Helper()
+		inv, err := s.LoadInventory(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return inv
+	}
+	save("first")
+	got := load()
+	got.OrgAuthTokens[0].Name = "changed by a caller"
+	got.AuthProvider.ProviderName = "changed"
+	delete(got.Hidden, "scim-users")
+	again := load()
+	if again.OrgAuthTokens[0].Name != "first" || again.AuthProvider.ProviderName != "saml2" || again.Hidden["scim-users"] != "hidden" {
+		t.Errorf("second load after a caller changed the first: %+v, %+v, %v", again.OrgAuthTokens, again.AuthProvider, again.Hidden)
+	}
+	save("second")
+	if got := load().OrgAuthTokens[0].Name; got != "second" {
+		t.Errorf("load after a new save: token %q, want second", got)
+	}
+}

@@ -70,6 +70,8 @@ type Store struct {
 	now  func() time.Time
 	// lastDecoded is the newest snapshot decoded so far (see snapshotAt).
 	lastDecoded atomic.Pointer[decodedSnapshot]
+	// lastInventory is the last inventory record decoded (LoadInventory).
+	lastInventory atomic.Pointer[decodedInventory]
 }
 
 // Open opens (creating if needed) the store file at path, creates every
