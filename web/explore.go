@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/a-h/templ"
 
@@ -308,12 +309,35 @@ func nodeClass(n explore.GraphNode) string {
 	return c
 }
 
-func truncate(s string, n int) string {
+// nodeName is a graph node's accessible name: what the node shows, in
+// full (the drawn label may be truncated), then what it is and what the
+// link does, e.g. "platform admin, team: focus the graph here".
+func nodeName(n explore.GraphNode) string {
+	name := n.Label
+	if n.Sub != "" {
+		name += " " + n.Sub
+	}
+	return name + ", " + n.Kind + ": focus the graph here"
+}
+
+// clipHead cuts s to at most n-1 characters for a label with an
+// ellipsis, at a word boundary where there is one (so the drawn words are
+// whole words of the node's accessible name, which screen-reader and
+// voice-control users rely on: WCAG 2.5.3). It reports whether s was cut.
+func clipHead(s string, n int) (string, bool) {
 	r := []rune(s)
 	if len(r) <= n {
-		return s
+		return s, false
 	}
-	return string(r[:n-1]) + "…"
+	head := r[:n-1]
+	for i := len(head); i > 0; i-- {
+		if !unicode.IsLetter(r[i]) && !unicode.IsDigit(r[i]) {
+			if w := strings.TrimRightFunc(string(r[:i]), func(c rune) bool { return !unicode.IsLetter(c) && !unicode.IsDigit(c) }); w != "" {
+				return w, true
+			}
+		}
+	}
+	return string(head), true
 }
 
 func viewBox(g explore.Graph) string { return fmt.Sprintf("0 0 %d %d", g.Width, g.Height) }

@@ -117,7 +117,7 @@ func Page(ch Chrome, content templ.Component) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, "</ul></nav><div class=\"main\"><header class=\"topbar\"><form class=\"search\" role=\"search\" method=\"get\" action=\"/lookup\"><label class=\"skip-link\" for=\"global-search\">Search</label> <input id=\"global-search\" type=\"search\" name=\"q\" placeholder=\"Search members, teams, projects   ( / )\" autocomplete=\"off\" data-shortcut-search></form>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, "</ul></nav><div class=\"main\"><header class=\"topbar\"><form class=\"search\" role=\"search\" method=\"get\" action=\"/lookup\"><label class=\"sr-only\" for=\"global-search\">Search</label> <input id=\"global-search\" type=\"search\" name=\"q\" placeholder=\"Search members, teams, projects   ( / )\" autocomplete=\"off\" data-shortcut-search></form>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

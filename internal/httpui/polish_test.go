@@ -179,7 +179,7 @@ func TestTheMemberPageShowsTimeBoundAccessWithItsExpiry(t *testing.T) {
 		t.Errorf("team payments: expiry %q, want %s", got, want)
 	}
 	proj := page.doc.Find(`[data-testid="project-reach"]`).FilterFunction(func(_ int, s *goquery.Selection) bool {
-		return strings.Contains(s.Find("summary a").First().Text(), "payment-api")
+		return strings.Contains(s.Find(`[data-testid="reach-project"]`).First().Text(), "payment-api")
 	})
 	if got := strings.TrimSpace(proj.Find(`[data-testid="grant-expiry"]`).Text()); !want.MatchString(got) {
 		t.Errorf("payment-api: expiry %q, want %s", got, want)
@@ -188,7 +188,7 @@ func TestTheMemberPageShowsTimeBoundAccessWithItsExpiry(t *testing.T) {
 		t.Errorf("expiry links %q, want the request %s", href, loc)
 	}
 	other := page.doc.Find(`[data-testid="project-reach"]`).FilterFunction(func(_ int, s *goquery.Selection) bool {
-		return strings.Contains(s.Find("summary a").First().Text(), "checkout-web") // also via contractors-q1
+		return strings.Contains(s.Find(`[data-testid="reach-project"]`).First().Text(), "checkout-web") // also via contractors-q1
 	})
 	if other.Length() == 1 && other.Find(`[data-testid="grant-expiry"]`).Length() != 0 {
 		t.Errorf("checkout-web is also reached through contractors-q1: it keeps access after the expiry and must not be marked")

@@ -1,0 +1,28 @@
+package web
+
+import "testing"
+
+func TestClipHeadCutsGraphLabelsAtWholeWords(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, in string
+		n        int
+		want     string
+		wantCut  bool
+	}{
+		{"a label that fits is kept", "platform", 14, "platform", false},
+		{"a cut ends at the last whole word", "5 members · SCIM", 14, "5 members", true},
+		{"a hyphen is a word boundary", "javascript-react", 14, "javascript", true},
+		{"an email is cut at a dot or an at sign", "christopher.longname@acme.test", 28, "christopher.longname@acme", true},
+		{"one long word is cut where it must", "abcdefghijklmnopqrstuvwxyz", 10, "abcdefghi", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, cut := clipHead(tt.in, tt.n)
+			if got != tt.want || cut != tt.wantCut {
+				t.Errorf("clipHead(%q, %d) = %q, %v; want %q, %v", tt.in, tt.n, got, cut, tt.want, tt.wantCut)
+			}
+		})
+	}
+}
