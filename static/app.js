@@ -56,6 +56,45 @@
     if (region) { region.textContent = "The server could not be reached."; }
   });
 
+  // Screen readers: a region htmx swaps is replaced, not changed, so it
+  // cannot announce itself. After a swap, the fragment's [data-announce]
+  // element (a result count, a decision) is read out through the page's
+  // persistent #announcer status region.
+  document.body.addEventListener("htmx:afterSettle", function (evt) {
+    var region = document.getElementById("announcer");
+    var target = evt.detail && evt.detail.target;
+    if (!region || !target) { return; }
+    if (!target.isConnected && target.id) { target = document.getElementById(target.id); }
+    if (!target) { return; }
+    var msg = target.matches("[data-announce]") ? target : target.querySelector("[data-announce]");
+    if (!msg) { return; }
+    region.textContent = msg.textContent.replace(/\s+/g, " ").trim();
+  });
+
+  // Keyboard users: a swap that replaces the focused element (a pager
+  // link, a sort header) would drop focus to the top of the page. Put it
+  // back on the same control in the new content, or on the region itself.
+  var lostFocus = null;
+  document.body.addEventListener("htmx:beforeSwap", function (evt) {
+    var target = evt.detail && evt.detail.target;
+    var active = document.activeElement;
+    lostFocus = null;
+    if (target && active && active !== document.body && target.contains(active) && active.getAttribute("data-testid")) {
+      lostFocus = { id: target.id, testid: active.getAttribute("data-testid") };
+    }
+  });
+  document.body.addEventListener("htmx:afterSettle", function () {
+    if (!lostFocus) { return; }
+    var region = lostFocus.id && document.getElementById(lostFocus.id);
+    var want = lostFocus.testid;
+    lostFocus = null;
+    if (!region || (document.activeElement && document.activeElement !== document.body)) { return; }
+    var same = region.querySelector('[data-testid="' + want + '"]');
+    if (same) { same.focus(); return; }
+    if (!region.hasAttribute("tabindex")) { region.setAttribute("tabindex", "-1"); }
+    region.focus();
+  });
+
   // Keyboard shortcuts: "/" focuses the search box, Escape leaves it.
   document.addEventListener("keydown", function (evt) {
     var t = evt.target;

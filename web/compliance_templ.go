@@ -108,7 +108,7 @@ func Findings(fs []compliance.Finding) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		} else {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "<table class=\"dense\" data-testid=\"findings\"><thead><tr><th>Severity</th><th>Rule</th><th>Subject</th><th>Finding</th><th>Fix</th></tr></thead> <tbody>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "<table class=\"dense\" data-testid=\"findings\"><thead><tr><th scope=\"col\">Severity</th><th scope=\"col\">Rule</th><th scope=\"col\">Subject</th><th scope=\"col\">Finding</th><th scope=\"col\">Fix</th></tr></thead> <tbody>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -344,7 +344,7 @@ func TokensPage(v TokensPageView, form IntentForm) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 29, ".</p><table class=\"dense\" data-testid=\"tokens\"><thead><tr><th>Kind</th><th>Name</th><th>Last chars</th><th>Scopes</th><th>Created</th><th>Created by</th><th>Last used</th><th>Project last used</th></tr></thead> <tbody>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 29, ".</p><table class=\"dense\" data-testid=\"tokens\"><thead><tr><th scope=\"col\">Kind</th><th scope=\"col\">Name</th><th scope=\"col\">Last chars</th><th scope=\"col\">Scopes</th><th scope=\"col\">Created</th><th scope=\"col\">Created by</th><th scope=\"col\">Last used</th><th scope=\"col\">Project last used</th></tr></thead> <tbody>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -532,7 +532,7 @@ func TokensPage(v TokensPageView, form IntentForm) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 49, "<h2>Ledger</h2><p class=\"muted\">Reconstructed from the archived audit log (org-auth-token.*, internal-integration.*, api-key.*, sentry-app.*).</p><table class=\"dense\" data-testid=\"ledger\"><thead><tr><th>When</th><th>Event</th><th>What</th><th>Who</th><th>Still a member</th></tr></thead> <tbody>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 49, "<h2>Ledger</h2><p class=\"muted\">Reconstructed from the archived audit log (org-auth-token.*, internal-integration.*, api-key.*, sentry-app.*).</p><table class=\"dense\" data-testid=\"ledger\"><thead><tr><th scope=\"col\">When</th><th scope=\"col\">Event</th><th scope=\"col\">What</th><th scope=\"col\">Who</th><th scope=\"col\">Still a member</th></tr></thead> <tbody>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -1044,7 +1044,7 @@ func SCIMPage(v compliance.SCIMView) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 97, "<h2>Members and SCIM users</h2><p class=\"muted small\" data-testid=\"scim-users-note\">Sentry's SCIM user list includes every approved member, whether or not the IdP created them. Only \"Provisioned by the IdP\" (Sentry's idp:provisioned flag) says SCIM manages the member, and it is what the drift findings above use.</p><table class=\"dense\" data-testid=\"scim-users\"><thead><tr><th>Email</th><th>Org role</th><th>Provisioned by the IdP</th><th>In Sentry's SCIM list</th><th>SSO linked</th></tr></thead> <tbody>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 97, "<h2>Members and SCIM users</h2><p class=\"muted small\" data-testid=\"scim-users-note\">Sentry's SCIM user list includes every approved member, whether or not the IdP created them. Only \"Provisioned by the IdP\" (Sentry's idp:provisioned flag) says SCIM manages the member, and it is what the drift findings above use.</p><table class=\"dense\" data-testid=\"scim-users\"><thead><tr><th scope=\"col\">Email</th><th scope=\"col\">Org role</th><th scope=\"col\">Provisioned by the IdP</th><th scope=\"col\">In Sentry's SCIM list</th><th scope=\"col\">SSO linked</th></tr></thead> <tbody>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -1119,7 +1119,7 @@ func SCIMPage(v compliance.SCIMView) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 104, "</tbody></table><h2>Teams and SCIM groups (joined by numeric id)</h2><table class=\"dense\" data-testid=\"scim-groups\"><thead><tr><th>Id</th><th>Team</th><th>Group</th><th>Team members</th><th>Group members</th><th>IdP-provisioned</th></tr></thead> <tbody>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 104, "</tbody></table><h2>Teams and SCIM groups (joined by numeric id)</h2><table class=\"dense\" data-testid=\"scim-groups\"><thead><tr><th scope=\"col\">Id</th><th scope=\"col\">Team</th><th scope=\"col\">Group</th><th scope=\"col\">Team members</th><th scope=\"col\">Group members</th><th scope=\"col\">IdP-provisioned</th></tr></thead> <tbody>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -1496,7 +1496,7 @@ func SSOPage(v compliance.SSOView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 135, "</code></p><table class=\"dense\"><thead><tr><th>Sentry field</th><th>Attribute name</th><th>IdP value</th></tr></thead> <tbody>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 135, "</code></p><table class=\"dense\"><thead><tr><th scope=\"col\">Sentry field</th><th scope=\"col\">Attribute name</th><th scope=\"col\">IdP value</th></tr></thead> <tbody>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -1636,7 +1636,7 @@ func SSOChecks(cs []compliance.ConfigCheck) templ.Component {
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
 		if len(cs) > 0 {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 148, "<table class=\"dense\" data-testid=\"sso-checks\"><thead><tr><th>Field</th><th>Result</th><th>Configured</th><th>Expected</th><th>Fix</th></tr></thead> <tbody>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 148, "<table class=\"dense\" data-testid=\"sso-checks\"><thead><tr><th scope=\"col\">Field</th><th scope=\"col\">Result</th><th scope=\"col\">Configured</th><th scope=\"col\">Expected</th><th scope=\"col\">Fix</th></tr></thead> <tbody>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -1761,7 +1761,7 @@ func PosturePage(checks []compliance.PostureCheck) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 160, "<table class=\"dense\" data-testid=\"posture\"><thead><tr><th>Check</th><th>Status</th><th>Detail</th><th>Where in Sentry</th></tr></thead> <tbody>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 160, "<table class=\"dense\" data-testid=\"posture\"><thead><tr><th scope=\"col\">Check</th><th scope=\"col\">Status</th><th scope=\"col\">Detail</th><th scope=\"col\">Where in Sentry</th></tr></thead> <tbody>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -2005,7 +2005,7 @@ func TroubleshootPage(v compliance.TroubleshootView) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 183, "</select></label> <label>The token's scopes <input type=\"text\" name=\"scopes\" placeholder=\"org:read member:read\"></label> <button type=\"submit\">Explain</button></form><div id=\"ts-403-result\"></div></section><section class=\"panel\" data-testid=\"ts-sso\"><h2>SSO login failures</h2><table class=\"dense\"><thead><tr><th>Symptom</th><th>Cause</th><th>Fix</th></tr></thead> <tbody>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 183, "</select></label> <label>The token's scopes <input type=\"text\" name=\"scopes\" placeholder=\"org:read member:read\"></label> <button type=\"submit\">Explain</button></form><div id=\"ts-403-result\"></div></section><section class=\"panel\" data-testid=\"ts-sso\"><h2>SSO login failures</h2><table class=\"dense\"><thead><tr><th scope=\"col\">Symptom</th><th scope=\"col\">Cause</th><th scope=\"col\">Fix</th></tr></thead> <tbody>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -2107,14 +2107,14 @@ func DiagnosisView(d compliance.Diagnosis) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 190, "\"><h3>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 190, "\"><h3 data-announce>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var111 string
 		templ_7745c5c3_Var111, templ_7745c5c3_Err = templ.JoinStringErrs(d.Title)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/compliance.templ`, Line: 414, Col: 15}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/compliance.templ`, Line: 414, Col: 29}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var111))
 		if templ_7745c5c3_Err != nil {

@@ -122,7 +122,7 @@ func ConnectionPage(c explore.Connection) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, "</td></tr></tbody></table><h2>Features</h2><table class=\"dense\" data-testid=\"features\"><thead><tr><th>Feature</th><th>Available</th><th>Why</th></tr></thead> <tbody>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, "</td></tr></tbody></table><h2>Features</h2><table class=\"dense\" data-testid=\"features\"><thead><tr><th scope=\"col\">Feature</th><th scope=\"col\">Available</th><th scope=\"col\">Why</th></tr></thead> <tbody>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

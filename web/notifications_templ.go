@@ -109,7 +109,7 @@ func NotificationsBody(v NotificationsView) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		} else {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "<table class=\"dense\" data-testid=\"webhooks\"><thead><tr><th>Name</th><th>URL</th><th>Format</th><th>Events</th><th>Signed</th><th>Enabled</th><th></th></tr></thead> <tbody>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "<table class=\"dense\" data-testid=\"webhooks\"><thead><tr><th scope=\"col\">Name</th><th scope=\"col\">URL</th><th scope=\"col\">Format</th><th scope=\"col\">Events</th><th scope=\"col\">Signed</th><th scope=\"col\">Enabled</th><th scope=\"col\"><span class=\"sr-only\">Actions</span></th></tr></thead> <tbody>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -320,7 +320,7 @@ func NotificationsBody(v NotificationsView) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		} else {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 32, "<table class=\"dense\" data-testid=\"delivery-log\"><thead><tr><th>#</th><th>Created</th><th>Webhook</th><th>Event</th><th>State</th><th>Attempts</th><th>Status</th><th>Last error</th><th>Next attempt</th></tr></thead> <tbody>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 32, "<table class=\"dense\" data-testid=\"delivery-log\"><thead><tr><th scope=\"col\">#</th><th scope=\"col\">Created</th><th scope=\"col\">Webhook</th><th scope=\"col\">Event</th><th scope=\"col\">State</th><th scope=\"col\">Attempts</th><th scope=\"col\">Status</th><th scope=\"col\">Last error</th><th scope=\"col\">Next attempt</th></tr></thead> <tbody>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

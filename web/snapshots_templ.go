@@ -40,7 +40,7 @@ func SnapshotsPage(l explore.SnapshotList) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		} else {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "<form method=\"get\" action=\"/snapshots/diff\" data-testid=\"diff-form\"><table class=\"dense\" data-testid=\"snapshot-table\"><thead><tr><th>From</th><th>To</th><th>Snapshot</th><th>Taken</th><th>Kind</th><th>Members</th><th>Teams</th><th>Projects</th><th>Duration</th><th>Requests</th></tr></thead> <tbody>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "<form method=\"get\" action=\"/snapshots/diff\" data-testid=\"diff-form\"><table class=\"dense\" data-testid=\"snapshot-table\"><thead><tr><th scope=\"col\">From</th><th scope=\"col\">To</th><th scope=\"col\">Snapshot</th><th scope=\"col\">Taken</th><th scope=\"col\">Kind</th><th scope=\"col\">Members</th><th scope=\"col\">Teams</th><th scope=\"col\">Projects</th><th scope=\"col\">Duration</th><th scope=\"col\">Requests</th></tr></thead> <tbody>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -743,7 +743,7 @@ func DiffPage(d explore.SnapshotDiff) templ.Component {
 			}
 		}
 		if len(d.Diff.Access.Members) > 0 {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 72, "<h2>Effective access, per member</h2><table class=\"dense\" data-testid=\"diff-access-members\"><thead><tr><th>Member</th><th>Project</th><th>Change</th><th>Scopes</th></tr></thead> <tbody>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 72, "<h2>Effective access, per member</h2><table class=\"dense\" data-testid=\"diff-access-members\"><thead><tr><th scope=\"col\">Member</th><th scope=\"col\">Project</th><th scope=\"col\">Change</th><th scope=\"col\">Scopes</th></tr></thead> <tbody>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -898,7 +898,7 @@ func DiffPage(d explore.SnapshotDiff) templ.Component {
 					}
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 86, "</tbody></table><h2>Effective access, per project</h2><table class=\"dense\" data-testid=\"diff-access-projects\"><thead><tr><th>Project</th><th>Gained</th><th>Lost</th><th>Changed</th></tr></thead> <tbody>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 86, "</tbody></table><h2>Effective access, per project</h2><table class=\"dense\" data-testid=\"diff-access-projects\"><thead><tr><th scope=\"col\">Project</th><th scope=\"col\">Gained</th><th scope=\"col\">Lost</th><th scope=\"col\">Changed</th></tr></thead> <tbody>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

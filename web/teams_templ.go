@@ -88,20 +88,20 @@ func TeamResults(l explore.TeamList) templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "<div id=\"team-results\" data-testid=\"team-results\"><p class=\"muted\" data-testid=\"result-count\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "<div id=\"team-results\" data-testid=\"team-results\"><p class=\"muted\" data-testid=\"result-count\" data-announce>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var4 string
 		templ_7745c5c3_Var4, templ_7745c5c3_Err = templ.JoinStringErrs(itoa(l.Page.Total))
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/teams.templ`, Line: 22, Col: 66}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/teams.templ`, Line: 22, Col: 80}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var4))
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, " teams</p><table class=\"dense\" data-testid=\"team-table\"><thead><tr><th>Team</th><th>Name</th><th>Members</th><th>Projects</th><th></th></tr></thead> <tbody>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, " teams</p><table class=\"dense\" data-testid=\"team-table\"><thead><tr><th scope=\"col\">Team</th><th scope=\"col\">Name</th><th scope=\"col\">Members</th><th scope=\"col\">Projects</th><th scope=\"col\"><span class=\"sr-only\">Actions</span></th></tr></thead> <tbody>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -386,7 +386,7 @@ func TeamPage(d explore.TeamDetail) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 35, "<h2>Members</h2><div id=\"team-members\"><table class=\"dense\" data-testid=\"team-members\"><thead><tr><th>Member</th><th>Org role</th><th>Stored team role</th><th>Effective team role</th><th>Why</th></tr></thead> <tbody>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 35, "<h2>Members</h2><div id=\"team-members\"><table class=\"dense\" data-testid=\"team-members\"><thead><tr><th scope=\"col\">Member</th><th scope=\"col\">Org role</th><th scope=\"col\">Stored team role</th><th scope=\"col\">Effective team role</th><th scope=\"col\">Why</th></tr></thead> <tbody>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

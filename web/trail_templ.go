@@ -221,20 +221,20 @@ func TrailResults(v TrailView) templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 19, "<div id=\"trail-results\" data-testid=\"trail-results\"><p class=\"muted\" data-testid=\"trail-count\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 19, "<div id=\"trail-results\" data-testid=\"trail-results\"><p class=\"muted\" data-testid=\"trail-count\" data-announce>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var13 string
 		templ_7745c5c3_Var13, templ_7745c5c3_Err = templ.JoinStringErrs(itoa(len(v.Records)))
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/trail.templ`, Line: 38, Col: 67}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/trail.templ`, Line: 38, Col: 81}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var13))
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 20, " record(s)</p><table class=\"dense\" data-testid=\"trail-table\"><thead><tr><th>#</th><th>At</th><th>Actor</th><th>Kind</th><th>Request</th><th>Step</th><th>Before → after</th><th>Sentry</th><th>Comment</th><th>Hash</th></tr></thead> <tbody>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 20, " record(s)</p><table class=\"dense\" data-testid=\"trail-table\"><thead><tr><th scope=\"col\">#</th><th scope=\"col\">At</th><th scope=\"col\">Actor</th><th scope=\"col\">Kind</th><th scope=\"col\">Request</th><th scope=\"col\">Step</th><th scope=\"col\">Before → after</th><th scope=\"col\">Sentry</th><th scope=\"col\">Comment</th><th scope=\"col\">Hash</th></tr></thead> <tbody>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
