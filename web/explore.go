@@ -180,6 +180,11 @@ func diffHref(from, to uint64) templ.SafeURL {
 	return templ.SafeURL(fmt.Sprintf("/snapshots/diff?from=%d&to=%d", from, to))
 }
 
+// memberProjectsHref is page n of a member's reached projects.
+func memberProjectsHref(id string, n int) templ.SafeURL {
+	return templ.SafeURL("/members/" + url.PathEscape(id) + "?page=" + strconv.Itoa(n) + "#projects")
+}
+
 func pathLabel(p access.Path) string {
 	switch p.Kind {
 	case access.PathTeam:

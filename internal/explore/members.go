@@ -239,6 +239,65 @@ type MemberDetail struct {
 	Role     access.OrgRole // the org role's definition (zero if unknown)
 	Access   access.MemberAccess
 	Changes  MemberChanges
+	// Projects is one page of Access.Projects (by slug) and ProjectPage
+	// says which: a member with global access reaches every project
+	// (3,000 in a large org), too many rows for one page. Member returns
+	// the first page; ProjectsOnPage picks another.
+	Projects    []access.ProjectReach
+	ProjectPage Page
+	// Via counts every reached project (not only this page's) by path,
+	// most projects first: "open membership: 3,000", "team payments: 12".
+	// A project reached by two paths counts under both.
+	Via []PathCount
+}
+
+// ProjectPageSize is how many reached projects a member page lists at once.
+const ProjectPageSize = 100
+
+// PathCount is how many of a member's projects one path reaches. Path's
+// Detail is empty: it names a project.
+type PathCount struct {
+	Path     access.Path
+	Projects int
+}
+
+// ProjectsOnPage returns d listing page n (1-based, clamped into range) of
+// the reached projects.
+func (d MemberDetail) ProjectsOnPage(n int) MemberDetail {
+	page, lo, hi := paginate(len(d.Access.Projects), n, ProjectPageSize)
+	d.ProjectPage, d.Projects = page, d.Access.Projects[lo:hi]
+	return d
+}
+
+// pathCounts counts projects by path (kind and team), most first, then by
+// kind and team.
+func pathCounts(ps []access.ProjectReach) []PathCount {
+	type key struct {
+		kind access.PathKind
+		team string
+	}
+	idx := map[key]int{}
+	var out []PathCount
+	for _, p := range ps {
+		for _, path := range p.Paths {
+			k := key{path.Kind, path.Team}
+			i, ok := idx[k]
+			if !ok {
+				i = len(out)
+				idx[k] = i
+				path.Detail = ""
+				out = append(out, PathCount{Path: path})
+			}
+			out[i].Projects++
+		}
+	}
+	slices.SortStableFunc(out, func(a, b PathCount) int {
+		if a.Projects != b.Projects {
+			return b.Projects - a.Projects
+		}
+		return cmpStrings(string(a.Path.Kind), string(b.Path.Kind), a.Path.Team, b.Path.Team)
+	})
+	return out
 }
 
 // MemberChanges is what changed for one member between the previous
@@ -283,7 +342,8 @@ func (s *Service) Member(ctx context.Context, ref string) (MemberDetail, error) 
 		}
 	}
 	d.Changes = st.memberChanges(ma.Member.ID)
-	return d, ctx.Err()
+	d.Via = pathCounts(ma.Projects)
+	return d.ProjectsOnPage(1), ctx.Err()
 }
 
 func (st *state) memberChanges(id string) MemberChanges {

@@ -183,10 +183,15 @@ func (s *Server) memberPage(c echo.Context, ref, title string, nav web.NavKey) e
 	if err != nil {
 		return err
 	}
+	page, err := intParam(c, "page")
+	if err != nil {
+		return err
+	}
 	d, err := ex.Member(c.Request().Context(), ref)
 	if err != nil {
 		return err
 	}
+	d = d.ProjectsOnPage(page) // ?page= pages the reached projects
 	gs, err := s.memberGrants(c.Request().Context(), d.Row.ID)
 	if err != nil {
 		return err
