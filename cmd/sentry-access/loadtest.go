@@ -22,6 +22,7 @@ func runLoadtest(ctx context.Context, e env, args []string) error {
 	fs.IntVar(&o.Sessions, "sessions", 200, "signed-in sessions, each from a real SAML login")
 	fs.IntVar(&o.Users, "users", 200, "concurrent virtual users")
 	fs.DurationVar(&o.Duration, "duration", time.Minute, "how long the users run")
+	fs.BoolVar(&o.OpenMembership, "open-membership", false, "turn open membership on (every member reaches every project: the worst case)")
 	if err := fs.Parse(args); err != nil {
 		return usageError{err}
 	}

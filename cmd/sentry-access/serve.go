@@ -187,6 +187,8 @@ func runDemo(ctx context.Context, e env, args []string) error {
 	listen := fs.String("listen", "127.0.0.1:8080", "dashboard address (loopback unless you say otherwise)")
 	data := fs.String("data", "", "store directory (default: a fresh temporary one)")
 	members := fs.Int("members", 0, "use a synthetic org with this many members instead of the demo org")
+	teams := fs.Int("teams", 0, "teams of the synthetic org (default members/10)")
+	projects := fs.Int("projects", 0, "projects of the synthetic org (default members*3/10)")
 	seed := fs.Int64("seed", 1, "seed of the synthetic org")
 	verbose := fs.Bool("verbose", false, "log requests and background work")
 	if err := fs.Parse(args); err != nil {
@@ -198,7 +200,13 @@ func runDemo(ctx context.Context, e env, args []string) error {
 	}
 	var fx *sentrysim.Fixture
 	if *members > 0 {
-		fx = sentrysim.Generate(sentrysim.GenOptions{Members: *members, Teams: max(*members/10, 1), Projects: max(*members*3/10, 1), Seed: *seed})
+		if *teams <= 0 {
+			*teams = max(*members/10, 1)
+		}
+		if *projects <= 0 {
+			*projects = max(*members*3/10, 1)
+		}
+		fx = sentrysim.Generate(sentrysim.GenOptions{Members: *members, Teams: *teams, Projects: *projects, Seed: *seed})
 	}
 	fmt.Fprintln(e.stdout, "Starting the Sentry simulator, the dev IdP and the dashboard, and running the first sync…")
 	ops := dashboard.Ops{Metrics: metrics.New(metrics.Options{Logger: logger, ProcessCollectors: true})}
