@@ -28,6 +28,34 @@ func complianceNav() []NavItem {
 	}
 }
 
+// SCIMUsersPerPage is how many member/SCIM user rows the SCIM page shows at
+// once; at 10,000 members the whole table is too long to render or read.
+const SCIMUsersPerPage = 100
+
+// SCIMPageView is the SCIM page: the service's view with one page of its
+// user rows.
+type SCIMPageView struct {
+	compliance.SCIMView
+	Page, Pages      int // 1-based
+	From, To, TotalU int // the rows shown, 1-based and inclusive, of TotalU
+}
+
+// PageSCIMUsers keeps page (1-based; 0 is the first, past the end is the
+// last) of v's user rows.
+func PageSCIMUsers(v compliance.SCIMView, page int) SCIMPageView {
+	n := len(v.Users)
+	pages := max((n+SCIMUsersPerPage-1)/SCIMUsersPerPage, 1)
+	page = min(max(page, 1), pages)
+	lo := (page - 1) * SCIMUsersPerPage
+	hi := min(lo+SCIMUsersPerPage, n)
+	out := SCIMPageView{SCIMView: v, Page: page, Pages: pages, TotalU: n}
+	out.Users = v.Users[lo:hi]
+	if n > 0 {
+		out.From, out.To = lo+1, hi
+	}
+	return out
+}
+
 // TokensPageView is the token page's view model: the service's view and
 // whether the viewer may record intents.
 type TokensPageView struct {

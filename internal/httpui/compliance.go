@@ -105,11 +105,15 @@ func (s *Server) handleSCIM(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	page, err := intParam(c, "page")
+	if err != nil {
+		return err
+	}
 	v, err := svc.SCIM(c.Request().Context())
 	if err != nil {
 		return err
 	}
-	return s.page(c, http.StatusOK, "SCIM", web.NavSCIM, web.SCIMPage(v))
+	return s.page(c, http.StatusOK, "SCIM", web.NavSCIM, web.SCIMPage(web.PageSCIMUsers(v, page)))
 }
 
 func (s *Server) handleSSO(c echo.Context) error {
