@@ -20,10 +20,11 @@ import (
 const axePath = "driver/node_modules/axe-core/axe.min.js"
 
 // axeRun runs axe over the whole document with the WCAG 2.0/2.1 A and AA
-// rules and returns the violations as JSON (a string crosses the driver
+// rules, plus axe's best practices (heading order, landmarks, empty table
+// headers: all clean today), and returns the violations as JSON (a string crosses the driver
 // boundary without guessing Go types).
 const axeRun = `async () => {
-  const r = await axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] }, resultTypes: ["violations"] });
+  const r = await axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"] }, resultTypes: ["violations"] });
   return JSON.stringify(r.violations.map(v => ({ id: v.id, impact: v.impact || "", help: v.help,
     nodes: v.nodes.map(n => n.target.join(" ") + ": " + (n.failureSummary || "").replace(/\s+/g, " ")) })));
 }`
