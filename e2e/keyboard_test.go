@@ -176,3 +176,21 @@ func TestKeyboardChangeRequestForm(t *testing.T) {
 	press(t, page, "Enter")
 	must(t, expect().Locator(byTestID(page, "request-state")).ToHaveText("pending-approval"), "Enter on Submit files the request")
 }
+
+// The graph's nodes are links in the tab order: Enter on one refocuses
+// the graph on it, and the keyboard focus stays on that node.
+func TestKeyboardGraphNodes(t *testing.T) {
+	e := startDemo(t)
+	page, _ := e.loginAs(t, samlauth.RoleApprover, "/graph?focus=team:platform")
+	must(t, page.Locator("main#main").Focus(), "start in the content")
+	tabTo(t, page, "graph-node", 30)
+	id, err := page.Evaluate(`() => document.activeElement.getAttribute("data-id")`)
+	must(t, err, "the focused node")
+	if !focusRingShown(t, page) {
+		t.Log("the focused graph node has no outline (its rectangle's stroke marks it)")
+	}
+	press(t, page, "Enter")
+	must(t, expect().Page(page).ToHaveURL(regexp.MustCompile(`focus=[a-z]+(:|%3A)`+regexp.QuoteMeta(fmt.Sprint(id))+`$`)), "Enter refocuses the graph on the node")
+	check(t, expect().Locator(page.Locator(fmt.Sprintf(`[data-testid="graph-node"][data-id=%q]`, id))).ToBeFocused(), "focus stays on the node")
+	check(t, expect().Locator(byTestID(page, "announcer")).ToContainText("Focused on"), "the new focus is announced")
+}

@@ -80,16 +80,17 @@
     var active = document.activeElement;
     lostFocus = null;
     if (target && active && active !== document.body && target.contains(active) && active.getAttribute("data-testid")) {
-      lostFocus = { id: target.id, testid: active.getAttribute("data-testid") };
+      lostFocus = { id: target.id, testid: active.getAttribute("data-testid"), item: active.getAttribute("data-id") };
     }
   });
   document.body.addEventListener("htmx:afterSettle", function () {
     if (!lostFocus) { return; }
     var region = lostFocus.id && document.getElementById(lostFocus.id);
-    var want = lostFocus.testid;
+    var want = '[data-testid="' + CSS.escape(lostFocus.testid) + '"]';
+    var item = lostFocus.item ? want + '[data-id="' + CSS.escape(lostFocus.item) + '"]' : null;
     lostFocus = null;
     if (!region || (document.activeElement && document.activeElement !== document.body)) { return; }
-    var same = region.querySelector('[data-testid="' + want + '"]');
+    var same = (item && region.querySelector(item)) || region.querySelector(want);
     if (same) { same.focus(); return; }
     if (!region.hasAttribute("tabindex")) { region.setAttribute("tabindex", "-1"); }
     region.focus();
