@@ -31,6 +31,7 @@ func (e *demoEnv) loginAsUser(t *testing.T, name, path string) playwright.Page {
 	if err := expect().Locator(byTestID(page, "user-email")).ToHaveText(u.Email); err != nil {
 		t.Fatalf("not signed in as %s: %v (at %s)", u.Email, err, page.URL())
 	}
+	waitForHTMX(t, page)
 	return page
 }
 

@@ -116,7 +116,17 @@ func (e *demoEnv) loginAs(t *testing.T, r samlauth.Role, path string) (playwrigh
 	if err := expect().Locator(page.Locator(`[data-testid="user-email"]`)).ToHaveText(u.Email); err != nil {
 		t.Fatalf("not signed in as %s: %v (at %s)", u.Email, err, page.URL())
 	}
+	waitForHTMX(t, page)
 	return page, u
+}
+
+// waitForHTMX waits until the page's scripts have loaded, so that a click
+// right after a navigation is an htmx request, not a plain page load.
+func waitForHTMX(t *testing.T, page playwright.Page) {
+	t.Helper()
+	if _, err := page.WaitForFunction(`() => window.htmx !== undefined`, nil); err != nil {
+		t.Fatalf("htmx never loaded at %s: %v", page.URL(), err)
+	}
 }
 
 // fillIdPLogin fills and submits the dev IdP's login form.

@@ -15,7 +15,9 @@ func TestLoggingOutLeavesNoAccessDataInTheTabAndEndsTheCookie(t *testing.T) {
 	e := startDemo(t)
 	page, _ := e.loginAs(t, samlauth.RoleApprover, "/graph?focus=team:payments")
 
-	// An htmx navigation that pushes a URL stores the page it leaves.
+	// An htmx navigation that pushes a URL stores the page it leaves; it
+	// is one only once htmx has loaded (else the click is a plain load).
+	waitForHTMX(t, page)
 	click(t, page.Locator(`[data-testid="graph-node"][data-kind="project"]`), "a project node")
 	must(t, expect().Page(page).ToHaveURL(regexp.MustCompile(`/graph\?focus=project`)), "refocused")
 	cached, err := page.Evaluate(`() => sessionStorage.getItem("htmx-history-cache") !== null`)
