@@ -14,6 +14,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
+	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -151,13 +153,7 @@ func New(ctx context.Context, o Options) (*Server, error) {
 	}
 
 	conn := o.Connection
-	conn.Scopes = func(ctx context.Context) ([]string, error) {
-		org, err := o.Sentry.Organization(ctx)
-		if err != nil {
-			return nil, err
-		}
-		return org.Access, nil
-	}
+	conn.Scopes = (&scopeCache{sentry: o.Sentry, now: o.Now, ttl: ScopesTTL}).get
 	ex := explore.New(o.Store, explore.Options{Logger: o.Logger, Connection: conn})
 	if err := ex.Reload(ctx); err != nil {
 		return nil, fmt.Errorf("load the current snapshot: %w", err)
@@ -356,4 +352,38 @@ func (s *Server) notifySnapshot(ctx context.Context, res syncer.Result) {
 // KeyPair parses the SP's PEM certificate and key.
 func KeyPair(certPEM, keyPEM []byte) (*rsa.PrivateKey, *x509.Certificate, error) {
 	return samlauth.ParseKeyPair(certPEM, keyPEM)
+}
+
+// ScopesTTL is how long the Connection page reuses the credential's scopes
+// before asking Sentry again: every page view would otherwise cost a
+// request against Sentry's rate limit.
+const ScopesTTL = time.Minute
+
+// scopeCache remembers the credential's scopes (the org detail's "access")
+// for ttl. Failures are not remembered.
+type scopeCache struct {
+	sentry *sentry.Client
+	now    func() time.Time
+	ttl    time.Duration
+
+	mu     sync.Mutex
+	scopes []string
+	at     time.Time
+}
+
+func (c *scopeCache) get(ctx context.Context) ([]string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.scopes != nil && c.now().Sub(c.at) < c.ttl {
+		return slices.Clone(c.scopes), nil
+	}
+	org, err := c.sentry.Organization(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c.scopes, c.at = slices.Clone(org.Access), c.now()
+	if c.scopes == nil {
+		c.scopes = []string{}
+	}
+	return slices.Clone(c.scopes), nil
 }
