@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/sentry-access/sentry-access/internal/access"
@@ -17,6 +18,7 @@ import (
 type Source interface {
 	// CurrentSnapshot returns the newest snapshot; store.ErrNotFound when none.
 	CurrentSnapshot(ctx context.Context) (store.SnapshotMeta, *access.Snapshot, error)
+	CurrentSnapshotID(ctx context.Context) (uint64, error)
 	// LoadInventory returns the last inventory; store.ErrNotFound when none.
 	LoadInventory(ctx context.Context) (store.Inventory, error)
 	// TokenIntents returns the recorded intents.
@@ -60,6 +62,23 @@ type Options struct {
 type Service struct {
 	src  Source
 	opts Options
+
+	// memo is the last assembled Inventory, reused while the stored
+	// inventory (fetched after every sync) is the same and for at most
+	// memoTTL (some rules depend on the time). Nobody may modify it.
+	mu      sync.Mutex
+	memo    *Inventory
+	memoKey memoKey
+	memoAt  time.Time
+}
+
+// memoTTL bounds how long an assembled Inventory is reused.
+const memoTTL = time.Minute
+
+// memoKey names what an assembled Inventory was built from.
+type memoKey struct {
+	snapshot  uint64
+	inventory time.Time
 }
 
 // NewService returns a Service over src.
@@ -90,14 +109,54 @@ const notFetched = "not read yet: no inventory has been fetched from Sentry (it 
 
 // Load assembles the Inventory from the store. A missing snapshot leaves
 // Snapshot nil; a missing inventory marks every part as not read yet.
+//
+// The result is shared between callers and must not be modified: it is
+// reused until the next inventory fetch (after every sync), a recorded
+// intent, or memoTTL, since assembling it at 10,000 members costs a
+// snapshot copy and a dozen audit-log scans.
 func (s *Service) Load(ctx context.Context) (*Inventory, error) {
+	si, err := s.src.LoadInventory(ctx)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("load inventory: %w", err)
+	}
+	snapID, err2 := s.src.CurrentSnapshotID(ctx)
+	if err2 != nil {
+		return nil, fmt.Errorf("load inventory: %w", err2)
+	}
+	key, now := memoKey{snapID, si.FetchedAt}, s.opts.Now()
+	s.mu.Lock()
+	if s.memo != nil && s.memoKey == key && now.Sub(s.memoAt) < memoTTL && !now.Before(s.memoAt) {
+		inv := s.memo
+		s.mu.Unlock()
+		return inv, nil
+	}
+	s.mu.Unlock()
+	inv, err := s.assemble(ctx, si, err)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	s.memo, s.memoKey, s.memoAt = inv, key, now
+	s.mu.Unlock()
+	return inv, nil
+}
+
+// forget drops the memoized Inventory (after a recorded intent).
+func (s *Service) forget() {
+	s.mu.Lock()
+	s.memo = nil
+	s.mu.Unlock()
+}
+
+// assemble builds the Inventory from the stored inventory si (or its
+// absence, siErr) and the store's snapshot, intents and audit log.
+func (s *Service) assemble(ctx context.Context, si store.Inventory, siErr error) (*Inventory, error) {
 	_, snap, err := s.src.CurrentSnapshot(ctx)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, fmt.Errorf("load inventory: %w", err)
 	}
 	var inv Inventory
-	si, err := s.src.LoadInventory(ctx)
-	switch {
+	switch err := siErr; {
 	case errors.Is(err, store.ErrNotFound):
 		inv = Inventory{Hidden: map[Part]string{}}
 		for _, p := range []Part{PartOrgAuthTokens, PartSentryApps, PartAuthProvider, PartSCIMUsers, PartSCIMGroups, PartAccessRequests, PartUserTokens} {
@@ -174,6 +233,7 @@ func (s *Service) RecordIntent(ctx context.Context, in IntentInput) (Suggestion,
 	if err != nil {
 		return Suggestion{}, store.TokenIntent{}, fmt.Errorf("record intent: %w", err)
 	}
+	s.forget()
 	return sug, ti, nil
 }
 

@@ -142,6 +142,23 @@ func (s *Store) SaveSnapshot(ctx context.Context, meta SnapshotMeta, snap *acces
 	return meta, nil
 }
 
+// CurrentSnapshotID returns the id of the current snapshot without reading
+// it (0 when there is none yet): a cheap way to tell whether it changed.
+func (s *Store) CurrentSnapshotID(ctx context.Context) (uint64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	var id uint64
+	err := s.db.View(func(tx *bolt.Tx) error {
+		id = btoi(tx.Bucket([]byte(bucketSys)).Get([]byte(keyCurrent)))
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("current snapshot id: %w", err)
+	}
+	return id, nil
+}
+
 // CurrentSnapshot returns the newest successfully saved snapshot, or
 // ErrNotFound when there is none yet.
 func (s *Store) CurrentSnapshot(ctx context.Context) (SnapshotMeta, *access.Snapshot, error) {
