@@ -70,6 +70,10 @@ type Service struct {
 	memo    *Inventory
 	memoKey memoKey
 	memoAt  time.Time
+	// scim is the SCIM view built from scimFor (the drift rules over
+	// 10,000 members are the costliest page to compute).
+	scimFor *Inventory
+	scim    SCIMView
 }
 
 // memoTTL bounds how long an assembled Inventory is reused.
@@ -237,7 +241,8 @@ func (s *Service) RecordIntent(ctx context.Context, in IntentInput) (Suggestion,
 	return sug, ti, nil
 }
 
-// SCIMView is the SCIM page's view model.
+// SCIMView is the SCIM page's view model. Its slices are shared between
+// callers (the view is reused with its inventory) and must not be modified.
 type SCIMView struct {
 	SSO      SSOStatus
 	Users    []SCIMRow
@@ -254,6 +259,13 @@ func (s *Service) SCIM(ctx context.Context) (SCIMView, error) {
 	if err != nil {
 		return SCIMView{}, err
 	}
+	s.mu.Lock()
+	if s.scimFor == inv {
+		v := s.scim
+		s.mu.Unlock()
+		return v, nil
+	}
+	s.mu.Unlock()
 	users, teams := SCIMSideBySide(inv)
 	hidden := map[Part]string{}
 	for _, p := range []Part{PartSCIMUsers, PartSCIMGroups, PartAuthProvider} {
@@ -261,8 +273,12 @@ func (s *Service) SCIM(ctx context.Context) (SCIMView, error) {
 			hidden[p] = why
 		}
 	}
-	return SCIMView{SSO: SSO(inv), Users: users, Teams: teams, Findings: DriftFindings(inv, s.opts.Now()),
-		Hidden: hidden, HasSnapshot: inv.Snapshot != nil}, nil
+	v := SCIMView{SSO: SSO(inv), Users: users, Teams: teams, Findings: DriftFindings(inv, s.opts.Now()),
+		Hidden: hidden, HasSnapshot: inv.Snapshot != nil}
+	s.mu.Lock()
+	s.scimFor, s.scim = inv, v
+	s.mu.Unlock()
+	return v, nil
 }
 
 // SSOView is the SSO page's view model. Checks is set when the checker
