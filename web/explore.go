@@ -375,3 +375,13 @@ func tokenKindText(kind string) string {
 	}
 	return "other token (internal integration or legacy)"
 }
+
+// viaText is the member page's summary of paths, e.g. "Via team payments
+// (contributor): 5 · team contractors-q1 (contributor): 2".
+func viaText(via []explore.PathCount) string {
+	parts := make([]string, len(via))
+	for i, v := range via {
+		parts[i] = pathLabel(v.Path) + ": " + itoa(v.Projects)
+	}
+	return "Via " + strings.Join(parts, " · ")
+}

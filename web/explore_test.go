@@ -1,6 +1,12 @@
 package web
 
-import "testing"
+import (
+	"strings"
+	"testing"
+
+	"github.com/sentry-access/sentry-access/internal/access"
+	"github.com/sentry-access/sentry-access/internal/explore"
+)
 
 func TestClipHeadCutsGraphLabelsAtWholeWords(t *testing.T) {
 	t.Parallel()
@@ -24,5 +30,16 @@ func TestClipHeadCutsGraphLabelsAtWholeWords(t *testing.T) {
 				t.Errorf("clipHead(%q, %d) = %q, %v; want %q, %v", tt.in, tt.n, got, cut, tt.want, tt.wantCut)
 			}
 		})
+	}
+}
+
+func TestViaTextSeparatesEachPath(t *testing.T) {
+	t.Parallel()
+	got := viaText([]explore.PathCount{
+		{Path: access.Path{Kind: access.PathTeam, Team: "payments", TeamRole: "contributor"}, Projects: 5},
+		{Path: access.Path{Kind: access.PathTeam, Team: "contractors-q1", TeamRole: "contributor"}, Projects: 2},
+	})
+	if !strings.Contains(got, ": 5 · ") || !strings.HasPrefix(got, "Via ") || !strings.HasSuffix(got, ": 2") {
+		t.Errorf("viaText = %q", got)
 	}
 }
