@@ -6,7 +6,7 @@ import (
 	"flag"
 	"fmt"
 
-	"github.com/sentry-access/sentry-access/internal/benchmark"
+	"github.com/sentry-access/sentry-access/internal/testing/benchmark"
 )
 
 // runBench measures a full and an incremental sync of a generated org from

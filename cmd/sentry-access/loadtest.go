@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/sentry-access/sentry-access/internal/loadtest"
+	"github.com/sentry-access/sentry-access/internal/testing/loadtest"
 )
 
 // runLoadtest runs the bounded load test (make bench): the demo with a

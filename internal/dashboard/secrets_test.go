@@ -14,10 +14,10 @@ import (
 	"time"
 
 	"github.com/sentry-access/sentry-access/internal/dashboard"
-	"github.com/sentry-access/sentry-access/internal/loadtest"
 	"github.com/sentry-access/sentry-access/internal/metrics"
 	"github.com/sentry-access/sentry-access/internal/samlauth"
 	"github.com/sentry-access/sentry-access/internal/sentrysim"
+	"github.com/sentry-access/sentry-access/internal/testing/loadtest"
 )
 
 type lockedBuffer struct {

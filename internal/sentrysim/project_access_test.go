@@ -9,13 +9,13 @@ import (
 
 // TestProjectAccessIsTheCallersTeamScopes pins the project serializer's
 // per-caller "access" (get_access_by_project in
-// src/sentry/api/serializers/models/project.py, facts sheet §1.5): the
+// src/sentry/api/serializers/models/project.py, docs/sentry-access-model.md#effective-access): the
 // scopes of the caller's memberships on the project's teams (effective team
 // role through Organization.get_scopes) plus the raw scopes of the minimum
 // team role of the caller's org role. No org-role scopes, and computed for
 // the user, so the token's scopes do not bound it. It used to be the org
 // scopes ∩ token plus team scopes, cut to project:/event:/alerts: scopes
-// (found by internal/accessdiff).
+// (found by internal/testing/accessdiff).
 func TestProjectAccessIsTheCallersTeamScopes(t *testing.T) {
 	t.Parallel()
 	contributor := []string{"alerts:read", "event:read", "event:write", "member:read", "org:read",
@@ -82,7 +82,7 @@ func TestProjectAccessIsTheCallersTeamScopes(t *testing.T) {
 // (OrganizationMemberTeamDetailsEndpoint.post, Sentry's
 // test_cannot_add_to_team_when_team_roles_disabled). The simulator used to
 // add them, which made a team membership that the engine, following the
-// same rule, treats as granting nothing (found by internal/accessdiff).
+// same rule, treats as granting nothing (found by internal/testing/accessdiff).
 func TestBillingCannotBeAddedToATeam(t *testing.T) {
 	t.Parallel()
 	open := true

@@ -19,9 +19,9 @@ import (
 )
 
 // The schema does not describe the audit log, access requests, org auth
-// tokens, the auth provider, api-tokens or any error body (facts sheet §6).
-// testdata/fixtures holds one body per case, shaped as the facts sheet
-// describes (§2.5-§2.10, §4, §5). The tests below check that the client
+// tokens, the auth provider, api-tokens or any error body (docs/sentry-access-model.md#the-openapi-schema).
+// testdata/fixtures holds one body per case, shaped as docs/sentry-access-model.md
+// describes (access requests to auth provider, rate limits, error bodies). The tests below check that the client
 // parses each of them and that the simulator answers with the same shape.
 
 // readFixture returns the bytes of testdata/fixtures/name.
@@ -216,7 +216,7 @@ func TestClientParsesEveryErrorBodyShape(t *testing.T) {
 
 // TestSimulatorAnswersInTheFixtureShapes elicits each fixture's case from
 // the simulator and compares the shapes: the same keys at every level and
-// the same JSON types (null matches anything: the facts sheet marks those
+// the same JSON types (null matches anything: docs/sentry-access-model.md marks those
 // fields nullable). Array elements must match one of the fixture's
 // elements, so a fixture can show both arms of a union (user actor or
 // name-only actor).
@@ -244,8 +244,8 @@ func TestSimulatorAnswersInTheFixtureShapes(t *testing.T) {
 	}{
 		{fixture: "audit-logs.json", method: "GET", path: orgPath + "/audit-logs/?per_page=100", token: owner, status: 200,
 			knownGaps: map[string]string{
-				"/rows/*/actor":      "simulator sends a short actor {id, name, email}; Sentry serializes the full user (facts §2.9)",
-				"/rows/*/targetUser": "simulator sends a short target user {id, name, email}; Sentry serializes the full user (facts §2.9)",
+				"/rows/*/actor":      "simulator sends a short actor {id, name, email}; Sentry serializes the full user (docs/sentry-access-model.md#audit-log)",
+				"/rows/*/targetUser": "simulator sends a short target user {id, name, email}; Sentry serializes the full user (docs/sentry-access-model.md#audit-log)",
 			},
 			opaque: []string{"/rows/*/data"}},
 		{fixture: "access-requests.json", method: "GET", path: orgPath + "/access-requests/", token: owner, status: 200},

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sentry-access/sentry-access/internal/benchmark"
+	"github.com/sentry-access/sentry-access/internal/testing/benchmark"
 )
 
 // TestRunOnASmallOrg runs the whole benchmark on a small org with a rate

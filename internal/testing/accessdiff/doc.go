@@ -29,7 +29,7 @@
 // Organization.get_scopes) and the raw scopes of the minimum team role of
 // the caller's org role; it holds no org-role scopes and is not bounded by
 // the token. The engine's ProjectReach.Scopes are what the member holds on
-// the project for permission checks (facts sheet §1.5 step 5,
+// the project for permission checks (docs/sentry-access-model.md#effective-access step 5,
 // has_any_project_scope): the org scopes after Organization.get_scopes plus
 // the same team-membership scopes. With O the engine's OrgScopes and M the
 // raw scopes of the org role's minimum team role, both describe the same

@@ -6,9 +6,9 @@
 // indent, trailing newline) so that regenerating from the same input gives
 // the same bytes. See README.md beside this file.
 //
-//	go run ./internal/contract/testdata/openapi/subset.go \
+//	go run ./internal/testing/contract/testdata/openapi/subset.go \
 //	  -in /work/shared/sentry-openapi/openapi-derefed.json \
-//	  -out internal/contract/testdata/openapi/sentry-subset.json
+//	  -out internal/testing/contract/testdata/openapi/sentry-subset.json
 package main
 
 import (
@@ -23,7 +23,7 @@ import (
 )
 
 // keep lists the operations the client uses, by path and method.
-// Facts sheet §6 ("Covered") names where each lives in the schema.
+// docs/sentry-access-model.md#the-openapi-schema ("Covered") names where each lives in the schema.
 func keep() map[string][]string {
 	const (
 		org     = "/api/0/organizations/{organization_id_or_slug}"

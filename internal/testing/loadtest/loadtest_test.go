@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sentry-access/sentry-access/internal/loadtest"
+	"github.com/sentry-access/sentry-access/internal/testing/loadtest"
 )
 
 func TestASmallBoundedRunSignsInAndServesEveryPageWithoutErrors(t *testing.T) {

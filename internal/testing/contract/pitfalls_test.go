@@ -13,7 +13,7 @@ import (
 	"github.com/sentry-access/sentry-access/internal/sentrysim"
 )
 
-// One test per trap of facts sheet §7. Each fails if either the client or
+// One test per trap of docs/sentry-access-model.md#pitfalls. Each fails if either the client or
 // the simulator gets the rule wrong.
 
 func TestPitfall01_OrgAuthTokenCarriesOnlyOrgCI(t *testing.T) {

@@ -13,7 +13,7 @@ import (
 // Every request and response is validated in full (response bodies
 // included, undocumented statuses rejected). A violation passes only when:
 //
-//  1. it is named in deviations() below, with the facts-sheet reason why
+//  1. it is named in deviations() below, with the reason (docs/sentry-access-model.md) why
 //     Sentry's real behaviour (or the simulator's known gap) differs from
 //     the schema; every entry must still occur, or the test reports it as
 //     stale; or
@@ -34,13 +34,13 @@ func deviations() map[string]string {
 		scimGroup = org + "/scim/v2/Groups/{team_id_or_slug}"
 	)
 	return map[string]string{
-		// Facts §2.1 and §6: a duplicate team slug is a 409 in Sentry's
+		// docs/sentry-access-model.md#teams and §6: a duplicate team slug is a 409 in Sentry's
 		// code; the schema documents 404 only.
-		"POST " + org + "/teams/ 409 status is not supported": "schema documents the slug conflict as 404; Sentry answers 409 (facts §2.1, §6)",
-		// Facts §2.8: Sentry's SCIM Group PATCH takes "add"/"replace"
+		"POST " + org + "/teams/ 409 status is not supported": "schema documents the slug conflict as 404; Sentry answers 409 (docs/sentry-access-model.md#teams, #the-openapi-schema)",
+		// docs/sentry-access-model.md#scim: Sentry's SCIM Group PATCH takes "add"/"replace"
 		// path=members with an ARRAY value [{value: id}]; the schema types
 		// every operation's value as an object.
-		"PATCH " + scimGroup + " request /Operations/*/value type": "member add/replace values are arrays in Sentry's SCIM code (facts §2.8); schema says object",
+		"PATCH " + scimGroup + " request /Operations/*/value type": "member add/replace values are arrays in Sentry's SCIM code (docs/sentry-access-model.md#scim); schema says object",
 	}
 }
 

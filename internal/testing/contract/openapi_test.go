@@ -74,7 +74,7 @@ func (s *spec) operations() []string {
 }
 
 // undocumented are the endpoints the client calls that Sentry's schema
-// does not describe (facts sheet §6, "Missing"). The transport lets them
+// does not describe (docs/sentry-access-model.md#the-openapi-schema, "Missing"). The transport lets them
 // through unvalidated; shapes_test.go checks them against fixtures instead.
 // Any other path missing from the schema fails the test.
 func undocumented() []*regexp.Regexp {

@@ -21,11 +21,11 @@ import (
 	"github.com/sentry-access/sentry-access/internal/dashboard"
 	"github.com/sentry-access/sentry-access/internal/devidp"
 	"github.com/sentry-access/sentry-access/internal/explore"
-	"github.com/sentry-access/sentry-access/internal/loadtest"
 	"github.com/sentry-access/sentry-access/internal/samlauth"
 	"github.com/sentry-access/sentry-access/internal/sentry"
 	"github.com/sentry-access/sentry-access/internal/sentrysim"
 	"github.com/sentry-access/sentry-access/internal/store"
+	"github.com/sentry-access/sentry-access/internal/testing/loadtest"
 )
 
 // simClock is the simulator's and the Sentry client's clock: it only moves

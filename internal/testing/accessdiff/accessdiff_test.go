@@ -20,7 +20,7 @@ import (
 )
 
 // settings is one combination of the org settings that change access
-// (facts sheet §1.4).
+// (docs/sentry-access-model.md#organization-settings-that-change-access).
 type settings struct {
 	openMembership, eventsMemberAdmin, alertsMemberWrite bool
 }
@@ -81,7 +81,7 @@ func fixture(seed int64, s settings) *sentrysim.Fixture {
 		}
 		if m.Role == access.RoleBilling {
 			// Sentry refuses team-level permissions for roles with
-			// isTeamRolesAllowed off (facts sheet §2.2).
+			// isTeamRolesAllowed off (docs/sentry-access-model.md#members).
 			m.Teams = nil
 		}
 		if len(m.Teams) == 0 && m.Role != access.RoleBilling {
@@ -219,7 +219,7 @@ func checkMember(t *testing.T, o *org, m sentrysim.MemberFixture) {
 	v, err := o.viewAs(ctx, t, allScopesToken(m))
 	if m.Role == access.RoleBilling {
 		// Billing's only scope is org:billing: the list endpoints need
-		// org:read (facts sheet §2.1, §2.4), so Sentry tells a billing
+		// org:read (docs/sentry-access-model.md#teams, #projects-and-teams), so Sentry tells a billing
 		// member nothing to compare with.
 		if !errors.Is(err, sentry.ErrForbidden) {
 			t.Errorf("%s (billing): simulator answered the lists with %v; want 403", m.Email, err)
@@ -233,7 +233,7 @@ func checkMember(t *testing.T, o *org, m sentrysim.MemberFixture) {
 	}
 	who := fmt.Sprintf("%s (%s)", m.Email, m.Role)
 	// Org scopes: the org detail's "access" is the caller's scopes, the
-	// role's after Organization.get_scopes ∩ the token's (facts sheet §1.4,
+	// role's after Organization.get_scopes ∩ the token's (docs/sentry-access-model.md#organization-settings-that-change-access,
 	// §1.5 steps 1–2). The token holds every token scope, which leaves out
 	// the SaaS-only org:billing that the engine lists for owners.
 	if od, err := o.client(t, allScopesToken(m)).Organization(ctx); err != nil {
@@ -310,7 +310,7 @@ func checkProjects(t *testing.T, e *access.Engine, who string, ma access.MemberA
 
 // checkEnforcement asks, as the member, for each project's teams: the
 // simulator allows it when has_any_project_scope(project, project:read|
-// write|admin) holds (facts sheet §1.5 step 5), which is what the engine's
+// write|admin) holds (docs/sentry-access-model.md#effective-access step 5), which is what the engine's
 // scopes on the project say.
 func checkEnforcement(ctx context.Context, t *testing.T, o *org, who string, m sentrysim.MemberFixture, ma access.MemberAccess) {
 	t.Helper()
