@@ -5,8 +5,8 @@
 // The package is pure: no I/O, no clock, no globals. An Engine is built once
 // from a Snapshot with New and is then immutable and safe for concurrent use.
 //
-// The rules mirror src/sentry/auth/access.py and its helpers (facts sheet
-// §1.5), each stated on the function that applies it:
+// The rules mirror src/sentry/auth/access.py and its helpers (docs/sentry-access-model.md#effective-access),
+// each stated on the function that applies it:
 //
 //   - A member reaches nothing until its invite is accepted (pending and
 //     expired invites have no user, so Sentry builds no Access for them).
@@ -255,7 +255,7 @@ func (e *Engine) indexMembers() {
 // membership is max(stored role or the default contributor, the org role's
 // minimum team role), also for a role with isTeamRolesAllowed off
 // (billing), which Sentry only refuses to assign (OrganizationMemberTeam.get_team_role in
-// src/sentry/models/organizationmemberteam.py, facts sheet §1.3 and §1.5.7).
+// src/sentry/models/organizationmemberteam.py, docs/sentry-access-model.md#team-roles-and-the-minimum-team-role and §1.5.7).
 func (e *Engine) resolveMember(m *Member) memberInfo {
 	role, ok := e.orgRoleByID[m.OrgRole]
 	if !ok {

@@ -150,7 +150,7 @@ func (e *Engine) integration(slug string) (Integration, bool) {
 }
 
 // explainIntegration applies OrganizationGlobalMembership: an internal
-// integration reaches every project with its own scopes (facts sheet §1.5.8).
+// integration reaches every project with its own scopes (docs/sentry-access-model.md#effective-access).
 func (e *Engine) explainIntegration(in Integration, project, scope string) Decision {
 	path := Path{Kind: PathIntegration, Detail: "internal integration " + in.Name + " acts as a member of every team"}
 	d := Decision{Allowed: true, Paths: []Path{path}}

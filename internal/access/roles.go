@@ -19,7 +19,7 @@ const (
 )
 
 // Settings that change access, as named by the organization details API
-// (facts sheet §1.4). They are the Setting values of an org-setting Change.
+// (docs/sentry-access-model.md#organization-settings-that-change-access). They are the Setting values of an org-setting Change.
 const (
 	SettingOpenMembership             = "openMembership"
 	SettingEventsMemberAdmin          = "eventsMemberAdmin"
@@ -168,7 +168,7 @@ func minimumTeamRole(orgRoles []OrgRole, teamRoles []TeamRole, i int) int {
 }
 
 // filterScopes is Organization.get_scopes (src/sentry/models/organization.py,
-// facts sheet §1.5.1): a role holding none of org:write, project:write and
+// docs/sentry-access-model.md#effective-access): a role holding none of org:write, project:write and
 // team:write loses event:admin when eventsMemberAdmin is off and alerts:write
 // when alertsMemberWrite is off. "Scopes for team-roles are filtered through
 // this method too." The result is a new sorted slice with len == cap.

@@ -289,19 +289,19 @@ const (
 	// that does not exist, or cannot apply as written.
 	RuleUnknown Rule = "unknown"
 	// RuleRetiredRole: a retired role (admin) cannot be newly assigned
-	// (organization_member/details.py, facts sheet §1.2).
+	// (organization_member/details.py, docs/sentry-access-model.md#organization-roles).
 	RuleRetiredRole Rule = "retired-role"
 	// RuleNoTeamRoles: a role with isTeamRolesAllowed off (billing) cannot be
-	// on teams (facts sheet §2.2, PUT member).
+	// on teams (docs/sentry-access-model.md#members, PUT member).
 	RuleNoTeamRoles Rule = "no-team-roles"
 	// RuleLastOwner: the only remaining owner cannot be removed or demoted
-	// (facts sheet §2.2, DELETE member).
+	// (docs/sentry-access-model.md#members, DELETE member).
 	RuleLastOwner Rule = "last-owner"
 	// RuleIDPProvisioned: SCIM-managed team memberships, members and org
-	// roles cannot be changed outside the identity provider (facts sheet §2.3,
+	// roles cannot be changed outside the identity provider (docs/sentry-access-model.md#member-and-team,
 	// §2.2, §2.8).
 	RuleIDPProvisioned Rule = "idp-provisioned"
-	// RuleOwnRole: nobody can change their own org role (facts sheet §2.2).
+	// RuleOwnRole: nobody can change their own org role (docs/sentry-access-model.md#members).
 	RuleOwnRole Rule = "own-role"
 )
 

@@ -119,7 +119,7 @@ func fillPreviousRoles(s *access.Snapshot, steps []Step) {
 
 // minimumTeamRole is the minimum team role of an org role: admin for admin,
 // manager and owner, contributor otherwise (src/sentry/roles/manager.py; see
-// sentry-api-facts §1.3). Roles from the snapshot win when present.
+// docs/sentry-access-model.md#team-roles-and-the-minimum-team-role). Roles from the snapshot win when present.
 func minimumTeamRole(s *access.Snapshot, orgRole string) string {
 	if s != nil {
 		for _, r := range s.OrgRoles {

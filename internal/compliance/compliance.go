@@ -6,8 +6,8 @@
 // Sentry only shows outside the snapshot: org auth tokens, SCIM users and
 // groups, the auth provider, the audit log). They do no I/O and read no
 // clock: the caller passes Now. Each rule's doc comment names the Sentry
-// behaviour it mirrors, with the facts-sheet section
-// (../shared/docs/sentry-api-facts.md) and Sentry source file.
+// behaviour it mirrors, with its section of
+// docs/sentry-access-model.md and the Sentry source file.
 //
 // Data a credential cannot see is never treated as empty: Inventory.Hidden
 // says, per part, why it is not visible, and the rules that need that part
@@ -94,7 +94,7 @@ type Template struct {
 	// Aliases are other purpose words that mean the same thing.
 	Aliases []string
 	// Scopes are the least-privilege scopes, every implied scope spelled
-	// out (facts §1.1: endpoint checks compare literal scope strings).
+	// out (docs/sentry-access-model.md#scopes: endpoint checks compare literal scope strings).
 	Scopes []string
 	// Kind is the kind of credential to create.
 	Kind TokenKind

@@ -32,11 +32,11 @@ type PostureCheck struct {
 }
 
 // Posture returns the checklist. Without a snapshot every data check is
-// unknown. Each check mirrors an org setting of facts §1.4:
+// unknown. Each check mirrors an org setting of docs/sentry-access-model.md#organization-settings-that-change-access:
 //
 //   - sso-required: a provider with require_link (allow_unlinked off);
 //   - 2fa-required: require2FA (session users without 2FA get 401
-//     2fa-required; tokens are not gated, facts §1.5.9);
+//     2fa-required; tokens are not gated, docs/sentry-access-model.md#effective-access);
 //   - open-membership: allow_joinleave gives every member global access
 //     (has_global_access, src/sentry/auth/access.py); fail when teams
 //     should be isolated;

@@ -635,7 +635,7 @@ func TestTheNamingFindingSuggestsAConcreteName(t *testing.T) {
 	}
 }
 
-// Sentry's SCIM Users list is every approved member (facts §2.8), so the
+// Sentry's SCIM Users list is every approved member (docs/sentry-access-model.md#scim), so the
 // side-by-side's "provisioned" column, not "in the SCIM list", is what
 // the not-provisioned finding follows: for every active member the two
 // agree, and being in the SCIM list changes neither.

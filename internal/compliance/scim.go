@@ -52,8 +52,8 @@ func (inv *Inventory) scimOn() bool {
 }
 
 // ssoRequired reports whether members must link SSO: the provider's
-// require_link (= not allow_unlinked), else the org's requiresSso (facts
-// §2.10, §1.5.9).
+// require_link (= not allow_unlinked), else the org's requiresSso
+// (docs/sentry-access-model.md#auth-provider-and-sso, #effective-access).
 func (inv *Inventory) ssoRequired() bool {
 	if inv.AuthProvider != nil {
 		return inv.AuthProvider.RequireLink
@@ -64,7 +64,7 @@ func (inv *Inventory) ssoRequired() bool {
 // DriftFindings compares SCIM users and groups with Sentry's members and
 // teams and checks invites and SSO links. Without a snapshot it returns
 // nothing. Each rule mirrors Sentry's SCIM and member model
-// (src/sentry/scim/endpoints/{members,teams}.py, facts §2.8, §1.5 member
+// (src/sentry/scim/endpoints/{members,teams}.py, docs/sentry-access-model.md#scim, #effective-access member
 // model):
 //
 //   - scim-member-not-provisioned (low; info for owners): with SCIM on, an
@@ -281,7 +281,7 @@ type SCIMRow struct {
 	MemberID string
 	OrgRole  string
 	// SCIMUser reports whether Sentry's SCIM Users list has the member.
-	// That list is every approved member, provisioned or not (facts §2.8,
+	// That list is every approved member, provisioned or not (docs/sentry-access-model.md#scim,
 	// src/sentry/scim/endpoints/members.py), so it is no sign that the
 	// IdP manages them: Provisioned (the idp:provisioned flag) is.
 	SCIMUser   bool

@@ -6,7 +6,7 @@ import (
 )
 
 // SSOStatus is the organization's SSO state (GET
-// /organizations/{org}/auth-provider/, facts §2.10).
+// /organizations/{org}/auth-provider/, docs/sentry-access-model.md#auth-provider-and-sso).
 type SSOStatus struct {
 	// Visible reports whether the auth provider could be read; Hidden
 	// says why not.

@@ -14,13 +14,13 @@ type TokenKind string
 // Token kinds.
 const (
 	// KindOrgAuthToken: an organization auth token (sntrys_), always and
-	// only org:ci (facts §2.7, src/sentry/api/endpoints/org_auth_tokens.py).
+	// only org:ci (docs/sentry-access-model.md#organization-auth-tokens, src/sentry/api/endpoints/org_auth_tokens.py).
 	KindOrgAuthToken TokenKind = "org-auth-token"
 	// KindIntegration: a token of an internal integration (Sentry App); it
-	// acts on every team and project with the app's scopes (facts §1.5.8).
+	// acts on every team and project with the app's scopes (docs/sentry-access-model.md#effective-access).
 	KindIntegration TokenKind = "internal-integration"
 	// KindPersonal: a user's personal auth token (sntryu_), bounded by the
-	// user's role (facts §2.6).
+	// user's role (docs/sentry-access-model.md#user-auth-tokens).
 	KindPersonal TokenKind = "personal"
 	// KindIntent: a token recorded through this dashboard's token helper.
 	KindIntent TokenKind = "recorded-intent"
@@ -45,7 +45,7 @@ const (
 )
 
 // broadScopes are the scopes that let a token administer the org or its
-// members (facts §1.1, SENTRY_SCOPE_HIERARCHY_MAPPING).
+// members (docs/sentry-access-model.md#scopes, SENTRY_SCOPE_HIERARCHY_MAPPING).
 func broadScopes() []string { return []string{"org:admin", "member:admin"} }
 
 // Token is one row of the token inventory.
@@ -164,7 +164,7 @@ type LedgerEntry struct {
 
 // tokenEvent reports whether an audit event concerns tokens: org auth
 // tokens, internal-integration tokens, legacy API keys and Sentry Apps
-// (the event names of src/sentry/audit_log/register.py, facts §2.9).
+// (the event names of src/sentry/audit_log/register.py, docs/sentry-access-model.md#audit-log).
 func tokenEvent(e string) bool {
 	switch e {
 	case "org-auth-token.create", "org-auth-token.remove",
@@ -254,11 +254,11 @@ func creatorOf(ledger []LedgerEntry, event, id, name string) string {
 //   - token-broad-scopes (high): org:admin or member:admin lets a token
 //     administer the org or remove members; internal-integration tokens
 //     carry their app's scopes on every team and project
-//     (OrganizationGlobalMembership, src/sentry/auth/access.py, facts §1.5.8).
+//     (OrganizationGlobalMembership, src/sentry/auth/access.py, docs/sentry-access-model.md#effective-access).
 //   - token-excess-scopes (medium): scopes beyond the template of the
 //     token's purpose (CI/CD: org:read + project:releases; dashboards:
 //     event:read + project:read). Org auth tokens are always exactly org:ci
-//     (facts §2.7) and are not checked.
+//     (docs/sentry-access-model.md#organization-auth-tokens) and are not checked.
 //   - token-naming (low): the name does not match {purpose}-{environment},
 //     so nobody can tell what it is for or where it is used. Integrations
 //     Sentry creates itself are exempt (sentryManaged): their names are set
@@ -438,7 +438,7 @@ func Suggest(inv *Inventory, purpose, env string) (Suggestion, error) {
 // sentryManagedIntegrations are the name prefixes of internal integrations
 // that Sentry creates and names itself: enabling SCIM creates "SCIM
 // Internal Integration" (slug scim-internal-integration-<hex>), whose token
-// is the SCIM bearer token (facts §2.8,
+// is the SCIM bearer token (docs/sentry-access-model.md#scim,
 // src/sentry/scim/endpoints/utils.py). Renaming them is not ours to ask.
 func sentryManagedIntegrations() []string {
 	return []string{"SCIM Internal Integration", "scim-internal-integration"}

@@ -36,7 +36,7 @@ type EndpointScopes struct {
 }
 
 // Endpoints403 lists the team and member endpoints a 403 is diagnosed for,
-// with their scope_maps (facts §2.1–2.3, §2.9; src/sentry/api/bases/*.py,
+// with their scope_maps (docs/sentry-access-model.md#teams, #member-and-team, #audit-log; src/sentry/api/bases/*.py,
 // src/sentry/api/endpoints/organization_member/*.py).
 func Endpoints403() []EndpointScopes {
 	return []EndpointScopes{
@@ -66,7 +66,7 @@ func IsUnknownEndpoint(err error) bool { return errors.Is(err, errUnknownEndpoin
 // DiagnoseForbidden explains a 403 on the endpoint named key: which scopes
 // it accepts and, given the credential's scopes (have; may be empty when
 // unknown), which one is missing. Endpoint checks compare literal scope
-// strings (facts §1.1), so implied scopes are not counted.
+// strings (docs/sentry-access-model.md#scopes), so implied scopes are not counted.
 func DiagnoseForbidden(key string, have []string) (Diagnosis, error) {
 	i := slices.IndexFunc(Endpoints403(), func(e EndpointScopes) bool { return e.Key == key })
 	if i < 0 {
@@ -142,7 +142,7 @@ func CannotSeeProject(s *access.Snapshot, memberRef, project string) (Diagnosis,
 	default:
 		// Prefer a team whose membership Sentry lets us change directly:
 		// idp-provisioned teams refuse member-team changes (403) and take
-		// them through SCIM group PATCHes only (facts §2.3, §2.8).
+		// them through SCIM group PATCHes only (docs/sentry-access-model.md#member-and-team, #scim).
 		team, scim := p.Teams[0], true
 		for _, slug := range p.Teams {
 			if t, ok := teamBySlug(s, slug); ok && !t.IDPProvisioned {
@@ -174,7 +174,7 @@ type Symptom struct {
 }
 
 // SSOLoginFailures is the table of common SSO login failures and their
-// fixes (facts §1.5.9, §5: sso-required is a session-only 401 with
+// fixes (docs/sentry-access-model.md#effective-access, #error-bodies: sso-required is a session-only 401 with
 // extra.loginUrl).
 func SSOLoginFailures() []Symptom {
 	return []Symptom{
@@ -241,7 +241,7 @@ func AuditLogDiagnosis(inv *Inventory, archived int) Diagnosis {
 
 // RateLimitDiagnosis summarises the 429s the recent syncs met and what the
 // sync did: the client waits until X-Sentry-Rate-Limit-Reset (Sentry sends
-// no Retry-After, facts §4) and retries; a sync that still fails leaves
+// no Retry-After, docs/sentry-access-model.md#rate-limits) and retries; a sync that still fails leaves
 // the previous snapshot current.
 func RateLimitDiagnosis(history []store.SyncStatus) Diagnosis {
 	d := Diagnosis{Title: "Rate limits (429)"}

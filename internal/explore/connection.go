@@ -15,7 +15,7 @@ type ConnectionConfig struct {
 	// SCIMConfigured reports whether a SCIM bearer token is configured.
 	SCIMConfigured bool
 	// Scopes, when set, returns the token's scopes on the org: the
-	// "access" list of GET /api/0/organizations/{org}/ (facts sheet §1.4).
+	// "access" list of GET /api/0/organizations/{org}/ (docs/sentry-access-model.md#organization-settings-that-change-access).
 	// The lead wires it to the Sentry client.
 	Scopes func(ctx context.Context) ([]string, error)
 }
@@ -91,7 +91,7 @@ func (s *Service) Connection(ctx context.Context) (Connection, error) {
 	return c, ctx.Err()
 }
 
-// features applies the rules of facts sheet §2 to the credential.
+// features applies the rules of docs/sentry-access-model.md#endpoints to the credential.
 func features(kind string, scopes []string, known, scim bool) []Feature {
 	has := func(want ...string) bool {
 		for _, w := range want {

@@ -69,7 +69,7 @@ func (s *Service) Lookup(ctx context.Context, member, project, scope string) (Lo
 
 // lookupFixes proposes adding an active member to each team linked to the
 // project; SCIM-managed teams come last, since Sentry refuses direct
-// membership changes on them (facts sheet §2.8).
+// membership changes on them (docs/sentry-access-model.md#scim).
 func lookupFixes(eng *access.Engine, member, project string) []LookupFix {
 	ma, err := eng.Member(member)
 	if err != nil || (ma.Member.State != access.StateActive && ma.Member.State != "") {

@@ -108,7 +108,7 @@ func (s *Service) Team(ctx context.Context, slug string, pageNo int) (TeamDetail
 	if d.Row.IDPProvisioned {
 		// SCIM Groups PATCH sets idp_provisioned; member-team POST/DELETE on
 		// such a team return 403 (src/sentry/scim/endpoints/teams.py,
-		// organization_member/team_details.py; facts sheet §2.3, §2.8).
+		// organization_member/team_details.py; docs/sentry-access-model.md#member-and-team, #scim).
 		d.Lock = "Membership of this team is managed by the identity provider (SCIM): Sentry refuses to add or remove members here (403); change it in the IdP."
 	}
 	for _, mi := range seats[lo:hi] {

@@ -17,7 +17,7 @@ import (
 // to this project" entry: a member (viewers: only themselves) and one of
 // the project's linked teams, then the change form with that team-add step
 // prefilled. SCIM-managed teams are listed but not offered: Sentry refuses
-// direct membership changes on them (facts §2.8).
+// direct membership changes on them (docs/sentry-access-model.md#scim).
 func (s *Server) handleProjectAccess(c echo.Context) error {
 	ex, err := s.explorer()
 	if err != nil {

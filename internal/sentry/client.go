@@ -2,8 +2,8 @@
 // code in the product that speaks HTTP to Sentry. It pages through Link
 // headers, honours Sentry's rate-limit headers, retries idempotent requests
 // on transient failures, and reports every error as an *APIError matched by
-// errors.Is sentinels. See ../shared/docs/sentry-api-facts.md for the
-// Sentry behaviour it relies on.
+// errors.Is sentinels. See docs/sentry-access-model.md for
+// the Sentry behaviour it relies on.
 package sentry
 
 import (

@@ -31,7 +31,7 @@ const (
 )
 
 // requiredScopes returns the scope_map entry (any-of) of an endpoint and
-// method, as read from Sentry's permission classes (facts sheet §2):
+// method, as read from Sentry's permission classes (docs/sentry-access-model.md#endpoints):
 // OrganizationPermission, MemberAndStaffPermission, TeamPermission,
 // ProjectPermission, OrganizationAuditPermission, OrgAuthTokenPermission,
 // OrganizationAuthProviderPermission and src/sentry/scim/endpoints/utils.py.

@@ -43,7 +43,7 @@ const (
 )
 
 // APIError is an error answer from Sentry. Sentry's error bodies come in
-// many shapes (facts sheet §5, src/sentry/api/exceptions.py, DRF
+// many shapes (docs/sentry-access-model.md#error-bodies, src/sentry/api/exceptions.py, DRF
 // serializers, src/sentry/scim/endpoints/constants.py); ParseErrorBody
 // folds all of them into this one type.
 type APIError struct {
@@ -124,8 +124,8 @@ func (e *APIError) Kind() ErrorCode {
 const maxDetailLen = 300
 
 // ParseErrorBody turns an error response body into an *APIError. It never
-// fails: it understands every shape Sentry is known to send (facts sheet
-// §5) and falls back to the text of anything else:
+// fails: it understands every shape Sentry is known to send
+// (docs/sentry-access-model.md#error-bodies) and falls back to the text of anything else:
 //
 //   - {"detail": "msg"}                                   (DRF default)
 //   - {"detail": {"code": c, "message": m, "extra": {}}}  (SentryAPIException)

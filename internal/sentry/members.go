@@ -140,7 +140,7 @@ func (c *Client) DeleteMember(ctx context.Context, id string) error {
 // whole team set (save_team_assignments deletes every membership and
 // recreates the listed ones, src/sentry/api/endpoints/organization_member/
 // __init__.py), and a PUT without teamRoles may clear every team in recent
-// Sentry versions (facts sheet §2.2). So the only way to send one is
+// Sentry versions (docs/sentry-access-model.md#members). So the only way to send one is
 // SetOrgRole, which always sends the member's complete current list.
 type memberUpdate struct {
 	OrgRole   string               `json:"orgRole"`

@@ -15,7 +15,7 @@ import (
 // token of the auto-generated "SCIM Internal Integration" (Config.SCIMToken),
 // not the REST token. Lists page by startIndex/count and carry no Link
 // header. Sources: src/sentry/scim/endpoints/{members,teams,utils}.py,
-// facts sheet §2.8.
+// docs/sentry-access-model.md#scim.
 
 const (
 	// scimPageSize is Sentry's documented maximum SCIM page size.

@@ -56,7 +56,7 @@ var memberPath = regexp.MustCompile(`^members\[value eq "[0-9]+"\]$`)
 
 // FuzzSCIMPatchBuilders feeds arbitrary member ids, names and roles to the
 // SCIM request builders: they either refuse with ErrInvalid or build a body
-// that is valid JSON in the shapes Sentry accepts (facts sheet §2.8).
+// that is valid JSON in the shapes Sentry accepts (docs/sentry-access-model.md#scim).
 func FuzzSCIMPatchBuilders(f *testing.F) {
 	f.Add("1,2,3", "Payments", "ana@acme.test", "member")
 	f.Add(`1"],x[`, " ", "", "owner")

@@ -8,7 +8,7 @@ import (
 // This file holds the JSON shapes of the Sentry REST API (/api/0) that
 // sentry-access reads and writes. Field names and meanings follow Sentry's
 // serializers (src/sentry/api/serializers/models/*) and the public OpenAPI
-// schema; see ../shared/docs/sentry-api-facts.md. The simulator
+// schema; see docs/sentry-access-model.md. The simulator
 // (internal/sentrysim) serves exactly these shapes.
 
 // OrgRole is one entry of an organization's orgRoleList

@@ -39,7 +39,7 @@ func DemoEpoch() time.Time { return time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC) 
 func DemoFixture() *Fixture { return DemoFixtureAt(DemoEpoch()) }
 
 // dashboardScopes are the scopes a dashboard user token should list, with
-// every implied scope spelled out (facts §1.1).
+// every implied scope spelled out (docs/sentry-access-model.md#scopes).
 func dashboardScopes() []string {
 	return []string{"org:read", "org:write", "org:admin", "member:read", "member:write", "member:admin",
 		"member:invite", "team:read", "team:write", "team:admin", "project:read", "project:write",

@@ -457,7 +457,7 @@ func (s *Server) joinTeam(c *call) {
 	}
 	// A role with isTeamRolesAllowed off (billing) cannot be put on a team
 	// (OrganizationMemberTeamDetailsEndpoint.post; Sentry's
-	// test_cannot_add_to_team_when_team_roles_disabled; facts sheet §2.2).
+	// test_cannot_add_to_team_when_team_roles_disabled; docs/sentry-access-model.md#members).
 	if r, _ := st.roles.orgRole(m.role); !r.teamRolesAllowed {
 		c.detail(http.StatusForbidden, fmt.Sprintf("The user with a '%s' role cannot have team-level permissions.", m.role))
 		return

@@ -9,7 +9,8 @@ import (
 // Role tables follow SENTRY_ROLES and SENTRY_TEAM_ROLES in
 // src/sentry/conf/server.py, plus the SaaS-only billing role as the OpenAPI
 // member-detail example lists it (lowest priority, scopes ["org:billing"]).
-// See ../shared/docs/sentry-api-facts.md §1.2–1.3.
+// See docs/sentry-access-model.md#organization-roles and
+// #team-roles-and-the-minimum-team-role.
 
 // orgRoleDef is one organization role, in priority order.
 type orgRoleDef struct {

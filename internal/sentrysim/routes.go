@@ -3,7 +3,7 @@ package sentrysim
 import "net/http"
 
 // routes registers every endpoint with its org-level scope_map (any-of),
-// see ../shared/docs/sentry-api-facts.md §2. Team- and project-scoped
+// see docs/sentry-access-model.md#endpoints. Team- and project-scoped
 // endpoints without a scope list check has_team_scope / has_any_project_scope
 // in the handler (TeamPermission, ProjectPermission).
 

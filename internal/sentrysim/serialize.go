@@ -95,7 +95,7 @@ func (st *state) hasPendingRequest(m *member, t *team) bool {
 }
 
 // apiTeam serializes a team relative to the caller (team serializer
-// per-caller fields, facts §1.5.7).
+// per-caller fields, docs/sentry-access-model.md#effective-access).
 func (st *state) apiTeam(p *principal, t *team, detailed bool) sentry.Team {
 	out := sentry.Team{ID: id(t.id), Slug: t.slug, Name: t.name, DateCreated: t.dateCreated,
 		Flags: sentry.TeamFlags{IDPProvisioned: t.idpProvisioned}, Access: []string{},

@@ -3,7 +3,7 @@
 // teams, projects, access requests, tokens, integrations, the audit log,
 // the auth provider and SCIM v2. It enforces Sentry's scope maps, role rules,
 // pagination and error bodies as described in
-// ../shared/docs/sentry-api-facts.md, and can inject faults and rate limits.
+// docs/sentry-access-model.md, and can inject faults and rate limits.
 package sentrysim
 
 import (

@@ -63,7 +63,7 @@ type InventoryOptions struct {
 // token, SCIM off, session-only) is recorded in Hidden with the reason,
 // never as an empty list; only a cancelled ctx or a store failure is an
 // error. Personal tokens are always hidden: Sentry serves
-// /api/0/api-tokens/ to browser sessions only (facts §2.6).
+// /api/0/api-tokens/ to browser sessions only (docs/sentry-access-model.md#user-auth-tokens).
 func FetchInventory(ctx context.Context, src InventorySource, st *store.Store, opts InventoryOptions) (store.Inventory, error) {
 	now := time.Now
 	if opts.Now != nil {
