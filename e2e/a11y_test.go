@@ -12,7 +12,7 @@ import (
 	"github.com/mxschmitt/playwright-go"
 
 	"github.com/sentry-access/sentry-access/internal/devidp"
-	"github.com/sentry-access/sentry-access/internal/samlauth"
+	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 )
 
 // axePath is axe-core as `make e2e-deps` installs it (pinned in
@@ -140,7 +140,7 @@ func TestEveryPagePassesAxeWCAG21AA(t *testing.T) {
 	must(t, expect().Locator(byTestID(priya, "request-state")).ToBeVisible(), "redirected to the request")
 	changeURL := strings.TrimPrefix(priya.URL(), e.URL)
 
-	page := e.a11yPage(t, e.user(t, samlauth.RoleAdmin).Username, "/")
+	page := e.a11yPage(t, e.user(t, sentryaccess.RoleAdmin).Username, "/")
 	audit(t, page, "overview")
 	links := page.Locator(`nav.sidebar a[data-testid^="nav-"]`)
 	n, err := links.Count()

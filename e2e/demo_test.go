@@ -11,8 +11,8 @@ import (
 
 	"github.com/sentry-access/sentry-access/internal/dashboard"
 	"github.com/sentry-access/sentry-access/internal/devidp"
-	"github.com/sentry-access/sentry-access/internal/samlauth"
 	"github.com/sentry-access/sentry-access/internal/sentry"
+	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 )
 
 // testClock is real time shifted by an offset the test can advance: the
@@ -64,7 +64,7 @@ func startDemo(t *testing.T, opts ...func(*dashboard.DemoOptions)) *demoEnv {
 }
 
 // user returns the demo user with role r.
-func (e *demoEnv) user(t *testing.T, r samlauth.Role) devidp.User {
+func (e *demoEnv) user(t *testing.T, r sentryaccess.Role) devidp.User {
 	t.Helper()
 	for _, u := range e.Users {
 		if u.Role == r {
@@ -105,7 +105,7 @@ func memberID(t *testing.T, c *sentry.Client, email string) string {
 // loginAs opens the dashboard at path in a new browser context, signs in
 // through the dev IdP's real login form as the demo user with role r, and
 // returns the page, back on path.
-func (e *demoEnv) loginAs(t *testing.T, r samlauth.Role, path string) (playwright.Page, devidp.User) {
+func (e *demoEnv) loginAs(t *testing.T, r sentryaccess.Role, path string) (playwright.Page, devidp.User) {
 	t.Helper()
 	page := newPage(t)
 	u := e.user(t, r)

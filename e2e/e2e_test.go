@@ -22,7 +22,7 @@ import (
 	"github.com/mxschmitt/playwright-go"
 
 	"github.com/sentry-access/sentry-access/internal/httpui/uitest"
-	"github.com/sentry-access/sentry-access/internal/samlauth"
+	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 )
 
 // browser is the one chromium TestMain starts; each test gets its own
@@ -127,7 +127,7 @@ func screenshot(t *testing.T, page playwright.Page, name string) {
 func TestApproverSignsInThroughTheIdPAndLandsOnTheOverview(t *testing.T) {
 	page := newPage(t)
 	env := uitest.Start(t, uitest.Options{})
-	approver, _ := env.IdP.UserWithRole(samlauth.RoleApprover)
+	approver, _ := env.IdP.UserWithRole(sentryaccess.RoleApprover)
 
 	if _, err := page.Goto(env.URL + "/"); err != nil {
 		t.Fatal(err)

@@ -9,7 +9,7 @@ import (
 
 	"github.com/mxschmitt/playwright-go"
 
-	"github.com/sentry-access/sentry-access/internal/samlauth"
+	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 )
 
 // The user journeys: each starts a demo (simulator, dev IdP, first sync,
@@ -19,7 +19,7 @@ import (
 func TestJourneySignInFromTheOverviewShowsTheOrgItsRisksAndWhoIAm(t *testing.T) {
 	e := startDemo(t)
 	page := newPage(t)
-	u := e.user(t, samlauth.RoleAdmin)
+	u := e.user(t, sentryaccess.RoleAdmin)
 
 	_, err := page.Goto(e.URL + "/")
 	must(t, err, "open /")
@@ -56,7 +56,7 @@ func TestJourneySignInFromTheOverviewShowsTheOrgItsRisksAndWhoIAm(t *testing.T) 
 
 func TestJourneyWhyCanThisMemberSeeThatProject(t *testing.T) {
 	e := startDemo(t)
-	page, _ := e.loginAs(t, samlauth.RoleViewer, "/")
+	page, _ := e.loginAs(t, sentryaccess.RoleViewer, "/")
 
 	// Members → search → open Paul.
 	click(t, byTestID(page, "nav-members"), "Members in the navigation")
@@ -127,7 +127,7 @@ func TestJourneyWhyCanThisMemberSeeThatProject(t *testing.T) {
 
 func TestJourneyWhoCanReachThisProject(t *testing.T) {
 	e := startDemo(t)
-	page, _ := e.loginAs(t, samlauth.RoleViewer, "/")
+	page, _ := e.loginAs(t, sentryaccess.RoleViewer, "/")
 
 	click(t, byTestID(page, "nav-projects"), "Projects in the navigation")
 	must(t, expect().Locator(byTestID(page, "page-title")).ToHaveText("Projects"), "projects page")
@@ -162,7 +162,7 @@ func TestJourneyWhoCanReachThisProject(t *testing.T) {
 
 func TestJourneyWhatChangedSinceTheLastSync(t *testing.T) {
 	e := startDemo(t)
-	page, _ := e.loginAs(t, samlauth.RoleApprover, "/")
+	page, _ := e.loginAs(t, sentryaccess.RoleApprover, "/")
 	check(t, expect().Locator(byTestID(page, "changes")).ToContainText("first snapshot"), "before: first snapshot")
 
 	// An admin changes Sentry: paul joins backend-eng, noah becomes a
@@ -219,7 +219,7 @@ func TestJourneyWhatChangedSinceTheLastSync(t *testing.T) {
 
 func TestJourneyGraphFocusShowsOnlyThePathsThatGrantAccess(t *testing.T) {
 	e := startDemo(t)
-	page, _ := e.loginAs(t, samlauth.RoleViewer, "/")
+	page, _ := e.loginAs(t, sentryaccess.RoleViewer, "/")
 
 	// From paul's member page to the graph focused on him.
 	click(t, byTestID(page, "nav-members"), "Members in the navigation")
@@ -257,7 +257,7 @@ func TestJourneyGraphFocusShowsOnlyThePathsThatGrantAccess(t *testing.T) {
 
 func TestJourneyExpiredSessionUnderHTMXGoesBackToTheLogin(t *testing.T) {
 	e := startDemo(t)
-	page, _ := e.loginAs(t, samlauth.RoleViewer, "/")
+	page, _ := e.loginAs(t, sentryaccess.RoleViewer, "/")
 	click(t, byTestID(page, "nav-members"), "Members in the navigation")
 	must(t, expect().Locator(byTestID(page, "member-table")).ToBeVisible(), "members table")
 
@@ -286,14 +286,14 @@ func TestJourneyExpiredSessionUnderHTMXGoesBackToTheLogin(t *testing.T) {
 	screenshot(t, page, "journey-session-expired")
 
 	// Signing in again returns to the members page the user was on.
-	fillIdPLogin(t, page, e.user(t, samlauth.RoleViewer))
+	fillIdPLogin(t, page, e.user(t, sentryaccess.RoleViewer))
 	check(t, expect().Locator(byTestID(page, "page-title")).ToHaveText("Members"), "back on the members page")
 	check(t, expect().Page(page).ToHaveURL(regexp.MustCompile(`^`+regexp.QuoteMeta(e.URL)+`/members`)), "members URL")
 }
 
 func TestJourneyViewerCannotSync(t *testing.T) {
 	e := startDemo(t)
-	page, u := e.loginAs(t, samlauth.RoleViewer, "/")
+	page, u := e.loginAs(t, sentryaccess.RoleViewer, "/")
 	check(t, expect().Locator(byTestID(page, "user-role")).ToHaveText("viewer"), "signed in as a viewer")
 	check(t, expect().Locator(byTestID(page, "sync-panel")).ToBeVisible(), "sync panel shown")
 	check(t, expect().Locator(byTestID(page, "sync-summary")).ToContainText("Last sync"), "last sync shown")

@@ -10,7 +10,7 @@ import (
 	"github.com/mxschmitt/playwright-go"
 
 	"github.com/sentry-access/sentry-access/internal/dashboard"
-	"github.com/sentry-access/sentry-access/internal/samlauth"
+	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 	"github.com/sentry-access/sentry-access/internal/sentrysim"
 )
 
@@ -59,7 +59,7 @@ func focusRingShown(t *testing.T, page playwright.Page) bool {
 // jumps to the search box and Escape leaves it.
 func TestKeyboardSkipLinkFocusRingAndSearchShortcut(t *testing.T) {
 	e := startDemo(t)
-	page, _ := e.loginAs(t, samlauth.RoleApprover, "/")
+	page, _ := e.loginAs(t, sentryaccess.RoleApprover, "/")
 
 	press(t, page, "Tab")
 	skip := page.Locator(".skip-link").First()
@@ -119,7 +119,7 @@ func withManyMembers(n int) func(*dashboard.DemoOptions) {
 // new result count is announced.
 func TestKeyboardMembersFilterAndPager(t *testing.T) {
 	e := startDemo(t, withManyMembers(60))
-	page, _ := e.loginAs(t, samlauth.RoleApprover, "/members")
+	page, _ := e.loginAs(t, sentryaccess.RoleApprover, "/members")
 	must(t, expect().Locator(byTestID(page, "pager-current")).ToContainText("Page 1 of"), "the list has pages")
 
 	// Pager: Tab to Next, Enter.
@@ -181,7 +181,7 @@ func TestKeyboardChangeRequestForm(t *testing.T) {
 // the graph on it, and the keyboard focus stays on that node.
 func TestKeyboardGraphNodes(t *testing.T) {
 	e := startDemo(t)
-	page, _ := e.loginAs(t, samlauth.RoleApprover, "/graph?focus=team:platform")
+	page, _ := e.loginAs(t, sentryaccess.RoleApprover, "/graph?focus=team:platform")
 	must(t, page.Locator("main#main").Focus(), "start in the content")
 	tabTo(t, page, "graph-node", 30)
 	id, err := page.Evaluate(`() => document.activeElement.getAttribute("data-id")`)

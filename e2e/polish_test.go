@@ -8,7 +8,7 @@ import (
 
 	"github.com/mxschmitt/playwright-go"
 
-	"github.com/sentry-access/sentry-access/internal/samlauth"
+	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 )
 
 // "Give the contractor access to payment-api for two weeks": from the
@@ -132,7 +132,7 @@ func TestSigningInLoadsNoMissingFavicon(t *testing.T) {
 	})
 	_, err := page.Goto(env.URL + "/")
 	must(t, err, "open the dashboard")
-	u := env.user(t, samlauth.RoleApprover)
+	u := env.user(t, sentryaccess.RoleApprover)
 	fillIdPLogin(t, page, u)
 	must(t, expect().Locator(byTestID(page, "user-email")).ToHaveText(u.Email), "signed in")
 	// The icon is fetched after load: a reload lets the first page's

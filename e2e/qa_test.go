@@ -6,7 +6,7 @@ import (
 
 	"github.com/mxschmitt/playwright-go"
 
-	"github.com/sentry-access/sentry-access/internal/samlauth"
+	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 )
 
 // Journeys from the QA pass: a new user's questions, asked the way the
@@ -112,7 +112,7 @@ func TestTroubleshootAUserWhoCannotSeeAProjectLeadsToAPrefilledChangeRequest(t *
 // herself she gets the prefilled request.
 func TestAViewerIsOfferedAChangeRequestOnlyForHerself(t *testing.T) {
 	env := startDemo(t)
-	page, u := env.loginAs(t, samlauth.RoleViewer, "/troubleshoot")
+	page, u := env.loginAs(t, sentryaccess.RoleViewer, "/troubleshoot")
 	diagnosis := byTestID(page, "ts-project").Locator(`[data-testid="diagnosis"]`)
 
 	must(t, byTestID(page, "ts-member").Fill("paul.payne@acme.test"), "member")

@@ -12,7 +12,7 @@ import (
 
 	"github.com/mxschmitt/playwright-go"
 
-	"github.com/sentry-access/sentry-access/internal/samlauth"
+	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 )
 
 // skipUnwired skips while the dashboard does not wire the service behind
@@ -44,7 +44,7 @@ func download(t *testing.T, page playwright.Page, l playwright.Locator, what str
 
 func TestAReviewCampaignFromCreationToEvidenceDownload(t *testing.T) {
 	e := startDemo(t)
-	page, _ := e.loginAs(t, samlauth.RoleAdmin, "/reviews")
+	page, _ := e.loginAs(t, sentryaccess.RoleAdmin, "/reviews")
 	skipUnwired(t, page)
 
 	// Start a campaign over the privileged org roles.
@@ -108,7 +108,7 @@ func TestAReviewCampaignFromCreationToEvidenceDownload(t *testing.T) {
 
 func TestAuditLogExport(t *testing.T) {
 	e := startDemo(t)
-	page, _ := e.loginAs(t, samlauth.RoleApprover, "/audit")
+	page, _ := e.loginAs(t, sentryaccess.RoleApprover, "/audit")
 	skipUnwired(t, page)
 	must(t, expect().Locator(byTestID(page, "page-title")).ToHaveText("Audit log"), "audit page")
 	must(t, expect().Locator(byTestID(page, "audit-row").First()).ToBeVisible(), "archived entries listed")

@@ -5,7 +5,7 @@ import (
 	"regexp"
 	"testing"
 
-	"github.com/sentry-access/sentry-access/internal/samlauth"
+	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 )
 
 // TestLoggingOutLeavesNoAccessDataInTheTabAndEndsTheCookie: htmx keeps
@@ -13,7 +13,7 @@ import (
 // drops them, and the session cookie taken before logout no longer works.
 func TestLoggingOutLeavesNoAccessDataInTheTabAndEndsTheCookie(t *testing.T) {
 	e := startDemo(t)
-	page, _ := e.loginAs(t, samlauth.RoleApprover, "/graph?focus=team:payments")
+	page, _ := e.loginAs(t, sentryaccess.RoleApprover, "/graph?focus=team:payments")
 
 	// An htmx navigation that pushes a URL stores the page it leaves; it
 	// is one only once htmx has loaded (else the click is a plain load).

@@ -20,6 +20,7 @@ import (
 	"github.com/sentry-access/sentry-access/internal/access"
 	"github.com/sentry-access/sentry-access/internal/config"
 	"github.com/sentry-access/sentry-access/internal/sentry"
+	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 	"github.com/sentry-access/sentry-access/internal/store"
 	"github.com/sentry-access/sentry-access/internal/syncer"
 )
@@ -77,7 +78,7 @@ func currentEngine(ctx context.Context, c config.Config) (*access.Engine, store.
 	}
 	defer st.Close()
 	meta, snap, err := st.CurrentSnapshot(ctx)
-	if errors.Is(err, store.ErrNotFound) {
+	if sentryaccess.ErrorCode(err) == sentryaccess.ENOTFOUND {
 		return nil, meta, noSnapshotError{fmt.Errorf("no snapshot in %s yet: run sentry-access sync", st.Path())}
 	}
 	if err != nil {
@@ -392,7 +393,7 @@ func runDiff(ctx context.Context, e env, args []string) error {
 	}
 	load := func(id uint64) (*access.Snapshot, error) {
 		_, s, err := st.Snapshot(ctx, id)
-		if errors.Is(err, store.ErrNotFound) {
+		if sentryaccess.ErrorCode(err) == sentryaccess.ENOTFOUND {
 			return nil, notFoundError{fmt.Errorf("snapshot %d does not exist (see sentry-access snapshots)", id)}
 		}
 		return s, err

@@ -21,6 +21,7 @@ import (
 	"github.com/sentry-access/sentry-access/internal/metrics"
 	"github.com/sentry-access/sentry-access/internal/samlauth"
 	"github.com/sentry-access/sentry-access/internal/sentry"
+	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 	"github.com/sentry-access/sentry-access/internal/sentrysim"
 )
 
@@ -42,9 +43,9 @@ func samlConfig(c config.Config) (samlauth.Config, error) {
 	if c.AttributePreset == "custom" {
 		preset = samlauth.PresetGeneric // overridden by the custom names
 	}
-	role := samlauth.Role(c.DefaultRole)
+	role := sentryaccess.Role(c.DefaultRole)
 	if c.DefaultRole == "none" {
-		role = samlauth.RoleNone
+		role = sentryaccess.RoleNone
 	}
 	return samlauth.Config{
 		Key: key, Certificate: cert,

@@ -12,7 +12,6 @@ import (
 	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"hash"
 	"io"
@@ -21,11 +20,9 @@ import (
 	"time"
 
 	"github.com/sentry-access/sentry-access/internal/sentry"
+	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 	"github.com/sentry-access/sentry-access/internal/store"
 )
-
-// ErrInvalid reports a bad filter or format.
-var ErrInvalid = errors.New("invalid")
 
 // Archive is the part of the store the explorer reads.
 type Archive interface {
@@ -65,14 +62,14 @@ type Page struct {
 }
 
 // Query returns one page of entries matching f, newest first. A malformed
-// cursor or an inverted date range is ErrInvalid.
+// cursor or an inverted date range is EINVALID.
 func (s *Service) Query(ctx context.Context, f store.AuditFilter) (Page, error) {
 	if !f.From.IsZero() && !f.To.IsZero() && f.To.Before(f.From) {
-		return Page{}, fmt.Errorf("%w: the end date is before the start date", ErrInvalid)
+		return Page{}, sentryaccess.Errorf(sentryaccess.EINVALID, "The end date is before the start date")
 	}
 	rows, next, err := s.a.AuditEntries(ctx, f)
-	if errors.Is(err, store.ErrInvalid) {
-		return Page{}, fmt.Errorf("%w: %w", ErrInvalid, err)
+	if sentryaccess.ErrorCode(err) == sentryaccess.EINVALID {
+		return Page{}, fmt.Errorf("query audit log: %w", sentryaccess.Errorf(sentryaccess.EINVALID, "This page of the audit log no longer exists: start again from the first page."))
 	}
 	if err != nil {
 		return Page{}, fmt.Errorf("query audit log: %w", err)
@@ -90,7 +87,7 @@ func (s *Service) Events(ctx context.Context) ([]string, error) {
 	return ev, nil
 }
 
-// Entry returns one archived entry (errors wrap store.ErrNotFound).
+// Entry returns one archived entry (errors wrap ENOTFOUND).
 func (s *Service) Entry(ctx context.Context, id string) (sentry.AuditLogEntry, error) {
 	e, err := s.a.AuditEntry(ctx, id)
 	if err != nil {
@@ -138,13 +135,13 @@ func (s *Service) EmptyReason(ctx context.Context) (Emptiness, error) {
 	if !latest.IsZero() {
 		return Emptiness{}, nil
 	}
-	if _, err := s.a.LastSyncStatus(ctx); errors.Is(err, store.ErrNotFound) {
+	if _, err := s.a.LastSyncStatus(ctx); sentryaccess.ErrorCode(err) == sentryaccess.ENOTFOUND {
 		return Emptiness{ReasonNoSync, "No sync with Sentry has run yet, so no audit entries are archived. Run a sync from the Connection page."}, nil
 	} else if err != nil {
 		return Emptiness{}, fmt.Errorf("audit archive state: %w", err)
 	}
 	b, err := s.a.GetMeta(ctx, keyAuditError)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
+	if err != nil && sentryaccess.ErrorCode(err) != sentryaccess.ENOTFOUND {
 		return Emptiness{}, fmt.Errorf("audit archive state: %w", err)
 	}
 	return classifyAuditError(string(b)), nil
@@ -195,10 +192,10 @@ const exportPage = 1000
 // of exactly the bytes written as it goes.
 func (s *Service) Export(ctx context.Context, w io.Writer, format Format, f store.AuditFilter) (Summary, error) {
 	if format != FormatCSV && format != FormatJSON {
-		return Summary{}, fmt.Errorf("%w: unknown export format %q", ErrInvalid, format)
+		return Summary{}, sentryaccess.Errorf(sentryaccess.EINVALID, "Unknown export format %q", format)
 	}
 	if !f.From.IsZero() && !f.To.IsZero() && f.To.Before(f.From) {
-		return Summary{}, fmt.Errorf("%w: the end date is before the start date", ErrInvalid)
+		return Summary{}, sentryaccess.Errorf(sentryaccess.EINVALID, "The end date is before the start date")
 	}
 	hw := &hashWriter{w: w, h: sha256.New()}
 	bw := bufio.NewWriterSize(hw, 64<<10)

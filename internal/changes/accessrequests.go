@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/sentry-access/sentry-access/internal/sentry"
+	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 )
 
 // AccessRequestLister lists Sentry's own pending access requests (team join
@@ -49,7 +50,7 @@ func (s *Service) fromAccessRequest(ar sentry.AccessRequest, approve bool) *Requ
 	return &Request{
 		ID:        SentryRequestPrefix + ar.ID,
 		Title:     fmt.Sprintf("%s asks to join team %s", ar.Member.Email, ar.Team.Slug),
-		Requester: requester, RequesterRole: RoleViewer,
+		Requester: requester, RequesterRole: sentryaccess.RoleViewer,
 		Steps: []Step{{Kind: kind, State: StepPending, Params: Params{
 			AccessRequest: ar.ID, Member: ar.Member.ID, Email: ar.Member.Email, Team: ar.Team.Slug}}},
 		CreatedAt: now, UpdatedAt: now, State: StatePendingApproval,
@@ -61,15 +62,15 @@ func (s *Service) fromAccessRequest(ar sentry.AccessRequest, approve bool) *Requ
 // requests through the same flow as any change: the decision is recorded
 // (a comment is required to deny), the request is stored with its preview,
 // and the step is applied in Sentry. id is the Sentry access request id,
-// with or without the "sentry:" prefix. Errors wrap ErrNotFound (no such
-// pending request), ErrForbidden or ErrInvalid.
-func (s *Service) DecideSentryAccessRequest(ctx context.Context, actor Actor, id string, approve bool, comment string) (*Request, error) {
+// with or without the "sentry:" prefix. Errors are ENOTFOUND (no such
+// pending request), EFORBIDDEN or EINVALID.
+func (s *Service) DecideSentryAccessRequest(ctx context.Context, actor sentryaccess.Actor, id string, approve bool, comment string) (*Request, error) {
 	id = strings.TrimPrefix(id, SentryRequestPrefix)
 	if !approve && strings.TrimSpace(comment) == "" {
-		return nil, fmt.Errorf("%w: a denial needs a comment", ErrInvalid)
+		return nil, sentryaccess.Errorf(sentryaccess.EINVALID, "A denial needs a comment")
 	}
 	if s.accessReqs == nil {
-		return nil, fmt.Errorf("sentry access request %s: %w", id, ErrNotFound)
+		return nil, fmt.Errorf("sentry access request %s: %w", id, sentryaccess.Errorf(sentryaccess.ENOTFOUND, ""))
 	}
 	ars, err := s.accessReqs.AccessRequests(ctx)
 	if err != nil {
@@ -82,7 +83,7 @@ func (s *Service) DecideSentryAccessRequest(ctx context.Context, actor Actor, id
 		}
 	}
 	if r == nil {
-		return nil, fmt.Errorf("sentry access request %s: %w", id, ErrNotFound)
+		return nil, fmt.Errorf("sentry access request %s: %w", id, sentryaccess.Errorf(sentryaccess.ENOTFOUND, ""))
 	}
 	r.ID = ""
 	if err := s.policy.CanDecide(actor, r); err != nil {
@@ -93,7 +94,7 @@ func (s *Service) DecideSentryAccessRequest(ctx context.Context, actor Actor, id
 		return nil, fmt.Errorf("decide sentry access request %s: snapshot: %w", id, err)
 	}
 	if self, ok := memberByEmail(snap, actor.Email); ok && targetsMember(r.Steps, self.ID) >= 0 {
-		return nil, fmt.Errorf("%w: nobody decides on their own access request", ErrForbidden)
+		return nil, sentryaccess.Errorf(sentryaccess.EFORBIDDEN, "Nobody decides on their own access request")
 	}
 	pv, err := s.preview.Preview(snap, r.Steps, r.Requester)
 	if err != nil {

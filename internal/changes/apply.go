@@ -9,6 +9,8 @@ import (
 	"slices"
 	"syscall"
 	"time"
+
+	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 )
 
 // Executor carries out steps in Sentry. SentryExecutor is the
@@ -105,14 +107,14 @@ func touchedBy(steps []Step) Touched {
 // step runs twice. Retryable failures are retried up to MaxAttempts with
 // doubling backoff; a step that still fails ends the request as failed or
 // partially-failed and later steps stay approved (not attempted). Apply on a
-// finished request returns it unchanged. Errors wrap ErrConflict (not
+// finished request returns it unchanged. Errors are ECONFLICT (not
 // approved, or already being applied in this process) or come from the
 // repository or ctx; the request is then left applying for Recover.
 func (s *Service) Apply(ctx context.Context, id string) (*Request, error) {
 	s.mu.Lock()
 	if s.applying[id] {
 		s.mu.Unlock()
-		return nil, fmt.Errorf("%w: request %s is already being applied", ErrConflict, id)
+		return nil, sentryaccess.Errorf(sentryaccess.ECONFLICT, "Request %s is already being applied", id)
 	}
 	s.applying[id] = true
 	s.mu.Unlock()
@@ -135,7 +137,7 @@ func (s *Service) Apply(ctx context.Context, id string) (*Request, error) {
 		if r.State.Final() {
 			return nil, errFinished
 		}
-		return nil, fmt.Errorf("%w: request %s is %s, not approved", ErrConflict, r.ID, r.State)
+		return nil, sentryaccess.Errorf(sentryaccess.ECONFLICT, "Request %s is %s, not approved", r.ID, r.State)
 	})
 	if errors.Is(err, errFinished) {
 		return s.finishGrant(ctx, id)
@@ -366,7 +368,7 @@ func (s *Service) finishGrant(ctx context.Context, id string) (*Request, error) 
 		grantID = g.ID
 		err = s.repo.CreateGrant(ctx, g, []TrailRecord{{At: now, Actor: r.Requester, Kind: TrailGrantCreated, RequestID: r.ID,
 			GrantID: g.ID, After: "expires " + g.ExpiresAt.Format(time.RFC3339)}})
-		if errors.Is(err, ErrConflict) { // created before a crash
+		if sentryaccess.ErrorCode(err) == sentryaccess.ECONFLICT { // created before a crash
 			err = nil
 		}
 	}

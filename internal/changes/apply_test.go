@@ -7,6 +7,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 )
 
 func threeSteps() []Step {
@@ -131,8 +133,8 @@ func TestApplyRefusesUnapproved(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.svc.Apply(ctx, r.ID); !errors.Is(err, ErrConflict) {
-		t.Fatalf("Apply of a pending request: error = %v, want ErrConflict", err)
+	if _, err := h.svc.Apply(ctx, r.ID); sentryaccess.ErrorCode(err) != sentryaccess.ECONFLICT {
+		t.Fatalf("Apply of a pending request: error = %v, want ECONFLICT", err)
 	}
 	if h.sentry.calls != 0 {
 		t.Errorf("Sentry calls = %d, want 0", h.sentry.calls)

@@ -18,6 +18,7 @@ import (
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/sentry-access/sentry-access/internal/access"
+	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 )
 
 // Blueprint is a desired state of teams, their project links and their
@@ -53,11 +54,11 @@ type BlueprintMember struct {
 }
 
 // ParseBlueprint reads a blueprint strictly: unknown fields and duplicate
-// keys are errors, reported with their line. Errors wrap ErrInvalid.
+// keys are errors, reported with their line. Errors are EINVALID.
 func ParseBlueprint(data []byte) (*Blueprint, error) {
 	var bp Blueprint
 	if err := strictYAML(data, &bp); err != nil {
-		return nil, fmt.Errorf("%w: blueprint: %s", ErrInvalid, yaml.FormatError(err, false, true))
+		return nil, sentryaccess.Errorf(sentryaccess.EINVALID, "Blueprint: %s", yaml.FormatError(err, false, true))
 	}
 	if err := bp.Validate(); err != nil {
 		return nil, err
@@ -65,7 +66,7 @@ func ParseBlueprint(data []byte) (*Blueprint, error) {
 	return &bp, nil
 }
 
-// Validate checks the blueprint's own consistency. Errors wrap ErrInvalid.
+// Validate checks the blueprint's own consistency. Errors are EINVALID.
 func (bp *Blueprint) Validate() error {
 	var problems []string
 	if bp.Version != 1 {
@@ -96,7 +97,7 @@ func (bp *Blueprint) Validate() error {
 		}
 	}
 	if len(problems) > 0 {
-		return fmt.Errorf("%w: blueprint: %s", ErrInvalid, strings.Join(problems, "; "))
+		return sentryaccess.Errorf(sentryaccess.EINVALID, "Blueprint: %s", strings.Join(problems, "; "))
 	}
 	return nil
 }
@@ -117,7 +118,7 @@ func (bp *Blueprint) Expiry() (time.Duration, error) {
 
 // Plan returns the steps that make s match bp, in a safe order: team
 // creations, project links, unlinks, member additions, role changes, member
-// removals. Unknown projects or member emails are errors wrapping ErrInvalid.
+// removals. Unknown projects or member emails are EINVALID errors.
 func Plan(s *access.Snapshot, bp *Blueprint) ([]Step, error) {
 	teams := map[string]access.Team{}
 	for _, t := range s.Teams {
@@ -136,7 +137,7 @@ func Plan(s *access.Snapshot, bp *Blueprint) ([]Step, error) {
 		for _, ps := range bt.Projects {
 			p, ok := projects[ps]
 			if !ok {
-				return nil, fmt.Errorf("%w: blueprint team %s: unknown project %q", ErrInvalid, bt.Slug, ps)
+				return nil, sentryaccess.Errorf(sentryaccess.EINVALID, "Blueprint team %s: unknown project %q", bt.Slug, ps)
 			}
 			claims[ps] = append(claims[ps], bt.Slug)
 			if !slices.Contains(p.Teams, bt.Slug) {
@@ -150,7 +151,7 @@ func Plan(s *access.Snapshot, bp *Blueprint) ([]Step, error) {
 		for _, bm := range bt.Members {
 			m, ok := memberByEmail(s, bm.Email)
 			if !ok {
-				return nil, fmt.Errorf("%w: blueprint team %s: unknown member %q", ErrInvalid, bt.Slug, bm.Email)
+				return nil, sentryaccess.Errorf(sentryaccess.EINVALID, "Blueprint team %s: unknown member %q", bt.Slug, bm.Email)
 			}
 			listed[m.ID] = true
 			i := slices.IndexFunc(m.Teams, func(ms access.Membership) bool { return ms.Team == bt.Slug })
@@ -202,7 +203,7 @@ func Plan(s *access.Snapshot, bp *Blueprint) ([]Step, error) {
 
 // PlanBlueprint plans bp against the current snapshot and previews the
 // steps on behalf of actor.
-func (s *Service) PlanBlueprint(ctx context.Context, actor Actor, bp *Blueprint) ([]Step, *Preview, error) {
+func (s *Service) PlanBlueprint(ctx context.Context, actor sentryaccess.Actor, bp *Blueprint) ([]Step, *Preview, error) {
 	snap, err := s.snaps.Current(ctx)
 	if err != nil {
 		return nil, nil, fmt.Errorf("plan blueprint: snapshot: %w", err)
@@ -221,14 +222,14 @@ func (s *Service) PlanBlueprint(ctx context.Context, actor Actor, bp *Blueprint)
 
 // CreateFromBlueprint plans bp and submits the steps as a change request
 // (source "blueprint", time-bound when bp.Expires is set). A blueprint the
-// organization already matches is an error wrapping ErrInvalid.
-func (s *Service) CreateFromBlueprint(ctx context.Context, actor Actor, bp *Blueprint, justification string) (*Request, error) {
+// organization already matches is an EINVALID error.
+func (s *Service) CreateFromBlueprint(ctx context.Context, actor sentryaccess.Actor, bp *Blueprint, justification string) (*Request, error) {
 	steps, _, err := s.PlanBlueprint(ctx, actor, bp)
 	if err != nil {
 		return nil, err
 	}
 	if len(steps) == 0 {
-		return nil, fmt.Errorf("%w: the organization already matches blueprint %q", ErrInvalid, bp.Name)
+		return nil, sentryaccess.Errorf(sentryaccess.EINVALID, "The organization already matches blueprint %q", bp.Name)
 	}
 	in := NewRequest{Title: "Blueprint: " + bp.Name, Justification: justification, Steps: steps, Source: SourceBlueprint}
 	if d, _ := bp.Expiry(); d > 0 {

@@ -1,14 +1,14 @@
 package changes
 
 import (
-	"errors"
 	"testing"
 
 	"github.com/sentry-access/sentry-access/internal/access"
+	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 )
 
 // FuzzParseBlueprint feeds arbitrary YAML to the blueprint parser and the
-// planner: a blueprint is either refused with ErrInvalid or planned against
+// planner: a blueprint is either refused with sentryaccess.EINVALID or planned against
 // a snapshot without a panic, and every planned step names its kind.
 func FuzzParseBlueprint(f *testing.F) {
 	entries, err := sampleFS.ReadDir("blueprints")
@@ -37,8 +37,8 @@ func FuzzParseBlueprint(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		bp, err := ParseBlueprint(data)
 		if err != nil {
-			if !errors.Is(err, ErrInvalid) {
-				t.Fatalf("parse error %v is not ErrInvalid", err)
+			if sentryaccess.ErrorCode(err) != sentryaccess.EINVALID {
+				t.Fatalf("parse error %v is not EINVALID", err)
 			}
 			return
 		}

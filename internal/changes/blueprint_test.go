@@ -2,7 +2,6 @@ package changes
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -12,6 +11,7 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 
 	"github.com/sentry-access/sentry-access/internal/access"
+	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 )
 
 func TestParseBlueprintErrors(t *testing.T) {
@@ -36,8 +36,8 @@ func TestParseBlueprintErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			_, err := ParseBlueprint([]byte(tt.yaml))
-			if !errors.Is(err, ErrInvalid) {
-				t.Fatalf("error = %v, want ErrInvalid", err)
+			if sentryaccess.ErrorCode(err) != sentryaccess.EINVALID {
+				t.Fatalf("error = %v, want EINVALID", err)
 			}
 			for _, w := range tt.want {
 				if !strings.Contains(err.Error(), w) {
@@ -137,8 +137,8 @@ func TestPlan(t *testing.T) {
 		})
 	}
 	bp, _ := ParseBlueprint([]byte("version: 1\nname: n\nteams:\n  - slug: payments\n    projects: [nope]\n"))
-	if _, err := Plan(planSnapshot(), bp); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "nope") {
-		t.Errorf("unknown project: error = %v, want ErrInvalid naming it", err)
+	if _, err := Plan(planSnapshot(), bp); sentryaccess.ErrorCode(err) != sentryaccess.EINVALID || !strings.Contains(err.Error(), "nope") {
+		t.Errorf("unknown project: error = %v, want EINVALID naming it", err)
 	}
 }
 

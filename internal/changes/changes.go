@@ -11,23 +11,10 @@
 package changes
 
 import (
-	"errors"
-	"fmt"
 	"slices"
 	"time"
-)
 
-// Domain errors. Callers test them with errors.Is; the HTTP layer maps them to
-// status codes (404, 403, 400, 409).
-var (
-	// ErrNotFound: the request, grant or record does not exist.
-	ErrNotFound = errors.New("not found")
-	// ErrForbidden: the actor may not do this (policy).
-	ErrForbidden = errors.New("forbidden")
-	// ErrInvalid: the input is malformed or the preview has blocking violations.
-	ErrInvalid = errors.New("invalid")
-	// ErrConflict: the request is not in a state that allows the operation.
-	ErrConflict = errors.New("conflict")
+	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 )
 
 // Kind names what a step does in Sentry.
@@ -119,12 +106,12 @@ type Step struct {
 }
 
 // Validate reports a missing parameter for the step's kind, or an unknown
-// kind, as an error wrapping ErrInvalid.
+// kind, as an EINVALID error.
 func (s Step) Validate() error {
 	p := s.Params
 	need := func(ok bool, what string) error {
 		if !ok {
-			return fmt.Errorf("%w: step %d (%s) needs %s", ErrInvalid, s.Index+1, s.Kind, what)
+			return sentryaccess.Errorf(sentryaccess.EINVALID, "Step %d (%s) needs %s", s.Index+1, s.Kind, what)
 		}
 		return nil
 	}
@@ -152,7 +139,7 @@ func (s Step) Validate() error {
 	case KindSCIMGroupMembers:
 		return need(p.TeamID != "" && len(p.Add)+len(p.Remove) > 0, "a team id and members to add or remove")
 	}
-	return fmt.Errorf("%w: step %d has unknown kind %q", ErrInvalid, s.Index+1, s.Kind)
+	return sentryaccess.Errorf(sentryaccess.EINVALID, "Step %d has unknown kind %q", s.Index+1, s.Kind)
 }
 
 // Inverse returns the step that undoes s, used to revoke time-bound access.
@@ -219,25 +206,25 @@ const (
 
 // Decision is one approver's approval or denial.
 type Decision struct {
-	Actor   string    `json:"actor"`
-	Role    Role      `json:"role"`
-	Approve bool      `json:"approve"`
-	Comment string    `json:"comment,omitempty"`
-	At      time.Time `json:"at"`
+	Actor   string            `json:"actor"`
+	Role    sentryaccess.Role `json:"role"`
+	Approve bool              `json:"approve"`
+	Comment string            `json:"comment,omitempty"`
+	At      time.Time         `json:"at"`
 }
 
 // Request is a change request: steps to carry out in Sentry once approved.
 // ExpiresAt makes the access time-bound: once applied, a Grant revokes it at
 // that time. ExtendsGrant names the grant an extension request prolongs.
 type Request struct {
-	ID            string     `json:"id"`
-	Title         string     `json:"title"`
-	Requester     string     `json:"requester"`
-	RequesterRole Role       `json:"requesterRole"`
-	Justification string     `json:"justification,omitempty"`
-	Steps         []Step     `json:"steps"`
-	ExpiresAt     *time.Time `json:"expiresAt,omitempty"`
-	ExtendsGrant  string     `json:"extendsGrant,omitempty"`
+	ID            string            `json:"id"`
+	Title         string            `json:"title"`
+	Requester     string            `json:"requester"`
+	RequesterRole sentryaccess.Role `json:"requesterRole"`
+	Justification string            `json:"justification,omitempty"`
+	Steps         []Step            `json:"steps"`
+	ExpiresAt     *time.Time        `json:"expiresAt,omitempty"`
+	ExtendsGrant  string            `json:"extendsGrant,omitempty"`
 	// RevokesGrant names the grant an expiry request revokes.
 	RevokesGrant string `json:"revokesGrant,omitempty"`
 	// GrantID is set once an applied time-bound request has its grant (or
@@ -279,24 +266,6 @@ func (r *Request) Clone() *Request {
 		c.Preview = &p
 	}
 	return &c
-}
-
-// Role is a dashboard role, from the SAML session.
-type Role string
-
-// Dashboard roles.
-const (
-	RoleViewer   Role = "viewer"
-	RoleApprover Role = "approver"
-	RoleAdmin    Role = "admin"
-	// RoleSystem acts for the dashboard itself (grant expiry).
-	RoleSystem Role = "system"
-)
-
-// Actor is who acts: an email from SAML and a dashboard role.
-type Actor struct {
-	Email string
-	Role  Role
 }
 
 // SystemExpiry is the requester of the revocations made when grants expire.

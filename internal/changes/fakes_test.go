@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sentry-access/sentry-access/internal/access"
+	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 )
 
 // memRepo is an in-memory Repo with the same contract as store.ChangesRepo.
@@ -54,7 +55,7 @@ func (m *memRepo) Request(_ context.Context, id string) (*Request, error) {
 	defer m.mu.Unlock()
 	r, ok := m.requests[id]
 	if !ok {
-		return nil, fmt.Errorf("request %s: %w", id, ErrNotFound)
+		return nil, fmt.Errorf("request %s: %w", id, sentryaccess.Errorf(sentryaccess.ENOTFOUND, ""))
 	}
 	return r.Clone(), nil
 }
@@ -64,7 +65,7 @@ func (m *memRepo) UpdateRequest(_ context.Context, id string, fn func(*Request) 
 	defer m.mu.Unlock()
 	r, ok := m.requests[id]
 	if !ok {
-		return nil, fmt.Errorf("request %s: %w", id, ErrNotFound)
+		return nil, fmt.Errorf("request %s: %w", id, sentryaccess.Errorf(sentryaccess.ENOTFOUND, ""))
 	}
 	c := r.Clone()
 	recs, err := fn(c)
@@ -97,7 +98,7 @@ func (m *memRepo) CreateGrant(_ context.Context, g *Grant, trail []TrailRecord) 
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if _, ok := m.grants[g.ID]; ok {
-		return fmt.Errorf("grant %s: %w", g.ID, ErrConflict)
+		return fmt.Errorf("grant %s: %w", g.ID, sentryaccess.Errorf(sentryaccess.ECONFLICT, ""))
 	}
 	c := *g
 	m.grants[g.ID] = &c
@@ -110,7 +111,7 @@ func (m *memRepo) UpdateGrant(_ context.Context, id string, fn func(*Grant) ([]T
 	defer m.mu.Unlock()
 	g, ok := m.grants[id]
 	if !ok {
-		return nil, fmt.Errorf("grant %s: %w", id, ErrNotFound)
+		return nil, fmt.Errorf("grant %s: %w", id, sentryaccess.Errorf(sentryaccess.ENOTFOUND, ""))
 	}
 	c := *g
 	recs, err := fn(&c)
@@ -410,10 +411,10 @@ func (h *harness) service(repo Repo) *Service {
 }
 
 var (
-	owner    = Actor{Email: "owner@acme.test", Role: RoleAdmin}
-	approver = Actor{Email: "ana@acme.test", Role: RoleApprover}
-	second   = Actor{Email: "bob@acme.test", Role: RoleApprover}
-	viewer   = Actor{Email: "vic@acme.test", Role: RoleViewer}
+	owner    = sentryaccess.Actor{Email: "owner@acme.test", Role: sentryaccess.RoleAdmin}
+	approver = sentryaccess.Actor{Email: "ana@acme.test", Role: sentryaccess.RoleApprover}
+	second   = sentryaccess.Actor{Email: "bob@acme.test", Role: sentryaccess.RoleApprover}
+	viewer   = sentryaccess.Actor{Email: "vic@acme.test", Role: sentryaccess.RoleViewer}
 )
 
 // approved creates a request by owner and has it approved by enough
@@ -425,7 +426,7 @@ func (h *harness) approved(t *testing.T, in NewRequest) *Request {
 	if err != nil {
 		t.Fatalf("Create: %v", err)
 	}
-	for _, a := range []Actor{approver, second}[:r.Required] {
+	for _, a := range []sentryaccess.Actor{approver, second}[:r.Required] {
 		if r, err = h.svc.Approve(ctx, a, r.ID, "ok"); err != nil {
 			t.Fatalf("Approve by %s: %v", a.Email, err)
 		}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 )
 
 // GrantState is where time-bound access is.
@@ -76,14 +78,14 @@ func (s *Service) Grants(ctx context.Context, f GrantFilter) ([]Grant, error) {
 
 // RequestExtension asks to move grant grantID's expiry to until: a new
 // request (no steps) that goes through approval like any other.
-func (s *Service) RequestExtension(ctx context.Context, actor Actor, grantID string, until time.Time, justification string) (*Request, error) {
+func (s *Service) RequestExtension(ctx context.Context, actor sentryaccess.Actor, grantID string, until time.Time, justification string) (*Request, error) {
 	return s.Create(ctx, actor, NewRequest{
 		Title:         fmt.Sprintf("Extend grant %s until %s", grantID, until.UTC().Format("2006-01-02 15:04 MST")),
 		Justification: justification, ExpiresAt: &until, ExtendsGrant: grantID, Source: SourceForm,
 	})
 }
 
-func (s *Service) checkExtension(ctx context.Context, actor Actor, grantID string, until time.Time) error {
+func (s *Service) checkExtension(ctx context.Context, actor sentryaccess.Actor, grantID string, until time.Time) error {
 	gs, err := s.repo.ListGrants(ctx, GrantFilter{})
 	if err != nil {
 		return fmt.Errorf("extend grant %s: %w", grantID, err)
@@ -93,17 +95,17 @@ func (s *Service) checkExtension(ctx context.Context, actor Actor, grantID strin
 			continue
 		}
 		if g.State != GrantActive {
-			return fmt.Errorf("%w: grant %s is %s", ErrConflict, g.ID, g.State)
+			return sentryaccess.Errorf(sentryaccess.ECONFLICT, "Grant %s is %s", g.ID, g.State)
 		}
 		if !until.After(g.ExpiresAt) {
-			return fmt.Errorf("%w: new expiry must be after the current one (%s)", ErrInvalid, g.ExpiresAt.Format(time.RFC3339))
+			return sentryaccess.Errorf(sentryaccess.EINVALID, "New expiry must be after the current one (%s)", g.ExpiresAt.Format(time.RFC3339))
 		}
-		if actor.Role == RoleViewer && !strings.EqualFold(actor.Email, g.Requester) {
-			return fmt.Errorf("%w: viewers may only extend their own grants", ErrForbidden)
+		if actor.Role == sentryaccess.RoleViewer && !strings.EqualFold(actor.Email, g.Requester) {
+			return sentryaccess.Errorf(sentryaccess.EFORBIDDEN, "Viewers may only extend their own grants")
 		}
 		return nil
 	}
-	return fmt.Errorf("grant %s: %w", grantID, ErrNotFound)
+	return fmt.Errorf("grant %s: %w", grantID, sentryaccess.Errorf(sentryaccess.ENOTFOUND, ""))
 }
 
 // Scheduler revokes expired grants.
@@ -149,9 +151,9 @@ func (sc *Scheduler) Run(ctx context.Context, interval time.Duration) {
 
 // Revoke takes a grant away before its expiry, on an admin's or approver's
 // word. The revocation is recorded and applied like any change.
-func (s *Service) Revoke(ctx context.Context, actor Actor, grantID string) error {
+func (s *Service) Revoke(ctx context.Context, actor sentryaccess.Actor, grantID string) error {
 	if !contains(s.policy.ApproverRoles, actor.Role) {
-		return fmt.Errorf("%w: role %q may not revoke grants", ErrForbidden, actor.Role)
+		return sentryaccess.Errorf(sentryaccess.EFORBIDDEN, "Role %q may not revoke grants", actor.Role)
 	}
 	return s.revoke(ctx, grantID, s.now().UTC(), GrantRevoked, actor.Email)
 }
@@ -199,11 +201,11 @@ func (s *Service) revoke(ctx context.Context, grantID string, now time.Time, fin
 		}
 		req = &Request{
 			Title:     "Revoke: " + g.Title,
-			Requester: actor, RequesterRole: RoleSystem, Steps: steps,
+			Requester: actor, RequesterRole: sentryaccess.RoleSystem, Steps: steps,
 			Justification: fmt.Sprintf("grant %s expired at %s", g.ID, g.ExpiresAt.Format(time.RFC3339)),
 			CreatedAt:     now, UpdatedAt: now, State: StateApproved, Source: SourceExpiry,
 			RevokesGrant: g.ID, Required: 0,
-			Approvals: []Decision{{Actor: actor, Role: RoleSystem, Approve: true, At: now,
+			Approvals: []Decision{{Actor: actor, Role: sentryaccess.RoleSystem, Approve: true, At: now,
 				Comment: "automatic revocation of time-bound access"}},
 		}
 		if actor != SystemExpiry {

@@ -2,9 +2,10 @@ package changes
 
 import (
 	"context"
-	"errors"
 	"testing"
 	"time"
+
+	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 )
 
 func TestGrantExpiry(t *testing.T) {
@@ -86,11 +87,11 @@ func TestGrantExtension(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	if _, err := h.svc.RequestExtension(ctx, viewer, r.ID, expires.Add(time.Hour), "not mine"); !errors.Is(err, ErrForbidden) {
-		t.Errorf("a viewer extending someone else's grant: error = %v, want ErrForbidden", err)
+	if _, err := h.svc.RequestExtension(ctx, viewer, r.ID, expires.Add(time.Hour), "not mine"); sentryaccess.ErrorCode(err) != sentryaccess.EFORBIDDEN {
+		t.Errorf("a viewer extending someone else's grant: error = %v, want EFORBIDDEN", err)
 	}
-	if _, err := h.svc.RequestExtension(ctx, owner, r.ID, expires.Add(-time.Hour), "shorter"); !errors.Is(err, ErrInvalid) {
-		t.Errorf("an extension to an earlier time: error = %v, want ErrInvalid", err)
+	if _, err := h.svc.RequestExtension(ctx, owner, r.ID, expires.Add(-time.Hour), "shorter"); sentryaccess.ErrorCode(err) != sentryaccess.EINVALID {
+		t.Errorf("an extension to an earlier time: error = %v, want EINVALID", err)
 	}
 	later := expires.Add(7 * 24 * time.Hour)
 	ext, err := h.svc.RequestExtension(ctx, owner, r.ID, later, "project slipped")

@@ -1,8 +1,9 @@
 package changes
 
 import (
-	"fmt"
 	"strings"
+
+	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 )
 
 // Policy decides who may request and approve what. The zero value is not
@@ -15,7 +16,7 @@ type Policy struct {
 	SensitiveApprovals int
 	SensitiveKinds     []Kind
 	// ApproverRoles may approve and deny.
-	ApproverRoles []Role
+	ApproverRoles []sentryaccess.Role
 	// SelfServiceKinds are what a viewer may request, and only for their own
 	// member.
 	SelfServiceKinds []Kind
@@ -30,7 +31,7 @@ func DefaultPolicy() Policy {
 		DefaultApprovals:   1,
 		SensitiveApprovals: 2,
 		SensitiveKinds:     []Kind{KindOrgRole, KindMemberRemove, KindSCIMUserDeactivate},
-		ApproverRoles:      []Role{RoleApprover, RoleAdmin},
+		ApproverRoles:      []sentryaccess.Role{sentryaccess.RoleApprover, sentryaccess.RoleAdmin},
 		SelfServiceKinds:   []Kind{KindTeamAdd, KindTeamRemove, KindTeamRole},
 	}
 }
@@ -49,21 +50,21 @@ func (p Policy) Required(steps []Step) int {
 // CanRequest checks that actor may ask for steps. selfMember is the Sentry
 // member id of the actor ("" when the actor is not a member); viewers may
 // only request SelfServiceKinds steps that target it. The error wraps
-// ErrForbidden.
-func (p Policy) CanRequest(actor Actor, selfMember string, steps []Step) error {
+// EFORBIDDEN.
+func (p Policy) CanRequest(actor sentryaccess.Actor, selfMember string, steps []Step) error {
 	switch actor.Role {
-	case RoleApprover, RoleAdmin, RoleSystem:
+	case sentryaccess.RoleApprover, sentryaccess.RoleAdmin, sentryaccess.RoleSystem:
 		return nil
-	case RoleViewer:
+	case sentryaccess.RoleViewer:
 	default:
-		return fmt.Errorf("%w: role %q may not request changes", ErrForbidden, actor.Role)
+		return sentryaccess.Errorf(sentryaccess.EFORBIDDEN, "Role %q may not request changes", actor.Role)
 	}
 	for _, s := range steps {
 		if !contains(p.SelfServiceKinds, s.Kind) {
-			return fmt.Errorf("%w: viewers may not request %s", ErrForbidden, s.Kind)
+			return sentryaccess.Errorf(sentryaccess.EFORBIDDEN, "Viewers may not request %s", s.Kind)
 		}
 		if selfMember == "" || s.Params.Member != selfMember {
-			return fmt.Errorf("%w: viewers may only request changes for themselves (step %d targets member %q)", ErrForbidden, s.Index+1, s.Params.Member)
+			return sentryaccess.Errorf(sentryaccess.EFORBIDDEN, "Viewers may only request changes for themselves (step %d targets member %q)", s.Index+1, s.Params.Member)
 		}
 	}
 	return nil
@@ -74,22 +75,22 @@ func (p Policy) CanRequest(actor Actor, selfMember string, steps []Step) error {
 // approver could have a colleague file "give me admin", or turn her own
 // Sentry access request into a change request, and approve it herself),
 // and not having decided already. Step emails are the snapshot's (Create
-// fills them from the member id). The error wraps ErrForbidden.
-func (p Policy) CanDecide(actor Actor, r *Request) error {
+// fills them from the member id). The error is EFORBIDDEN.
+func (p Policy) CanDecide(actor sentryaccess.Actor, r *Request) error {
 	if !contains(p.ApproverRoles, actor.Role) {
-		return fmt.Errorf("%w: role %q may not approve or deny", ErrForbidden, actor.Role)
+		return sentryaccess.Errorf(sentryaccess.EFORBIDDEN, "Role %q may not approve or deny", actor.Role)
 	}
 	if strings.EqualFold(actor.Email, r.Requester) {
-		return fmt.Errorf("%w: nobody approves their own request", ErrForbidden)
+		return sentryaccess.Errorf(sentryaccess.EFORBIDDEN, "Nobody approves their own request")
 	}
 	for _, s := range r.Steps {
 		if s.Params.Email != "" && strings.EqualFold(strings.TrimSpace(s.Params.Email), strings.TrimSpace(actor.Email)) {
-			return fmt.Errorf("%w: nobody decides on a change to their own access (step %d)", ErrForbidden, s.Index+1)
+			return sentryaccess.Errorf(sentryaccess.EFORBIDDEN, "Nobody decides on a change to their own access (step %d)", s.Index+1)
 		}
 	}
 	for _, d := range r.Approvals {
 		if strings.EqualFold(d.Actor, actor.Email) {
-			return fmt.Errorf("%w: %s already decided on this request", ErrForbidden, actor.Email)
+			return sentryaccess.Errorf(sentryaccess.EFORBIDDEN, "%s already decided on this request", actor.Email)
 		}
 	}
 	return nil
@@ -100,8 +101,8 @@ func (p Policy) CanDecide(actor Actor, r *Request) error {
 // change her own access (a step naming her email). Requests carry
 // justifications and Sentry's answers, which are not every employee's
 // business.
-func (p Policy) CanView(actor Actor, r *Request) bool {
-	if contains(p.ApproverRoles, actor.Role) || actor.Role == RoleSystem {
+func (p Policy) CanView(actor sentryaccess.Actor, r *Request) bool {
+	if contains(p.ApproverRoles, actor.Role) || actor.Role == sentryaccess.RoleSystem {
 		return true
 	}
 	if strings.EqualFold(actor.Email, r.Requester) {

@@ -12,11 +12,11 @@ type Repo interface {
 	// decimal sequence) and setting the RequestID of every trail record,
 	// which it appends in the same transaction.
 	CreateRequest(ctx context.Context, r *Request, trail []TrailRecord) error
-	// Request returns the request with id, or an error wrapping ErrNotFound.
+	// Request returns the request with id, or an ENOTFOUND error.
 	Request(ctx context.Context, id string) (*Request, error)
 	// UpdateRequest reads the request, calls fn on it and, if fn returns no
 	// error, writes it back and appends the trail records fn returned, all
-	// in one transaction. It returns the stored request. Errors: ErrNotFound,
+	// in one transaction. It returns the stored request. Errors: ENOTFOUND,
 	// or fn's error unchanged.
 	UpdateRequest(ctx context.Context, id string, fn func(*Request) ([]TrailRecord, error)) (*Request, error)
 	// ListRequests returns the requests matching f, newest first.

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 )
 
 // Config wires a Service. Repo, Snapshots, Previewer and Executor are
@@ -122,25 +124,25 @@ const (
 )
 
 // Create validates and previews in, checks the policy and stores a request
-// pending approval. Errors wrap ErrInvalid (bad steps, blocking violations,
-// expiry in the past or on steps that cannot be undone) or ErrForbidden.
-func (s *Service) Create(ctx context.Context, actor Actor, in NewRequest) (*Request, error) {
+// pending approval. Errors are EINVALID (bad steps, blocking violations,
+// expiry in the past or on steps that cannot be undone) or EFORBIDDEN.
+func (s *Service) Create(ctx context.Context, actor sentryaccess.Actor, in NewRequest) (*Request, error) {
 	now := s.now().UTC()
 	snap, err := s.snaps.Current(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("create request: snapshot: %w", err)
 	}
 	if strings.TrimSpace(actor.Email) == "" {
-		return nil, fmt.Errorf("%w: requester has no email", ErrForbidden)
+		return nil, sentryaccess.Errorf(sentryaccess.EFORBIDDEN, "Requester has no email")
 	}
 	if len(in.Steps) == 0 && in.ExtendsGrant == "" {
-		return nil, fmt.Errorf("%w: a request needs at least one step", ErrInvalid)
+		return nil, sentryaccess.Errorf(sentryaccess.EINVALID, "A request needs at least one step")
 	}
 	if n := utf8.RuneCountInString(strings.TrimSpace(in.Title)); n > MaxTitle {
-		return nil, fmt.Errorf("%w: the title has %d characters, at most %d are kept", ErrInvalid, n, MaxTitle)
+		return nil, sentryaccess.Errorf(sentryaccess.EINVALID, "The title has %d characters, at most %d are kept", n, MaxTitle)
 	}
 	if n := utf8.RuneCountInString(in.Justification); n > MaxJustification {
-		return nil, fmt.Errorf("%w: the justification has %d characters, at most %d are kept", ErrInvalid, n, MaxJustification)
+		return nil, sentryaccess.Errorf(sentryaccess.EINVALID, "The justification has %d characters, at most %d are kept", n, MaxJustification)
 	}
 	steps := make([]Step, len(in.Steps))
 	for i, st := range in.Steps {
@@ -157,11 +159,11 @@ func (s *Service) Create(ctx context.Context, actor Actor, in NewRequest) (*Requ
 	}
 	if in.ExpiresAt != nil {
 		if !in.ExpiresAt.After(now) {
-			return nil, fmt.Errorf("%w: expiry %s is not in the future", ErrInvalid, in.ExpiresAt.Format(time.RFC3339))
+			return nil, sentryaccess.Errorf(sentryaccess.EINVALID, "Expiry %s is not in the future", in.ExpiresAt.Format(time.RFC3339))
 		}
 		for _, st := range steps {
 			if _, ok := st.Inverse(); !ok {
-				return nil, fmt.Errorf("%w: step %d (%s) cannot be time-bound: it has no inverse", ErrInvalid, st.Index+1, st.Kind)
+				return nil, sentryaccess.Errorf(sentryaccess.EINVALID, "Step %d (%s) cannot be time-bound: it has no inverse", st.Index+1, st.Kind)
 			}
 		}
 		t := in.ExpiresAt.UTC()
@@ -169,7 +171,7 @@ func (s *Service) Create(ctx context.Context, actor Actor, in NewRequest) (*Requ
 	}
 	if in.ExtendsGrant != "" {
 		if in.ExpiresAt == nil {
-			return nil, fmt.Errorf("%w: an extension needs a new expiry", ErrInvalid)
+			return nil, sentryaccess.Errorf(sentryaccess.EINVALID, "An extension needs a new expiry")
 		}
 		if err := s.checkExtension(ctx, actor, in.ExtendsGrant, *in.ExpiresAt); err != nil {
 			return nil, err
@@ -215,7 +217,8 @@ func blockingError(vs []Violation) error {
 			msgs[i] = fmt.Sprintf("step %d: %s", v.Step+1, v.Message)
 		}
 	}
-	return fmt.Errorf("%w: %s", ErrInvalid, strings.Join(msgs, "; "))
+	msg := strings.Join(msgs, "; ")
+	return sentryaccess.Errorf(sentryaccess.EINVALID, "%s%s", strings.ToUpper(msg[:1]), msg[1:])
 }
 
 // Get returns the request with id.
@@ -254,22 +257,22 @@ func (s *Service) PreviewNow(ctx context.Context, r *Request) (*Preview, error) 
 // Approve records actor's approval of request id. When the request has as
 // many distinct approvals as it requires it becomes approved: call Apply
 // (Recover also picks it up). Approval is refused while the current preview
-// has blocking violations. Errors wrap ErrNotFound, ErrForbidden,
-// ErrConflict (not pending approval) or ErrInvalid.
-func (s *Service) Approve(ctx context.Context, actor Actor, id, comment string) (*Request, error) {
+// has blocking violations. Errors are ENOTFOUND, EFORBIDDEN,
+// ECONFLICT (not pending approval) or EINVALID.
+func (s *Service) Approve(ctx context.Context, actor sentryaccess.Actor, id, comment string) (*Request, error) {
 	return s.decide(ctx, actor, id, true, comment)
 }
 
 // Deny records actor's denial of request id, which ends it. A comment is
 // required.
-func (s *Service) Deny(ctx context.Context, actor Actor, id, comment string) (*Request, error) {
+func (s *Service) Deny(ctx context.Context, actor sentryaccess.Actor, id, comment string) (*Request, error) {
 	if strings.TrimSpace(comment) == "" {
-		return nil, fmt.Errorf("%w: a denial needs a comment", ErrInvalid)
+		return nil, sentryaccess.Errorf(sentryaccess.EINVALID, "A denial needs a comment")
 	}
 	return s.decide(ctx, actor, id, false, comment)
 }
 
-func (s *Service) decide(ctx context.Context, actor Actor, id string, approve bool, comment string) (*Request, error) {
+func (s *Service) decide(ctx context.Context, actor sentryaccess.Actor, id string, approve bool, comment string) (*Request, error) {
 	if approve {
 		r, err := s.Get(ctx, id)
 		if err != nil {
@@ -293,13 +296,13 @@ func (s *Service) decide(ctx context.Context, actor Actor, id string, approve bo
 	now := s.now().UTC()
 	r, err := s.repo.UpdateRequest(ctx, id, func(r *Request) ([]TrailRecord, error) {
 		if r.State != StatePendingApproval {
-			return nil, fmt.Errorf("%w: request %s is %s, not pending approval", ErrConflict, r.ID, r.State)
+			return nil, sentryaccess.Errorf(sentryaccess.ECONFLICT, "Request %s is %s, not pending approval", r.ID, r.State)
 		}
 		if err := s.policy.CanDecide(actor, r); err != nil {
 			return nil, err
 		}
 		if i := targetsMember(r.Steps, self.ID); i >= 0 {
-			return nil, fmt.Errorf("%w: nobody decides on a change to their own access (step %d)", ErrForbidden, i+1)
+			return nil, sentryaccess.Errorf(sentryaccess.EFORBIDDEN, "Nobody decides on a change to their own access (step %d)", i+1)
 		}
 		before := r.State
 		r.Approvals = append(r.Approvals, Decision{Actor: actor.Email, Role: actor.Role, Approve: approve, Comment: comment, At: now})
@@ -325,14 +328,14 @@ func (s *Service) decide(ctx context.Context, actor Actor, id string, approve bo
 
 // Cancel withdraws a request that is not yet being applied. Only the
 // requester or an admin may cancel.
-func (s *Service) Cancel(ctx context.Context, actor Actor, id, comment string) (*Request, error) {
+func (s *Service) Cancel(ctx context.Context, actor sentryaccess.Actor, id, comment string) (*Request, error) {
 	now := s.now().UTC()
 	r, err := s.repo.UpdateRequest(ctx, id, func(r *Request) ([]TrailRecord, error) {
-		if !strings.EqualFold(actor.Email, r.Requester) && actor.Role != RoleAdmin {
-			return nil, fmt.Errorf("%w: only the requester or an admin may cancel", ErrForbidden)
+		if !strings.EqualFold(actor.Email, r.Requester) && actor.Role != sentryaccess.RoleAdmin {
+			return nil, sentryaccess.Errorf(sentryaccess.EFORBIDDEN, "Only the requester or an admin may cancel")
 		}
 		if r.State != StatePendingApproval && r.State != StateApproved {
-			return nil, fmt.Errorf("%w: request %s is %s", ErrConflict, r.ID, r.State)
+			return nil, sentryaccess.Errorf(sentryaccess.ECONFLICT, "Request %s is %s", r.ID, r.State)
 		}
 		before := r.State
 		r.State, r.UpdatedAt = StateCancelled, now

@@ -2,10 +2,11 @@ package changes
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 )
 
 func addStep(member, team string) Step {
@@ -40,18 +41,18 @@ func TestPolicyWhoMayRequestAndDecide(t *testing.T) {
 	ctx := context.Background()
 	tests := []struct {
 		name    string
-		actor   Actor
+		actor   sentryaccess.Actor
 		steps   []Step
-		decider Actor
-		wantErr error // of Create, else of Approve
+		decider sentryaccess.Actor
+		wantErr sentryaccess.Code // of Create, else of Approve
 	}{
-		{"a viewer may ask to join a team themselves", viewer, []Step{addStep("4", "payments")}, approver, nil},
-		{"a viewer may not add someone else", viewer, []Step{addStep("3", "payments")}, approver, ErrForbidden},
-		{"a viewer may not create teams", viewer, []Step{{Kind: KindTeamCreate, Params: Params{Team: "x"}}}, approver, ErrForbidden},
-		{"an unknown role may not request", Actor{Email: "x@acme.test", Role: "guest"}, []Step{addStep("3", "payments")}, approver, ErrForbidden},
-		{"an approver may approve another's request", owner, []Step{addStep("3", "payments")}, approver, nil},
-		{"nobody approves their own request", approver, []Step{addStep("3", "payments")}, approver, ErrForbidden},
-		{"a viewer may not approve", owner, []Step{addStep("3", "payments")}, viewer, ErrForbidden},
+		{"a viewer may ask to join a team themselves", viewer, []Step{addStep("4", "payments")}, approver, ""},
+		{"a viewer may not add someone else", viewer, []Step{addStep("3", "payments")}, approver, sentryaccess.EFORBIDDEN},
+		{"a viewer may not create teams", viewer, []Step{{Kind: KindTeamCreate, Params: Params{Team: "x"}}}, approver, sentryaccess.EFORBIDDEN},
+		{"an unknown role may not request", sentryaccess.Actor{Email: "x@acme.test", Role: "guest"}, []Step{addStep("3", "payments")}, approver, sentryaccess.EFORBIDDEN},
+		{"an approver may approve another's request", owner, []Step{addStep("3", "payments")}, approver, ""},
+		{"nobody approves their own request", approver, []Step{addStep("3", "payments")}, approver, sentryaccess.EFORBIDDEN},
+		{"a viewer may not approve", owner, []Step{addStep("3", "payments")}, viewer, sentryaccess.EFORBIDDEN},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -59,13 +60,13 @@ func TestPolicyWhoMayRequestAndDecide(t *testing.T) {
 			h := newHarness(t)
 			r, err := h.svc.Create(ctx, tt.actor, NewRequest{Steps: tt.steps})
 			if err != nil {
-				if !errors.Is(err, tt.wantErr) {
+				if sentryaccess.ErrorCode(err) != tt.wantErr {
 					t.Fatalf("Create error = %v, want %v", err, tt.wantErr)
 				}
 				return
 			}
 			_, err = h.svc.Approve(ctx, tt.decider, r.ID, "")
-			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil && err != nil) {
+			if sentryaccess.ErrorCode(err) != tt.wantErr {
 				t.Fatalf("Approve error = %v, want %v", err, tt.wantErr)
 			}
 		})
@@ -78,9 +79,9 @@ func TestRequestStateMachine(t *testing.T) {
 	orgRole := Step{Kind: KindOrgRole, Params: Params{Member: "4", Role: "manager"}}
 	type action struct {
 		do      string // approve, deny, cancel
-		by      Actor
+		by      sentryaccess.Actor
 		comment string
-		wantErr error
+		wantErr sentryaccess.Code
 	}
 	tests := []struct {
 		name    string
@@ -95,24 +96,24 @@ func TestRequestStateMachine(t *testing.T) {
 		{"an org-role change is approved by two people", []Step{orgRole},
 			[]action{{do: "approve", by: approver}, {do: "approve", by: second}}, StateApproved},
 		{"the same approver cannot count twice", []Step{orgRole},
-			[]action{{do: "approve", by: approver}, {do: "approve", by: approver, wantErr: ErrForbidden}}, StatePendingApproval},
+			[]action{{do: "approve", by: approver}, {do: "approve", by: approver, wantErr: sentryaccess.EFORBIDDEN}}, StatePendingApproval},
 		{"a denial ends it", []Step{orgRole},
-			[]action{{do: "approve", by: approver}, {do: "deny", by: second, comment: "no"}, {do: "approve", by: Actor{Email: "z@acme.test", Role: RoleAdmin}, wantErr: ErrConflict}}, StateDenied},
+			[]action{{do: "approve", by: approver}, {do: "deny", by: second, comment: "no"}, {do: "approve", by: sentryaccess.Actor{Email: "z@acme.test", Role: sentryaccess.RoleAdmin}, wantErr: sentryaccess.ECONFLICT}}, StateDenied},
 		{"a denial needs a comment", []Step{addStep("3", "payments")},
-			[]action{{do: "deny", by: approver, wantErr: ErrInvalid}}, StatePendingApproval},
+			[]action{{do: "deny", by: approver, wantErr: sentryaccess.EINVALID}}, StatePendingApproval},
 		{"the requester may cancel", []Step{addStep("3", "payments")},
-			[]action{{do: "cancel", by: owner}, {do: "approve", by: approver, wantErr: ErrConflict}}, StateCancelled},
+			[]action{{do: "cancel", by: owner}, {do: "approve", by: approver, wantErr: sentryaccess.ECONFLICT}}, StateCancelled},
 		{"someone else may not cancel", []Step{addStep("3", "payments")},
-			[]action{{do: "cancel", by: approver, wantErr: ErrForbidden}}, StatePendingApproval},
+			[]action{{do: "cancel", by: approver, wantErr: sentryaccess.EFORBIDDEN}}, StatePendingApproval},
 		{"the member whose access a step changes may not approve it", []Step{addStep("4", "identity"), addStep("3", "payments")},
-			[]action{{do: "approve", by: second, wantErr: ErrForbidden}}, StatePendingApproval},
+			[]action{{do: "approve", by: second, wantErr: sentryaccess.EFORBIDDEN}}, StatePendingApproval},
 		{"nor deny it", []Step{{Kind: KindMemberRemove, Params: Params{Member: "3"}}},
-			[]action{{do: "deny", by: second, comment: "keep me", wantErr: ErrForbidden}}, StatePendingApproval},
+			[]action{{do: "deny", by: second, comment: "keep me", wantErr: sentryaccess.EFORBIDDEN}}, StatePendingApproval},
 		{"nor approve a request that names someone else's email beside her member id",
 			[]Step{{Kind: KindOrgRole, Params: Params{Member: "3", Email: "vic@acme.test", Role: "manager"}}},
-			[]action{{do: "approve", by: second, wantErr: ErrForbidden}, {do: "approve", by: approver}}, StatePendingApproval},
+			[]action{{do: "approve", by: second, wantErr: sentryaccess.EFORBIDDEN}, {do: "approve", by: approver}}, StatePendingApproval},
 		{"nor a SCIM group change that adds her", []Step{{Kind: KindSCIMGroupMembers, Params: Params{TeamID: "10", Add: []string{"3"}}}},
-			[]action{{do: "approve", by: second, wantErr: ErrForbidden}}, StatePendingApproval},
+			[]action{{do: "approve", by: second, wantErr: sentryaccess.EFORBIDDEN}}, StatePendingApproval},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -131,7 +132,7 @@ func TestRequestStateMachine(t *testing.T) {
 				case "cancel":
 					_, err = h.svc.Cancel(ctx, a.by, r.ID, a.comment)
 				}
-				if !errors.Is(err, a.wantErr) || (a.wantErr == nil && err != nil) {
+				if sentryaccess.ErrorCode(err) != a.wantErr {
 					t.Fatalf("%s by %s: error = %v, want %v", a.do, a.by.Email, err, a.wantErr)
 				}
 			}
@@ -172,8 +173,8 @@ func TestCreateRefuses(t *testing.T) {
 			t.Parallel()
 			h := newHarness(t)
 			_, err := h.svc.Create(ctx, owner, tt.in)
-			if !errors.Is(err, ErrInvalid) {
-				t.Fatalf("Create error = %v, want ErrInvalid", err)
+			if sentryaccess.ErrorCode(err) != sentryaccess.EINVALID {
+				t.Fatalf("Create error = %v, want EINVALID", err)
 			}
 		})
 	}
@@ -219,8 +220,8 @@ func TestAStepsEmailIsTheMembersEmailInSentry(t *testing.T) {
 	if strings.Contains(r.Title, "vic@") {
 		t.Errorf("title %q names the typed email", r.Title)
 	}
-	if err := h.svc.Policy().CanDecide(second, r); !errors.Is(err, ErrForbidden) {
-		t.Errorf("CanDecide(bob, request adding bob) = %v, want ErrForbidden", err)
+	if err := h.svc.Policy().CanDecide(second, r); sentryaccess.ErrorCode(err) != sentryaccess.EFORBIDDEN {
+		t.Errorf("CanDecide(bob, request adding bob) = %v, want EFORBIDDEN", err)
 	}
 }
 
@@ -232,14 +233,14 @@ func TestPolicyWhoMaySeeARequest(t *testing.T) {
 	}}
 	tests := []struct {
 		name  string
-		actor Actor
+		actor sentryaccess.Actor
 		want  bool
 	}{
-		{"the requester sees her request", Actor{Email: "Priya@acme.test", Role: RoleViewer}, true},
-		{"the member whose access it changes sees it", Actor{Email: "cody@acme.test", Role: RoleViewer}, true},
-		{"another viewer does not", Actor{Email: "paul@acme.test", Role: RoleViewer}, false},
-		{"an approver sees every request", Actor{Email: "maya@acme.test", Role: RoleApprover}, true},
-		{"an admin sees every request", Actor{Email: "olivia@acme.test", Role: RoleAdmin}, true},
+		{"the requester sees her request", sentryaccess.Actor{Email: "Priya@acme.test", Role: sentryaccess.RoleViewer}, true},
+		{"the member whose access it changes sees it", sentryaccess.Actor{Email: "cody@acme.test", Role: sentryaccess.RoleViewer}, true},
+		{"another viewer does not", sentryaccess.Actor{Email: "paul@acme.test", Role: sentryaccess.RoleViewer}, false},
+		{"an approver sees every request", sentryaccess.Actor{Email: "maya@acme.test", Role: sentryaccess.RoleApprover}, true},
+		{"an admin sees every request", sentryaccess.Actor{Email: "olivia@acme.test", Role: sentryaccess.RoleAdmin}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sentry-access/sentry-access/internal/sentry"
+	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 	"github.com/sentry-access/sentry-access/internal/sentrysim"
 )
 
@@ -131,7 +132,7 @@ func approveAll(t *testing.T, svc *Service, steps []Step) *Request {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, a := range []Actor{approver, second}[:r.Required] {
+	for _, a := range []sentryaccess.Actor{approver, second}[:r.Required] {
 		if r, err = svc.Approve(ctx, a, r.ID, "ok"); err != nil {
 			t.Fatal(err)
 		}
@@ -264,16 +265,16 @@ func TestSentryAccessRequestsInbox(t *testing.T) {
 		t.Errorf("Cody's request shows requester %s, want Carla who asked for him", cody.Requester)
 	}
 
-	carla := Actor{Email: "carla.contreras@acme.test", Role: RoleApprover}
-	if _, err := svc.DecideSentryAccessRequest(ctx, carla, cody.ID, true, ""); !errors.Is(err, ErrForbidden) {
-		t.Errorf("Carla approving the request she made: error = %v, want ErrForbidden", err)
+	carla := sentryaccess.Actor{Email: "carla.contreras@acme.test", Role: sentryaccess.RoleApprover}
+	if _, err := svc.DecideSentryAccessRequest(ctx, carla, cody.ID, true, ""); sentryaccess.ErrorCode(err) != sentryaccess.EFORBIDDEN {
+		t.Errorf("Carla approving the request she made: error = %v, want EFORBIDDEN", err)
 	}
-	cody1 := Actor{Email: "cody.cruz@acme.test", Role: RoleApprover}
-	if _, err := svc.DecideSentryAccessRequest(ctx, cody1, cody.ID, true, ""); !errors.Is(err, ErrForbidden) {
-		t.Errorf("Cody approving the request Carla made for him: error = %v, want ErrForbidden", err)
+	cody1 := sentryaccess.Actor{Email: "cody.cruz@acme.test", Role: sentryaccess.RoleApprover}
+	if _, err := svc.DecideSentryAccessRequest(ctx, cody1, cody.ID, true, ""); sentryaccess.ErrorCode(err) != sentryaccess.EFORBIDDEN {
+		t.Errorf("Cody approving the request Carla made for him: error = %v, want EFORBIDDEN", err)
 	}
-	if _, err := svc.DecideSentryAccessRequest(ctx, approver, noah.ID, false, ""); !errors.Is(err, ErrInvalid) {
-		t.Errorf("a denial without comment: error = %v, want ErrInvalid", err)
+	if _, err := svc.DecideSentryAccessRequest(ctx, approver, noah.ID, false, ""); sentryaccess.ErrorCode(err) != sentryaccess.EINVALID {
+		t.Errorf("a denial without comment: error = %v, want EINVALID", err)
 	}
 
 	got, err := svc.DecideSentryAccessRequest(ctx, approver, dana.ID, true, "welcome")
@@ -297,8 +298,8 @@ func TestSentryAccessRequestsInbox(t *testing.T) {
 	if len(left) != len(inbox)-2 {
 		t.Errorf("inbox has %d entries after deciding two of %d", len(left), len(inbox))
 	}
-	if _, err := svc.DecideSentryAccessRequest(ctx, second, dana.ID, true, ""); !errors.Is(err, ErrNotFound) {
-		t.Errorf("deciding a resolved request: error = %v, want ErrNotFound", err)
+	if _, err := svc.DecideSentryAccessRequest(ctx, second, dana.ID, true, ""); sentryaccess.ErrorCode(err) != sentryaccess.ENOTFOUND {
+		t.Errorf("deciding a resolved request: error = %v, want ENOTFOUND", err)
 	}
 	trail, _ := svc.Trail(ctx, TrailFilter{Kind: TrailRequestDenied})
 	if len(trail) != 1 || trail[0].Comment != "platform is full" {

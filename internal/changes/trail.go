@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 )
 
 // TrailKind names what a trail record records.
@@ -91,19 +93,19 @@ func VerifyTrail(recs []TrailRecord, head TrailHead) error {
 	var prev TrailHead
 	for _, r := range recs {
 		if r.Seq != prev.Seq+1 {
-			return fmt.Errorf("trail record %d follows %d: a record was deleted or reordered", r.Seq, prev.Seq)
+			return sentryaccess.Errorf(sentryaccess.ECONFLICT, "Trail record %d follows %d: a record was deleted or reordered.", r.Seq, prev.Seq)
 		}
 		if r.PrevHash != prev.Hash {
-			return fmt.Errorf("trail record %d does not chain to record %d: a record was edited or deleted", r.Seq, prev.Seq)
+			return sentryaccess.Errorf(sentryaccess.ECONFLICT, "Trail record %d does not chain to record %d: a record was edited or deleted.", r.Seq, prev.Seq)
 		}
 		sum := sha256.Sum256(r.CanonicalBytes())
 		if hex.EncodeToString(sum[:]) != r.Hash {
-			return fmt.Errorf("trail record %d was edited: its hash does not match its content", r.Seq)
+			return sentryaccess.Errorf(sentryaccess.ECONFLICT, "Trail record %d was edited: its hash does not match its content.", r.Seq)
 		}
 		prev = TrailHead{Seq: r.Seq, Hash: r.Hash}
 	}
 	if prev != head {
-		return fmt.Errorf("trail ends at record %d but the head is record %d: records were removed from the end", prev.Seq, head.Seq)
+		return sentryaccess.Errorf(sentryaccess.ECONFLICT, "The trail ends at record %d but its head is record %d: records were removed from the end.", prev.Seq, head.Seq)
 	}
 	return nil
 }

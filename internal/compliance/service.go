@@ -11,41 +11,26 @@ import (
 
 	"github.com/sentry-access/sentry-access/internal/access"
 	"github.com/sentry-access/sentry-access/internal/sentry"
+	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 	"github.com/sentry-access/sentry-access/internal/store"
 )
 
 // Source is what the Service reads and writes: the store (*store.Store).
 type Source interface {
-	// CurrentSnapshot returns the newest snapshot; store.ErrNotFound when none.
+	// CurrentSnapshot returns the newest snapshot; ENOTFOUND when none.
 	CurrentSnapshot(ctx context.Context) (store.SnapshotMeta, *access.Snapshot, error)
 	CurrentSnapshotID(ctx context.Context) (uint64, error)
-	// LoadInventory returns the last inventory; store.ErrNotFound when none.
+	// LoadInventory returns the last inventory; ENOTFOUND when none.
 	LoadInventory(ctx context.Context) (store.Inventory, error)
 	// TokenIntents returns the recorded intents.
 	TokenIntents(ctx context.Context) ([]store.TokenIntent, error)
-	// AddTokenIntent records an intent; store.ErrInvalid without a name.
+	// AddTokenIntent records an intent; EINVALID without a name.
 	AddTokenIntent(ctx context.Context, in store.TokenIntent) (store.TokenIntent, error)
 	// AuditEntries pages archived audit entries.
 	AuditEntries(ctx context.Context, f store.AuditFilter) ([]sentry.AuditLogEntry, string, error)
 	// SyncHistory returns recent sync runs, newest first.
 	SyncHistory(ctx context.Context, limit int) ([]store.SyncStatus, error)
 }
-
-// Error is a service error with a domain code ("invalid", "not_found",
-// "unavailable") and a message safe to show.
-type Error struct {
-	Code    string
-	Message string
-}
-
-// Error implements error.
-func (e *Error) Error() string { return e.Code + ": " + e.Message }
-
-// ErrorCode returns the domain code the HTTP layer maps to a status.
-func (e *Error) ErrorCode() string { return e.Code }
-
-// PublicMessage returns the message, which is safe to show.
-func (e *Error) PublicMessage() string { return e.Message }
 
 // Options configure a Service.
 type Options struct {
@@ -120,7 +105,7 @@ const notFetched = "not read yet: no inventory has been fetched from Sentry (it 
 // snapshot copy and a dozen audit-log scans.
 func (s *Service) Load(ctx context.Context) (*Inventory, error) {
 	si, err := s.src.LoadInventory(ctx)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
+	if err != nil && sentryaccess.ErrorCode(err) != sentryaccess.ENOTFOUND {
 		return nil, fmt.Errorf("load inventory: %w", err)
 	}
 	snapID, err2 := s.src.CurrentSnapshotID(ctx)
@@ -156,12 +141,12 @@ func (s *Service) forget() {
 // absence, siErr) and the store's snapshot, intents and audit log.
 func (s *Service) assemble(ctx context.Context, si store.Inventory, siErr error) (*Inventory, error) {
 	_, snap, err := s.src.CurrentSnapshot(ctx)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
+	if err != nil && sentryaccess.ErrorCode(err) != sentryaccess.ENOTFOUND {
 		return nil, fmt.Errorf("load inventory: %w", err)
 	}
 	var inv Inventory
 	switch err := siErr; {
-	case errors.Is(err, store.ErrNotFound):
+	case sentryaccess.ErrorCode(err) == sentryaccess.ENOTFOUND:
 		inv = Inventory{Hidden: map[Part]string{}}
 		for _, p := range []Part{PartOrgAuthTokens, PartSentryApps, PartAuthProvider, PartSCIMUsers, PartSCIMGroups, PartAccessRequests, PartUserTokens} {
 			inv.Hidden[p] = notFetched
@@ -218,7 +203,7 @@ type IntentInput struct {
 }
 
 // RecordIntent suggests the token for in and records the intent. A bad
-// purpose or environment, or an expiry in the past, is an "invalid" Error.
+// purpose or environment, or an expiry in the past, is an EINVALID Error.
 func (s *Service) RecordIntent(ctx context.Context, in IntentInput) (Suggestion, store.TokenIntent, error) {
 	inv, err := s.Load(ctx)
 	if err != nil {
@@ -226,10 +211,10 @@ func (s *Service) RecordIntent(ctx context.Context, in IntentInput) (Suggestion,
 	}
 	sug, err := Suggest(inv, in.Purpose, in.Environment)
 	if err != nil {
-		return Suggestion{}, store.TokenIntent{}, &Error{Code: "invalid", Message: err.Error()}
+		return Suggestion{}, store.TokenIntent{}, err
 	}
 	if in.ExpiresAt != nil && !in.ExpiresAt.After(s.opts.Now()) {
-		return Suggestion{}, store.TokenIntent{}, &Error{Code: "invalid", Message: "The expiry must be in the future."}
+		return Suggestion{}, store.TokenIntent{}, sentryaccess.Errorf(sentryaccess.EINVALID, "The expiry must be in the future.")
 	}
 	ti, err := s.src.AddTokenIntent(ctx, store.TokenIntent{Name: sug.Name, Purpose: sug.Purpose, Environment: sug.Environment,
 		Kind: string(sug.Kind), Scopes: sug.Scopes, Note: strings.TrimSpace(in.Note), ExpiresAt: in.ExpiresAt,
@@ -358,11 +343,11 @@ func (s *Service) Troubleshoot(ctx context.Context) (TroubleshootView, error) {
 func (s *Service) DiagnoseProject(ctx context.Context, member, project string) (Diagnosis, error) {
 	member, project = strings.TrimSpace(member), strings.TrimSpace(project)
 	if member == "" || project == "" {
-		return Diagnosis{}, &Error{Code: "invalid", Message: "Enter a member (email or id) and a project slug."}
+		return Diagnosis{}, sentryaccess.Errorf(sentryaccess.EINVALID, "Enter a member (email or id) and a project slug.")
 	}
 	_, snap, err := s.src.CurrentSnapshot(ctx)
-	if errors.Is(err, store.ErrNotFound) {
-		return Diagnosis{}, &Error{Code: "unavailable", Message: "No snapshot yet: run a sync with Sentry first."}
+	if sentryaccess.ErrorCode(err) == sentryaccess.ENOTFOUND {
+		return Diagnosis{}, sentryaccess.Errorf(sentryaccess.EUNAVAILABLE, "No snapshot yet: run a sync with Sentry first.")
 	}
 	if err != nil {
 		return Diagnosis{}, fmt.Errorf("diagnose project: %w", err)
@@ -370,9 +355,9 @@ func (s *Service) DiagnoseProject(ctx context.Context, member, project string) (
 	d, err := CannotSeeProject(snap, member, project)
 	switch {
 	case errors.Is(err, access.ErrUnknownMember):
-		return Diagnosis{}, &Error{Code: "invalid", Message: fmt.Sprintf("No member %q in the last snapshot.", member)}
+		return Diagnosis{}, sentryaccess.Errorf(sentryaccess.EINVALID, "No member %q in the last snapshot.", member)
 	case errors.Is(err, access.ErrUnknownProject):
-		return Diagnosis{}, &Error{Code: "invalid", Message: fmt.Sprintf("No project %q in the last snapshot.", project)}
+		return Diagnosis{}, sentryaccess.Errorf(sentryaccess.EINVALID, "No project %q in the last snapshot.", project)
 	case err != nil:
 		return Diagnosis{}, err
 	}
@@ -385,7 +370,7 @@ func (s *Service) Diagnose403(_ context.Context, endpoint, scopes string) (Diagn
 	have := strings.FieldsFunc(scopes, func(r rune) bool { return r == ' ' || r == ',' || r == '\n' || r == '\t' })
 	d, err := DiagnoseForbidden(endpoint, have)
 	if IsUnknownEndpoint(err) {
-		return Diagnosis{}, &Error{Code: "invalid", Message: "Choose one of the listed endpoints."}
+		return Diagnosis{}, sentryaccess.Errorf(sentryaccess.EINVALID, "Choose one of the listed endpoints.")
 	}
 	return d, err
 }

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 )
 
 // TokenKind is the kind of Sentry credential.
@@ -412,11 +414,11 @@ func Suggest(inv *Inventory, purpose, env string) (Suggestion, error) {
 		for _, t := range st.Templates {
 			known = append(known, t.Purpose)
 		}
-		return Suggestion{}, fmt.Errorf("unknown purpose %q (known: %s)", purpose, strings.Join(known, ", "))
+		return Suggestion{}, sentryaccess.Errorf(sentryaccess.EINVALID, "unknown purpose %q (known: %s)", purpose, strings.Join(known, ", "))
 	}
 	env = strings.ToLower(strings.TrimSpace(env))
 	if !slices.Contains(st.Environments, env) {
-		return Suggestion{}, fmt.Errorf("unknown environment %q (known: %s)", env, strings.Join(st.Environments, ", "))
+		return Suggestion{}, sentryaccess.Errorf(sentryaccess.EINVALID, "unknown environment %q (known: %s)", env, strings.Join(st.Environments, ", "))
 	}
 	s := Suggestion{Purpose: tpl.Purpose, Environment: env, Name: tpl.Purpose + "-" + env, Scopes: slices.Clone(tpl.Scopes), Kind: tpl.Kind}
 	base, org := inv.sentryURL(), inv.orgSlug()

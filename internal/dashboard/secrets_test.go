@@ -15,7 +15,7 @@ import (
 
 	"github.com/sentry-access/sentry-access/internal/dashboard"
 	"github.com/sentry-access/sentry-access/internal/metrics"
-	"github.com/sentry-access/sentry-access/internal/samlauth"
+	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 	"github.com/sentry-access/sentry-access/internal/sentrysim"
 	"github.com/sentry-access/sentry-access/internal/testing/loadtest"
 )
@@ -107,7 +107,7 @@ func TestNoSecretReachesALogLineOrAPage(t *testing.T) {
 		for _, p := range paths {
 			fetch(c, http.MethodGet, p, nil)
 		}
-		if u.Role.AtLeast(samlauth.RoleApprover) {
+		if u.Role.AtLeast(sentryaccess.RoleApprover) {
 			fetch(c, http.MethodPost, "/sync", url.Values{})
 		}
 	}

@@ -29,6 +29,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/sentry-access/sentry-access/internal/samlauth"
+	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 )
 
 // Group names the demo users carry; RoleGroups maps them to roles.
@@ -56,7 +57,7 @@ type User struct {
 	Name      string
 	GivenName string
 	Surname   string
-	Role      samlauth.Role
+	Role      sentryaccess.Role
 }
 
 // demoUsers are members of the simulator's demo org "acme" (see
@@ -64,18 +65,18 @@ type User struct {
 // managers as approvers and a member as viewer.
 func demoUsers() []User {
 	return []User{
-		{Username: "olivia", Email: "olivia.owner@acme.test", GivenName: "Olivia", Surname: "Owner", Role: samlauth.RoleAdmin},
-		{Username: "maya", Email: "maya.manager@acme.test", GivenName: "Maya", Surname: "Manager", Role: samlauth.RoleApprover},
-		{Username: "marco", Email: "marco.mendes@acme.test", GivenName: "Marco", Surname: "Mendes", Role: samlauth.RoleApprover},
-		{Username: "priya", Email: "priya.patel@acme.test", GivenName: "Priya", Surname: "Patel", Role: samlauth.RoleViewer},
+		{Username: "olivia", Email: "olivia.owner@acme.test", GivenName: "Olivia", Surname: "Owner", Role: sentryaccess.RoleAdmin},
+		{Username: "maya", Email: "maya.manager@acme.test", GivenName: "Maya", Surname: "Manager", Role: sentryaccess.RoleApprover},
+		{Username: "marco", Email: "marco.mendes@acme.test", GivenName: "Marco", Surname: "Mendes", Role: sentryaccess.RoleApprover},
+		{Username: "priya", Email: "priya.patel@acme.test", GivenName: "Priya", Surname: "Patel", Role: sentryaccess.RoleViewer},
 	}
 }
 
-func groupFor(r samlauth.Role) string {
+func groupFor(r sentryaccess.Role) string {
 	switch r {
-	case samlauth.RoleAdmin:
+	case sentryaccess.RoleAdmin:
 		return GroupAdmins
-	case samlauth.RoleApprover:
+	case sentryaccess.RoleApprover:
 		return GroupApprovers
 	}
 	return GroupViewers
@@ -222,7 +223,7 @@ func (i *IdP) MetadataXML() ([]byte, error) {
 func (i *IdP) Users() []User { return append([]User(nil), i.users...) }
 
 // UserWithRole returns the first demo user with role r.
-func (i *IdP) UserWithRole(r samlauth.Role) (User, bool) {
+func (i *IdP) UserWithRole(r sentryaccess.Role) (User, bool) {
 	for _, u := range i.users {
 		if u.Role == r {
 			return u, true

@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/sentry-access/sentry-access/internal/devidp"
-	"github.com/sentry-access/sentry-access/internal/samlauth"
+	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 )
 
 func TestTheDevIdPListensOnLoopbackOnly(t *testing.T) {
@@ -31,7 +31,7 @@ func TestTheDevIdPHasADemoUserPerRoleWithFreshPasswords(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = b.Close() })
 
-	roles := map[samlauth.Role]int{}
+	roles := map[sentryaccess.Role]int{}
 	for i, u := range a.Users() {
 		roles[u.Role]++
 		if len(u.Password) < 16 || u.Password == b.Users()[i].Password {
@@ -41,7 +41,7 @@ func TestTheDevIdPHasADemoUserPerRoleWithFreshPasswords(t *testing.T) {
 			t.Errorf("%s: the role groups map its group to %q, want %q", u.Username, got, u.Role)
 		}
 	}
-	want := map[samlauth.Role]int{samlauth.RoleViewer: 1, samlauth.RoleApprover: 2, samlauth.RoleAdmin: 1}
+	want := map[sentryaccess.Role]int{sentryaccess.RoleViewer: 1, sentryaccess.RoleApprover: 2, sentryaccess.RoleAdmin: 1}
 	for r, n := range want {
 		if roles[r] != n {
 			t.Errorf("users with role %s = %d, want %d", r, roles[r], n)
@@ -49,11 +49,11 @@ func TestTheDevIdPHasADemoUserPerRoleWithFreshPasswords(t *testing.T) {
 	}
 }
 
-func groupOf(r samlauth.Role) string {
+func groupOf(r sentryaccess.Role) string {
 	switch r {
-	case samlauth.RoleAdmin:
+	case sentryaccess.RoleAdmin:
 		return devidp.GroupAdmins
-	case samlauth.RoleApprover:
+	case sentryaccess.RoleApprover:
 		return devidp.GroupApprovers
 	}
 	return devidp.GroupViewers

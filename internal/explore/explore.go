@@ -6,14 +6,13 @@
 // 1,000 teams and 3,000 projects is a scan of precomputed rows, never a
 // recomputation of access.
 //
-// The package does no HTTP and no rendering; errors carry a domain code
-// (ErrorCode) and a message safe to show (PublicMessage), which the HTTP
-// layer maps to a status.
+// The package does no HTTP and no rendering; errors are sentryaccess.Errors
+// (a code and a message safe to show), which the HTTP layer maps to a
+// status.
 package explore
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -23,6 +22,7 @@ import (
 	"time"
 
 	"github.com/sentry-access/sentry-access/internal/access"
+	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 	"github.com/sentry-access/sentry-access/internal/store"
 )
 
@@ -31,44 +31,28 @@ const PageSize = 50
 
 // Source is what the read model reads: the store (*store.Store).
 type Source interface {
-	// CurrentSnapshot returns the newest snapshot; store.ErrNotFound when none.
+	// CurrentSnapshot returns the newest snapshot; ENOTFOUND when none.
 	CurrentSnapshot(ctx context.Context) (store.SnapshotMeta, *access.Snapshot, error)
-	// Snapshot returns one snapshot; store.ErrNotFound when it is unknown.
+	// Snapshot returns one snapshot; ENOTFOUND when it is unknown.
 	Snapshot(ctx context.Context, id uint64) (store.SnapshotMeta, *access.Snapshot, error)
 	// ListSnapshots returns every snapshot's meta, newest first.
 	ListSnapshots(ctx context.Context) ([]store.SnapshotMeta, error)
-	// LastSyncStatus returns the last sync run; store.ErrNotFound when none.
+	// LastSyncStatus returns the last sync run; ENOTFOUND when none.
 	LastSyncStatus(ctx context.Context) (store.SyncStatus, error)
 }
 
-// Error is a read-model error with a domain code and a safe message.
-type Error struct {
-	Code    string // "invalid", "not_found", "unavailable", "conflict"
-	Message string
-}
-
-// Error implements error.
-func (e *Error) Error() string { return e.Code + ": " + e.Message }
-
-// ErrorCode returns the domain code the HTTP layer maps to a status.
-func (e *Error) ErrorCode() string { return e.Code }
-
-// PublicMessage returns the message, which is safe to show.
-func (e *Error) PublicMessage() string { return e.Message }
-
 func invalid(format string, args ...any) error {
-	return &Error{Code: "invalid", Message: fmt.Sprintf(format, args...)}
+	return sentryaccess.Errorf(sentryaccess.EINVALID, format, args...)
 }
 
 func notFound(format string, args ...any) error {
-	return &Error{Code: "not_found", Message: fmt.Sprintf(format, args...)}
+	return sentryaccess.Errorf(sentryaccess.ENOTFOUND, format, args...)
 }
 
-// ErrNoSnapshot is returned by pages that need data before the first sync.
-var errNoSnapshot = &Error{Code: "unavailable", Message: "No snapshot yet: run a sync with Sentry first."}
-
-// IsNoSnapshot reports whether err means no snapshot has been synced yet.
-func IsNoSnapshot(err error) bool { return errors.Is(err, errNoSnapshot) }
+// noSnapshot is the error of pages that need data before the first sync.
+func noSnapshot() error {
+	return sentryaccess.Errorf(sentryaccess.EUNAVAILABLE, "No snapshot yet: run a sync with Sentry first.")
+}
 
 // Options configure a Service.
 type Options struct {
@@ -104,7 +88,7 @@ func (s *Service) Reload(ctx context.Context) error {
 	s.reloadMu.Lock()
 	defer s.reloadMu.Unlock()
 	meta, snap, err := s.src.CurrentSnapshot(ctx)
-	if errors.Is(err, store.ErrNotFound) {
+	if sentryaccess.ErrorCode(err) == sentryaccess.ENOTFOUND {
 		s.cur.Store(nil)
 		return nil
 	}
@@ -335,11 +319,12 @@ func globalBy(org access.Org, roles []access.OrgRole, role string) string {
 	return ""
 }
 
-// load returns the current state or errNoSnapshot.
+// load returns the current state, or an EUNAVAILABLE error before the
+// first snapshot.
 func (s *Service) load() (*state, error) {
 	st := s.cur.Load()
 	if st == nil {
-		return nil, errNoSnapshot
+		return nil, noSnapshot()
 	}
 	return st, nil
 }

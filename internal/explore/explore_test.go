@@ -2,7 +2,6 @@ package explore_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/sentry-access/sentry-access/internal/access"
 	"github.com/sentry-access/sentry-access/internal/explore"
+	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 	"github.com/sentry-access/sentry-access/internal/store"
 )
 
@@ -26,14 +26,14 @@ func (m *memSource) meta(i int) store.SnapshotMeta {
 
 func (m *memSource) CurrentSnapshot(context.Context) (store.SnapshotMeta, *access.Snapshot, error) {
 	if len(m.snaps) == 0 {
-		return store.SnapshotMeta{}, nil, store.ErrNotFound
+		return store.SnapshotMeta{}, nil, sentryaccess.Errorf(sentryaccess.ENOTFOUND, "")
 	}
 	return m.meta(len(m.snaps) - 1), m.snaps[len(m.snaps)-1], nil
 }
 
 func (m *memSource) Snapshot(_ context.Context, id uint64) (store.SnapshotMeta, *access.Snapshot, error) {
 	if id == 0 || int(id) > len(m.snaps) {
-		return store.SnapshotMeta{}, nil, store.ErrNotFound
+		return store.SnapshotMeta{}, nil, sentryaccess.Errorf(sentryaccess.ENOTFOUND, "")
 	}
 	return m.meta(int(id) - 1), m.snaps[id-1], nil
 }
@@ -48,7 +48,7 @@ func (m *memSource) ListSnapshots(context.Context) ([]store.SnapshotMeta, error)
 
 func (m *memSource) LastSyncStatus(context.Context) (store.SyncStatus, error) {
 	if m.last == nil {
-		return store.SyncStatus{}, store.ErrNotFound
+		return store.SyncStatus{}, sentryaccess.Errorf(sentryaccess.ENOTFOUND, "")
 	}
 	return *m.last, nil
 }
@@ -202,13 +202,7 @@ func TestInvalidQueriesAndUnknownObjects(t *testing.T) {
 	t.Parallel()
 	svc := newService(t, org())
 	ctx := t.Context()
-	code := func(err error) string {
-		var e *explore.Error
-		if errors.As(err, &e) {
-			return e.Code
-		}
-		return fmt.Sprint(err)
-	}
+	code := func(err error) sentryaccess.Code { return sentryaccess.ErrorCode(err) }
 	_, errSort := svc.Members(ctx, explore.MemberQuery{Sort: "age"})
 	_, errRole := svc.Members(ctx, explore.MemberQuery{Role: "boss"})
 	_, errTeam := svc.Projects(ctx, explore.ProjectQuery{Team: "nope"})
@@ -222,18 +216,18 @@ func TestInvalidQueriesAndUnknownObjects(t *testing.T) {
 	for _, tt := range []struct {
 		name string
 		err  error
-		want string
+		want sentryaccess.Code
 	}{
-		{"unknown sort", errSort, "invalid"},
-		{"unknown role", errRole, "invalid"},
-		{"unknown team filter", errTeam, "invalid"},
-		{"unknown member", errMember, "not_found"},
-		{"unknown project", errProject, "not_found"},
-		{"unknown team", errTeamDetail, "not_found"},
-		{"lookup of an unknown member", errLookup, "invalid"},
-		{"lookup of an unknown scope", errScope, "invalid"},
-		{"bad graph focus", errFocus, "invalid"},
-		{"diff of a snapshot with itself", errDiff, "invalid"},
+		{"unknown sort", errSort, sentryaccess.EINVALID},
+		{"unknown role", errRole, sentryaccess.EINVALID},
+		{"unknown team filter", errTeam, sentryaccess.EINVALID},
+		{"unknown member", errMember, sentryaccess.ENOTFOUND},
+		{"unknown project", errProject, sentryaccess.ENOTFOUND},
+		{"unknown team", errTeamDetail, sentryaccess.ENOTFOUND},
+		{"lookup of an unknown member", errLookup, sentryaccess.EINVALID},
+		{"lookup of an unknown scope", errScope, sentryaccess.EINVALID},
+		{"bad graph focus", errFocus, sentryaccess.EINVALID},
+		{"diff of a snapshot with itself", errDiff, sentryaccess.EINVALID},
 	} {
 		if got := code(tt.err); got != tt.want {
 			t.Errorf("%s: code %q, want %q", tt.name, got, tt.want)
@@ -247,7 +241,7 @@ func TestNoSnapshot(t *testing.T) {
 	if err := svc.Reload(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.Members(t.Context(), explore.MemberQuery{}); !explore.IsNoSnapshot(err) {
+	if _, err := svc.Members(t.Context(), explore.MemberQuery{}); sentryaccess.ErrorCode(err) != sentryaccess.EUNAVAILABLE {
 		t.Errorf("Members before any snapshot: %v, want the no-snapshot error", err)
 	}
 	ov, err := svc.Overview(t.Context())

@@ -94,7 +94,7 @@ type Graph struct {
 }
 
 // Graph returns the focused, filtered and laid-out graph. A bad focus or
-// filter is "invalid"; an unknown focused node is "not_found".
+// filter is EINVALID; an unknown focused node is ENOTFOUND.
 func (s *Service) Graph(ctx context.Context, q GraphQuery) (Graph, error) {
 	st, err := s.load()
 	if err != nil {

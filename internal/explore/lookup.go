@@ -37,7 +37,7 @@ type LookupFix struct {
 
 // Lookup decides whether member (id, email or integration slug) reaches
 // project and holds scope there, with the rule chain. Unknown members or
-// projects and unknown scopes are "invalid" errors (the user typed them).
+// projects and unknown scopes are EINVALID errors (the user typed them).
 func (s *Service) Lookup(ctx context.Context, member, project, scope string) (Lookup, error) {
 	st, err := s.load()
 	if err != nil {
@@ -108,7 +108,7 @@ type Suggestion struct {
 
 // Suggest returns up to SuggestLimit members (kind "member": by email or
 // name; integrations by slug) or projects (kind "project": by slug) whose
-// text contains q, prefix matches first. Any other kind is "invalid".
+// text contains q, prefix matches first. Any other kind is EINVALID.
 func (s *Service) Suggest(ctx context.Context, kind, q string) ([]Suggestion, error) {
 	st, err := s.load()
 	if err != nil {

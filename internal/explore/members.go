@@ -164,7 +164,7 @@ func (q MemberQuery) match(st *state, r *memberRow) bool {
 }
 
 // Members returns one page of the members matching q, sorted as q says.
-// It fails with an "invalid" error naming every bad value.
+// It fails with an EINVALID error naming every bad value.
 func (s *Service) Members(ctx context.Context, q MemberQuery) (MemberList, error) {
 	st, err := s.load()
 	if err != nil {
@@ -321,7 +321,7 @@ func (c MemberChanges) Empty() bool {
 }
 
 // Member returns the member with this id (or email). Unknown members are a
-// "not_found" error.
+// ENOTFOUND error.
 func (s *Service) Member(ctx context.Context, ref string) (MemberDetail, error) {
 	st, err := s.load()
 	if err != nil {

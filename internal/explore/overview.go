@@ -2,11 +2,11 @@ package explore
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/sentry-access/sentry-access/internal/access"
+	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 	"github.com/sentry-access/sentry-access/internal/store"
 )
 
@@ -89,7 +89,7 @@ func (s *Service) Overview(ctx context.Context) (Overview, error) {
 	st := s.cur.Load()
 	last, err := s.src.LastSyncStatus(ctx)
 	switch {
-	case errors.Is(err, store.ErrNotFound):
+	case sentryaccess.ErrorCode(err) == sentryaccess.ENOTFOUND:
 	case err != nil:
 		return ov, fmt.Errorf("overview: %w", err)
 	default:

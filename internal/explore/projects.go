@@ -120,7 +120,7 @@ type ProjectDetail struct {
 }
 
 // Project returns the project with this slug. Unknown projects are a
-// "not_found" error.
+// ENOTFOUND error.
 func (s *Service) Project(ctx context.Context, slug string) (ProjectDetail, error) {
 	st, err := s.load()
 	if err != nil {

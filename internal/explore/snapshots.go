@@ -2,10 +2,10 @@ package explore
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/sentry-access/sentry-access/internal/access"
+	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 	"github.com/sentry-access/sentry-access/internal/store"
 )
 
@@ -39,7 +39,7 @@ type SnapshotDiff struct {
 }
 
 // Diff compares snapshot from with snapshot to. Missing ids are
-// "not_found"; from == to, or 0, is "invalid".
+// ENOTFOUND; from == to, or 0, is EINVALID.
 func (s *Service) Diff(ctx context.Context, from, to uint64) (SnapshotDiff, error) {
 	if from == 0 || to == 0 {
 		return SnapshotDiff{}, invalid("Pick two snapshots to compare (from and to).")
@@ -48,14 +48,14 @@ func (s *Service) Diff(ctx context.Context, from, to uint64) (SnapshotDiff, erro
 		return SnapshotDiff{}, invalid("Pick two different snapshots to compare.")
 	}
 	fm, fs, err := s.src.Snapshot(ctx, from)
-	if errors.Is(err, store.ErrNotFound) {
+	if sentryaccess.ErrorCode(err) == sentryaccess.ENOTFOUND {
 		return SnapshotDiff{}, notFound("No snapshot %d.", from)
 	}
 	if err != nil {
 		return SnapshotDiff{}, fmt.Errorf("diff: %w", err)
 	}
 	tm, ts, err := s.src.Snapshot(ctx, to)
-	if errors.Is(err, store.ErrNotFound) {
+	if sentryaccess.ErrorCode(err) == sentryaccess.ENOTFOUND {
 		return SnapshotDiff{}, notFound("No snapshot %d.", to)
 	}
 	if err != nil {

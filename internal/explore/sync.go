@@ -2,10 +2,10 @@ package explore
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 
+	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 	"github.com/sentry-access/sentry-access/internal/store"
 )
 
@@ -27,12 +27,12 @@ func NewRunner(svc *Service, run func(ctx context.Context) error) *Runner {
 
 // Start starts a sync in the background and returns at once. The sync
 // outlives ctx's cancellation (it keeps ctx's values). A sync already
-// running is a "conflict" error.
+// running is an ECONFLICT error.
 func (r *Runner) Start(ctx context.Context) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.on {
-		return &Error{Code: "conflict", Message: "A sync is already running."}
+		return sentryaccess.Errorf(sentryaccess.ECONFLICT, "A sync is already running.")
 	}
 	r.on = true
 	r.wg.Add(1)
@@ -66,7 +66,7 @@ func (r *Runner) Status(ctx context.Context) (*SyncRun, error) {
 	on := r.on
 	r.mu.Unlock()
 	last, err := r.svc.src.LastSyncStatus(ctx)
-	if errors.Is(err, store.ErrNotFound) {
+	if sentryaccess.ErrorCode(err) == sentryaccess.ENOTFOUND {
 		if on {
 			return &SyncRun{Running: true, Stage: "start"}, nil
 		}

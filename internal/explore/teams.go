@@ -92,7 +92,7 @@ type TeamDetail struct {
 }
 
 // Team returns the team with this slug and one page of its members.
-// Unknown teams are a "not_found" error.
+// Unknown teams are an ENOTFOUND error.
 func (s *Service) Team(ctx context.Context, slug string, pageNo int) (TeamDetail, error) {
 	st, err := s.load()
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/sentry-access/sentry-access/internal/auditlog"
 	"github.com/sentry-access/sentry-access/internal/sentry"
+	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 	"github.com/sentry-access/sentry-access/internal/store"
 	"github.com/sentry-access/sentry-access/web"
 )
@@ -31,7 +32,7 @@ const auditPageSize = 50
 
 func (s *Server) audit() (AuditLog, error) {
 	if s.deps.Audit == nil {
-		return nil, &echo.HTTPError{Code: http.StatusServiceUnavailable, Message: "The audit log is not configured."}
+		return nil, sentryaccess.Errorf(sentryaccess.EUNAVAILABLE, "The audit log is not configured.")
 	}
 	return s.deps.Audit, nil
 }
@@ -48,14 +49,14 @@ func auditFilter(c echo.Context) (web.AuditFilterView, store.AuditFilter, error)
 	if v.From != "" {
 		t, err := time.Parse(time.DateOnly, v.From)
 		if err != nil {
-			return v, f, invalidParam("The start date must look like 2026-01-31.")
+			return v, f, sentryaccess.Errorf(sentryaccess.EINVALID, "The start date must look like 2026-01-31.")
 		}
 		f.From = t
 	}
 	if v.To != "" {
 		t, err := time.Parse(time.DateOnly, v.To)
 		if err != nil {
-			return v, f, invalidParam("The end date must look like 2026-01-31.")
+			return v, f, sentryaccess.Errorf(sentryaccess.EINVALID, "The end date must look like 2026-01-31.")
 		}
 		f.To = t.Add(24*time.Hour - time.Nanosecond)
 	}
@@ -74,7 +75,7 @@ func (s *Server) handleAudit(c echo.Context) error {
 	}
 	page, err := svc.Query(ctx, f)
 	if err != nil {
-		return domainError(err)
+		return err
 	}
 	events, err := svc.Events(ctx)
 	if err != nil {
@@ -105,7 +106,7 @@ func (s *Server) handleAuditRows(c echo.Context) error {
 	}
 	page, err := svc.Query(c.Request().Context(), f)
 	if err != nil {
-		return domainError(err)
+		return err
 	}
 	c.Response().Header().Add("Vary", "HX-Request")
 	return render(c, http.StatusOK, web.AuditRows(web.AuditView{Filter: fv, Entries: page.Entries, Next: page.Next}))
@@ -118,7 +119,7 @@ func (s *Server) handleAuditEntry(c echo.Context) error {
 	}
 	e, err := svc.Entry(c.Request().Context(), c.Param("id"))
 	if err != nil {
-		return domainError(err)
+		return err
 	}
 	return s.page(c, http.StatusOK, "Audit entry", web.NavAuditLog, web.AuditEntryPage(e))
 }
@@ -170,7 +171,7 @@ func (s *Server) handleAuditExportSummary(c echo.Context) error {
 	format := auditlog.Format(c.QueryParam("format"))
 	sum, err := svc.Export(c.Request().Context(), io.Discard, format, f)
 	if err != nil {
-		return domainError(err)
+		return err
 	}
 	c.Response().Header().Add("Vary", "HX-Request")
 	return render(c, http.StatusOK, web.AuditExportSummaryFragment(web.AuditExportSummary{

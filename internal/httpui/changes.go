@@ -2,7 +2,6 @@ package httpui
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -18,30 +17,31 @@ import (
 	"github.com/sentry-access/sentry-access/internal/changes"
 	"github.com/sentry-access/sentry-access/internal/samlauth"
 	"github.com/sentry-access/sentry-access/internal/sentry"
+	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 	"github.com/sentry-access/sentry-access/web"
 )
 
-// Changes is the change-request service (*changes.Service). Its errors wrap
-// changes.ErrNotFound (404), ErrForbidden (403), ErrInvalid (422) and
-// ErrConflict (409).
+// Changes is the change-request service (*changes.Service). Its errors are
+// sentryaccess.Errors: ENOTFOUND (404), EFORBIDDEN (403), EINVALID (422)
+// and ECONFLICT (409).
 type Changes interface {
-	Create(ctx context.Context, actor changes.Actor, in changes.NewRequest) (*changes.Request, error)
+	Create(ctx context.Context, actor sentryaccess.Actor, in changes.NewRequest) (*changes.Request, error)
 	Get(ctx context.Context, id string) (*changes.Request, error)
 	List(ctx context.Context, f changes.RequestFilter) ([]changes.Request, error)
 	PreviewNow(ctx context.Context, r *changes.Request) (*changes.Preview, error)
-	Approve(ctx context.Context, actor changes.Actor, id, comment string) (*changes.Request, error)
-	Deny(ctx context.Context, actor changes.Actor, id, comment string) (*changes.Request, error)
-	Cancel(ctx context.Context, actor changes.Actor, id, comment string) (*changes.Request, error)
+	Approve(ctx context.Context, actor sentryaccess.Actor, id, comment string) (*changes.Request, error)
+	Deny(ctx context.Context, actor sentryaccess.Actor, id, comment string) (*changes.Request, error)
+	Cancel(ctx context.Context, actor sentryaccess.Actor, id, comment string) (*changes.Request, error)
 	// Apply carries out an approved request; the server calls it in the
 	// background once the last approval arrives.
 	Apply(ctx context.Context, id string) (*changes.Request, error)
 	Upcoming(ctx context.Context, now time.Time, d time.Duration) ([]changes.Grant, error)
 	Grants(ctx context.Context, f changes.GrantFilter) ([]changes.Grant, error)
-	RequestExtension(ctx context.Context, actor changes.Actor, grantID string, until time.Time, justification string) (*changes.Request, error)
+	RequestExtension(ctx context.Context, actor sentryaccess.Actor, grantID string, until time.Time, justification string) (*changes.Request, error)
 	Trail(ctx context.Context, f changes.TrailFilter) ([]changes.TrailRecord, error)
 	VerifyTrail(ctx context.Context) error
-	PlanBlueprint(ctx context.Context, actor changes.Actor, bp *changes.Blueprint) ([]changes.Step, *changes.Preview, error)
-	CreateFromBlueprint(ctx context.Context, actor changes.Actor, bp *changes.Blueprint, justification string) (*changes.Request, error)
+	PlanBlueprint(ctx context.Context, actor sentryaccess.Actor, bp *changes.Blueprint) ([]changes.Step, *changes.Preview, error)
+	CreateFromBlueprint(ctx context.Context, actor sentryaccess.Actor, bp *changes.Blueprint, justification string) (*changes.Request, error)
 	Policy() changes.Policy
 }
 
@@ -52,7 +52,7 @@ type ChangeData interface {
 	// Snapshot returns the current access snapshot.
 	Snapshot(ctx context.Context) (*access.Snapshot, error)
 	// AccessRequests returns Sentry's pending team access requests as last
-	// synced; an error wrapping store.ErrNotFound before the first sync.
+	// synced; an error wrapping ENOTFOUND before the first sync.
 	AccessRequests(ctx context.Context) ([]sentry.AccessRequest, error)
 	// Preview previews steps on the current snapshot for requester.
 	Preview(ctx context.Context, steps []changes.Step, requester string) (changes.Preview, error)
@@ -88,21 +88,18 @@ func (s *Server) changeRoutes(app *echo.Group, approve roleRoutes) {
 	approve.GET("/trail/export.json", s.handleTrailExport)
 }
 
-// changeErr classifies an error of the changes service (see domainError).
-func changeErr(err error) error { return domainError(err) }
-
 // changesSvc returns the services or a 503 when none is wired.
 func (s *Server) changesSvc() (Changes, ChangeData, error) {
 	if s.deps.Changes == nil || s.deps.ChangeData == nil {
-		return nil, nil, &echo.HTTPError{Code: http.StatusServiceUnavailable, Message: "Change requests are not configured."}
+		return nil, nil, sentryaccess.Errorf(sentryaccess.EUNAVAILABLE, "Change requests are not configured.")
 	}
 	return s.deps.Changes, s.deps.ChangeData, nil
 }
 
 // actor is the signed-in user as the changes package sees them.
-func actor(c echo.Context) (changes.Actor, samlauth.Identity) {
+func actor(c echo.Context) (sentryaccess.Actor, samlauth.Identity) {
 	id, _ := IdentityFromContext(c.Request().Context())
-	return changes.Actor{Email: id.Email, Role: changes.Role(id.Role)}, id
+	return id.Actor(), id
 }
 
 // redirect answers a successful POST: HX-Redirect for htmx, 303 otherwise.
@@ -118,23 +115,18 @@ func redirect(c echo.Context, to string) error {
 // page otherwise.
 func invalid(c echo.Context, msg string) error {
 	if !isHTMX(c.Request()) {
-		return &echo.HTTPError{Code: http.StatusUnprocessableEntity, Message: msg}
+		return sentryaccess.Errorf(sentryaccess.EINVALID, "%s", msg)
 	}
 	c.Response().Header().Add("Vary", "HX-Request")
 	return render(c, http.StatusUnprocessableEntity, web.FormError(msg))
 }
 
-// invalidOr turns an ErrInvalid of the changes package into a 422
-// fragment for htmx forms; the rest (403 forbidden, 409 conflict, 404) go
-// to the error handler, which shows their reason as a flash.
+// invalidOr turns an EINVALID error into a 422 fragment for htmx forms;
+// the rest (403 forbidden, 409 conflict, 404) go to the error handler,
+// which shows their reason as a flash.
 func invalidOr(c echo.Context, err error) error {
-	err = changeErr(err)
-	var ce codedError
-	if errors.As(err, &ce) && ce.code == "invalid" && isHTMX(c.Request()) {
-		msg := ce.msg
-		if msg == "" {
-			msg = safeMessage(codeStatus(ce.code))
-		}
+	if sentryaccess.ErrorCode(err) == sentryaccess.EINVALID && isHTMX(c.Request()) {
+		_, msg := classify(err)
 		return invalid(c, msg)
 	}
 	return err
@@ -148,7 +140,7 @@ func (s *Server) handleChanges(c echo.Context) error {
 	ctx := c.Request().Context()
 	a, id := actor(c)
 	now := s.deps.Now()
-	v := web.ChangesInboxView{Me: a.Email, CanApprove: id.Role.AtLeast(samlauth.RoleApprover), Now: now}
+	v := web.ChangesInboxView{Me: a.Email, CanApprove: id.Role.AtLeast(sentryaccess.RoleApprover), Now: now}
 	all, err := svc.List(ctx, changes.RequestFilter{})
 	if err != nil {
 		return err
@@ -251,7 +243,7 @@ func (s *Server) formBase(c echo.Context, data ChangeData) (web.ChangeFormView, 
 	}
 	a, id := actor(c)
 	v := web.ChangeFormView{Options: formOptions(snap), SelfEmail: a.Email, SelfID: selfMember(snap, a.Email),
-		Viewer: !id.Role.AtLeast(samlauth.RoleApprover)}
+		Viewer: !id.Role.AtLeast(sentryaccess.RoleApprover)}
 	return v, snap, nil
 }
 
@@ -316,7 +308,7 @@ func (s *Server) handleChangeStepRow(c echo.Context) error {
 func (s *Server) parseForm(c echo.Context) (web.ChangeFormView, []changes.Step, *time.Time, error) {
 	form, err := c.FormParams()
 	if err != nil {
-		return web.ChangeFormView{}, nil, nil, invalidParam("The form could not be read.")
+		return web.ChangeFormView{}, nil, nil, sentryaccess.Errorf(sentryaccess.EINVALID, "The form could not be read.")
 	}
 	v := web.ChangeFormView{Title: strings.TrimSpace(form.Get("title")), Justification: strings.TrimSpace(form.Get("justification")),
 		Expiry: form.Get("expiry"), ExpiryDate: form.Get("expiry_date")}
@@ -342,11 +334,11 @@ func (s *Server) parseForm(c echo.Context) (web.ChangeFormView, []changes.Step, 
 		}})
 	}
 	if len(steps) == 0 {
-		return v, nil, nil, invalidParam("Add at least one step (pick its kind).")
+		return v, nil, nil, sentryaccess.Errorf(sentryaccess.EINVALID, "Add at least one step (pick its kind).")
 	}
 	for _, st := range steps {
 		if err := st.Validate(); err != nil {
-			return v, nil, nil, changeErr(err)
+			return v, nil, nil, err
 		}
 	}
 	exp, err := s.expiry(v.Expiry, v.ExpiryDate)
@@ -372,14 +364,14 @@ func (s *Server) expiry(preset, date string) (*time.Time, error) {
 	case "custom":
 		d, err := time.Parse("2006-01-02", strings.TrimSpace(date))
 		if err != nil {
-			return nil, invalidParam("The expiry date must be a date (YYYY-MM-DD).")
+			return nil, sentryaccess.Errorf(sentryaccess.EINVALID, "The expiry date must be a date (YYYY-MM-DD).")
 		}
 		if !d.After(now) {
-			return nil, invalidParam("The expiry date must be in the future.")
+			return nil, sentryaccess.Errorf(sentryaccess.EINVALID, "The expiry date must be in the future.")
 		}
 		t = d
 	default:
-		return nil, invalidParam("Pick an expiry of 1 day, 1 week, 2 weeks or a date.")
+		return nil, sentryaccess.Errorf(sentryaccess.EINVALID, "Pick an expiry of 1 day, 1 week, 2 weeks or a date.")
 	}
 	return &t, nil
 }
@@ -410,11 +402,8 @@ func splitIDs(s string) []string {
 // publicText is the message of an error that explains itself, for the
 // preview fragment.
 func publicText(err error) (string, bool) {
-	var pm PublicMessager
-	if errors.As(err, &pm) && pm.PublicMessage() != "" {
-		return pm.PublicMessage(), true
-	}
-	return "", false
+	msg := sentryaccess.ErrorMessage(err)
+	return msg, msg != ""
 }
 
 // handleChangePreview is the live preview: 200 with the diff and blocking
@@ -447,7 +436,7 @@ func (s *Server) handleChangePreview(c echo.Context) error {
 	fillEmails(snap, steps)
 	policy := svc.Policy()
 	if err := policy.CanRequest(a, selfMember(snap, a.Email), steps); err != nil {
-		msg, _ := publicText(changeErr(err))
+		msg, _ := publicText(err)
 		return render(c, http.StatusUnprocessableEntity, web.ChangePreview(web.PreviewView{Error: msg}))
 	}
 	pv, err := data.Preview(ctx, steps, a.Email)
@@ -501,7 +490,7 @@ func (s *Server) detailView(c echo.Context, svc Changes, r *changes.Request) (we
 		}
 		v.Preview, v.PreviewLive = pv, true
 		if err := svc.Policy().CanDecide(a, r); err != nil {
-			msg, _ := publicText(changeErr(err))
+			msg, _ := publicText(err)
 			v.DecideReason = msg
 		} else if b := pv.Blocking(); len(b) > 0 {
 			v.DecideReason = "The preview has blocking violations: Sentry would refuse this request."
@@ -510,7 +499,7 @@ func (s *Server) detailView(c echo.Context, svc Changes, r *changes.Request) (we
 		}
 	}
 	v.CanCancel = (r.State == changes.StatePendingApproval || r.State == changes.StateApproved) &&
-		(strings.EqualFold(r.Requester, a.Email) || id.Role.AtLeast(samlauth.RoleAdmin))
+		(strings.EqualFold(r.Requester, a.Email) || id.Role.AtLeast(sentryaccess.RoleAdmin))
 	grantID := r.GrantID
 	if grantID == "" && r.ExtendsGrant != "" {
 		grantID = r.ExtendsGrant
@@ -524,7 +513,7 @@ func (s *Server) detailView(c echo.Context, svc Changes, r *changes.Request) (we
 			g := gs[i]
 			v.Grant = &g
 			v.CanExtend = g.State == changes.GrantActive &&
-				(strings.EqualFold(g.Requester, a.Email) || id.Role.AtLeast(samlauth.RoleApprover))
+				(strings.EqualFold(g.Requester, a.Email) || id.Role.AtLeast(sentryaccess.RoleApprover))
 		}
 	}
 	return v, nil
@@ -539,17 +528,17 @@ func (s *Server) handleChange(c echo.Context) error {
 	}
 	r, err := svc.Get(c.Request().Context(), c.Param("id"))
 	if err != nil {
-		return changeErr(err)
+		return err
 	}
 	if a, _ := actor(c); !svc.Policy().CanView(a, r) {
 		// Not found, not forbidden: a viewer learns nothing of requests
-		// that are not hers (STYLE.md: "not found" for what the caller may
-		// not see).
-		return changeErr(fmt.Errorf("request %s: %w", r.ID, changes.ErrNotFound))
+		// that are not hers ("not found" for what the caller may not see:
+		// docs/architecture.md, "Errors").
+		return fmt.Errorf("request %s: %w", r.ID, sentryaccess.Errorf(sentryaccess.ENOTFOUND, ""))
 	}
 	v, err := s.detailView(c, svc, r)
 	if err != nil {
-		return changeErr(err)
+		return err
 	}
 	if wantsFragment(c.Request()) && c.Request().Header.Get("HX-Target") == "change-status" {
 		c.Response().Header().Add("Vary", "HX-Request")
@@ -632,7 +621,7 @@ func (s *Server) handleGrantExtend(c echo.Context) error {
 	}
 	i := slices.IndexFunc(gs, func(g changes.Grant) bool { return g.ID == gid })
 	if i < 0 {
-		return changeErr(fmt.Errorf("grant %s: %w", gid, changes.ErrNotFound))
+		return fmt.Errorf("grant %s: %w", gid, sentryaccess.Errorf(sentryaccess.ENOTFOUND, ""))
 	}
 	by := map[string]time.Duration{"1d": 24 * time.Hour, "1w": 7 * 24 * time.Hour, "2w": 14 * 24 * time.Hour}[c.FormValue("extend")]
 	if by == 0 {
@@ -660,7 +649,7 @@ func (s *Server) handleAccessRequest(c echo.Context) error {
 	ctx := c.Request().Context()
 	kind := map[string]changes.Kind{"approve": changes.KindAccessRequestApprove, "deny": changes.KindAccessRequestDeny}[c.Param("decision")]
 	if kind == "" {
-		return &echo.HTTPError{Code: http.StatusNotFound}
+		return sentryaccess.Errorf(sentryaccess.ENOTFOUND, "")
 	}
 	ars, err := data.AccessRequests(ctx)
 	if err != nil {
@@ -668,7 +657,7 @@ func (s *Server) handleAccessRequest(c echo.Context) error {
 	}
 	i := slices.IndexFunc(ars, func(ar sentry.AccessRequest) bool { return ar.ID == c.Param("id") })
 	if i < 0 {
-		return &echo.HTTPError{Code: http.StatusNotFound}
+		return sentryaccess.Errorf(sentryaccess.ENOTFOUND, "")
 	}
 	ar := ars[i]
 	verb := "Approve"
@@ -699,7 +688,7 @@ func (s *Server) handleBlueprints(c echo.Context) error {
 		return err
 	}
 	_, id := actor(c)
-	v := web.BlueprintsView{CanRequest: id.Role.AtLeast(samlauth.RoleApprover)}
+	v := web.BlueprintsView{CanRequest: id.Role.AtLeast(sentryaccess.RoleApprover)}
 	names := make([]string, 0, len(samples))
 	for name := range samples {
 		names = append(names, name)
@@ -712,7 +701,7 @@ func (s *Server) handleBlueprints(c echo.Context) error {
 	if name := c.QueryParam("sample"); name != "" {
 		bp, ok := samples[name]
 		if !ok {
-			return &echo.HTTPError{Code: http.StatusNotFound}
+			return sentryaccess.Errorf(sentryaccess.ENOTFOUND, "")
 		}
 		raw, err := yaml.Marshal(bp)
 		if err != nil {
@@ -727,16 +716,16 @@ func (s *Server) handleBlueprints(c echo.Context) error {
 func (s *Server) planView(c echo.Context, svc Changes) (web.BlueprintPlanView, *changes.Blueprint, error) {
 	yml := c.FormValue("yaml")
 	_, id := actor(c)
-	v := web.BlueprintPlanView{YAML: yml, CanRequest: id.Role.AtLeast(samlauth.RoleApprover)}
+	v := web.BlueprintPlanView{YAML: yml, CanRequest: id.Role.AtLeast(sentryaccess.RoleApprover)}
 	bp, err := changes.ParseBlueprint([]byte(yml))
 	if err != nil {
-		return v, nil, changeErr(err)
+		return v, nil, err
 	}
 	v.Name, v.Expires = bp.Name, bp.Expires
 	a, _ := actor(c)
 	steps, pv, err := svc.PlanBlueprint(c.Request().Context(), a, bp)
 	if err != nil {
-		return v, nil, changeErr(err)
+		return v, nil, err
 	}
 	v.Steps, v.Preview, v.Required = steps, pv, svc.Policy().Required(steps)
 	return v, bp, nil
@@ -823,14 +812,14 @@ func trailQuery(c echo.Context) (web.TrailQuery, changes.TrailFilter, error) {
 	if q.From != "" {
 		t, err := time.Parse("2006-01-02", q.From)
 		if err != nil {
-			return q, f, invalidParam("from must be a date (YYYY-MM-DD).")
+			return q, f, sentryaccess.Errorf(sentryaccess.EINVALID, "from must be a date (YYYY-MM-DD).")
 		}
 		f.From = t
 	}
 	if q.To != "" {
 		t, err := time.Parse("2006-01-02", q.To)
 		if err != nil {
-			return q, f, invalidParam("to must be a date (YYYY-MM-DD).")
+			return q, f, sentryaccess.Errorf(sentryaccess.EINVALID, "to must be a date (YYYY-MM-DD).")
 		}
 		f.To = t.Add(24 * time.Hour)
 	}
@@ -857,7 +846,9 @@ func (s *Server) handleTrail(c echo.Context) error {
 	}
 	v := web.TrailView{Records: recs, Query: q, Total: len(all)}
 	if err := svc.VerifyTrail(ctx); err != nil {
-		v.VerifyError = err.Error()
+		if v.VerifyError = sentryaccess.ErrorMessage(err); v.VerifyError == "" {
+			return err
+		}
 	}
 	slices.Reverse(v.Records) // newest first
 	return s.listPage(c, "Audit trail", web.NavTrail, web.TrailPage(v), "trail-results", web.TrailResults(v))

@@ -23,6 +23,7 @@ import (
 	"github.com/sentry-access/sentry-access/internal/httpui"
 	"github.com/sentry-access/sentry-access/internal/samlauth"
 	"github.com/sentry-access/sentry-access/internal/sentry"
+	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 	"github.com/sentry-access/sentry-access/internal/sentrysim"
 	"github.com/sentry-access/sentry-access/internal/store"
 	"github.com/sentry-access/sentry-access/internal/syncer"
@@ -139,10 +140,10 @@ func newChangesEnv(t *testing.T) *changesEnv {
 		t.Fatal(err)
 	}
 	users := asHeader{
-		priya: {Email: priya, Role: samlauth.RoleViewer},
-		maya:  {Email: maya, Role: samlauth.RoleApprover},
-		marco: {Email: marco, Role: samlauth.RoleApprover},
-		paul:  {Email: paul, Role: samlauth.RoleViewer},
+		priya: {Email: priya, Role: sentryaccess.RoleViewer},
+		maya:  {Email: maya, Role: sentryaccess.RoleApprover},
+		marco: {Email: marco, Role: sentryaccess.RoleApprover},
+		paul:  {Email: paul, Role: sentryaccess.RoleViewer},
 	}
 	app := httptest.NewUnstartedServer(nil)
 	t.Cleanup(app.Close)

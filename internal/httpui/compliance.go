@@ -2,7 +2,6 @@ package httpui
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"strings"
 	"time"
@@ -11,14 +10,14 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/sentry-access/sentry-access/internal/compliance"
-	"github.com/sentry-access/sentry-access/internal/samlauth"
+	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 	"github.com/sentry-access/sentry-access/internal/store"
 	"github.com/sentry-access/sentry-access/web"
 )
 
 // Compliance is the service behind the token, SCIM, SSO, posture and
-// troubleshooting pages (*compliance.Service). Errors carry compliance's
-// codes: "invalid" (422), "unavailable" (503).
+// troubleshooting pages (*compliance.Service). Errors are
+// sentryaccess.Errors: EINVALID (422), EUNAVAILABLE (503).
 type Compliance interface {
 	Tokens(ctx context.Context) (compliance.TokensView, error)
 	RecordIntent(ctx context.Context, in compliance.IntentInput) (compliance.Suggestion, store.TokenIntent, error)
@@ -33,7 +32,7 @@ type Compliance interface {
 // complianceSvc returns the compliance service or a 503 when none is wired.
 func (s *Server) complianceSvc() (Compliance, error) {
 	if s.deps.Compliance == nil {
-		return nil, &echo.HTTPError{Code: http.StatusServiceUnavailable, Message: "The compliance pages are not configured."}
+		return nil, sentryaccess.Errorf(sentryaccess.EUNAVAILABLE, "The compliance pages are not configured.")
 	}
 	return s.deps.Compliance, nil
 }
@@ -48,7 +47,7 @@ func (s *Server) handleTokens(c echo.Context) error {
 		return err
 	}
 	id, _ := IdentityFromContext(c.Request().Context())
-	pv := web.TokensPageView{TokensView: v, CanRecord: id.Role.AtLeast(samlauth.RoleApprover)}
+	pv := web.TokensPageView{TokensView: v, CanRecord: id.Role.AtLeast(sentryaccess.RoleApprover)}
 	return s.page(c, http.StatusOK, "Tokens", web.NavTokens, web.TokensPage(pv, web.IntentForm{}))
 }
 
@@ -73,9 +72,8 @@ func (s *Server) handleRecordIntent(c echo.Context) error {
 		in.ExpiresAt = &t
 	}
 	sug, _, err := svc.RecordIntent(ctx, in)
-	var ce *compliance.Error
-	if errors.As(err, &ce) && ce.Code == "invalid" {
-		return s.intentInvalid(c, svc, form, ce.Message)
+	if sentryaccess.ErrorCode(err) == sentryaccess.EINVALID {
+		return s.intentInvalid(c, svc, form, sentryaccess.ErrorMessage(err))
 	}
 	if err != nil {
 		return err
@@ -89,7 +87,7 @@ func (s *Server) handleRecordIntent(c echo.Context) error {
 
 func (s *Server) intentInvalid(c echo.Context, svc Compliance, form web.IntentForm, msg string) error {
 	if !isHTMX(c.Request()) {
-		return &echo.HTTPError{Code: http.StatusUnprocessableEntity, Message: msg}
+		return sentryaccess.Errorf(sentryaccess.EINVALID, "%s", msg)
 	}
 	v, err := svc.Tokens(c.Request().Context())
 	if err != nil {

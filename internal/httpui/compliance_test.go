@@ -14,6 +14,7 @@ import (
 	"github.com/sentry-access/sentry-access/internal/httpui"
 	"github.com/sentry-access/sentry-access/internal/samlauth"
 	"github.com/sentry-access/sentry-access/internal/sentry"
+	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 	"github.com/sentry-access/sentry-access/internal/sentrysim"
 	"github.com/sentry-access/sentry-access/internal/store"
 	"github.com/sentry-access/sentry-access/internal/syncer"
@@ -27,7 +28,7 @@ type complianceEnv struct {
 }
 
 type complianceOpts struct {
-	role      samlauth.Role
+	role      sentryaccess.Role
 	scimToken string // "" leaves SCIM unconfigured
 	noFetch   bool   // skip the inventory fetch
 }
@@ -105,7 +106,7 @@ func (e *complianceEnv) post(t *testing.T, path string, form url.Values, htmx bo
 
 func TestCompliancePagesAreFullPagesOrFragments(t *testing.T) {
 	t.Parallel()
-	e := newComplianceEnv(t, complianceOpts{role: samlauth.RoleViewer, scimToken: sentrysim.DemoSCIMToken})
+	e := newComplianceEnv(t, complianceOpts{role: sentryaccess.RoleViewer, scimToken: sentrysim.DemoSCIMToken})
 	pages := []struct{ path, title, want string }{
 		{"/tokens", "Tokens", "tokens"},
 		{"/scim", "SCIM and SSO drift", "scim-users"},
@@ -140,7 +141,7 @@ func TestCompliancePagesAreFullPagesOrFragments(t *testing.T) {
 
 func TestTheTokenPageShowsTheDemoTokensFindingsAndWhatCannotBeSeen(t *testing.T) {
 	t.Parallel()
-	e := newComplianceEnv(t, complianceOpts{role: samlauth.RoleViewer, scimToken: sentrysim.DemoSCIMToken})
+	e := newComplianceEnv(t, complianceOpts{role: sentryaccess.RoleViewer, scimToken: sentrysim.DemoSCIMToken})
 	a := e.get(t, "/tokens", false)
 	if got := a.doc.Find(`[data-testid="token"][data-kind="org-auth-token"]`).Length(); got != 3 {
 		t.Errorf("org auth tokens = %d, want 3", got)
@@ -168,7 +169,7 @@ func TestDataThatIsNotVisibleSaysSo(t *testing.T) {
 	t.Parallel()
 	t.Run("no SCIM token", func(t *testing.T) {
 		t.Parallel()
-		e := newComplianceEnv(t, complianceOpts{role: samlauth.RoleViewer})
+		e := newComplianceEnv(t, complianceOpts{role: sentryaccess.RoleViewer})
 		a := e.get(t, "/scim", false)
 		if got := a.text("not-visible"); !strings.Contains(got, "no SCIM token is configured") {
 			t.Errorf("not-visible = %q", got)
@@ -184,7 +185,7 @@ func TestDataThatIsNotVisibleSaysSo(t *testing.T) {
 	})
 	t.Run("no inventory fetched yet", func(t *testing.T) {
 		t.Parallel()
-		e := newComplianceEnv(t, complianceOpts{role: samlauth.RoleViewer, noFetch: true})
+		e := newComplianceEnv(t, complianceOpts{role: sentryaccess.RoleViewer, noFetch: true})
 		a := e.get(t, "/tokens", false)
 		if got := a.text("blind-spots"); !strings.Contains(got, "Org auth tokens: not read yet") {
 			t.Errorf("blind spots = %q", got)
@@ -200,7 +201,7 @@ func TestRecordingATokenIntent(t *testing.T) {
 	t.Parallel()
 	t.Run("an approver gets the name and minimal scopes, and the intent is listed", func(t *testing.T) {
 		t.Parallel()
-		e := newComplianceEnv(t, complianceOpts{role: samlauth.RoleApprover, scimToken: sentrysim.DemoSCIMToken})
+		e := newComplianceEnv(t, complianceOpts{role: sentryaccess.RoleApprover, scimToken: sentrysim.DemoSCIMToken})
 		a := e.post(t, "/tokens/intents", url.Values{"purpose": {"ci"}, "environment": {"prod"}, "expires": {"2027-01-01"}}, true)
 		if a.status != http.StatusOK {
 			t.Fatalf("status %d: %.300s", a.status, a.body)
@@ -218,7 +219,7 @@ func TestRecordingATokenIntent(t *testing.T) {
 	})
 	t.Run("a bad environment is a 422 form fragment", func(t *testing.T) {
 		t.Parallel()
-		e := newComplianceEnv(t, complianceOpts{role: samlauth.RoleApprover, noFetch: true})
+		e := newComplianceEnv(t, complianceOpts{role: sentryaccess.RoleApprover, noFetch: true})
 		a := e.post(t, "/tokens/intents", url.Values{"purpose": {"ci"}, "environment": {"moon"}}, true)
 		if a.status != http.StatusUnprocessableEntity || !strings.Contains(a.text("intent-error"), "unknown environment") {
 			t.Errorf("status %d error %q", a.status, a.text("intent-error"))
@@ -226,7 +227,7 @@ func TestRecordingATokenIntent(t *testing.T) {
 	})
 	t.Run("a plain form post is redirected back", func(t *testing.T) {
 		t.Parallel()
-		e := newComplianceEnv(t, complianceOpts{role: samlauth.RoleAdmin, noFetch: true})
+		e := newComplianceEnv(t, complianceOpts{role: sentryaccess.RoleAdmin, noFetch: true})
 		req, _ := http.NewRequest(http.MethodPost, e.url+"/tokens/intents", strings.NewReader("purpose=dashboard&environment=dev"))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
@@ -240,7 +241,7 @@ func TestRecordingATokenIntent(t *testing.T) {
 	})
 	t.Run("a viewer may not record", func(t *testing.T) {
 		t.Parallel()
-		e := newComplianceEnv(t, complianceOpts{role: samlauth.RoleViewer, noFetch: true})
+		e := newComplianceEnv(t, complianceOpts{role: sentryaccess.RoleViewer, noFetch: true})
 		a := e.post(t, "/tokens/intents", url.Values{"purpose": {"ci"}, "environment": {"prod"}}, true)
 		if a.status != http.StatusForbidden {
 			t.Errorf("status %d, want 403", a.status)
@@ -252,7 +253,7 @@ func TestTheCannotSeeAProjectDiagnosisLinksToAChangeRequest(t *testing.T) {
 	t.Parallel()
 	// An approver: a viewer is offered only requests for herself
 	// (TestOnlyChangeRequestsTheUserMayMakeAreOffered).
-	e := newComplianceEnv(t, complianceOpts{role: samlauth.RoleApprover, noFetch: true})
+	e := newComplianceEnv(t, complianceOpts{role: sentryaccess.RoleApprover, noFetch: true})
 	q := url.Values{"member": {"noah.nash@acme.test"}, "project": {"payment-api"}}
 	a := e.get(t, "/troubleshoot/project?"+q.Encode(), true)
 	if a.status != http.StatusOK {
@@ -278,7 +279,7 @@ func TestTheCannotSeeAProjectDiagnosisLinksToAChangeRequest(t *testing.T) {
 
 func TestTheSSOCheckerAnswersAFragment(t *testing.T) {
 	t.Parallel()
-	e := newComplianceEnv(t, complianceOpts{role: samlauth.RoleViewer, scimToken: sentrysim.DemoSCIMToken})
+	e := newComplianceEnv(t, complianceOpts{role: sentryaccess.RoleViewer, scimToken: sentrysim.DemoSCIMToken})
 	q := url.Values{"acs": {"https://sentry.io/saml/metadata/acme/"}, "audience": {"https://sentry.io/saml/metadata/acme/"}}
 	a := e.get(t, "/sso/check?"+q.Encode(), true)
 	if a.status != http.StatusOK || a.doc.Find("nav.sidebar").Length() != 0 {

@@ -9,44 +9,38 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/sentry-access/sentry-access/internal/samlauth"
+	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 	"github.com/sentry-access/sentry-access/web"
 )
 
-// ErrorCoder is implemented by service errors that carry a domain code
-// (benbjohnson/wtf style). The error handler maps the code to a status:
+// codeStatus is the one table from a domain code (sentryaccess.Code) to an
+// HTTP status; the message shown is the error's own (sentryaccess.Error's
+// Message), or safeMessage's for the status when it has none:
 //
-//	"invalid"      → 422
-//	"not_found"    → 404 (also for things the caller may not see)
-//	"forbidden"    → 403
-//	"conflict"     → 409
-//	"unavailable"  → 503
-//	anything else  → 500
-type ErrorCoder interface {
-	ErrorCode() string
-}
-
-// PublicMessager is implemented by errors whose message is safe to show.
-// Other errors are shown as a generic message for their status.
-type PublicMessager interface {
-	PublicMessage() string
-}
-
-func codeStatus(code string) int {
+//	EINVALID      → 422
+//	ENOTFOUND     → 404 (also for things the caller may not see)
+//	EFORBIDDEN    → 403
+//	ECONFLICT     → 409
+//	EUNAVAILABLE  → 503
+//	anything else → 500, always with the generic message
+func codeStatus(code sentryaccess.Code) int {
 	switch code {
-	case "invalid":
+	case sentryaccess.EINVALID:
 		return http.StatusUnprocessableEntity
-	case "not_found":
+	case sentryaccess.ENOTFOUND:
 		return http.StatusNotFound
-	case "forbidden":
+	case sentryaccess.EFORBIDDEN:
 		return http.StatusForbidden
-	case "conflict":
+	case sentryaccess.ECONFLICT:
 		return http.StatusConflict
-	case "unavailable":
+	case sentryaccess.EUNAVAILABLE:
 		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError
 }
 
+// safeMessage is what a user reads for an error of status that carries no
+// message of its own.
 func safeMessage(status int) string {
 	switch status {
 	case http.StatusNotFound:
@@ -68,7 +62,11 @@ func safeMessage(status int) string {
 	return statusText(status)
 }
 
-// classify maps an error to a status and a message safe to show.
+// classify maps an error to a status and a message safe to show: echo's
+// own errors (no route, method not allowed, body too large) by their
+// status, the services' by their code (codeStatus). Only a
+// sentryaccess.Error's Message is ever shown; any other error text stays in
+// the log.
 func classify(err error) (int, string) {
 	var he *echo.HTTPError
 	if errors.As(err, &he) {
@@ -81,20 +79,15 @@ func classify(err error) (int, string) {
 	if errors.Is(err, context.DeadlineExceeded) {
 		return http.StatusGatewayTimeout, safeMessage(http.StatusGatewayTimeout)
 	}
-	err = domainError(err)
-	status := http.StatusInternalServerError
-	var coder ErrorCoder
-	if errors.As(err, &coder) {
-		status = codeStatus(coder.ErrorCode())
-	}
-	var pm PublicMessager
-	if errors.As(err, &pm) && pm.PublicMessage() != "" {
-		return status, pm.PublicMessage()
+	code := sentryaccess.ErrorCode(err)
+	status := codeStatus(code)
+	if msg := sentryaccess.ErrorMessage(err); msg != "" && code != sentryaccess.EINTERNAL {
+		return status, msg
 	}
 	return status, safeMessage(status)
 }
 
-// handleError is the one place errors become answers (STYLE.md §5): it
+// handleError is the one place errors become answers (docs/architecture.md, "Errors"): it
 // logs once, with the request ID, and shows a safe message: a flash
 // fragment for htmx requests, a full error page otherwise.
 func (s *Server) handleError(err error, c echo.Context) {

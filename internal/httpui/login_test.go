@@ -10,7 +10,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/sentry-access/sentry-access/internal/httpui/uitest"
-	"github.com/sentry-access/sentry-access/internal/samlauth"
+	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 )
 
 func get(t *testing.T, c *http.Client, u string, header map[string]string) *http.Response {
@@ -47,7 +47,7 @@ func TestLoginLandsOnTheReturnPathWithTheUsersEmailAndRole(t *testing.T) {
 	t.Parallel()
 	env := uitest.Start(t, uitest.Options{})
 	c := env.Client(t)
-	approver, _ := env.IdP.UserWithRole(samlauth.RoleApprover)
+	approver, _ := env.IdP.UserWithRole(sentryaccess.RoleApprover)
 
 	resp := env.Login(t, c, approver, "/?tab=1")
 	if got, want := resp.StatusCode, http.StatusFound; got != want {

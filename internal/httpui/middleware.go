@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/sentry-access/sentry-access/internal/samlauth"
+	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 )
 
 type ctxKey int
@@ -102,7 +104,7 @@ func (s *Server) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 func (s *Server) crossOrigin(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if err := s.cop.Check(c.Request()); err != nil {
-			return &echo.HTTPError{Code: http.StatusForbidden, Message: "This request came from another site and was refused.", Internal: err}
+			return fmt.Errorf("cross-origin protection (%v): %w", err, sentryaccess.Errorf(sentryaccess.EFORBIDDEN, "This request came from another site and was refused."))
 		}
 		return next(c)
 	}
@@ -173,12 +175,12 @@ func (s *Server) requireAuth(next echo.HandlerFunc) echo.HandlerFunc {
 
 // requireRole admits users whose dashboard role is at least min; it must
 // run after requireAuth.
-func requireRole(min samlauth.Role) echo.MiddlewareFunc {
+func requireRole(min sentryaccess.Role) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			id, ok := IdentityFromContext(c.Request().Context())
 			if !ok || !id.Role.AtLeast(min) {
-				return &echo.HTTPError{Code: http.StatusForbidden, Message: "This needs the " + string(min) + " role."}
+				return sentryaccess.Errorf(sentryaccess.EFORBIDDEN, "This needs the %s role.", min)
 			}
 			return next(c)
 		}

@@ -2,13 +2,13 @@ package httpui
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/sentry-access/sentry-access/internal/notify"
+	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 	"github.com/sentry-access/sentry-access/web"
 )
 
@@ -23,7 +23,7 @@ type Notifications interface {
 
 func (s *Server) notifications() (Notifications, error) {
 	if s.deps.Notify == nil {
-		return nil, &echo.HTTPError{Code: http.StatusServiceUnavailable, Message: "Notifications are not configured."}
+		return nil, sentryaccess.Errorf(sentryaccess.EUNAVAILABLE, "Notifications are not configured.")
 	}
 	return s.deps.Notify, nil
 }
@@ -74,7 +74,7 @@ func (s *Server) handleNotificationSave(c echo.Context) error {
 	}
 	form, err := c.FormParams()
 	if err != nil {
-		return invalidParam("The form could not be read.")
+		return sentryaccess.Errorf(sentryaccess.EINVALID, "The form could not be read.")
 	}
 	in := notify.SubscriptionInput{Name: form.Get("name"), URL: form.Get("url"), Format: notify.Format(form.Get("format")),
 		Enabled: true, RotateSecret: form.Get("secret") == "generate"}
@@ -82,16 +82,12 @@ func (s *Server) handleNotificationSave(c echo.Context) error {
 		in.Events = append(in.Events, notify.EventKind(e))
 	}
 	v, secret, err := svc.SaveSubscription(c.Request().Context(), in)
-	if errors.Is(err, notify.ErrInvalid) && isHTMX(c.Request()) {
-		var pm PublicMessager
-		msg := "Some of the values are not valid."
-		if errors.As(domainError(err), &pm) && pm.PublicMessage() != "" {
-			msg = pm.PublicMessage()
-		}
+	if sentryaccess.ErrorCode(err) == sentryaccess.EINVALID && isHTMX(c.Request()) {
+		_, msg := classify(err)
 		return s.notificationsAnswer(c, svc, http.StatusUnprocessableEntity, msg, "")
 	}
 	if err != nil {
-		return domainError(err)
+		return err
 	}
 	return s.notificationsAnswer(c, svc, http.StatusOK, "Webhook "+v.Name+" saved.", secret)
 }
@@ -103,11 +99,11 @@ func (s *Server) handleNotificationTest(c echo.Context) error {
 	}
 	d, err := svc.SendTest(c.Request().Context(), c.Param("id"))
 	if err != nil {
-		return domainError(err)
+		return err
 	}
 	msg := "Test delivered."
 	if d.State != notify.DeliveryDelivered {
-		msg = fmt.Sprintf("Test not delivered (%s); it will be retried.", d.LastError)
+		msg = fmt.Sprintf("Test not delivered: %s It will be retried.", d.LastError)
 	}
 	return s.notificationsAnswer(c, svc, http.StatusOK, msg, "")
 }
@@ -118,7 +114,7 @@ func (s *Server) handleNotificationDelete(c echo.Context) error {
 		return err
 	}
 	if err := svc.DeleteSubscription(c.Request().Context(), c.Param("id")); err != nil {
-		return domainError(err)
+		return err
 	}
 	return s.notificationsAnswer(c, svc, http.StatusOK, "Webhook deleted.", "")
 }

@@ -6,7 +6,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/sentry-access/sentry-access/internal/changes"
-	"github.com/sentry-access/sentry-access/internal/samlauth"
+	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 )
 
 // mayRequestLink reports whether the signed-in user may submit the change
@@ -17,7 +17,7 @@ import (
 // and the form silently swapped paul for the viewer.
 func (s *Server) mayRequestLink(c echo.Context, href string) bool {
 	a, id := actor(c)
-	if id.Role.AtLeast(samlauth.RoleApprover) {
+	if id.Role.AtLeast(sentryaccess.RoleApprover) {
 		return true
 	}
 	svc, data, err := s.changesSvc()

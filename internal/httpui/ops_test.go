@@ -13,7 +13,7 @@ import (
 	"github.com/sentry-access/sentry-access/internal/httpui"
 	"github.com/sentry-access/sentry-access/internal/httpui/uitest"
 	"github.com/sentry-access/sentry-access/internal/metrics"
-	"github.com/sentry-access/sentry-access/internal/samlauth"
+	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 	"github.com/sentry-access/sentry-access/web"
 )
 
@@ -58,7 +58,7 @@ func TestEveryRequestGetsOneAccessLogLineMetricsAndServerErrorsAreReported(t *te
 	rep := &fakeReporter{}
 	env, c := signedIn(t, uitest.Options{Home: brokenHome{}, Deps: func(d *httpui.Deps) {
 		d.HTTPMetrics, d.Metrics, d.ErrorReporter = m, m.Handler(), rep
-	}}, samlauth.RoleViewer)
+	}}, sentryaccess.RoleViewer)
 
 	resp := get(t, c, env.URL+"/?q=alice@acme.test", nil)
 	if resp.StatusCode != http.StatusInternalServerError {
@@ -115,7 +115,7 @@ func TestLogHandlerAddsTheRequestIDFromTheContext(t *testing.T) {
 		log := slogNew(httpui.LogHandler(jsonHandler(w)))
 		log.InfoContext(ctx, "service line")
 		log.With("request_id", "explicit").InfoContext(ctx, "explicit line")
-	}}}, samlauth.RoleViewer)
+	}}}, sentryaccess.RoleViewer)
 	resp := get(t, c, env.URL+"/", nil)
 	seen = resp.Header.Get("X-Request-Id")
 	mu.Lock()

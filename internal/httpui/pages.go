@@ -2,7 +2,6 @@ package httpui
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -11,14 +10,14 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/sentry-access/sentry-access/internal/explore"
-	"github.com/sentry-access/sentry-access/internal/samlauth"
+	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 	"github.com/sentry-access/sentry-access/web"
 )
 
 // Explorer is the read model behind the read pages (*explore.Service).
-// Errors carry explore's codes: "invalid" (a bad query value, 422),
-// "not_found" (unknown member/team/project/snapshot, 404), "unavailable"
-// (no snapshot yet, 503).
+// Errors are sentryaccess.Errors: EINVALID (a bad query value, 422),
+// ENOTFOUND (unknown member/team/project/snapshot, 404), EUNAVAILABLE (no
+// snapshot yet, 503).
 type Explorer interface {
 	Overview(ctx context.Context) (explore.Overview, error)
 	Members(ctx context.Context, q explore.MemberQuery) (explore.MemberList, error)
@@ -37,7 +36,7 @@ type Explorer interface {
 
 // SyncRunner starts background syncs (*explore.Runner).
 type SyncRunner interface {
-	// Start starts a sync and returns at once; a "conflict" error when one
+	// Start starts a sync and returns at once; an ECONFLICT error when one
 	// is already running.
 	Start(ctx context.Context) error
 	// Status returns the last run (nil before the first).
@@ -67,13 +66,6 @@ func (b syncBanner) SyncStatus(ctx context.Context) (web.SyncStatus, error) {
 	return web.SyncStatus{State: web.SyncOK, At: run.Finished}, nil
 }
 
-// invalidParam is a bad query value: 422 with a message naming it.
-type invalidParam string
-
-func (e invalidParam) Error() string         { return string(e) }
-func (e invalidParam) ErrorCode() string     { return "invalid" }
-func (e invalidParam) PublicMessage() string { return string(e) }
-
 // intParam reads an optional positive integer query parameter.
 func intParam(c echo.Context, name string) (int, error) {
 	v := strings.TrimSpace(c.QueryParam(name))
@@ -82,7 +74,7 @@ func intParam(c echo.Context, name string) (int, error) {
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 1 {
-		return 0, invalidParam(name + " must be a whole number of 1 or more (got \"" + v + "\").")
+		return 0, sentryaccess.Errorf(sentryaccess.EINVALID, "%s must be a whole number of 1 or more (got %q).", name, v)
 	}
 	return n, nil
 }
@@ -94,13 +86,13 @@ func boolParam(c echo.Context, name string) (bool, error) {
 	case "1", "true", "on":
 		return true, nil
 	}
-	return false, invalidParam(name + " must be 1 or 0 (got \"" + c.QueryParam(name) + "\").")
+	return false, sentryaccess.Errorf(sentryaccess.EINVALID, "%s must be 1 or 0 (got %q).", name, c.QueryParam(name))
 }
 
 // explorer returns the read model or a 503 when none is wired.
 func (s *Server) explorer() (Explorer, error) {
 	if s.deps.Explore == nil {
-		return nil, &echo.HTTPError{Code: http.StatusServiceUnavailable, Message: "The read model is not configured."}
+		return nil, sentryaccess.Errorf(sentryaccess.EUNAVAILABLE, "The read model is not configured.")
 	}
 	return s.deps.Explore, nil
 }
@@ -142,7 +134,7 @@ func (s *Server) syncPanel(c echo.Context) (web.SyncPanelView, error) {
 	}
 	v.Run = run
 	if id, ok := IdentityFromContext(c.Request().Context()); ok {
-		v.CanSync = id.Role.AtLeast(samlauth.RoleApprover)
+		v.CanSync = id.Role.AtLeast(sentryaccess.RoleApprover)
 	}
 	return v, nil
 }
@@ -207,10 +199,9 @@ func (s *Server) memberPage(c echo.Context, ref, title string, nav web.NavKey) e
 func (s *Server) handleMyAccess(c echo.Context) error {
 	id, _ := IdentityFromContext(c.Request().Context())
 	err := s.memberPage(c, id.Email, "My access", web.NavMyAccess)
-	var xe *explore.Error
-	if errors.As(err, &xe) && xe.Code == "not_found" {
-		return &explore.Error{Code: "not_found", Message: "No member of the Sentry organization has your email address (" + id.Email +
-			") in the current snapshot. If you were invited recently, sync again; otherwise check that the IdP sends the same email Sentry knows you by."}
+	if sentryaccess.ErrorCode(err) == sentryaccess.ENOTFOUND {
+		return sentryaccess.Errorf(sentryaccess.ENOTFOUND, "No member of the Sentry organization has your email address (%s) in the current snapshot. "+
+			"If you were invited recently, sync again; otherwise check that the IdP sends the same email Sentry knows you by.", id.Email)
 	}
 	return err
 }
@@ -411,14 +402,10 @@ func (s *Server) handleSyncStatus(c echo.Context) error {
 // sent back to the overview.
 func (s *Server) handleSyncStart(c echo.Context) error {
 	if s.deps.SyncRunner == nil {
-		return &echo.HTTPError{Code: http.StatusServiceUnavailable, Message: "Syncing is not configured."}
+		return sentryaccess.Errorf(sentryaccess.EUNAVAILABLE, "Syncing is not configured.")
 	}
 	if err := s.deps.SyncRunner.Start(c.Request().Context()); err != nil {
-		var coder ErrorCoder
-		if !errors.As(err, &coder) {
-			return err
-		}
-		if coder.ErrorCode() != "conflict" {
+		if sentryaccess.ErrorCode(err) != sentryaccess.ECONFLICT {
 			return err
 		}
 		// Already running: show the running panel.

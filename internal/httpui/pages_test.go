@@ -16,6 +16,7 @@ import (
 	"github.com/sentry-access/sentry-access/internal/httpui"
 	"github.com/sentry-access/sentry-access/internal/samlauth"
 	"github.com/sentry-access/sentry-access/internal/sentry"
+	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 	"github.com/sentry-access/sentry-access/internal/sentrysim"
 	"github.com/sentry-access/sentry-access/internal/store"
 	"github.com/sentry-access/sentry-access/internal/syncer"
@@ -55,7 +56,7 @@ func newPagesEnv(t *testing.T) *pagesEnv {
 // newPagesEnvAs is newPagesEnv with the signed-in user's email.
 func newPagesEnvAs(t *testing.T, email string) *pagesEnv {
 	t.Helper()
-	return newPagesEnvFor(t, samlauth.Identity{Email: email, Role: samlauth.RoleApprover})
+	return newPagesEnvFor(t, samlauth.Identity{Email: email, Role: sentryaccess.RoleApprover})
 }
 
 // newPagesEnvFor is newPagesEnv with the signed-in identity.

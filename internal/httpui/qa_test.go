@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/sentry-access/sentry-access/internal/samlauth"
+	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 )
 
 // Findings from using the dashboard as each role (helper "qa").
@@ -14,12 +15,12 @@ import (
 func TestTheNavigationOffersOnlyPagesTheRoleMayOpen(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		role          samlauth.Role
+		role          sentryaccess.Role
 		wantAuditLink bool
 	}{
-		{samlauth.RoleViewer, false},
-		{samlauth.RoleApprover, true},
-		{samlauth.RoleAdmin, true},
+		{sentryaccess.RoleViewer, false},
+		{sentryaccess.RoleApprover, true},
+		{sentryaccess.RoleAdmin, true},
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.role), func(t *testing.T) {

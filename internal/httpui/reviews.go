@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -13,33 +12,33 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/sentry-access/sentry-access/internal/review"
-	"github.com/sentry-access/sentry-access/internal/samlauth"
+	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 	"github.com/sentry-access/sentry-access/web"
 )
 
 // Reviews runs access-review campaigns (*review.Service).
 type Reviews interface {
 	List(ctx context.Context) ([]review.Summary, error)
-	Reminders(ctx context.Context, actor review.Actor) ([]review.Reminder, error)
+	Reminders(ctx context.Context, actor sentryaccess.Actor) ([]review.Reminder, error)
 	Teams(ctx context.Context) ([]string, error)
-	Create(ctx context.Context, actor review.Actor, in review.NewCampaign) (*review.Campaign, error)
+	Create(ctx context.Context, actor sentryaccess.Actor, in review.NewCampaign) (*review.Campaign, error)
 	Get(ctx context.Context, id string) (*review.Campaign, []review.Item, error)
-	Decide(ctx context.Context, actor review.Actor, id string, in review.DecisionInput) ([]review.Item, error)
-	Close(ctx context.Context, actor review.Actor, id string) (*review.Campaign, error)
+	Decide(ctx context.Context, actor sentryaccess.Actor, id string, in review.DecisionInput) ([]review.Item, error)
+	Close(ctx context.Context, actor sentryaccess.Actor, id string) (*review.Campaign, error)
 	EvidenceZip(ctx context.Context, id string) ([]byte, error)
 }
 
 func (s *Server) reviews() (Reviews, error) {
 	if s.deps.Reviews == nil {
-		return nil, &echo.HTTPError{Code: http.StatusServiceUnavailable, Message: "Access reviews are not configured."}
+		return nil, sentryaccess.Errorf(sentryaccess.EUNAVAILABLE, "Access reviews are not configured.")
 	}
 	return s.deps.Reviews, nil
 }
 
 // reviewActor is the signed-in user as the review service sees them.
-func reviewActor(c echo.Context) review.Actor {
+func reviewActor(c echo.Context) sentryaccess.Actor {
 	id, _ := IdentityFromContext(c.Request().Context())
-	return review.Actor{Email: id.Email, Role: review.Role(id.Role)}
+	return id.Actor()
 }
 
 // redirectAfterPost answers a successful POST: HX-Redirect for htmx, a
@@ -68,7 +67,7 @@ func (s *Server) handleReviews(c echo.Context) error {
 		return err
 	}
 	v := web.ReviewListView{Campaigns: list, Reminders: rem, DefaultDue: s.deps.Now().Add(14 * 24 * time.Hour).UTC().Format(time.DateOnly)}
-	if id, _ := IdentityFromContext(ctx); id.Role.AtLeast(samlauth.RoleApprover) {
+	if id, _ := IdentityFromContext(ctx); id.Role.AtLeast(sentryaccess.RoleApprover) {
 		v.CanCreate = true
 		if v.Teams, err = svc.Teams(ctx); err != nil {
 			s.deps.Logger.WarnContext(ctx, "list teams for review scopes", "err", err)
@@ -84,14 +83,14 @@ func (s *Server) handleReviewCreate(c echo.Context) error {
 	}
 	due, err := time.Parse(time.DateOnly, strings.TrimSpace(c.FormValue("due")))
 	if err != nil {
-		return invalidParam("The due date must look like 2026-01-31.")
+		return sentryaccess.Errorf(sentryaccess.EINVALID, "The due date must look like 2026-01-31.")
 	}
 	// A campaign is due at the end of its due day.
 	due = due.Add(24*time.Hour - time.Second)
 	camp, err := svc.Create(c.Request().Context(), reviewActor(c), review.NewCampaign{
 		Name: c.FormValue("name"), Scope: review.Scope(strings.TrimSpace(c.FormValue("scope"))), Due: due})
 	if err != nil {
-		return domainError(err)
+		return err
 	}
 	return redirectAfterPost(c, "/reviews/"+camp.ID)
 }
@@ -104,7 +103,7 @@ func (s *Server) reviewView(c echo.Context, id string, mine bool) (web.ReviewVie
 	}
 	camp, items, err := svc.Get(c.Request().Context(), id)
 	if err != nil {
-		return web.ReviewView{}, domainError(err)
+		return web.ReviewView{}, err
 	}
 	actor := reviewActor(c)
 	v := web.ReviewView{Campaign: *camp, Progress: review.ProgressOf(items), Mine: mine, Overdue: camp.Overdue(s.deps.Now())}
@@ -118,7 +117,7 @@ func (s *Server) reviewView(c echo.Context, id string, mine bool) (web.ReviewVie
 		}
 		v.Items = append(v.Items, web.ReviewItemView{Item: it, CanReview: ok, Why: why})
 	}
-	approver := samlauth.Role(actor.Role).AtLeast(samlauth.RoleApprover)
+	approver := actor.Role.AtLeast(sentryaccess.RoleApprover)
 	v.CanClose = approver && camp.State == review.StateOpen
 	v.CanDownload = approver && camp.State == review.StateClosed
 	return v, nil
@@ -143,7 +142,7 @@ func (s *Server) handleReviewDecide(c echo.Context) error {
 	id := c.Param("id")
 	form, err := c.FormParams()
 	if err != nil {
-		return invalidParam("The form could not be read.")
+		return sentryaccess.Errorf(sentryaccess.EINVALID, "The form could not be read.")
 	}
 	decision := review.Decision(form.Get("decision"))
 	if decision == "comment" {
@@ -151,12 +150,12 @@ func (s *Server) handleReviewDecide(c echo.Context) error {
 	}
 	in := review.DecisionInput{ItemIDs: form["item"], Decision: decision, Comment: form.Get("comment")}
 	_, derr := svc.Decide(c.Request().Context(), reviewActor(c), id, in)
-	if derr != nil && !errors.Is(derr, review.ErrInvalid) {
-		return domainError(derr)
+	if derr != nil && sentryaccess.ErrorCode(derr) != sentryaccess.EINVALID {
+		return derr
 	}
 	if !isHTMX(c.Request()) {
 		if derr != nil {
-			return domainError(derr)
+			return derr
 		}
 		return c.Redirect(http.StatusSeeOther, "/reviews/"+id)
 	}
@@ -167,10 +166,7 @@ func (s *Server) handleReviewDecide(c echo.Context) error {
 	status := http.StatusOK
 	if derr != nil {
 		status = http.StatusUnprocessableEntity
-		var pm PublicMessager
-		if errors.As(domainError(derr), &pm) {
-			v.Message = pm.PublicMessage()
-		}
+		v.Message = sentryaccess.ErrorMessage(derr)
 	} else {
 		v.Message = fmt.Sprintf("Recorded %s for %d item(s).", decisionWord(decision), len(in.ItemIDs))
 	}
@@ -192,7 +188,7 @@ func (s *Server) handleReviewClose(c echo.Context) error {
 	}
 	id := c.Param("id")
 	if _, err := svc.Close(c.Request().Context(), reviewActor(c), id); err != nil {
-		return domainError(err)
+		return err
 	}
 	return redirectAfterPost(c, "/reviews/"+id)
 }
@@ -207,7 +203,7 @@ func (s *Server) handleReviewEvidence(c echo.Context) error {
 	id := c.Param("id")
 	b, err := svc.EvidenceZip(c.Request().Context(), id)
 	if err != nil {
-		return domainError(err)
+		return err
 	}
 	sum := sha256.Sum256(b)
 	h := c.Response().Header()

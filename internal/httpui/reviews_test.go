@@ -26,6 +26,7 @@ import (
 	"github.com/sentry-access/sentry-access/internal/review"
 	"github.com/sentry-access/sentry-access/internal/samlauth"
 	"github.com/sentry-access/sentry-access/internal/sentry"
+	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 	"github.com/sentry-access/sentry-access/internal/store"
 	"github.com/sentry-access/sentry-access/static"
 )
@@ -34,25 +35,25 @@ import (
 type headerUser struct{}
 
 func (headerUser) Authenticate(_ http.ResponseWriter, r *http.Request) (samlauth.Identity, error) {
-	return samlauth.Identity{Email: r.Header.Get("X-Test-Email"), Role: samlauth.Role(r.Header.Get("X-Test-Role"))}, nil
+	return samlauth.Identity{Email: r.Header.Get("X-Test-Email"), Role: sentryaccess.Role(r.Header.Get("X-Test-Role"))}, nil
 }
 
 type user struct {
 	email string
-	role  samlauth.Role
+	role  sentryaccess.Role
 }
 
 var (
-	rvAdmin    = user{"root@acme.test", samlauth.RoleAdmin}
-	rvApprover = user{"bo@acme.test", samlauth.RoleApprover}
-	rvTeamLead = user{"cy@acme.test", samlauth.RoleViewer}
-	rvViewer   = user{"zed@acme.test", samlauth.RoleViewer}
+	rvAdmin    = user{"root@acme.test", sentryaccess.RoleAdmin}
+	rvApprover = user{"bo@acme.test", sentryaccess.RoleApprover}
+	rvTeamLead = user{"cy@acme.test", sentryaccess.RoleViewer}
+	rvViewer   = user{"zed@acme.test", sentryaccess.RoleViewer}
 )
 
 // recordingChanges stands in for the change-request service.
 type recordingChanges struct{ got []changes.NewRequest }
 
-func (r *recordingChanges) Create(_ context.Context, _ changes.Actor, in changes.NewRequest) (*changes.Request, error) {
+func (r *recordingChanges) Create(_ context.Context, _ sentryaccess.Actor, in changes.NewRequest) (*changes.Request, error) {
 	r.got = append(r.got, in)
 	return &changes.Request{ID: fmt.Sprint(len(r.got)), State: changes.StatePendingApproval}, nil
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/sentry-access/sentry-access/internal/auditlog"
 	"github.com/sentry-access/sentry-access/internal/samlauth"
+	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 )
 
 // MaxBodyBytes is the largest request body the server reads (413 beyond):
@@ -67,8 +68,8 @@ func (s *Server) routes() {
 	app.GET("/troubleshoot/forbidden", s.handleDiagnose403)
 
 	// Routes for approvers and admins only, e.g. every mutating route.
-	approve := roleRoutes{app, requireRole(samlauth.RoleApprover)}
-	admin := roleRoutes{app, requireRole(samlauth.RoleAdmin)}
+	approve := roleRoutes{app, requireRole(sentryaccess.RoleApprover)}
+	admin := roleRoutes{app, requireRole(sentryaccess.RoleAdmin)}
 	approve.POST("/sync", s.handleSyncStart)
 	approve.POST("/tokens/intents", s.handleRecordIntent)
 	s.changeRoutes(app, approve)

@@ -13,11 +13,12 @@ import (
 
 	"github.com/sentry-access/sentry-access/internal/httpui/uitest"
 	"github.com/sentry-access/sentry-access/internal/samlauth"
+	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 	"github.com/sentry-access/sentry-access/web"
 )
 
 // signedIn starts the stack and logs in as the user with role.
-func signedIn(t *testing.T, opts uitest.Options, role samlauth.Role) (*uitest.Env, *http.Client) {
+func signedIn(t *testing.T, opts uitest.Options, role sentryaccess.Role) (*uitest.Env, *http.Client) {
 	t.Helper()
 	env := uitest.Start(t, opts)
 	c := env.Client(t)
@@ -36,7 +37,7 @@ func (home) Overview(context.Context) (web.OverviewView, error) {
 
 func TestTheSameURLIsAPageOrAFragment(t *testing.T) {
 	t.Parallel()
-	env, c := signedIn(t, uitest.Options{Home: home{}}, samlauth.RoleViewer)
+	env, c := signedIn(t, uitest.Options{Home: home{}}, sentryaccess.RoleViewer)
 	tests := []struct {
 		name     string
 		header   map[string]string
@@ -85,7 +86,7 @@ func TestAnExpiredSessionSendsHTMXToTheLoginWithoutAFragment(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			clock := uitest.NewClock(time.Now())
-			env, c := signedIn(t, uitest.Options{Now: clock.Now, IdleTimeout: 30 * time.Minute, AbsoluteTimeout: 2 * time.Hour}, samlauth.RoleViewer)
+			env, c := signedIn(t, uitest.Options{Now: clock.Now, IdleTimeout: 30 * time.Minute, AbsoluteTimeout: 2 * time.Hour}, sentryaccess.RoleViewer)
 			var resp *http.Response
 			for _, d := range tt.advance {
 				clock.Advance(d)
@@ -127,7 +128,7 @@ func TestLoginIgnoresAnOffSiteReturnPath(t *testing.T) {
 	env := uitest.Start(t, uitest.Options{})
 	for _, rt := range []string{"//evil.example", "https://evil.example/x", "/%2F%2Fevil.example"} {
 		t.Run(rt, func(t *testing.T) {
-			u, _ := env.IdP.UserWithRole(samlauth.RoleViewer)
+			u, _ := env.IdP.UserWithRole(sentryaccess.RoleViewer)
 			resp := env.Login(t, env.Client(t), u, rt)
 			if resp.StatusCode != http.StatusFound {
 				t.Fatalf("status = %d", resp.StatusCode)
@@ -156,7 +157,7 @@ func post(t *testing.T, c *http.Client, u string, header map[string]string) *htt
 
 func TestCrossSitePostsAreRefusedExceptAtTheSAMLEndpoints(t *testing.T) {
 	t.Parallel()
-	env, c := signedIn(t, uitest.Options{}, samlauth.RoleAdmin)
+	env, c := signedIn(t, uitest.Options{}, sentryaccess.RoleAdmin)
 	crossSite := map[string]string{"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"}
 
 	resp := post(t, c, env.URL+"/logout", crossSite)
@@ -218,7 +219,7 @@ func TestEveryAnswerCarriesSecurityHeaders(t *testing.T) {
 func TestTheSessionCookieIsHttpOnlyAndLax(t *testing.T) {
 	t.Parallel()
 	env := uitest.Start(t, uitest.Options{})
-	u, _ := env.IdP.UserWithRole(samlauth.RoleViewer)
+	u, _ := env.IdP.UserWithRole(sentryaccess.RoleViewer)
 	resp := env.Login(t, env.Client(t), u, "/")
 	var found bool
 	for _, c := range resp.Cookies() {
@@ -238,7 +239,7 @@ func TestTheSessionCookieIsHttpOnlyAndLax(t *testing.T) {
 func TestAMissingEmailAttributeShowsTheAttributesThatArrived(t *testing.T) {
 	t.Parallel()
 	env := uitest.Start(t, uitest.Options{Attributes: samlauth.AttributeNames{Email: []string{"corporateEmail"}}})
-	u, _ := env.IdP.UserWithRole(samlauth.RoleViewer)
+	u, _ := env.IdP.UserWithRole(sentryaccess.RoleViewer)
 	resp := env.Login(t, env.Client(t), u, "/")
 	if resp.StatusCode != http.StatusForbidden {
 		t.Fatalf("status = %d, want 403", resp.StatusCode)

@@ -13,20 +13,13 @@
 package notify
 
 import (
-	"errors"
 	"fmt"
 	"net/url"
 	"slices"
 	"strings"
 	"time"
-)
 
-// Domain errors.
-var (
-	// ErrNotFound: no such subscription or delivery.
-	ErrNotFound = errors.New("not found")
-	// ErrInvalid: malformed input.
-	ErrInvalid = errors.New("invalid")
+	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 )
 
 // Format is a webhook body format.
@@ -73,7 +66,7 @@ func (s *Subscription) Wants(kind EventKind) bool {
 	return s.Enabled && slices.Contains(s.Events, kind)
 }
 
-// Validate reports every problem with s at once, wrapping ErrInvalid.
+// Validate reports every problem with s at once, as one EINVALID error.
 func (s *Subscription) Validate() error {
 	var errs []string
 	if strings.TrimSpace(s.Name) == "" {
@@ -97,7 +90,8 @@ func (s *Subscription) Validate() error {
 		}
 	}
 	if len(errs) > 0 {
-		return fmt.Errorf("%w: %s", ErrInvalid, strings.Join(errs, "; "))
+		msg := strings.Join(errs, "; ")
+		return sentryaccess.Errorf(sentryaccess.EINVALID, "%s%s", strings.ToUpper(msg[:1]), msg[1:])
 	}
 	return nil
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/sentry-access/sentry-access/internal/access"
 	"github.com/sentry-access/sentry-access/internal/changes"
 	"github.com/sentry-access/sentry-access/internal/notify"
+	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 	"github.com/sentry-access/sentry-access/internal/store"
 )
 
@@ -319,8 +320,9 @@ func TestSubscriptionValidation(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if err := tt.sub.Validate(); err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("err = %v, want it to mention %q", err, tt.want)
+			err := tt.sub.Validate()
+			if msg := strings.ToLower(sentryaccess.ErrorMessage(err)); sentryaccess.ErrorCode(err) != sentryaccess.EINVALID || !strings.Contains(msg, tt.want) {
+				t.Errorf("err = %v, want an EINVALID error mentioning %q", err, tt.want)
 			}
 		})
 	}

@@ -6,16 +6,22 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/tls"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"math/big"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
+
+	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 )
 
 // Repo persists subscriptions, the outbox and de-duplication marks. Every
@@ -23,11 +29,11 @@ import (
 type Repo interface {
 	// PutSubscription stores s, assigning s.ID when it is "".
 	PutSubscription(ctx context.Context, s *Subscription) error
-	// Subscription returns one subscription, or an error wrapping ErrNotFound.
+	// Subscription returns one subscription, or an ENOTFOUND error.
 	Subscription(ctx context.Context, id string) (*Subscription, error)
 	// Subscriptions returns every subscription in ID order.
 	Subscriptions(ctx context.Context) ([]Subscription, error)
-	// DeleteSubscription removes one subscription (ErrNotFound if absent).
+	// DeleteSubscription removes one subscription (ENOTFOUND if absent).
 	DeleteSubscription(ctx context.Context, id string) error
 	// Enqueue stores new deliveries, assigning their IDs.
 	Enqueue(ctx context.Context, ds []Delivery) error
@@ -261,7 +267,7 @@ func (n *Notifier) attempt(ctx context.Context, d Delivery) (Delivery, error) {
 	var sendErr error
 	retryAfter := time.Duration(0)
 	if err != nil {
-		sendErr = fmt.Errorf("subscription %s is gone", d.SubscriptionID)
+		sendErr = sentryaccess.Errorf(sentryaccess.ENOTFOUND, "The webhook was deleted before this delivery.")
 		d.Attempts = n.maxAttempts - 1 // nothing to retry
 	} else {
 		status, retryAfter, sendErr = n.send(ctx, sub, d)
@@ -273,14 +279,18 @@ func (n *Notifier) attempt(ctx context.Context, d Delivery) (Delivery, error) {
 	if sendErr == nil {
 		d.State, d.LastError, d.Delivered = DeliveryDelivered, "", &now
 	} else {
-		d.LastError = sendErr.Error()
+		// The delivery log is shown to admins: it keeps a sentence, and the
+		// Go error (addresses, TLS detail) goes to the log.
+		if d.LastError = sentryaccess.ErrorMessage(sendErr); d.LastError == "" {
+			d.LastError = "The request could not be sent."
+		}
 		if d.Attempts >= n.maxAttempts {
 			d.State = DeliveryFailed
 		} else {
 			d.NextAttempt = now.Add(max(n.Backoff(d.Attempts), retryAfter))
 		}
 		n.log.WarnContext(ctx, "webhook delivery failed", "delivery", d.ID, "subscription", d.SubscriptionID,
-			"event", string(d.Event), "attempt", d.Attempts, "status", status, "err", d.LastError, "state", string(d.State))
+			"event", string(d.Event), "attempt", d.Attempts, "status", status, "err", sendErr, "state", string(d.State))
 	}
 	if err := n.repo.UpdateDelivery(ctx, d); err != nil {
 		return d, fmt.Errorf("record delivery %s: %w", d.ID, err)
@@ -289,8 +299,10 @@ func (n *Notifier) attempt(ctx context.Context, d Delivery) (Delivery, error) {
 }
 
 // send posts d to sub. It returns the HTTP status, a Retry-After wait the
-// receiver asked for, and an error unless the status is 2xx. Errors never
-// contain the secret.
+// receiver asked for, and an error unless the status is 2xx: an
+// EUNAVAILABLE sentryaccess.Error whose message says what went wrong in
+// words (see unreachable), wrapping the transport error for the log. Errors
+// never contain the secret.
 func (n *Notifier) send(ctx context.Context, sub *Subscription, d Delivery) (int, time.Duration, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, sub.URL, bytes.NewReader(d.Body))
 	if err != nil {
@@ -307,7 +319,7 @@ func (n *Notifier) send(ctx context.Context, sub *Subscription, d Delivery) (int
 	}
 	resp, err := n.client.Do(req)
 	if err != nil {
-		return 0, 0, fmt.Errorf("post: %w", err)
+		return 0, 0, fmt.Errorf("post: %w: %w", err, unreachable(err))
 	}
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
@@ -318,7 +330,26 @@ func (n *Notifier) send(ctx context.Context, sub *Subscription, d Delivery) (int
 	if secs, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && secs > 0 {
 		wait = min(time.Duration(secs)*time.Second, n.maxBackoff)
 	}
-	return resp.StatusCode, wait, fmt.Errorf("receiver answered %d %s", resp.StatusCode, http.StatusText(resp.StatusCode))
+	return resp.StatusCode, wait, sentryaccess.Errorf(sentryaccess.EUNAVAILABLE, "The receiver answered %d %s.", resp.StatusCode, http.StatusText(resp.StatusCode))
+}
+
+// unreachable says in words why a post did not reach the receiver.
+func unreachable(err error) error {
+	var dnsErr *net.DNSError
+	var certErr *tls.CertificateVerificationError
+	var netErr net.Error
+	why := "The receiver could not be reached."
+	switch {
+	case errors.As(err, &dnsErr):
+		why = "The receiver's host name does not resolve."
+	case errors.As(err, &certErr):
+		why = "The receiver's TLS certificate was not trusted."
+	case errors.Is(err, syscall.ECONNREFUSED):
+		why = "The receiver refused the connection."
+	case errors.As(err, &netErr) && netErr.Timeout():
+		why = "The receiver did not answer in time."
+	}
+	return sentryaccess.Errorf(sentryaccess.EUNAVAILABLE, "%s", why)
 }
 
 // Run delivers due deliveries every PollInterval until ctx ends. Pending

@@ -12,22 +12,11 @@
 package review
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"time"
-)
 
-// Domain errors; the HTTP layer maps them to 404, 403, 422 and 409.
-var (
-	// ErrNotFound: no such campaign or item.
-	ErrNotFound = errors.New("not found")
-	// ErrForbidden: the actor may not do this.
-	ErrForbidden = errors.New("forbidden")
-	// ErrInvalid: malformed input.
-	ErrInvalid = errors.New("invalid")
-	// ErrConflict: the campaign is not in a state that allows this.
-	ErrConflict = errors.New("conflict")
+	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 )
 
 // Scope says what a campaign reviews.
@@ -50,7 +39,7 @@ func (s Scope) Team() (string, bool) {
 	return slug, ok && slug != ""
 }
 
-// Validate reports an unknown scope as an error wrapping ErrInvalid.
+// Validate reports an unknown scope as an EINVALID error.
 func (s Scope) Validate() error {
 	switch s {
 	case ScopeOrg, ScopePrivileged, ScopeIntegrations:
@@ -59,7 +48,7 @@ func (s Scope) Validate() error {
 	if _, ok := s.Team(); ok {
 		return nil
 	}
-	return fmt.Errorf("%w: unknown scope %q (want org, team:<slug>, privileged-roles or integrations-and-tokens)", ErrInvalid, s)
+	return sentryaccess.Errorf(sentryaccess.EINVALID, "Unknown scope %q (want org, team:<slug>, privileged-roles or integrations-and-tokens)", s)
 }
 
 // Label is the scope in words.
@@ -237,22 +226,6 @@ func ProgressOf(items []Item) Progress {
 	return p
 }
 
-// Role is a dashboard role (from the SAML session).
-type Role string
-
-// Dashboard roles.
-const (
-	RoleViewer   Role = "viewer"
-	RoleApprover Role = "approver"
-	RoleAdmin    Role = "admin"
-)
-
-// Actor is who acts: the SAML email and dashboard role.
-type Actor struct {
-	Email string
-	Role  Role
-}
-
 // CanReview reports whether actor may decide on item in c, and if not, why.
 // The rules:
 //   - nobody reviews their own access;
@@ -261,7 +234,7 @@ type Actor struct {
 //     team role admin in the frozen snapshot), whatever their dashboard role;
 //   - org-role, org-membership and integration items are reviewed by
 //     dashboard approvers.
-func CanReview(actor Actor, c *Campaign, it Item) (bool, string) {
+func CanReview(actor sentryaccess.Actor, c *Campaign, it Item) (bool, string) {
 	email := strings.ToLower(strings.TrimSpace(actor.Email))
 	if email == "" {
 		return false, "no signed-in email"
@@ -269,7 +242,7 @@ func CanReview(actor Actor, c *Campaign, it Item) (bool, string) {
 	if it.MemberEmail != "" && strings.EqualFold(it.MemberEmail, email) {
 		return false, "nobody reviews their own access"
 	}
-	if actor.Role == RoleAdmin {
+	if actor.Role == sentryaccess.RoleAdmin {
 		return true, ""
 	}
 	if it.Kind == KindTeamMembership {
@@ -280,7 +253,7 @@ func CanReview(actor Actor, c *Campaign, it Item) (bool, string) {
 		}
 		return false, "team items are reviewed by the admins of team " + it.Team
 	}
-	if actor.Role == RoleApprover {
+	if actor.Role == sentryaccess.RoleApprover {
 		return true, ""
 	}
 	return false, "org roles, memberships and integrations are reviewed by approvers"

@@ -6,7 +6,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -20,6 +19,7 @@ import (
 	"github.com/sentry-access/sentry-access/internal/access"
 	"github.com/sentry-access/sentry-access/internal/changes"
 	"github.com/sentry-access/sentry-access/internal/review"
+	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 	"github.com/sentry-access/sentry-access/internal/store"
 )
 
@@ -86,7 +86,7 @@ type fakeChanges struct {
 	err error
 }
 
-func (f *fakeChanges) Create(_ context.Context, actor changes.Actor, in changes.NewRequest) (*changes.Request, error) {
+func (f *fakeChanges) Create(_ context.Context, actor sentryaccess.Actor, in changes.NewRequest) (*changes.Request, error) {
 	if f.err != nil {
 		return nil, f.err
 	}
@@ -114,10 +114,10 @@ func newEnv(t *testing.T) env {
 }
 
 var (
-	admin    = review.Actor{Email: "root@acme.test", Role: review.RoleAdmin}
-	approver = review.Actor{Email: "bo@acme.test", Role: review.RoleApprover}
-	teamLead = review.Actor{Email: "cy@acme.test", Role: review.RoleViewer}
-	viewer   = review.Actor{Email: "dee@acme.test", Role: review.RoleViewer}
+	admin    = sentryaccess.Actor{Email: "root@acme.test", Role: sentryaccess.RoleAdmin}
+	approver = sentryaccess.Actor{Email: "bo@acme.test", Role: sentryaccess.RoleApprover}
+	teamLead = sentryaccess.Actor{Email: "cy@acme.test", Role: sentryaccess.RoleViewer}
+	viewer   = sentryaccess.Actor{Email: "dee@acme.test", Role: sentryaccess.RoleViewer}
 )
 
 func create(t *testing.T, e env, scope review.Scope) (*review.Campaign, []review.Item) {
@@ -169,8 +169,8 @@ func TestScopesListTheirItems(t *testing.T) {
 			}
 		})
 	}
-	if _, _, err := review.BuildItems(acme(), review.TeamScope("nope")); !errors.Is(err, review.ErrInvalid) {
-		t.Errorf("unknown team: %v, want ErrInvalid", err)
+	if _, _, err := review.BuildItems(acme(), review.TeamScope("nope")); sentryaccess.ErrorCode(err) != sentryaccess.EINVALID {
+		t.Errorf("unknown team: %v, want EINVALID", err)
 	}
 }
 
@@ -199,7 +199,7 @@ func TestWhoMayReviewWhat(t *testing.T) {
 	integration := review.Item{Kind: review.KindIntegration, Integration: "deploy-bot"}
 	tests := []struct {
 		name  string
-		actor review.Actor
+		actor sentryaccess.Actor
 		item  review.Item
 		want  bool
 	}{
@@ -212,7 +212,7 @@ func TestWhoMayReviewWhat(t *testing.T) {
 		{"viewer reviews nothing", viewer, role, false},
 		{"admin reviews team items", admin, team, true},
 		{"admin reviews org roles", admin, role, true},
-		{"nobody reviews themselves, not even an admin", review.Actor{Email: "ANA@acme.test", Role: review.RoleAdmin}, role, false},
+		{"nobody reviews themselves, not even an admin", sentryaccess.Actor{Email: "ANA@acme.test", Role: sentryaccess.RoleAdmin}, role, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -241,18 +241,18 @@ func TestOnlyApproversStartCampaignsWithAFutureDueDate(t *testing.T) {
 	ctx := context.Background()
 	tests := []struct {
 		name  string
-		actor review.Actor
+		actor sentryaccess.Actor
 		in    review.NewCampaign
-		want  error
+		want  sentryaccess.Code
 	}{
-		{"viewer", viewer, review.NewCampaign{Name: "x", Scope: review.ScopeOrg, Due: t0.Add(time.Hour)}, review.ErrForbidden},
-		{"past due date", approver, review.NewCampaign{Name: "x", Scope: review.ScopeOrg, Due: t0}, review.ErrInvalid},
-		{"unknown scope", approver, review.NewCampaign{Name: "x", Scope: "everything", Due: t0.Add(time.Hour)}, review.ErrInvalid},
-		{"no name", approver, review.NewCampaign{Scope: review.ScopeOrg, Due: t0.Add(time.Hour)}, review.ErrInvalid},
+		{"viewer", viewer, review.NewCampaign{Name: "x", Scope: review.ScopeOrg, Due: t0.Add(time.Hour)}, sentryaccess.EFORBIDDEN},
+		{"past due date", approver, review.NewCampaign{Name: "x", Scope: review.ScopeOrg, Due: t0}, sentryaccess.EINVALID},
+		{"unknown scope", approver, review.NewCampaign{Name: "x", Scope: "everything", Due: t0.Add(time.Hour)}, sentryaccess.EINVALID},
+		{"no name", approver, review.NewCampaign{Scope: review.ScopeOrg, Due: t0.Add(time.Hour)}, sentryaccess.EINVALID},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, err := e.svc.Create(ctx, tt.actor, tt.in); !errors.Is(err, tt.want) {
+			if _, err := e.svc.Create(ctx, tt.actor, tt.in); sentryaccess.ErrorCode(err) != tt.want {
 				t.Errorf("err = %v, want %v", err, tt.want)
 			}
 		})
@@ -280,8 +280,8 @@ func TestBulkDecisionsAreAllOrNothingAndCountInProgress(t *testing.T) {
 	withOwn := append(ids(func(it review.Item) bool {
 		return it.MemberEmail == approver.Email && it.Kind == review.KindOrgMembership
 	}), members...)
-	if _, err := e.svc.Decide(ctx, approver, c.ID, review.DecisionInput{ItemIDs: withOwn, Decision: review.DecisionCertify}); !errors.Is(err, review.ErrForbidden) {
-		t.Fatalf("bulk with own item: %v, want ErrForbidden", err)
+	if _, err := e.svc.Decide(ctx, approver, c.ID, review.DecisionInput{ItemIDs: withOwn, Decision: review.DecisionCertify}); sentryaccess.ErrorCode(err) != sentryaccess.EFORBIDDEN {
+		t.Fatalf("bulk with own item: %v, want EFORBIDDEN", err)
 	}
 	_, after, _ := e.svc.Get(ctx, c.ID)
 	if p := review.ProgressOf(after); p.Decided != 0 {
@@ -290,8 +290,8 @@ func TestBulkDecisionsAreAllOrNothingAndCountInProgress(t *testing.T) {
 	if _, err := e.svc.Decide(ctx, approver, c.ID, review.DecisionInput{ItemIDs: members, Decision: review.DecisionCertify}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.svc.Decide(ctx, approver, c.ID, review.DecisionInput{ItemIDs: members[:1], Decision: review.DecisionRevoke}); !errors.Is(err, review.ErrInvalid) {
-		t.Errorf("revoke without a reason: %v, want ErrInvalid", err)
+	if _, err := e.svc.Decide(ctx, approver, c.ID, review.DecisionInput{ItemIDs: members[:1], Decision: review.DecisionRevoke}); sentryaccess.ErrorCode(err) != sentryaccess.EINVALID {
+		t.Errorf("revoke without a reason: %v, want EINVALID", err)
 	}
 	_, after, _ = e.svc.Get(ctx, c.ID)
 	got := review.ProgressOf(after)
@@ -311,7 +311,7 @@ func TestRemindersGoToReviewersWithOpenItems(t *testing.T) {
 	create(t, e, review.TeamScope("payments"))
 	*e.clock = t0.Add(13 * 24 * time.Hour) // a day before the due date
 	tests := []struct {
-		actor review.Actor
+		actor sentryaccess.Actor
 		open  int
 	}{
 		{teamLead, 1}, // dee's membership; not his own
@@ -346,7 +346,7 @@ func TestRevocationsBecomeOneChangeRequestOnClose(t *testing.T) {
 	for _, it := range items {
 		byDesc[it.Describe()] = it.ID
 	}
-	decide := func(actor review.Actor, d review.Decision, comment string, descs ...string) {
+	decide := func(actor sentryaccess.Actor, d review.Decision, comment string, descs ...string) {
 		t.Helper()
 		var ids []string
 		for _, s := range descs {
@@ -381,11 +381,11 @@ func TestRevocationsBecomeOneChangeRequestOnClose(t *testing.T) {
 	if closed.State != review.StateClosed || closed.ChangeRequestID != "41" || closed.ClosedAt == nil {
 		t.Errorf("closed campaign = %+v", closed)
 	}
-	if _, err := e.svc.Decide(ctx, admin, c.ID, review.DecisionInput{ItemIDs: []string{"1"}, Decision: review.DecisionCertify}); !errors.Is(err, review.ErrConflict) {
-		t.Errorf("decide after close: %v, want ErrConflict", err)
+	if _, err := e.svc.Decide(ctx, admin, c.ID, review.DecisionInput{ItemIDs: []string{"1"}, Decision: review.DecisionCertify}); sentryaccess.ErrorCode(err) != sentryaccess.ECONFLICT {
+		t.Errorf("decide after close: %v, want ECONFLICT", err)
 	}
-	if _, err := e.svc.Close(ctx, approver, c.ID); !errors.Is(err, review.ErrConflict) {
-		t.Errorf("close twice: %v, want ErrConflict", err)
+	if _, err := e.svc.Close(ctx, approver, c.ID); sentryaccess.ErrorCode(err) != sentryaccess.ECONFLICT {
+		t.Errorf("close twice: %v, want ECONFLICT", err)
 	}
 }
 
@@ -397,16 +397,16 @@ func TestAFailedChangeRequestKeepsTheCampaignOpen(t *testing.T) {
 	if _, err := e.svc.Decide(ctx, admin, c.ID, review.DecisionInput{ItemIDs: []string{"1"}, Decision: review.DecisionRevoke, Comment: "demote"}); err != nil {
 		t.Fatal(err)
 	}
-	e.ch.err = fmt.Errorf("%w: would leave no owner", changes.ErrInvalid)
-	if _, err := e.svc.Close(ctx, approver, c.ID); !errors.Is(err, changes.ErrInvalid) {
+	e.ch.err = sentryaccess.Errorf(sentryaccess.EINVALID, "would leave no owner")
+	if _, err := e.svc.Close(ctx, approver, c.ID); sentryaccess.ErrorCode(err) != sentryaccess.EINVALID {
 		t.Fatalf("close: %v, want the change request's error", err)
 	}
 	got, _, _ := e.svc.Get(ctx, c.ID)
 	if got.State != review.StateOpen {
 		t.Errorf("state = %s, want open", got.State)
 	}
-	if _, err := e.svc.EvidenceZip(ctx, c.ID); !errors.Is(err, review.ErrConflict) {
-		t.Errorf("evidence of an open campaign: %v, want ErrConflict", err)
+	if _, err := e.svc.EvidenceZip(ctx, c.ID); sentryaccess.ErrorCode(err) != sentryaccess.ECONFLICT {
+		t.Errorf("evidence of an open campaign: %v, want ECONFLICT", err)
 	}
 }
 

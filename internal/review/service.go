@@ -3,7 +3,6 @@ package review
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/sentry-access/sentry-access/internal/access"
 	"github.com/sentry-access/sentry-access/internal/changes"
+	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 )
 
 // Repo persists campaigns, their items and evidence packages. Every method
@@ -21,7 +21,7 @@ type Repo interface {
 	// CreateCampaign stores c with items, assigning c.ID (an increasing
 	// decimal sequence). Item IDs are set by the caller.
 	CreateCampaign(ctx context.Context, c *Campaign, items []Item) error
-	// Campaign returns the campaign with id, or an error wrapping ErrNotFound.
+	// Campaign returns the campaign with id, or an ENOTFOUND error.
 	Campaign(ctx context.Context, id string) (*Campaign, error)
 	// Campaigns returns every campaign, newest first.
 	Campaigns(ctx context.Context) ([]Campaign, error)
@@ -29,11 +29,11 @@ type Repo interface {
 	Items(ctx context.Context, id string) ([]Item, error)
 	// UpdateCampaign reads the campaign and its items, calls fn and, if fn
 	// returns no error, writes back the campaign and every item fn changed.
-	// Errors: ErrNotFound, or fn's error unchanged.
+	// Errors: ENOTFOUND, or fn's error unchanged.
 	UpdateCampaign(ctx context.Context, id string, fn func(c *Campaign, items []Item) error) (*Campaign, []Item, error)
 	// PutEvidence stores the campaign's evidence package.
 	PutEvidence(ctx context.Context, id string, zip []byte) error
-	// Evidence returns the stored evidence package, or ErrNotFound.
+	// Evidence returns the stored evidence package, or ENOTFOUND.
 	Evidence(ctx context.Context, id string) ([]byte, error)
 }
 
@@ -45,7 +45,7 @@ type Snapshots interface {
 
 // ChangeRequester creates change requests (*changes.Service).
 type ChangeRequester interface {
-	Create(ctx context.Context, actor changes.Actor, in changes.NewRequest) (*changes.Request, error)
+	Create(ctx context.Context, actor sentryaccess.Actor, in changes.NewRequest) (*changes.Request, error)
 }
 
 // SourceAccessReview marks change requests made by closing a campaign.
@@ -98,11 +98,11 @@ type NewCampaign struct {
 
 // Create starts a campaign: it freezes the current snapshot and lists the
 // scope's items with their context. Only approvers and admins create
-// campaigns. Errors wrap ErrForbidden or ErrInvalid (unknown scope or team,
+// campaigns. Errors are EFORBIDDEN or EINVALID (unknown scope or team,
 // due date not in the future, no snapshot yet).
-func (s *Service) Create(ctx context.Context, actor Actor, in NewCampaign) (*Campaign, error) {
-	if actor.Role != RoleApprover && actor.Role != RoleAdmin {
-		return nil, fmt.Errorf("%w: only approvers and admins start access reviews", ErrForbidden)
+func (s *Service) Create(ctx context.Context, actor sentryaccess.Actor, in NewCampaign) (*Campaign, error) {
+	if actor.Role != sentryaccess.RoleApprover && actor.Role != sentryaccess.RoleAdmin {
+		return nil, sentryaccess.Errorf(sentryaccess.EFORBIDDEN, "Only approvers and admins start access reviews")
 	}
 	if err := in.Scope.Validate(); err != nil {
 		return nil, err
@@ -110,17 +110,17 @@ func (s *Service) Create(ctx context.Context, actor Actor, in NewCampaign) (*Cam
 	now := s.now().UTC()
 	name := strings.TrimSpace(in.Name)
 	if name == "" {
-		return nil, fmt.Errorf("%w: a campaign needs a name", ErrInvalid)
+		return nil, sentryaccess.Errorf(sentryaccess.EINVALID, "A campaign needs a name")
 	}
 	if !in.Due.After(now) {
-		return nil, fmt.Errorf("%w: the due date must be in the future", ErrInvalid)
+		return nil, sentryaccess.Errorf(sentryaccess.EINVALID, "The due date must be in the future")
 	}
 	snapID, snap, err := s.snaps.CurrentSnapshot(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("create campaign: snapshot: %w", err)
 	}
 	if snap == nil {
-		return nil, fmt.Errorf("%w: no snapshot yet: run a sync first", ErrInvalid)
+		return nil, sentryaccess.Errorf(sentryaccess.EINVALID, "No snapshot yet: run a sync first")
 	}
 	items, admins, err := BuildItems(snap, in.Scope)
 	if err != nil {
@@ -155,12 +155,12 @@ func privileged(r access.OrgRole) bool {
 
 // BuildItems lists the items of scope in snap, sorted (members by email,
 // then team), with IDs "1", "2", …, and the admins of every team involved.
-// An unknown team is ErrInvalid.
+// An unknown team is EINVALID.
 func BuildItems(snap *access.Snapshot, scope Scope) ([]Item, map[string][]string, error) {
 	e := access.New(snap)
 	team, isTeam := scope.Team()
 	if isTeam && !slices.ContainsFunc(snap.Teams, func(t access.Team) bool { return t.Slug == team }) {
-		return nil, nil, fmt.Errorf("%w: no team %q in the snapshot", ErrInvalid, team)
+		return nil, nil, sentryaccess.Errorf(sentryaccess.EINVALID, "No team %q in the snapshot", team)
 	}
 	roles := map[string]access.OrgRole{}
 	for _, r := range e.OrgRoles() {
@@ -327,29 +327,29 @@ type DecisionInput struct {
 // Decide records a decision on every listed item (bulk when there are
 // several). It is all or nothing: if the actor may not review any one
 // item, nothing changes. A revocation needs a comment (the reason goes in
-// the evidence). Errors wrap ErrNotFound, ErrForbidden, ErrInvalid, or
-// ErrConflict when the campaign is closed.
-func (s *Service) Decide(ctx context.Context, actor Actor, campaignID string, in DecisionInput) ([]Item, error) {
+// the evidence). Errors are ENOTFOUND, EFORBIDDEN, EINVALID, or
+// ECONFLICT when the campaign is closed.
+func (s *Service) Decide(ctx context.Context, actor sentryaccess.Actor, campaignID string, in DecisionInput) ([]Item, error) {
 	switch in.Decision {
 	case DecisionNone, DecisionCertify, DecisionRevoke:
 	default:
-		return nil, fmt.Errorf("%w: unknown decision %q", ErrInvalid, in.Decision)
+		return nil, sentryaccess.Errorf(sentryaccess.EINVALID, "Unknown decision %q", in.Decision)
 	}
 	comment := strings.TrimSpace(in.Comment)
 	if in.Decision == DecisionNone && comment == "" {
-		return nil, fmt.Errorf("%w: write a comment", ErrInvalid)
+		return nil, sentryaccess.Errorf(sentryaccess.EINVALID, "Write a comment")
 	}
 	if in.Decision == DecisionRevoke && comment == "" {
-		return nil, fmt.Errorf("%w: a revocation needs a reason in the comment", ErrInvalid)
+		return nil, sentryaccess.Errorf(sentryaccess.EINVALID, "A revocation needs a reason in the comment")
 	}
 	if len(in.ItemIDs) == 0 {
-		return nil, fmt.Errorf("%w: select at least one item", ErrInvalid)
+		return nil, sentryaccess.Errorf(sentryaccess.EINVALID, "Select at least one item")
 	}
 	now := s.now().UTC()
 	var changed []Item
 	_, _, err := s.repo.UpdateCampaign(ctx, campaignID, func(c *Campaign, items []Item) error {
 		if c.State != StateOpen {
-			return fmt.Errorf("%w: campaign %s is closed", ErrConflict, c.ID)
+			return sentryaccess.Errorf(sentryaccess.ECONFLICT, "Campaign %s is closed", c.ID)
 		}
 		index := make(map[string]int, len(items))
 		for i, it := range items {
@@ -358,10 +358,10 @@ func (s *Service) Decide(ctx context.Context, actor Actor, campaignID string, in
 		for _, id := range in.ItemIDs {
 			i, ok := index[id]
 			if !ok {
-				return fmt.Errorf("%w: campaign %s has no item %s", ErrNotFound, c.ID, id)
+				return fmt.Errorf("campaign %s has no item %s: %w", c.ID, id, sentryaccess.Errorf(sentryaccess.ENOTFOUND, ""))
 			}
 			if ok, why := CanReview(actor, c, items[i]); !ok {
-				return fmt.Errorf("%w: item %s (%s): %s", ErrForbidden, id, items[i].Describe(), why)
+				return sentryaccess.Errorf(sentryaccess.EFORBIDDEN, "Item %s (%s): %s", id, items[i].Describe(), why)
 			}
 		}
 		for _, id := range in.ItemIDs {
@@ -386,7 +386,7 @@ func (s *Service) Decide(ctx context.Context, actor Actor, campaignID string, in
 }
 
 // Reviewable returns the IDs of the open items actor may decide on.
-func Reviewable(actor Actor, c *Campaign, items []Item) []string {
+func Reviewable(actor sentryaccess.Actor, c *Campaign, items []Item) []string {
 	var ids []string
 	for _, it := range items {
 		if it.Decision != DecisionNone {
@@ -413,7 +413,7 @@ type Reminder struct {
 
 // Reminders returns, for every open campaign where actor has open items to
 // review, how many and how urgent, soonest due first.
-func (s *Service) Reminders(ctx context.Context, actor Actor) ([]Reminder, error) {
+func (s *Service) Reminders(ctx context.Context, actor sentryaccess.Actor) ([]Reminder, error) {
 	cs, err := s.repo.Campaigns(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("reminders: %w", err)
@@ -486,16 +486,16 @@ func RevocationSteps(items []Item) (steps []changes.Step, manual []string) {
 // open and the error says why. Then the campaign is closed and its evidence
 // package built and stored. Undecided items are reported as "not reviewed"
 // in the evidence. Only approvers and admins close campaigns.
-func (s *Service) Close(ctx context.Context, actor Actor, id string) (*Campaign, error) {
-	if actor.Role != RoleApprover && actor.Role != RoleAdmin {
-		return nil, fmt.Errorf("%w: only approvers and admins close access reviews", ErrForbidden)
+func (s *Service) Close(ctx context.Context, actor sentryaccess.Actor, id string) (*Campaign, error) {
+	if actor.Role != sentryaccess.RoleApprover && actor.Role != sentryaccess.RoleAdmin {
+		return nil, sentryaccess.Errorf(sentryaccess.EFORBIDDEN, "Only approvers and admins close access reviews")
 	}
 	c, items, err := s.Get(ctx, id)
 	if err != nil {
 		return nil, err
 	}
 	if c.State != StateOpen {
-		return nil, fmt.Errorf("%w: campaign %s is already closed", ErrConflict, id)
+		return nil, sentryaccess.Errorf(sentryaccess.ECONFLICT, "Campaign %s is already closed", id)
 	}
 	steps, manual := RevocationSteps(items)
 	reqID := ""
@@ -504,27 +504,23 @@ func (s *Service) Close(ctx context.Context, actor Actor, id string) (*Campaign,
 			return nil, fmt.Errorf("close campaign %s: no change-request service configured", id)
 		}
 		p := ProgressOf(items)
-		r, err := s.changes.Create(ctx, changes.Actor{Email: actor.Email, Role: changes.Role(actor.Role)}, changes.NewRequest{
+		r, err := s.changes.Create(ctx, actor, changes.NewRequest{
 			Title: fmt.Sprintf("Access review %q: %d revocation(s)", c.Name, len(steps)),
 			Justification: fmt.Sprintf("Revoked in access review %s (%s, snapshot %d): %d of %d items revoked.",
 				c.ID, c.Scope.Label(), c.SnapshotID, p.Revoked, p.Total),
 			Steps:  steps,
 			Source: SourceAccessReview,
 		})
-		switch {
-		case errors.Is(err, changes.ErrInvalid):
-			return nil, fmt.Errorf("%w: the change request for the revocations was refused: %w", ErrInvalid, err)
-		case errors.Is(err, changes.ErrForbidden):
-			return nil, fmt.Errorf("%w: the change request for the revocations was refused: %w", ErrForbidden, err)
-		case err != nil:
-			return nil, fmt.Errorf("close campaign %s: create change request: %w", id, err)
+		if err != nil {
+			// The changes service's error carries the code and the reason.
+			return nil, fmt.Errorf("close campaign %s: the change request for the revocations was refused: %w", id, err)
 		}
 		reqID = r.ID
 	}
 	now := s.now().UTC()
 	closed, items, err := s.repo.UpdateCampaign(ctx, id, func(c *Campaign, _ []Item) error {
 		if c.State != StateOpen {
-			return fmt.Errorf("%w: campaign %s is already closed", ErrConflict, id)
+			return sentryaccess.Errorf(sentryaccess.ECONFLICT, "Campaign %s is already closed", id)
 		}
 		c.State, c.ClosedBy, c.ClosedAt = StateClosed, actor.Email, &now
 		c.ChangeRequestID, c.ManualFollowUp = reqID, manual
@@ -551,7 +547,7 @@ func (s *Service) EvidenceZip(ctx context.Context, id string) ([]byte, error) {
 		return nil, fmt.Errorf("evidence %s: %w", id, err)
 	}
 	if c.State != StateClosed {
-		return nil, fmt.Errorf("%w: campaign %s is still open; close it to produce evidence", ErrConflict, id)
+		return nil, sentryaccess.Errorf(sentryaccess.ECONFLICT, "Campaign %s is still open; close it to produce evidence", id)
 	}
 	b, err := s.repo.Evidence(ctx, id)
 	if err != nil {

@@ -24,6 +24,7 @@ import (
 	dsig "github.com/russellhaering/goxmldsig"
 
 	"github.com/sentry-access/sentry-access/internal/samlauth"
+	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 )
 
 const acsURL = "https://access.example/saml/acs"
@@ -45,7 +46,7 @@ func newAttackWorld(t *testing.T, mutate func(*samlauth.Config)) *attackWorld {
 	cfg := samlauth.Config{
 		BaseURL: "https://access.example", Key: w.spKey.key, Certificate: w.spKey.cert,
 		IDPMetadataXML: metadataXML(t, w.idp), AllowIDPInitiated: true,
-		Preset: samlauth.PresetGeneric, Roles: samlauth.RoleGroups{Admin: []string{"admins"}, Default: samlauth.RoleViewer},
+		Preset: samlauth.PresetGeneric, Roles: samlauth.RoleGroups{Admin: []string{"admins"}, Default: sentryaccess.RoleViewer},
 	}
 	if mutate != nil {
 		mutate(&cfg)

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/crewjam/saml"
+
+	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 )
 
 // ReplayCache records the IDs of accepted assertions and refuses one it has
@@ -120,10 +122,10 @@ func (c Config) Validate() error {
 	if _, err := PresetAttributes(c.Preset); err != nil {
 		errs = append(errs, fmt.Errorf("saml: %w", err))
 	}
-	if c.Roles.Default != RoleNone && !c.Roles.Default.Valid() {
+	if c.Roles.Default != sentryaccess.RoleNone && !c.Roles.Default.Valid() {
 		errs = append(errs, fmt.Errorf("saml: default role %q must be viewer, approver, admin or empty (deny)", c.Roles.Default))
 	}
-	if c.Roles.Default == RoleNone && len(c.Roles.Viewer)+len(c.Roles.Approver)+len(c.Roles.Admin) == 0 {
+	if c.Roles.Default == sentryaccess.RoleNone && len(c.Roles.Viewer)+len(c.Roles.Approver)+len(c.Roles.Admin) == 0 {
 		errs = append(errs, errors.New("saml: no role groups and no default role: nobody could sign in"))
 	}
 	return errors.Join(errs...)

@@ -18,6 +18,7 @@ import (
 	"github.com/crewjam/saml"
 
 	"github.com/sentry-access/sentry-access/internal/samlauth"
+	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 )
 
 // FuzzACS posts arbitrary SAMLResponse and RelayState values to the ACS of
@@ -39,7 +40,7 @@ func FuzzACS(f *testing.F) {
 	sp, err := samlauth.New(context.Background(), samlauth.Config{
 		BaseURL: "https://access.example", Key: spKey, Certificate: spCert, IDPMetadataXML: md,
 		AllowIDPInitiated: true, Preset: samlauth.PresetGeneric,
-		Roles: samlauth.RoleGroups{Default: samlauth.RoleViewer},
+		Roles: samlauth.RoleGroups{Default: sentryaccess.RoleViewer},
 	}, samlauth.Deps{Sessions: sessions, Now: now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		f.Fatal(err)

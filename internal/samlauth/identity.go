@@ -15,58 +15,24 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 )
-
-// Role is a dashboard role. Roles are ordered: an admin can do everything an
-// approver can, and an approver everything a viewer can.
-type Role string
-
-// Dashboard roles, lowest first. RoleNone means no access.
-const (
-	RoleNone     Role = ""
-	RoleViewer   Role = "viewer"
-	RoleApprover Role = "approver"
-	RoleAdmin    Role = "admin"
-)
-
-func (r Role) rank() int {
-	switch r {
-	case RoleViewer:
-		return 1
-	case RoleApprover:
-		return 2
-	case RoleAdmin:
-		return 3
-	}
-	return 0
-}
-
-// AtLeast reports whether r grants everything min grants. RoleNone grants
-// nothing, not even RoleNone.
-func (r Role) AtLeast(min Role) bool {
-	return r.rank() > 0 && r.rank() >= min.rank()
-}
-
-// Valid reports whether r is one of viewer, approver or admin.
-func (r Role) Valid() bool { return r.rank() > 0 }
-
-// ParseRole parses "viewer", "approver" or "admin" (case-insensitive).
-func ParseRole(s string) (Role, error) {
-	r := Role(strings.ToLower(strings.TrimSpace(s)))
-	if !r.Valid() {
-		return RoleNone, fmt.Errorf("unknown dashboard role %q (want viewer, approver or admin)", s)
-	}
-	return r, nil
-}
 
 // Identity is the signed-in user, as mapped from a SAML assertion.
 type Identity struct {
 	Email        string
 	Name         string
 	Groups       []string
-	Role         Role
+	Role         sentryaccess.Role
 	NameID       string
 	SessionIndex string
+}
+
+// Actor is the signed-in user as the services see them: the email and the
+// dashboard role.
+func (id Identity) Actor() sentryaccess.Actor {
+	return sentryaccess.Actor{Email: id.Email, Role: id.Role}
 }
 
 // AttributeNames lists, for each field of Identity, the SAML attribute names
@@ -208,17 +174,17 @@ func (a AttributeNames) Merge(custom AttributeNames) AttributeNames {
 
 // RoleGroups maps identity-provider groups to dashboard roles. A user gets
 // the highest role any of their groups grants; with no matching group they
-// get Default, and with Default = RoleNone they are refused. Group names are
+// get Default, and with Default = sentryaccess.RoleNone they are refused. Group names are
 // compared case-insensitively.
 type RoleGroups struct {
 	Viewer   []string
 	Approver []string
 	Admin    []string
-	Default  Role
+	Default  sentryaccess.Role
 }
 
 // Resolve returns the role the groups grant.
-func (g RoleGroups) Resolve(groups []string) Role {
+func (g RoleGroups) Resolve(groups []string) sentryaccess.Role {
 	has := func(names []string) bool {
 		for _, want := range names {
 			for _, got := range groups {
@@ -231,11 +197,11 @@ func (g RoleGroups) Resolve(groups []string) Role {
 	}
 	switch {
 	case has(g.Admin):
-		return RoleAdmin
+		return sentryaccess.RoleAdmin
 	case has(g.Approver):
-		return RoleApprover
+		return sentryaccess.RoleApprover
 	case has(g.Viewer):
-		return RoleViewer
+		return sentryaccess.RoleViewer
 	}
 	return g.Default
 }

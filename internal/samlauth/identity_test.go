@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/sentry-access/sentry-access/internal/samlauth"
+	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 )
 
 type attr struct {
@@ -22,23 +23,23 @@ func TestEachPresetMapsWhatItsIdPSends(t *testing.T) {
 		want   samlauth.Identity
 	}{
 		{samlauth.PresetOkta, []attr{{"email", "", []string{"Ana@Acme.test"}}, {"firstName", "", []string{"Ana"}}, {"lastName", "", []string{"Ng"}}, {"groups", "", []string{"Everyone", "sa-approvers"}}},
-			samlauth.Identity{Email: "ana@acme.test", Name: "Ana Ng", Groups: []string{"Everyone", "sa-approvers"}, Role: samlauth.RoleApprover}},
+			samlauth.Identity{Email: "ana@acme.test", Name: "Ana Ng", Groups: []string{"Everyone", "sa-approvers"}, Role: sentryaccess.RoleApprover}},
 		{samlauth.PresetEntraID, []attr{
 			{"http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress", "", []string{"ana@acme.test"}},
 			{"http://schemas.microsoft.com/identity/claims/displayname", "", []string{"Ana Ng"}},
 			{"http://schemas.microsoft.com/ws/2008/06/identity/claims/groups", "", []string{"sa-admins"}}},
-			samlauth.Identity{Email: "ana@acme.test", Name: "Ana Ng", Groups: []string{"sa-admins"}, Role: samlauth.RoleAdmin}},
+			samlauth.Identity{Email: "ana@acme.test", Name: "Ana Ng", Groups: []string{"sa-admins"}, Role: sentryaccess.RoleAdmin}},
 		{samlauth.PresetGoogle, []attr{{"email", "", []string{"ana@acme.test"}}, {"firstName", "", []string{"Ana"}}, {"groups", "", []string{"sa-viewers"}}},
-			samlauth.Identity{Email: "ana@acme.test", Name: "Ana", Groups: []string{"sa-viewers"}, Role: samlauth.RoleViewer}},
+			samlauth.Identity{Email: "ana@acme.test", Name: "Ana", Groups: []string{"sa-viewers"}, Role: sentryaccess.RoleViewer}},
 		{samlauth.PresetADFS, []attr{
 			{"http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn", "", []string{"ana@acme.test"}},
 			{"http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name", "", []string{"Ana Ng"}},
 			{"http://schemas.xmlsoap.org/claims/Group", "", []string{"sa-approvers", "sa-admins"}}},
-			samlauth.Identity{Email: "ana@acme.test", Name: "Ana Ng", Groups: []string{"sa-approvers", "sa-admins"}, Role: samlauth.RoleAdmin}},
+			samlauth.Identity{Email: "ana@acme.test", Name: "Ana Ng", Groups: []string{"sa-approvers", "sa-admins"}, Role: sentryaccess.RoleAdmin}},
 		{samlauth.PresetKeycloak, []attr{{"urn:oid:1.2.840.113549.1.9.1", "email", []string{"ana@acme.test"}}, {"firstName", "", []string{"Ana"}}, {"lastName", "", []string{"Ng"}}, {"Role", "", []string{"sa-approvers"}}},
-			samlauth.Identity{Email: "ana@acme.test", Name: "Ana Ng", Groups: []string{"sa-approvers"}, Role: samlauth.RoleApprover}},
+			samlauth.Identity{Email: "ana@acme.test", Name: "Ana Ng", Groups: []string{"sa-approvers"}, Role: sentryaccess.RoleApprover}},
 		{samlauth.PresetGeneric, []attr{{"urn:oid:0.9.2342.19200300.100.1.3", "mail", []string{"ana@acme.test"}}, {"urn:oid:2.5.4.3", "cn", []string{"Ana Ng"}}, {"eduPersonAffiliation", "", []string{"sa-viewers"}}},
-			samlauth.Identity{Email: "ana@acme.test", Name: "Ana Ng", Groups: []string{"sa-viewers"}, Role: samlauth.RoleViewer}},
+			samlauth.Identity{Email: "ana@acme.test", Name: "Ana Ng", Groups: []string{"sa-viewers"}, Role: sentryaccess.RoleViewer}},
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.preset), func(t *testing.T) {
@@ -67,13 +68,13 @@ func TestRoleComesFromTheHighestGroupOrTheDefault(t *testing.T) {
 	tests := []struct {
 		name   string
 		groups []string
-		def    samlauth.Role
-		want   samlauth.Role
+		def    sentryaccess.Role
+		want   sentryaccess.Role
 	}{
-		{"admin group wins over approver", []string{"approvers", "admins"}, samlauth.RoleNone, samlauth.RoleAdmin},
-		{"group names ignore case", []string{"APPROVERS"}, samlauth.RoleNone, samlauth.RoleApprover},
-		{"no matching group gets the default", []string{"staff"}, samlauth.RoleViewer, samlauth.RoleViewer},
-		{"no matching group and no default gets nothing", []string{"staff"}, samlauth.RoleNone, samlauth.RoleNone},
+		{"admin group wins over approver", []string{"approvers", "admins"}, sentryaccess.RoleNone, sentryaccess.RoleAdmin},
+		{"group names ignore case", []string{"APPROVERS"}, sentryaccess.RoleNone, sentryaccess.RoleApprover},
+		{"no matching group gets the default", []string{"staff"}, sentryaccess.RoleViewer, sentryaccess.RoleViewer},
+		{"no matching group and no default gets nothing", []string{"staff"}, sentryaccess.RoleNone, sentryaccess.RoleNone},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -104,7 +105,7 @@ func TestCustomNamesReplaceThePresets(t *testing.T) {
 	attrs := samlauth.NewAttributes()
 	attrs.Add("email", "", "private@example.com")
 	attrs.Add("workEmail", "", "ana@acme.test")
-	got, err := samlauth.MapIdentity(attrs, names, samlauth.RoleGroups{Default: samlauth.RoleViewer}, "", "")
+	got, err := samlauth.MapIdentity(attrs, names, samlauth.RoleGroups{Default: sentryaccess.RoleViewer}, "", "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/crewjam/saml"
 
 	"github.com/sentry-access/sentry-access/internal/samlauth"
+	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 )
 
 var testNow = time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC)
@@ -95,7 +96,7 @@ func newSP(t *testing.T, kp keyPair, idpMetadata []byte, mutate func(*samlauth.C
 	cfg := samlauth.Config{
 		BaseURL: "https://access.example", Key: kp.key, Certificate: kp.cert,
 		IDPMetadataXML: idpMetadata, AllowIDPInitiated: true,
-		Preset: samlauth.PresetGeneric, Roles: samlauth.RoleGroups{Admin: []string{"admins"}, Default: samlauth.RoleViewer},
+		Preset: samlauth.PresetGeneric, Roles: samlauth.RoleGroups{Admin: []string{"admins"}, Default: sentryaccess.RoleViewer},
 	}
 	if mutate != nil {
 		mutate(&cfg)
@@ -176,7 +177,7 @@ func TestACSAcceptsAValidResponseAndBeginsASession(t *testing.T) {
 		t.Errorf("redirect = %q, want %q", got, want)
 	}
 	want := samlauth.Identity{Email: "alice@acme.test", Name: "Alice Smith", Groups: []string{"admins"},
-		Role: samlauth.RoleAdmin, NameID: "alice@acme.test", SessionIndex: "idx-1"}
+		Role: sentryaccess.RoleAdmin, NameID: "alice@acme.test", SessionIndex: "idx-1"}
 	if len(w.sp.sessions.begun) != 1 {
 		t.Fatalf("sessions begun = %d, want 1", len(w.sp.sessions.begun))
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sentry-access/sentry-access/internal/samlauth"
+	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 	"github.com/sentry-access/sentry-access/internal/session"
 )
 
@@ -27,7 +28,7 @@ func newManager(t *testing.T, base string, now func() time.Time) *session.Manage
 func begin(t *testing.T, m *session.Manager, base string) (*http.Cookie, *http.Request) {
 	t.Helper()
 	w := httptest.NewRecorder()
-	if err := m.Begin(w, httptest.NewRequest(http.MethodGet, base+"/saml/acs", nil), samlauth.Identity{Email: "ana@acme.test", Role: samlauth.RoleAdmin}); err != nil {
+	if err := m.Begin(w, httptest.NewRequest(http.MethodGet, base+"/saml/acs", nil), samlauth.Identity{Email: "ana@acme.test", Role: sentryaccess.RoleAdmin}); err != nil {
 		t.Fatal(err)
 	}
 	cookies := w.Result().Cookies()
@@ -82,7 +83,7 @@ func TestSessionsExpireOnTheServerByIdleAndAbsoluteTimeouts(t *testing.T) {
 			now = now.Add(tt.elapsed)
 			id, err := m.Current(r)
 			if tt.wantErr == nil {
-				if err != nil || id.Email != "ana@acme.test" || id.Role != samlauth.RoleAdmin {
+				if err != nil || id.Email != "ana@acme.test" || id.Role != sentryaccess.RoleAdmin {
 					t.Errorf("Current() = %+v, %v; want ana@acme.test admin", id, err)
 				}
 				return

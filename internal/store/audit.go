@@ -168,14 +168,14 @@ func auditKeyTime(k []byte) time.Time {
 
 // AppendAuditEntries archives entries, skipping those whose Sentry id is
 // already archived, and returns how many it added. Entries without an id are
-// rejected with ErrInvalid.
+// rejected with EINVALID.
 func (s *Store) AppendAuditEntries(ctx context.Context, entries []sentry.AuditLogEntry) (int, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
 	for _, e := range entries {
 		if e.ID == "" {
-			return 0, fmt.Errorf("append audit entries: entry without id: %w", ErrInvalid)
+			return 0, fmt.Errorf("append audit entries: entry without id: %w", invalid())
 		}
 	}
 	added := 0
@@ -230,7 +230,7 @@ func countEvent(b *bolt.Bucket, event string) error {
 
 // AuditEntries returns one page of archived entries matching f, newest
 // first, and the cursor of the next page ("" on the last page). A malformed
-// cursor is ErrInvalid.
+// cursor is EINVALID.
 func (s *Store) AuditEntries(ctx context.Context, f AuditFilter) ([]sentry.AuditLogEntry, string, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, "", err
@@ -248,7 +248,7 @@ func (s *Store) AuditEntries(ctx context.Context, f AuditFilter) ([]sentry.Audit
 	if f.Cursor != "" {
 		k, err := base64.RawURLEncoding.DecodeString(f.Cursor)
 		if err != nil || len(k) < 8 {
-			return nil, "", fmt.Errorf("audit entries: bad cursor %q: %w", f.Cursor, ErrInvalid)
+			return nil, "", fmt.Errorf("audit entries: bad cursor %q: %w", f.Cursor, invalid())
 		}
 		if upper == nil || bytes.Compare(k, upper) < 0 {
 			upper = k

@@ -3,7 +3,6 @@ package store_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"reflect"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sentry-access/sentry-access/internal/sentry"
+	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 	"github.com/sentry-access/sentry-access/internal/store"
 )
 
@@ -77,8 +77,8 @@ func TestAppendAuditEntriesIsIdempotent(t *testing.T) {
 	if len(rows) != 10 {
 		t.Errorf("archived: got %d rows, want 10", len(rows))
 	}
-	if _, err := s.AppendAuditEntries(ctx, []sentry.AuditLogEntry{{Event: "x"}}); !errors.Is(err, store.ErrInvalid) {
-		t.Errorf("entry without id: got %v, want ErrInvalid", err)
+	if _, err := s.AppendAuditEntries(ctx, []sentry.AuditLogEntry{{Event: "x"}}); sentryaccess.ErrorCode(err) != sentryaccess.EINVALID {
+		t.Errorf("entry without id: got %v, want EINVALID", err)
 	}
 }
 
@@ -189,8 +189,8 @@ func TestAuditEntriesBadCursor(t *testing.T) {
 	t.Parallel()
 	s := mustOpen(t)
 	_, _, err := s.AuditEntries(context.Background(), store.AuditFilter{Cursor: "!!not-a-cursor"})
-	if !errors.Is(err, store.ErrInvalid) {
-		t.Errorf("got %v, want ErrInvalid", err)
+	if sentryaccess.ErrorCode(err) != sentryaccess.EINVALID {
+		t.Errorf("got %v, want EINVALID", err)
 	}
 }
 

@@ -11,7 +11,7 @@ import (
 )
 
 // AuditEntry returns the archived audit entry with Sentry's id, or
-// ErrNotFound (the audit-log explorer's detail view).
+// ENOTFOUND (the audit-log explorer's detail view).
 func (s *Store) AuditEntry(ctx context.Context, id string) (sentry.AuditLogEntry, error) {
 	if err := ctx.Err(); err != nil {
 		return sentry.AuditLogEntry{}, err
@@ -20,11 +20,11 @@ func (s *Store) AuditEntry(ctx context.Context, id string) (sentry.AuditLogEntry
 	err := s.db.View(func(tx *bolt.Tx) error {
 		k := tx.Bucket([]byte(bucketAuditIDs)).Get([]byte(id))
 		if k == nil {
-			return ErrNotFound
+			return notFound()
 		}
 		v := tx.Bucket([]byte(bucketAudit)).Get(k)
 		if v == nil {
-			return ErrNotFound
+			return notFound()
 		}
 		var rec auditRecord
 		if err := json.Unmarshal(v, &rec); err != nil {

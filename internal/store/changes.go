@@ -76,7 +76,7 @@ func changesPut(b *bolt.Bucket, k []byte, v any) error {
 func requestSeq(id string) (uint64, error) {
 	n, err := strconv.ParseUint(id, 10, 64)
 	if err != nil || n == 0 {
-		return 0, fmt.Errorf("request %q: %w", id, changes.ErrNotFound)
+		return 0, fmt.Errorf("request %q: %w", id, notFound())
 	}
 	return n, nil
 }
@@ -110,11 +110,11 @@ func readRequest(tx *bolt.Tx, id string) (*changes.Request, error) {
 	}
 	b := tx.Bucket([]byte(bucketChangeRequests))
 	if b == nil {
-		return nil, fmt.Errorf("request %s: %w", id, changes.ErrNotFound)
+		return nil, fmt.Errorf("request %s: %w", id, notFound())
 	}
 	v := b.Get(itob(seq))
 	if v == nil {
-		return nil, fmt.Errorf("request %s: %w", id, changes.ErrNotFound)
+		return nil, fmt.Errorf("request %s: %w", id, notFound())
 	}
 	var rec changeRequestRecord
 	if err := json.Unmarshal(v, &rec); err != nil {
@@ -251,15 +251,15 @@ func (r *ChangesRepo) ListRequests(ctx context.Context, f changes.RequestFilter)
 }
 
 // CreateGrant implements changes.Repo. A grant whose id exists already is
-// refused with changes.ErrConflict.
+// refused with ECONFLICT.
 func (r *ChangesRepo) CreateGrant(ctx context.Context, g *changes.Grant, trail []changes.TrailRecord) error {
 	err := r.update(ctx, func(tx *bolt.Tx) error {
 		b := tx.Bucket([]byte(bucketChangeGrants))
 		if g.ID == "" {
-			return fmt.Errorf("grant without id: %w", changes.ErrInvalid)
+			return fmt.Errorf("grant without id: %w", invalid())
 		}
 		if b.Get([]byte(g.ID)) != nil {
-			return fmt.Errorf("grant %s exists: %w", g.ID, changes.ErrConflict)
+			return fmt.Errorf("grant %s exists: %w", g.ID, conflict())
 		}
 		if err := changesPut(b, []byte(g.ID), changeGrantRecord{V: changesRecordVersion, Grant: *g}); err != nil {
 			return err
@@ -279,7 +279,7 @@ func (r *ChangesRepo) UpdateGrant(ctx context.Context, id string, fn func(*chang
 		b := tx.Bucket([]byte(bucketChangeGrants))
 		v := b.Get([]byte(id))
 		if v == nil {
-			return fmt.Errorf("grant %s: %w", id, changes.ErrNotFound)
+			return fmt.Errorf("grant %s: %w", id, notFound())
 		}
 		var rec changeGrantRecord
 		if err := json.Unmarshal(v, &rec); err != nil {

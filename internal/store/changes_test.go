@@ -12,6 +12,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/sentry-access/sentry-access/internal/changes"
+	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 	"github.com/sentry-access/sentry-access/internal/store"
 )
 
@@ -68,11 +69,11 @@ func TestChangesRepoRequests(t *testing.T) {
 	if err != nil || updated.State != changes.StateApproved {
 		t.Fatalf("UpdateRequest = %+v, %v", updated, err)
 	}
-	if _, err := repo.Request(ctx, "99"); !errors.Is(err, changes.ErrNotFound) {
-		t.Errorf("Request(99) error = %v, want ErrNotFound", err)
+	if _, err := repo.Request(ctx, "99"); sentryaccess.ErrorCode(err) != sentryaccess.ENOTFOUND {
+		t.Errorf("Request(99) error = %v, want ENOTFOUND", err)
 	}
-	if _, err := repo.UpdateRequest(ctx, "x", nil); !errors.Is(err, changes.ErrNotFound) {
-		t.Errorf("UpdateRequest(x) error = %v, want ErrNotFound", err)
+	if _, err := repo.UpdateRequest(ctx, "x", nil); sentryaccess.ErrorCode(err) != sentryaccess.ENOTFOUND {
+		t.Errorf("UpdateRequest(x) error = %v, want ENOTFOUND", err)
 	}
 
 	tests := []struct {
@@ -136,8 +137,8 @@ func TestChangesRepoGrants(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := repo.CreateGrant(ctx, &changes.Grant{ID: "7"}, nil); !errors.Is(err, changes.ErrConflict) {
-		t.Errorf("second CreateGrant(7) error = %v, want ErrConflict", err)
+	if err := repo.CreateGrant(ctx, &changes.Grant{ID: "7"}, nil); sentryaccess.ErrorCode(err) != sentryaccess.ECONFLICT {
+		t.Errorf("second CreateGrant(7) error = %v, want ECONFLICT", err)
 	}
 	gs, _ := repo.ListGrants(ctx, changes.GrantFilter{})
 	if len(gs) != 2 || gs[0].ID != "3" {

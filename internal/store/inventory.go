@@ -91,7 +91,7 @@ func (s *Store) SaveInventory(ctx context.Context, inv Inventory) error {
 	return nil
 }
 
-// LoadInventory returns the stored inventory, or ErrNotFound before the
+// LoadInventory returns the stored inventory, or ENOTFOUND before the
 // first inventory fetch. The top-level slices and the Hidden map are the
 // caller's; the elements' own slices (a SCIM group's members, an app's
 // scopes) may be shared with other callers and must not be changed.
@@ -106,7 +106,7 @@ func (s *Store) LoadInventory(ctx context.Context) (Inventory, error) {
 	err := s.db.View(func(tx *bolt.Tx) error {
 		v := tx.Bucket([]byte(bucketSettings)).Get([]byte(keyInventory))
 		if v == nil {
-			return ErrNotFound
+			return notFound()
 		}
 		// The record of 10,000 SCIM users takes tens of ms to decode;
 		// while its bytes are unchanged, the decoded form is reused.
@@ -185,13 +185,13 @@ type intentRecord struct {
 const maxIntents = 1000
 
 // AddTokenIntent records an intent and returns it with its ID and
-// RecordedAt set. A missing name or recorder is ErrInvalid.
+// RecordedAt set. A missing name or recorder is EINVALID.
 func (s *Store) AddTokenIntent(ctx context.Context, in TokenIntent) (TokenIntent, error) {
 	if err := ctx.Err(); err != nil {
 		return TokenIntent{}, err
 	}
 	if strings.TrimSpace(in.Name) == "" || strings.TrimSpace(in.RecordedBy) == "" {
-		return TokenIntent{}, fmt.Errorf("add token intent: name and recorder are required: %w", ErrInvalid)
+		return TokenIntent{}, fmt.Errorf("add token intent: name and recorder are required: %w", invalid())
 	}
 	var b [8]byte
 	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails

@@ -2,19 +2,19 @@ package store_test
 
 import (
 	"context"
-	"errors"
 	"testing"
 	"time"
 
 	"github.com/sentry-access/sentry-access/internal/sentry"
+	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 	"github.com/sentry-access/sentry-access/internal/store"
 )
 
 func TestInventoryIsEmptyBeforeTheFirstFetch(t *testing.T) {
 	t.Parallel()
 	s := mustOpen(t)
-	if _, err := s.LoadInventory(context.Background()); !errors.Is(err, store.ErrNotFound) {
-		t.Fatalf("LoadInventory: err = %v, want ErrNotFound", err)
+	if _, err := s.LoadInventory(context.Background()); sentryaccess.ErrorCode(err) != sentryaccess.ENOTFOUND {
+		t.Fatalf("LoadInventory: err = %v, want ENOTFOUND", err)
 	}
 }
 
@@ -87,8 +87,8 @@ func TestATokenIntentNeedsANameAndARecorder(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, err := s.AddTokenIntent(context.Background(), tt.in); !errors.Is(err, store.ErrInvalid) {
-				t.Errorf("err = %v, want ErrInvalid", err)
+			if _, err := s.AddTokenIntent(context.Background(), tt.in); sentryaccess.ErrorCode(err) != sentryaccess.EINVALID {
+				t.Errorf("err = %v, want EINVALID", err)
 			}
 		})
 	}

@@ -60,7 +60,7 @@ var _ notify.Repo = (*NotifyRepo)(nil)
 func notifySeq(kind, id string) (uint64, error) {
 	n, err := strconv.ParseUint(id, 10, 64)
 	if err != nil || n == 0 {
-		return 0, fmt.Errorf("%s %q: %w", kind, id, notify.ErrNotFound)
+		return 0, fmt.Errorf("%s %q: %w", kind, id, notFound())
 	}
 	return n, nil
 }
@@ -85,7 +85,7 @@ func (r *NotifyRepo) PutSubscription(ctx context.Context, sub *notify.Subscripti
 				return err
 			}
 			if b.Get(itob(n)) == nil {
-				return fmt.Errorf("subscription %s: %w", sub.ID, notify.ErrNotFound)
+				return fmt.Errorf("subscription %s: %w", sub.ID, notFound())
 			}
 			seq = n
 		}
@@ -110,7 +110,7 @@ func (r *NotifyRepo) Subscription(ctx context.Context, id string) (*notify.Subsc
 	err = r.s.db.View(func(tx *bolt.Tx) error {
 		v := tx.Bucket([]byte(bucketNotifySubs)).Get(itob(seq))
 		if v == nil {
-			return fmt.Errorf("subscription %s: %w", id, notify.ErrNotFound)
+			return fmt.Errorf("subscription %s: %w", id, notFound())
 		}
 		var rec notifySubRecord
 		if err := json.Unmarshal(v, &rec); err != nil {
@@ -159,7 +159,7 @@ func (r *NotifyRepo) DeleteSubscription(ctx context.Context, id string) error {
 	err = r.s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket([]byte(bucketNotifySubs))
 		if b.Get(itob(seq)) == nil {
-			return fmt.Errorf("subscription %s: %w", id, notify.ErrNotFound)
+			return fmt.Errorf("subscription %s: %w", id, notFound())
 		}
 		return b.Delete(itob(seq))
 	})
@@ -272,7 +272,7 @@ func (r *NotifyRepo) UpdateDelivery(ctx context.Context, d notify.Delivery) erro
 	err = r.s.db.Update(func(tx *bolt.Tx) error {
 		out := tx.Bucket([]byte(bucketNotifyOutbox))
 		if out.Get(itob(seq)) == nil {
-			return fmt.Errorf("delivery %s: %w", d.ID, notify.ErrNotFound)
+			return fmt.Errorf("delivery %s: %w", d.ID, notFound())
 		}
 		if err := putJSON(out, itob(seq), notifyDeliveryRecord{V: schemaVersion, Delivery: d}); err != nil {
 			return err
@@ -318,7 +318,7 @@ func (r *NotifyRepo) MarkOnce(ctx context.Context, key string, at time.Time) (bo
 		return false, err
 	}
 	if key == "" {
-		return false, fmt.Errorf("mark: empty key: %w", ErrInvalid)
+		return false, fmt.Errorf("mark: empty key: %w", invalid())
 	}
 	first := false
 	err := r.s.db.Update(func(tx *bolt.Tx) error {

@@ -55,7 +55,7 @@ var _ review.Repo = (*ReviewRepo)(nil)
 func reviewSeq(id string) (uint64, error) {
 	n, err := strconv.ParseUint(id, 10, 64)
 	if err != nil || n == 0 {
-		return 0, fmt.Errorf("campaign %q: %w", id, review.ErrNotFound)
+		return 0, fmt.Errorf("campaign %q: %w", id, notFound())
 	}
 	return n, nil
 }
@@ -104,7 +104,7 @@ func putJSON(b *bolt.Bucket, k []byte, v any) error {
 func readCampaign(tx *bolt.Tx, seq uint64) (*review.Campaign, error) {
 	v := tx.Bucket([]byte(bucketReviewCampaigns)).Get(itob(seq))
 	if v == nil {
-		return nil, fmt.Errorf("campaign %d: %w", seq, review.ErrNotFound)
+		return nil, fmt.Errorf("campaign %d: %w", seq, notFound())
 	}
 	var rec reviewCampaignRecord
 	if err := json.Unmarshal(v, &rec); err != nil {
@@ -284,7 +284,7 @@ func (r *ReviewRepo) Evidence(ctx context.Context, id string) ([]byte, error) {
 	err = r.s.db.View(func(tx *bolt.Tx) error {
 		v := tx.Bucket([]byte(bucketReviewEvidence)).Get(itob(seq))
 		if v == nil {
-			return fmt.Errorf("evidence of campaign %d: %w", seq, review.ErrNotFound)
+			return fmt.Errorf("evidence of campaign %d: %w", seq, notFound())
 		}
 		out = bytes.Clone(v)
 		return nil

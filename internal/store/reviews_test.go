@@ -3,13 +3,13 @@ package store_test
 import (
 	"bytes"
 	"context"
-	"errors"
 	"testing"
 	"time"
 
 	"github.com/sentry-access/sentry-access/internal/notify"
 	"github.com/sentry-access/sentry-access/internal/review"
 	"github.com/sentry-access/sentry-access/internal/sentry"
+	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 )
 
 func TestReviewCampaignsRoundTripAndUpdateOnlyWhatFnChanged(t *testing.T) {
@@ -73,10 +73,10 @@ func TestReviewUpdateErrorChangesNothing(t *testing.T) {
 	}
 	_, _, err := repo.UpdateCampaign(ctx, c.ID, func(c *review.Campaign, its []review.Item) error {
 		its[0].Decision = review.DecisionCertify
-		return review.ErrConflict
+		return sentryaccess.Errorf(sentryaccess.ECONFLICT, "closed")
 	})
-	if !errors.Is(err, review.ErrConflict) {
-		t.Fatalf("err = %v, want fn's ErrConflict", err)
+	if sentryaccess.ErrorCode(err) != sentryaccess.ECONFLICT {
+		t.Fatalf("err = %v, want fn's ECONFLICT", err)
 	}
 	its, _ := repo.Items(ctx, c.ID)
 	if its[0].Decision != review.DecisionNone {
@@ -103,8 +103,8 @@ func TestReviewMissingThingsAreNotFound(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if err := tt.call(); !errors.Is(err, review.ErrNotFound) {
-				t.Errorf("err = %v, want ErrNotFound", err)
+			if err := tt.call(); sentryaccess.ErrorCode(err) != sentryaccess.ENOTFOUND {
+				t.Errorf("err = %v, want ENOTFOUND", err)
 			}
 		})
 	}
@@ -186,8 +186,8 @@ func TestNotifySubscriptionsAndMarks(t *testing.T) {
 	if err := repo.DeleteSubscription(ctx, sub.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := repo.Subscription(ctx, sub.ID); !errors.Is(err, notify.ErrNotFound) {
-		t.Errorf("after delete: %v, want ErrNotFound", err)
+	if _, err := repo.Subscription(ctx, sub.ID); sentryaccess.ErrorCode(err) != sentryaccess.ENOTFOUND {
+		t.Errorf("after delete: %v, want ENOTFOUND", err)
 	}
 	for i, want := range []bool{true, false} {
 		first, err := repo.MarkOnce(ctx, "access.changed:1-2", time.Now())

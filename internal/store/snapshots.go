@@ -99,7 +99,7 @@ func (s *Store) SaveSnapshot(ctx context.Context, meta SnapshotMeta, snap *acces
 		return SnapshotMeta{}, err
 	}
 	if snap == nil {
-		return SnapshotMeta{}, fmt.Errorf("save snapshot: nil snapshot: %w", ErrInvalid)
+		return SnapshotMeta{}, fmt.Errorf("save snapshot: nil snapshot: %w", invalid())
 	}
 	body, raw, err := encodeSnapshot(snap)
 	if err != nil {
@@ -160,7 +160,7 @@ func (s *Store) CurrentSnapshotID(ctx context.Context) (uint64, error) {
 }
 
 // CurrentSnapshot returns the newest successfully saved snapshot, or
-// ErrNotFound when there is none yet.
+// ENOTFOUND when there is none yet.
 func (s *Store) CurrentSnapshot(ctx context.Context) (SnapshotMeta, *access.Snapshot, error) {
 	if err := ctx.Err(); err != nil {
 		return SnapshotMeta{}, nil, err
@@ -173,7 +173,7 @@ func (s *Store) CurrentSnapshot(ctx context.Context) (SnapshotMeta, *access.Snap
 	err := s.db.View(func(tx *bolt.Tx) error {
 		id := btoi(tx.Bucket([]byte(bucketSys)).Get([]byte(keyCurrent)))
 		if id == 0 {
-			return ErrNotFound
+			return notFound()
 		}
 		var err error
 		meta, body, hit, err = s.snapshotAt(tx, id)
@@ -189,7 +189,7 @@ func (s *Store) CurrentSnapshot(ctx context.Context) (SnapshotMeta, *access.Snap
 	return meta, snap, nil
 }
 
-// Snapshot returns the snapshot with the given id, or ErrNotFound.
+// Snapshot returns the snapshot with the given id, or ENOTFOUND.
 func (s *Store) Snapshot(ctx context.Context, id uint64) (SnapshotMeta, *access.Snapshot, error) {
 	if err := ctx.Err(); err != nil {
 		return SnapshotMeta{}, nil, err
@@ -280,7 +280,7 @@ func (s *Store) PruneSnapshots(ctx context.Context, keep int) (int, error) {
 func getSnapshot(tx *bolt.Tx, id uint64) (SnapshotMeta, []byte, error) {
 	v := tx.Bucket([]byte(bucketSnapshots)).Get(itob(id))
 	if v == nil {
-		return SnapshotMeta{}, nil, ErrNotFound
+		return SnapshotMeta{}, nil, notFound()
 	}
 	var rec snapshotRecord
 	if err := json.Unmarshal(v, &rec); err != nil {
@@ -291,7 +291,7 @@ func getSnapshot(tx *bolt.Tx, id uint64) (SnapshotMeta, []byte, error) {
 	}
 	body := tx.Bucket([]byte(bucketSnapshotBodies)).Get(itob(id))
 	if body == nil {
-		return SnapshotMeta{}, nil, fmt.Errorf("body missing: %w", ErrNotFound)
+		return SnapshotMeta{}, nil, fmt.Errorf("body missing: %w", notFound())
 	}
 	return rec.meta(), bytes.Clone(body), nil
 }
@@ -312,7 +312,7 @@ func (s *Store) snapshotAt(tx *bolt.Tx, id uint64) (meta SnapshotMeta, body []by
 	if d := s.lastDecoded.Load(); d != nil && d.id == id {
 		v := tx.Bucket([]byte(bucketSnapshots)).Get(itob(id))
 		if v == nil {
-			return SnapshotMeta{}, nil, nil, ErrNotFound
+			return SnapshotMeta{}, nil, nil, notFound()
 		}
 		var rec snapshotRecord
 		if err := json.Unmarshal(v, &rec); err != nil {

@@ -21,17 +21,22 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
+
+	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 )
 
-// Domain errors. The HTTP layer maps them to status codes.
-var (
-	// ErrNotFound reports that the requested record does not exist.
-	ErrNotFound = errors.New("not found")
-	// ErrInvalid reports an invalid argument, such as a malformed cursor.
-	ErrInvalid = errors.New("invalid")
-	// ErrLocked reports that another process holds the store file.
-	ErrLocked = errors.New("locked by another process")
-)
+// ErrLocked reports that another process holds the store file.
+var ErrLocked = errors.New("locked by another process")
+
+// notFound is the error of a record that does not exist (ENOTFOUND, with no
+// message: what the user sees is decided by the HTTP layer).
+func notFound() error { return sentryaccess.Errorf(sentryaccess.ENOTFOUND, "") }
+
+// invalid is the error of an invalid argument, such as a malformed cursor.
+func invalid() error { return sentryaccess.Errorf(sentryaccess.EINVALID, "") }
+
+// conflict is the error of a record that exists already.
+func conflict() error { return sentryaccess.Errorf(sentryaccess.ECONFLICT, "") }
 
 // schemaVersion is the on-disk layout this code writes. Open migrates older
 // files forward and refuses newer ones.
@@ -200,7 +205,7 @@ func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// GetMeta returns the setting stored under key, or ErrNotFound.
+// GetMeta returns the setting stored under key, or ENOTFOUND.
 func (s *Store) GetMeta(ctx context.Context, key string) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -209,7 +214,7 @@ func (s *Store) GetMeta(ctx context.Context, key string) ([]byte, error) {
 	err := s.db.View(func(tx *bolt.Tx) error {
 		v := tx.Bucket([]byte(bucketSettings)).Get([]byte(key))
 		if v == nil {
-			return ErrNotFound
+			return notFound()
 		}
 		out = append([]byte(nil), v...)
 		return nil
@@ -226,7 +231,7 @@ func (s *Store) PutMeta(ctx context.Context, key string, value []byte) error {
 		return err
 	}
 	if key == "" {
-		return fmt.Errorf("put setting: empty key: %w", ErrInvalid)
+		return fmt.Errorf("put setting: empty key: %w", invalid())
 	}
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		return tx.Bucket([]byte(bucketSettings)).Put([]byte(key), value)

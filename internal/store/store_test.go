@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sentry-access/sentry-access/internal/access"
+	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 	"github.com/sentry-access/sentry-access/internal/store"
 )
 
@@ -88,11 +89,11 @@ func TestMeta(t *testing.T) {
 	ctx := context.Background()
 	s := mustOpen(t)
 
-	if _, err := s.GetMeta(ctx, "missing"); !errors.Is(err, store.ErrNotFound) {
-		t.Errorf("missing key: got %v, want ErrNotFound", err)
+	if _, err := s.GetMeta(ctx, "missing"); sentryaccess.ErrorCode(err) != sentryaccess.ENOTFOUND {
+		t.Errorf("missing key: got %v, want ENOTFOUND", err)
 	}
-	if err := s.PutMeta(ctx, "", []byte("x")); !errors.Is(err, store.ErrInvalid) {
-		t.Errorf("empty key: got %v, want ErrInvalid", err)
+	if err := s.PutMeta(ctx, "", []byte("x")); sentryaccess.ErrorCode(err) != sentryaccess.EINVALID {
+		t.Errorf("empty key: got %v, want EINVALID", err)
 	}
 	for _, v := range []string{"one", "two"} {
 		if err := s.PutMeta(ctx, "k", []byte(v)); err != nil {
@@ -224,11 +225,11 @@ func TestNoSnapshotYetIsNotFound(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	s := mustOpen(t)
-	if _, _, err := s.CurrentSnapshot(ctx); !errors.Is(err, store.ErrNotFound) {
-		t.Errorf("current: got %v, want ErrNotFound", err)
+	if _, _, err := s.CurrentSnapshot(ctx); sentryaccess.ErrorCode(err) != sentryaccess.ENOTFOUND {
+		t.Errorf("current: got %v, want ENOTFOUND", err)
 	}
-	if _, _, err := s.Snapshot(ctx, 7); !errors.Is(err, store.ErrNotFound) {
-		t.Errorf("by id: got %v, want ErrNotFound", err)
+	if _, _, err := s.Snapshot(ctx, 7); sentryaccess.ErrorCode(err) != sentryaccess.ENOTFOUND {
+		t.Errorf("by id: got %v, want ENOTFOUND", err)
 	}
 	got, err := s.ListSnapshots(ctx)
 	if err != nil || len(got) != 0 {
@@ -239,8 +240,8 @@ func TestNoSnapshotYetIsNotFound(t *testing.T) {
 func TestSaveSnapshotRejectsNil(t *testing.T) {
 	t.Parallel()
 	s := mustOpen(t)
-	if _, err := s.SaveSnapshot(context.Background(), store.SnapshotMeta{}, nil); !errors.Is(err, store.ErrInvalid) {
-		t.Errorf("got %v, want ErrInvalid", err)
+	if _, err := s.SaveSnapshot(context.Background(), store.SnapshotMeta{}, nil); sentryaccess.ErrorCode(err) != sentryaccess.EINVALID {
+		t.Errorf("got %v, want EINVALID", err)
 	}
 }
 
@@ -317,8 +318,8 @@ func TestPruneSnapshots(t *testing.T) {
 			if err != nil || cur.ID != saved[len(saved)-1].ID {
 				t.Errorf("current after prune: got %d, %v; want %d", cur.ID, err, saved[len(saved)-1].ID)
 			}
-			if _, _, err := s.Snapshot(ctx, saved[0].ID); tt.wantDeleted > 0 && !errors.Is(err, store.ErrNotFound) {
-				t.Errorf("oldest after prune: got %v, want ErrNotFound", err)
+			if _, _, err := s.Snapshot(ctx, saved[0].ID); tt.wantDeleted > 0 && sentryaccess.ErrorCode(err) != sentryaccess.ENOTFOUND {
+				t.Errorf("oldest after prune: got %v, want ENOTFOUND", err)
 			}
 		})
 	}
@@ -344,8 +345,8 @@ func TestSyncStatus(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	s := mustOpen(t)
-	if _, err := s.LastSyncStatus(ctx); !errors.Is(err, store.ErrNotFound) {
-		t.Errorf("no runs yet: got %v, want ErrNotFound", err)
+	if _, err := s.LastSyncStatus(ctx); sentryaccess.ErrorCode(err) != sentryaccess.ENOTFOUND {
+		t.Errorf("no runs yet: got %v, want ENOTFOUND", err)
 	}
 
 	good, err := s.RecordSyncStatus(ctx, store.SyncStatus{Kind: store.KindFull, Stage: "members"})

@@ -108,14 +108,14 @@ func (s *Store) RecordSyncStatus(ctx context.Context, st SyncStatus) (SyncStatus
 	return st, nil
 }
 
-// LastSyncStatus returns the most recently started sync run, or ErrNotFound.
+// LastSyncStatus returns the most recently started sync run, or ENOTFOUND.
 func (s *Store) LastSyncStatus(ctx context.Context) (SyncStatus, error) {
 	runs, err := s.SyncHistory(ctx, 1)
 	if err != nil {
 		return SyncStatus{}, fmt.Errorf("last sync status: %w", err)
 	}
 	if len(runs) == 0 {
-		return SyncStatus{}, fmt.Errorf("last sync status: %w", ErrNotFound)
+		return SyncStatus{}, fmt.Errorf("last sync status: %w", notFound())
 	}
 	return runs[0], nil
 }

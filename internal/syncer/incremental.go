@@ -15,6 +15,7 @@ import (
 
 	"github.com/sentry-access/sentry-access/internal/access"
 	"github.com/sentry-access/sentry-access/internal/sentry"
+	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 	"github.com/sentry-access/sentry-access/internal/store"
 )
 
@@ -70,7 +71,7 @@ func (s *Syncer) incremental(r *run) (*access.Snapshot, error) {
 	ctx := r.ctx
 	r.res.Kind = store.KindIncremental
 	baseMeta, base, err := s.st.CurrentSnapshot(ctx)
-	if errors.Is(err, store.ErrNotFound) {
+	if sentryaccess.ErrorCode(err) == sentryaccess.ENOTFOUND {
 		return s.fallback(r, "there is no previous snapshot")
 	}
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/sentry-access/sentry-access/internal/access"
 	"github.com/sentry-access/sentry-access/internal/sentry"
+	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 	"github.com/sentry-access/sentry-access/internal/sentrysim"
 	"github.com/sentry-access/sentry-access/internal/store"
 	"github.com/sentry-access/sentry-access/internal/syncer"
@@ -308,7 +309,7 @@ func TestCancelledSyncIsRecordedAsFailed(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("got %v, want context.Canceled", err)
 	}
-	if _, _, err := e.st.CurrentSnapshot(context.Background()); !errors.Is(err, store.ErrNotFound) {
+	if _, _, err := e.st.CurrentSnapshot(context.Background()); sentryaccess.ErrorCode(err) != sentryaccess.ENOTFOUND {
 		t.Errorf("current snapshot: got %v, want none", err)
 	}
 	last, err := e.st.LastSyncStatus(context.Background())

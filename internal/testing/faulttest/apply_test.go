@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/sentry-access/sentry-access/internal/changes"
-	"github.com/sentry-access/sentry-access/internal/samlauth"
+	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 	"github.com/sentry-access/sentry-access/internal/sentrysim"
 )
 
@@ -95,7 +95,7 @@ func TestApplyingThroughTheUIUnderFaults(t *testing.T) {
 			for _, ev := range applyEvents {
 				base[ev] = auditCount(t, rb, ev)
 			}
-			admin, approver := w.login(t, samlauth.RoleAdmin), w.login(t, samlauth.RoleApprover)
+			admin, approver := w.login(t, sentryaccess.RoleAdmin), w.login(t, sentryaccess.RoleApprover)
 
 			created := admin.post(t, "/changes", url.Values{
 				"kind":          {"team-create", "project-link", "team-add"},

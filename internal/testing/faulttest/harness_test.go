@@ -23,6 +23,7 @@ import (
 	"github.com/sentry-access/sentry-access/internal/explore"
 	"github.com/sentry-access/sentry-access/internal/samlauth"
 	"github.com/sentry-access/sentry-access/internal/sentry"
+	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 	"github.com/sentry-access/sentry-access/internal/sentrysim"
 	"github.com/sentry-access/sentry-access/internal/store"
 	"github.com/sentry-access/sentry-access/internal/testing/loadtest"
@@ -168,7 +169,7 @@ func newWorld(t *testing.T, o worldOptions) *world {
 }
 
 // login returns a browser signed in as the demo user with the role.
-func (w *world) login(t *testing.T, role samlauth.Role) *browser {
+func (w *world) login(t *testing.T, role sentryaccess.Role) *browser {
 	t.Helper()
 	u, ok := w.idp.UserWithRole(role)
 	if !ok {

@@ -19,6 +19,7 @@ import (
 	"github.com/sentry-access/sentry-access/internal/access"
 	"github.com/sentry-access/sentry-access/internal/changes"
 	"github.com/sentry-access/sentry-access/internal/sentry"
+	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 	"github.com/sentry-access/sentry-access/internal/sentrysim"
 	"github.com/sentry-access/sentry-access/internal/store"
 	"github.com/sentry-access/sentry-access/internal/syncer"
@@ -214,7 +215,7 @@ func newKillWorld(t *testing.T) *killWorld {
 	svc := changes.New(changes.Config{Repo: st.Changes(), Snapshots: snapshots{st}, Previewer: changes.EnginePreviewer{},
 		Executor: changes.SentryExecutor{API: k.rb}})
 	dana := memberID(t, k.rb, "dana.doyle@acme.test")
-	r, err := svc.Create(ctx, changes.Actor{Email: "olivia.owner@acme.test", Role: changes.RoleAdmin}, changes.NewRequest{
+	r, err := svc.Create(ctx, sentryaccess.Actor{Email: "olivia.owner@acme.test", Role: sentryaccess.RoleAdmin}, changes.NewRequest{
 		Justification: "search needs its own team",
 		Steps: []changes.Step{
 			{Kind: changes.KindTeamCreate, Params: changes.Params{Team: "search", Name: "Search"}},
@@ -225,7 +226,7 @@ func newKillWorld(t *testing.T) *killWorld {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r, err = svc.Approve(ctx, changes.Actor{Email: "maya.manager@acme.test", Role: changes.RoleApprover}, r.ID, "ok"); err != nil || r.State != changes.StateApproved {
+	if r, err = svc.Approve(ctx, sentryaccess.Actor{Email: "maya.manager@acme.test", Role: sentryaccess.RoleApprover}, r.ID, "ok"); err != nil || r.State != changes.StateApproved {
 		t.Fatalf("approve: %v (state %v)", err, r)
 	}
 	k.id = r.ID

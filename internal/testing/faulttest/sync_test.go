@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sentry-access/sentry-access/internal/samlauth"
+	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 	"github.com/sentry-access/sentry-access/internal/sentrysim"
 	"github.com/sentry-access/sentry-access/internal/syncer"
 )
@@ -100,7 +100,7 @@ func TestASyncUnderFaultsIsCompleteOrVisiblyFailed(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			viewer := w.login(t, samlauth.RoleViewer)
+			viewer := w.login(t, sentryaccess.RoleViewer)
 
 			if tt.want.complete {
 				if syncErr != nil {
