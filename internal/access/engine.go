@@ -10,6 +10,11 @@
 //
 //   - A member reaches nothing until its invite is accepted (pending and
 //     expired invites have no user, so Sentry builds no Access for them).
+//   - A member whose seat is over the plan's member limit (flag
+//     member-limit:restricted) reaches nothing in Sentry's UI: every
+//     organization endpoint refuses its browser session (401
+//     member-disabled-over-limit). Its user auth tokens are not refused, so
+//     the engine also says what they still reach (Restriction).
 //   - Global access = open membership (org flag allow_joinleave) OR an org
 //     role with is_global (manager, owner). It reaches every team and project.
 //   - Without it, a member reaches the projects linked to its teams.
@@ -85,6 +90,8 @@ type Engine struct {
 	emailOrder  []int // member indexes sorted by email
 	emailRank   []int // member index → position in emailOrder
 	globalOrder []int // active members with a global org role, by email
+	// limitedOrder are the members over the member limit, by email.
+	limitedOrder []int
 
 	teamBySlug   map[string]int
 	teamOrder    []int   // team indexes sorted by slug
@@ -102,10 +109,16 @@ type Engine struct {
 }
 
 type memberInfo struct {
-	role   int // org role index; -1 if the role is unknown
+	role int // org role index; -1 if the role is unknown
+	// active reports whether the member uses the org in Sentry's UI: its
+	// invite is accepted and its seat is within the member limit.
 	active bool
 	global bool
 	seats  []seat // sorted by team slug
+	// limited is the member as it would be without the member limit; set
+	// only for an accepted member flagged member-limit:restricted. It is
+	// what the member's user auth tokens reach.
+	limited *memberInfo
 }
 
 // seat is a member's place on a team, resolved.
@@ -232,7 +245,11 @@ func (e *Engine) indexMembers() {
 		if m.Email != "" {
 			e.byEmail[strings.ToLower(m.Email)] = i
 		}
-		e.members[i] = e.resolveMember(m)
+		e.members[i] = e.resolveMember(m, false)
+		if accepted(m) && m.Flags.MemberLimitRestricted {
+			free := e.resolveMember(m, true)
+			e.members[i].limited = &free
+		}
 		for j, st := range e.members[i].seats {
 			if st.team >= 0 {
 				e.teamSeats[st.team] = append(e.teamSeats[st.team], seatRef{member: i, seat: j})
@@ -246,6 +263,9 @@ func (e *Engine) indexMembers() {
 		if mi.active && mi.role >= 0 && e.orgRoles[mi.role].IsGlobal {
 			e.globalOrder = append(e.globalOrder, i)
 		}
+		if mi.limited != nil {
+			e.limitedOrder = append(e.limitedOrder, i)
+		}
 	}
 }
 
@@ -256,12 +276,14 @@ func (e *Engine) indexMembers() {
 // minimum team role), also for a role with isTeamRolesAllowed off
 // (billing), which Sentry only refuses to assign (OrganizationMemberTeam.get_team_role in
 // src/sentry/models/organizationmemberteam.py, docs/sentry-access-model.md#team-roles-and-the-minimum-team-role and §1.5.7).
-func (e *Engine) resolveMember(m *Member) memberInfo {
+// A member flagged member-limit:restricted is not active unless
+// ignoreLimit is set (docs/sentry-access-model.md#members-over-the-member-limit).
+func (e *Engine) resolveMember(m *Member, ignoreLimit bool) memberInfo {
 	role, ok := e.orgRoleByID[m.OrgRole]
 	if !ok {
 		role = -1
 	}
-	mi := memberInfo{role: role, active: m.State == StateActive || m.State == ""}
+	mi := memberInfo{role: role, active: accepted(m) && (ignoreLimit || !m.Flags.MemberLimitRestricted)}
 	if mi.active && role >= 0 {
 		mi.global = e.snap.Org.OpenMembership || e.orgRoles[role].IsGlobal
 	}
@@ -289,6 +311,10 @@ func (e *Engine) resolveMember(m *Member) memberInfo {
 	return mi
 }
 
+// accepted reports whether m's invite is accepted (an empty State counts
+// as accepted): the member has a user, whatever the member limit says.
+func accepted(m *Member) bool { return m.State == StateActive || m.State == "" }
+
 // lookupMember finds a member by id, then by case-insensitive email.
 func (e *Engine) lookupMember(ref string) (int, bool) {
 	if i, ok := e.byID[ref]; ok {
@@ -302,7 +328,11 @@ func (e *Engine) lookupMember(ref string) (int, bool) {
 // paths that grant access, and whether it reaches p at all. Seats are the
 // member's seats on teams linked to p that grant a team role.
 func (e *Engine) reach(i, p int) (scopes []string, paths []Path, ok bool) {
-	mi := &e.members[i]
+	return e.reachOf(&e.members[i], p)
+}
+
+// reachOf is reach for a resolved member.
+func (e *Engine) reachOf(mi *memberInfo, p int) (scopes []string, paths []Path, ok bool) {
 	if !mi.active {
 		return nil, nil, false
 	}

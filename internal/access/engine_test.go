@@ -405,8 +405,110 @@ func TestProjectJSONShape(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `{"project":"payment-api","members":[{"id":"ana","email":"ana@acme.test","orgRole":"member","scopes":["alerts:read","alerts:write","event:admin","event:read","event:write","member:invite","member:read","org:read","project:read","project:releases","team:read"],"paths":[{"kind":"team","team":"payments","teamRole":"contributor","detail":"member of team payments as Contributor"}]}],"integrations":[{"slug":"deploy-bot","name":"deploy-bot","scopes":["project:releases"]}]}`
+	want := `{"project":"payment-api","members":[{"id":"ana","email":"ana@acme.test","orgRole":"member","scopes":["alerts:read","alerts:write","event:admin","event:read","event:write","member:invite","member:read","org:read","project:read","project:releases","team:read"],"paths":[{"kind":"team","team":"payments","teamRole":"contributor","detail":"member of team payments as Contributor"}]}],"integrations":[{"slug":"deploy-bot","name":"deploy-bot","scopes":["project:releases"]}],"restricted":[]}`
 	if string(b) != want {
 		t.Errorf("JSON\n%s\nwant\n%s", b, want)
 	}
+}
+
+// restrictedMember adds an active member flagged member-limit:restricted.
+func restrictedMember(name, role string, teams ...Membership) build {
+	return func(s *Snapshot) {
+		member(name, role, teams...)(s)
+		s.Members[len(s.Members)-1].Flags.MemberLimitRestricted = true
+	}
+}
+
+// TestMemberOverTheMemberLimitReachesNothingInSentrysUI is the rule of
+// docs/sentry-access-model.md#members-over-the-member-limit: Sentry refuses
+// the browser session of a member flagged member-limit:restricted on every
+// organization endpoint (determine_access → MemberDisabledOverLimit; tests/
+// sentry/api/bases/test_organization.py test_member_limit_error), whatever
+// its role, teams or open membership; its user auth tokens are not refused.
+func TestMemberOverTheMemberLimitReachesNothingInSentrysUI(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		snap       *Snapshot
+		who        string
+		tokenReach int
+		wouldVia   string // what Explain says a seat would give
+	}{
+		{"member on a team", org(restrictedMember("uma", RoleMember, team("payments")), project("payment-api", "payments"), project("web", "web")),
+			"uma", 1, "member of team payments as Contributor"},
+		{"open membership", org(openMembership, restrictedMember("uma", RoleMember), project("payment-api", "payments"), project("web", "web")),
+			"uma", 2, "open membership is on"},
+		{"global org role", org(restrictedMember("max", RoleManager), project("payment-api", "payments")),
+			"max", 1, "org role Manager has global access"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := New(tt.snap)
+			ma, err := e.Member(tt.who)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ma.GlobalAccess || len(ma.Projects) != 0 || len(ma.OrgScopes) != 0 {
+				t.Errorf("global=%v projects=%v org scopes=%v, want nothing in Sentry's UI", ma.GlobalAccess, ma.Projects, ma.OrgScopes)
+			}
+			for _, ta := range ma.Teams {
+				if ta.EffectiveRole != "" || !strings.Contains(ta.Reason, "member limit") {
+					t.Errorf("team %s: effective role %q (%s), want none because of the member limit", ta.Slug, ta.EffectiveRole, ta.Reason)
+				}
+			}
+			r := ma.Restriction
+			if r == nil {
+				t.Fatal("Restriction is nil, want the member limit")
+			}
+			if r.Kind != RestrictionMemberLimit || !strings.Contains(r.Reason, "member limit") || !strings.Contains(r.Tokens, "browser sessions only") {
+				t.Errorf("restriction = %+v, want the member limit and what tokens still do", r)
+			}
+			if r.TokenProjects != tt.tokenReach || len(r.TokenOrgScopes) == 0 {
+				t.Errorf("tokens reach %d projects with org scopes %v, want %d and the role's scopes", r.TokenProjects, r.TokenOrgScopes, tt.tokenReach)
+			}
+			d, err := e.Explain(tt.who, "payment-api", "project:read")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.Allowed || !strings.HasPrefix(d.String(), "denied: "+tt.who+"@acme.test is over the plan's member limit") ||
+				!strings.Contains(d.String(), tt.wouldVia) || !strings.Contains(d.String(), "browser sessions only") {
+				t.Errorf("Explain = %s, want denied by the member limit, naming %q and the tokens", d, tt.wouldVia)
+			}
+			pa, err := e.Project("payment-api")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(pa.Members) != 0 || len(pa.Restricted) != 1 || pa.Restricted[0].ID != tt.who {
+				t.Errorf("project: members %+v restricted %+v, want %s only among the restricted", pa.Members, pa.Restricted, tt.who)
+			}
+			st := e.Stats()
+			if len(st.Restricted) != 1 || st.Active != 1 || st.Owners != 0 || st.GlobalMembers != 0 || st.Reach[0].Projects != 0 || !st.Reach[0].Restricted {
+				t.Errorf("stats: restricted=%v active=%d owners=%d global=%d reach=%+v", st.Restricted, st.Active, st.Owners, st.GlobalMembers, st.Reach)
+			}
+			var kinds []string
+			for _, r := range e.Risks() {
+				kinds = append(kinds, r.Kind)
+			}
+			if !slices.Contains(kinds, RiskRestricted) {
+				t.Errorf("risks = %v, want %s", kinds, RiskRestricted)
+			}
+		})
+	}
+	t.Run("a restricted owner is not counted as an owner", func(t *testing.T) {
+		t.Parallel()
+		st := New(org(member("olga", RoleOwner), restrictedMember("omar", RoleOwner))).Stats()
+		if st.Owners != 1 {
+			t.Errorf("owners = %d, want 1 (omar is over the member limit)", st.Owners)
+		}
+	})
+	t.Run("lifting the limit is a gain in the access diff", func(t *testing.T) {
+		t.Parallel()
+		before := org(restrictedMember("uma", RoleMember, team("payments")), project("payment-api", "payments"))
+		after := org(member("uma", RoleMember, team("payments")), project("payment-api", "payments"))
+		d := DiffAccess(before, after)
+		if len(d.Members) != 1 || d.Members[0].Projects[0].Kind != AccessGained {
+			t.Errorf("diff = %+v, want uma to gain payment-api", d)
+		}
+	})
 }

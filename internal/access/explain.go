@@ -41,6 +41,9 @@ func (e *Engine) Explain(memberRef, projectSlug, scope string) (Decision, error)
 	}
 	m := &e.snap.Members[i]
 	mi := &e.members[i]
+	if mi.limited != nil {
+		return e.explainLimited(i, p), nil
+	}
 	if !mi.active {
 		return Decision{Reasons: []string{"denied: " + e.globalReason(i)}}, nil
 	}
@@ -89,6 +92,25 @@ func (e *Engine) Explain(memberRef, projectSlug, scope string) (Decision, error)
 		reasons = append(reasons, "the member is on no team linked to "+projectSlug+", so no team role applies")
 	}
 	return Decision{Allowed: held, Reasons: reasons, Paths: paths}, nil
+}
+
+// explainLimited denies a member over the member limit (whatever the scope)
+// and says what would grant access once it has a seat, and what its tokens
+// still do (docs/sentry-access-model.md#members-over-the-member-limit).
+func (e *Engine) explainLimited(i, p int) Decision {
+	m := &e.snap.Members[i]
+	reasons := []string{"denied: " + m.Email + " is " + limitReason}
+	project := e.snap.Projects[p].Slug
+	if _, paths, ok := e.reachOf(e.members[i].limited, p); ok {
+		var details []string
+		for _, pt := range paths {
+			details = append(details, pt.Detail)
+		}
+		reasons = append(reasons, "with a seat it would reach "+project+" via "+joinAnd(details))
+	} else {
+		reasons = append(reasons, "even with a seat it would not reach "+project)
+	}
+	return Decision{Reasons: append(reasons, limitTokens)}
 }
 
 // orgRoleSource says whether org role r grants scope, or why not.

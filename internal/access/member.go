@@ -27,7 +27,40 @@ type MemberAccess struct {
 	Teams     []TeamAccess `json:"teams"`
 	// Projects are the reachable projects, sorted by slug.
 	Projects []ProjectReach `json:"projects"`
+	// Restriction is set when Sentry refuses the member although its invite
+	// is accepted: its seat is over the plan's member limit. Projects,
+	// OrgScopes and GlobalAccess are then empty (what the member reaches in
+	// Sentry's UI), and Restriction says what its user auth tokens still do.
+	Restriction *Restriction `json:"restriction,omitempty"`
 }
+
+// Restriction is why Sentry refuses an accepted member, and what is left.
+type Restriction struct {
+	// Kind is RestrictionMemberLimit.
+	Kind string `json:"kind"`
+	// Reason says what Sentry refuses and how the member gets access back.
+	Reason string `json:"reason"`
+	// Tokens says what the member's user auth tokens still reach.
+	Tokens string `json:"tokens"`
+	// TokenOrgScopes are the org role's scopes, the most a user auth token
+	// of the member may hold; TokenProjects the projects such a token
+	// reaches (a token's own scope list narrows what it may do there).
+	TokenOrgScopes []string `json:"tokenOrgScopes"`
+	TokenProjects  int      `json:"tokenProjects"`
+}
+
+// RestrictionMemberLimit is the member-limit:restricted flag: a seat over
+// the plan's member limit (docs/sentry-access-model.md#members-over-the-member-limit).
+const RestrictionMemberLimit = "member-limit"
+
+// Words for the member limit, shared by Member, Explain and Project.
+const (
+	limitReason = "over the plan's member limit (member-limit:restricted): Sentry refuses this member in its UI " +
+		"(every page of the organization, every team and project) until an owner frees a seat or raises the limit; " +
+		"the member can still leave the organization or ask for a seat"
+	limitTokens = "user auth tokens the member created still work with the org role's scopes: " +
+		"Sentry applies the member limit to browser sessions only"
+)
 
 // TeamAccess is one of the member's team memberships. StoredRole is the
 // team role as Sentry stores it ("" is null); EffectiveRole is the one that
@@ -83,6 +116,9 @@ func (e *Engine) Member(ref string) (MemberAccess, error) {
 		}
 		ma.Teams = append(ma.Teams, ta)
 	}
+	if mi.limited != nil {
+		ma.Restriction = e.restriction(mi.limited)
+	}
 	if !mi.active {
 		return ma, nil
 	}
@@ -111,6 +147,40 @@ func (e *Engine) Member(ref string) (MemberAccess, error) {
 	return ma, nil
 }
 
+// restriction describes the member limit for a member resolved without it.
+func (e *Engine) restriction(free *memberInfo) *Restriction {
+	r := &Restriction{Kind: RestrictionMemberLimit, Reason: limitReason, Tokens: limitTokens, TokenOrgScopes: []string{}}
+	if free.role >= 0 {
+		r.TokenOrgScopes = e.orgScopes[free.role]
+	}
+	r.TokenProjects = e.reachCount(free)
+	return r
+}
+
+// reachCount counts the projects mi reaches.
+func (e *Engine) reachCount(mi *memberInfo) int {
+	if !mi.active {
+		return 0
+	}
+	if mi.global {
+		return len(e.snap.Projects)
+	}
+	stamp := make([]bool, len(e.snap.Projects))
+	n := 0
+	for _, st := range mi.seats {
+		if st.team < 0 || st.eff < 0 {
+			continue
+		}
+		for _, p := range e.teamProjects[st.team] {
+			if !stamp[p] {
+				stamp[p] = true
+				n++
+			}
+		}
+	}
+	return n
+}
+
 // storedRaw returns the stored role string for an unknown stored role.
 func (e *Engine) storedRaw(i int, slug string) string {
 	for _, ms := range e.snap.Members[i].Teams {
@@ -130,6 +200,8 @@ func (e *Engine) globalReason(i int) string {
 		return "invite pending: a member reaches nothing until the invite is accepted"
 	case m.State == StateExpired:
 		return "invite expired: a member reaches nothing until a new invite is accepted"
+	case mi.limited != nil:
+		return limitReason
 	case mi.role < 0:
 		return fmt.Sprintf("org role %q is unknown: no access", m.OrgRole)
 	}
@@ -150,6 +222,8 @@ func (e *Engine) globalReason(i int) string {
 func (e *Engine) seatReason(i int, st seat) string {
 	mi := &e.members[i]
 	switch {
+	case mi.limited != nil:
+		return "over the member limit: the membership grants nothing in Sentry's UI until the member has a seat"
 	case !mi.active:
 		return "invite not accepted: the membership takes effect when it is"
 	case st.team < 0:

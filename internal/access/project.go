@@ -13,6 +13,10 @@ type ProjectAccess struct {
 	Members []ProjectMember `json:"members"`
 	// Integrations are the internal integrations, which reach every project.
 	Integrations []IntegrationAccess `json:"integrations"`
+	// Restricted are the members over the plan's member limit whose role
+	// or teams would reach the project: Sentry refuses them in its UI, but
+	// their user auth tokens still reach it with these scopes and paths.
+	Restricted []ProjectMember `json:"restricted"`
 }
 
 // ProjectMember is one member who reaches a project.
@@ -57,19 +61,31 @@ func (e *Engine) Project(slug string) (ProjectAccess, error) {
 		}
 		for _, i := range e.globalOrder {
 			if !seen[i] {
+				seen[i] = true
+				candidates = append(candidates, i)
+			}
+		}
+		for _, i := range e.limitedOrder {
+			if !seen[i] && e.members[i].limited.global {
 				candidates = append(candidates, i)
 			}
 		}
 		slices.SortFunc(candidates, func(a, b int) int { return e.emailRank[a] - e.emailRank[b] })
 	}
 	pa.Members = make([]ProjectMember, 0, len(candidates))
+	pa.Restricted = []ProjectMember{}
 	for _, i := range candidates {
-		scopes, paths, ok := e.reach(i, p)
+		mi := &e.members[i]
+		list := &pa.Members
+		if mi.limited != nil {
+			mi, list = mi.limited, &pa.Restricted
+		}
+		scopes, paths, ok := e.reachOf(mi, p)
 		if !ok {
 			continue
 		}
 		m := &e.snap.Members[i]
-		pa.Members = append(pa.Members, ProjectMember{ID: m.ID, Email: m.Email, OrgRole: m.OrgRole, Scopes: scopes, Paths: paths})
+		*list = append(*list, ProjectMember{ID: m.ID, Email: m.Email, OrgRole: m.OrgRole, Scopes: scopes, Paths: paths})
 	}
 	return pa, nil
 }

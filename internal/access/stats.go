@@ -10,11 +10,13 @@ import (
 // Member lists are sorted by email; slug lists by slug.
 type Stats struct {
 	Members int `json:"members"`
-	Active  int `json:"active"`
+	// Active counts members whose invite is accepted, Restricted included.
+	Active int `json:"active"`
 	// ByOrgRole counts members per org role, in role priority order, plus
 	// any unknown role last.
 	ByOrgRole []RoleCount `json:"byOrgRole"`
-	// Owners counts active members with the top org role.
+	// Owners counts active members with the top org role, except those
+	// over the member limit (Sentry refuses them).
 	Owners int `json:"owners"`
 	// GlobalMembers counts active members with global access.
 	GlobalMembers int `json:"globalMembers"`
@@ -28,6 +30,9 @@ type Stats struct {
 	ExpiredInvites []MemberRef `json:"expiredInvites"`
 	// OnNoTeam lists active members on no team.
 	OnNoTeam []MemberRef `json:"onNoTeam"`
+	// Restricted lists accepted members over the plan's member limit
+	// (member-limit:restricted): Sentry refuses them in its UI.
+	Restricted []MemberRef `json:"restricted"`
 	// TeamsWithoutProjects and ProjectsWithoutTeams are slugs.
 	TeamsWithoutProjects []string `json:"teamsWithoutProjects"`
 	ProjectsWithoutTeams []string `json:"projectsWithoutTeams"`
@@ -49,6 +54,9 @@ type MemberReach struct {
 	OrgRole  string `json:"orgRole"`
 	Global   bool   `json:"global"`
 	Projects int    `json:"projects"`
+	// Restricted reports whether the member is over the member limit, so
+	// reaches nothing (Projects is 0).
+	Restricted bool `json:"restricted,omitempty"`
 }
 
 // Stats returns the counts computed when the engine was built.
@@ -63,6 +71,7 @@ func (e *Engine) computeStats() Stats {
 		PendingInvites:       []MemberRef{},
 		ExpiredInvites:       []MemberRef{},
 		OnNoTeam:             []MemberRef{},
+		Restricted:           []MemberRef{},
 		TeamsWithoutProjects: []string{},
 		ProjectsWithoutTeams: []string{},
 		Reach:                []MemberReach{},
@@ -84,11 +93,13 @@ func (e *Engine) computeStats() Stats {
 		case StateExpired:
 			st.ExpiredInvites = append(st.ExpiredInvites, e.memberRef(i))
 		}
-		if !mi.active {
+		if !accepted(m) {
 			continue
 		}
 		st.Active++
-		if mi.role == len(e.orgRoles)-1 {
+		if mi.limited != nil {
+			st.Restricted = append(st.Restricted, e.memberRef(i))
+		} else if mi.role == len(e.orgRoles)-1 {
 			st.Owners++
 		}
 		if s.Org.HasAuthProvider && (!m.Flags.SSOLinked || m.Flags.SSOInvalid) {
@@ -100,11 +111,13 @@ func (e *Engine) computeStats() Stats {
 		if len(mi.seats) == 0 {
 			st.OnNoTeam = append(st.OnNoTeam, e.memberRef(i))
 		}
-		r := MemberReach{ID: m.ID, Email: m.Email, OrgRole: m.OrgRole, Global: mi.global}
-		if mi.global {
+		r := MemberReach{ID: m.ID, Email: m.Email, OrgRole: m.OrgRole, Global: mi.global, Restricted: mi.limited != nil}
+		switch {
+		case r.Restricted:
+		case mi.global:
 			st.GlobalMembers++
 			r.Projects = len(s.Projects)
-		} else {
+		default:
 			for _, seat := range mi.seats {
 				if seat.team < 0 || seat.eff < 0 {
 					continue
@@ -158,6 +171,7 @@ const (
 	RiskProjectsNoTeam  = "projects-without-teams"
 	RiskMembersNoTeam   = "members-on-no-team"
 	RiskIntegrationsAll = "integrations-reach-all"
+	RiskRestricted      = "member-limit-restricted"
 )
 
 // Risks derives findings from Stats and the org settings, most severe first.
@@ -180,6 +194,9 @@ func (e *Engine) Risks() []Risk {
 	}
 	if n := len(st.Without2FA); n > 0 && !org.Require2FA {
 		add(RiskWithout2FA, n, "active members without two-factor authentication, and 2FA is not required")
+	}
+	if n := len(st.Restricted); n > 0 {
+		add(RiskRestricted, n, "members over the plan's member limit: Sentry refuses them in its UI, but their user auth tokens still work")
 	}
 	if n := len(e.integrations); n > 0 {
 		add(RiskIntegrationsAll, n, "internal integrations reach every project with their scopes")

@@ -20,12 +20,24 @@ const (
 // literal org-level scopes it holds (src/sentry/auth/access.py); upper is the
 // token's own scope list, which bounds team-role scopes too.
 type principal struct {
-	kind   principalKind
-	key    string // identity for rate limiting
-	member *member
-	app    *app
-	scopes []string
-	upper  []string
+	kind principalKind
+	// session reports whether a browser session (SignIn), not a token,
+	// authenticated a user.
+	session bool
+	key     string // identity for rate limiting
+	member  *member
+	app     *app
+	scopes  []string
+	upper   []string
+}
+
+// disabledFromLimit is is_member_disabled_from_limit as determine_access
+// applies it: only to session callers (a token returns before the session
+// gates), never to Sentry apps, true for a member flagged
+// member-limit:restricted (src/sentry/api/permissions.py,
+// src/sentry/api/utils.py; docs/sentry-access-model.md#members-over-the-member-limit).
+func (st *state) disabledFromLimit(p *principal) bool {
+	return p.session && p.member != nil && p.member.flags["member-limit:restricted"]
 }
 
 // isMemberUser reports whether the caller is a user who is an org member.

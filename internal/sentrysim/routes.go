@@ -20,9 +20,9 @@ func (s *Server) routes() *http.ServeMux {
 
 		{pattern: "GET /api/0/organizations/{org}/members/{$}", scopes: memberRead, h: s.listMembers},
 		{pattern: "POST /api/0/organizations/{org}/members/{$}", scopes: scopes("member:write", "member:admin", "member:invite"), h: s.inviteMember},
-		{pattern: "GET /api/0/organizations/{org}/members/{member}/{$}", scopes: memberRead, h: s.getMember},
-		{pattern: "PUT /api/0/organizations/{org}/members/{member}/{$}", scopes: scopes("member:invite", "member:write", "member:admin"), h: s.putMember},
-		{pattern: "DELETE /api/0/organizations/{org}/members/{member}/{$}", scopes: memberRead, h: s.deleteMember},
+		{pattern: "GET /api/0/organizations/{org}/members/{member}/{$}", limitExempt: true, scopes: memberRead, h: s.getMember},
+		{pattern: "PUT /api/0/organizations/{org}/members/{member}/{$}", limitExempt: true, scopes: scopes("member:invite", "member:write", "member:admin"), h: s.putMember},
+		{pattern: "DELETE /api/0/organizations/{org}/members/{member}/{$}", limitExempt: true, scopes: memberRead, h: s.deleteMember},
 
 		{pattern: "POST /api/0/organizations/{org}/members/{member}/teams/{team}/{$}", scopes: scopes("org:read", "org:write", "team:write"), h: s.joinTeam},
 		{pattern: "PUT /api/0/organizations/{org}/members/{member}/teams/{team}/{$}", scopes: scopes("org:read", "org:write", "org:admin", "member:read", "member:write", "member:admin"), h: s.putTeamRole},

@@ -105,6 +105,8 @@ type Server struct {
 	closed    chan struct{}
 	closeOnce sync.Once
 
+	sessions map[string]int64 // session cookie value → user id (SignIn); under mu
+
 	mux *http.ServeMux
 }
 
@@ -273,7 +275,11 @@ type endpoint struct {
 	scopes  []string
 	scim    bool
 	session bool
-	h       func(*call)
+	// limitExempt marks endpoints whose permission class lets a member over
+	// the member limit through (RelaxedMemberPermission: the member may
+	// remove itself).
+	limitExempt bool
+	h           func(*call)
 }
 
 func (s *Server) handle(mux *http.ServeMux, e endpoint) {
@@ -292,7 +298,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, name string, e en
 	c := &call{s: s, w: w, r: r}
 	if e.session {
 		// SessionNoAuthTokenAuthentication: any request with a token is
-		// unauthenticated, and the simulator has no sessions.
+		// unauthenticated. The simulator's sessions (SignIn) model only the
+		// organization endpoints' gates, not these user endpoints.
 		c.detail(http.StatusUnauthorized, msgNoCredentials)
 		return
 	}
@@ -305,6 +312,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, name string, e en
 	st := s.st
 	if org := r.PathValue("org"); org != st.org.slug && org != fmt.Sprint(st.org.id) {
 		c.detail(http.StatusNotFound, msgNotFound)
+		return
+	}
+	if !c.memberLimitGate(e) {
 		return
 	}
 	if !s.allowRate(w, p.key, name) {
@@ -350,6 +360,9 @@ func tokenOf(r *http.Request) string {
 func (s *Server) authenticate(r *http.Request) (*principal, int, string) {
 	st := s.st
 	if r.Header.Get("Authorization") == "" {
+		if p := s.sessionPrincipal(r); p != nil {
+			return p, 0, ""
+		}
 		return nil, http.StatusUnauthorized, msgNoCredentials
 	}
 	tok := tokenOf(r)

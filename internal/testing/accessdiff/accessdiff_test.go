@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"slices"
@@ -78,6 +79,10 @@ func fixture(seed int64, s settings) *sentrysim.Fixture {
 			m.Pending, m.LastLogin = true, nil
 		case 7:
 			m.Pending, m.Expired, m.LastLogin = true, true, nil
+		case 9, 10:
+			// Over the plan's member limit: a manager (global) and a
+			// member on teams (docs/sentry-access-model.md#members-over-the-member-limit).
+			m.Flags = append(m.Flags, "member-limit:restricted")
 		}
 		if m.Role == access.RoleBilling {
 			// Sentry refuses team-level permissions for roles with
@@ -101,8 +106,10 @@ func fixture(seed int64, s settings) *sentrysim.Fixture {
 // built from the stored snapshot.
 type org struct {
 	fx     *sentrysim.Fixture
+	sim    *sentrysim.Server
 	url    string
 	now    func() time.Time
+	snap   *access.Snapshot
 	engine *access.Engine
 }
 
@@ -122,7 +129,7 @@ func syncOrg(t *testing.T, fx *sentrysim.Fixture) *org {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = st.Close() })
-	o := &org{fx: fx, url: srv.URL, now: now}
+	o := &org{fx: fx, sim: sim, url: srv.URL, now: now}
 	owner := o.client(t, sentrysim.DemoOwnerToken)
 	if _, err := syncer.New(owner, st, syncer.Options{Now: now, SentryURL: srv.URL}).Full(context.Background()); err != nil {
 		t.Fatalf("full sync: %v", err)
@@ -131,8 +138,22 @@ func syncOrg(t *testing.T, fx *sentrysim.Fixture) *org {
 	if err != nil {
 		t.Fatalf("current snapshot: %v", err)
 	}
-	o.engine = access.New(snap)
+	o.snap, o.engine = snap, access.New(snap)
 	return o
+}
+
+// withSeat is the engine over the snapshot with member id's
+// member-limit:restricted flag cleared: what the member would reach with a
+// seat, which is what its user auth tokens reach.
+func (o *org) withSeat(id string) *access.Engine {
+	s := *o.snap
+	s.Members = slices.Clone(o.snap.Members)
+	for i := range s.Members {
+		if s.Members[i].ID == id {
+			s.Members[i].Flags.MemberLimitRestricted = false
+		}
+	}
+	return access.New(&s)
 }
 
 func (o *org) client(t *testing.T, token string) *sentry.Client {
@@ -144,6 +165,33 @@ func (o *org) client(t *testing.T, token string) *sentry.Client {
 	return c
 }
 
+// sessionClient is the real client sending the member's browser session
+// cookie (sentrysim.SignIn) instead of a token, as Sentry's UI calls the API.
+func (o *org) sessionClient(t *testing.T, email string) *sentry.Client {
+	t.Helper()
+	ck, err := o.sim.SignIn(email)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hc := &http.Client{Transport: sessionTransport{ck}}
+	c, err := sentry.New(sentry.Config{BaseURL: o.url, Org: sentrysim.DemoOrgSlug, Token: "session", HTTPClient: hc, MaxRetries: -1, Now: o.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// sessionTransport replaces the client's Authorization header with a
+// session cookie.
+type sessionTransport struct{ cookie *http.Cookie }
+
+func (s sessionTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Del("Authorization")
+	r.AddCookie(s.cookie)
+	return http.DefaultTransport.RoundTrip(r)
+}
+
 // view is what the simulator tells one caller about every project and team.
 type view struct {
 	projects map[string]sentry.Project
@@ -152,7 +200,10 @@ type view struct {
 
 func (o *org) viewAs(ctx context.Context, t *testing.T, token string) (view, error) {
 	t.Helper()
-	c := o.client(t, token)
+	return viewOf(ctx, o.client(t, token))
+}
+
+func viewOf(ctx context.Context, c *sentry.Client) (view, error) {
 	ps, err := c.Projects(ctx)
 	if err != nil {
 		return view{}, err
@@ -183,19 +234,97 @@ func TestEngineAgreesWithTheSimulator(t *testing.T) {
 				t.Parallel()
 				o := syncOrg(t, fixture(seed, s))
 				for _, m := range o.fx.Members {
-					checkMember(t, o, m)
+					if slices.Contains(m.Flags, "member-limit:restricted") {
+						checkRestricted(t, o, m)
+						continue
+					}
+					checkMember(t, o, o.engine, m)
+					if !m.Pending && m.Role != access.RoleBilling {
+						checkSession(t, o, m)
+					}
 				}
 			})
 		}
 	}
 }
 
-// checkMember compares the engine's answer for m with the simulator's.
-func checkMember(t *testing.T, o *org, m sentrysim.MemberFixture) {
+// checkRestricted checks a member over the member limit: its browser
+// session is refused on the organization's endpoints (401
+// member-disabled-over-limit) and the engine gives it nothing, while its
+// user auth tokens reach what the engine gives the member with a seat, and
+// the engine's Restriction says so
+// (docs/sentry-access-model.md#members-over-the-member-limit).
+func checkRestricted(t *testing.T, o *org, m sentrysim.MemberFixture) {
 	t.Helper()
 	ctx := context.Background()
 	id := fmt.Sprint(m.ID)
+	who := fmt.Sprintf("%s (%s, over the member limit)", m.Email, m.Role)
 	ma, err := o.engine.Member(id)
+	if err != nil {
+		t.Fatalf("%s: engine: %v", who, err)
+	}
+	if ma.GlobalAccess || len(ma.Projects) != 0 || len(ma.OrgScopes) != 0 || ma.Restriction == nil {
+		t.Errorf("%s: engine global=%v projects=%d org scopes=%v restriction=%v; want nothing and the member limit",
+			who, ma.GlobalAccess, len(ma.Projects), ma.OrgScopes, ma.Restriction)
+	}
+	sc := o.sessionClient(t, m.Email)
+	_, errOrg := sc.Organization(ctx)
+	_, errView := viewOf(ctx, sc)
+	for _, err := range []error{errOrg, errView} {
+		var apiErr *sentry.APIError
+		if !errors.As(err, &apiErr) || apiErr.Status != http.StatusUnauthorized || apiErr.Code != "member-disabled-over-limit" {
+			t.Errorf("%s: the simulator answered the session with %v; want 401 member-disabled-over-limit", who, err)
+		}
+	}
+	if _, err := sc.Member(ctx, id); err != nil {
+		t.Errorf("%s: the member details endpoint (RelaxedMemberPermission) refused the session: %v", who, err)
+	}
+	seated := o.withSeat(id)
+	free, err := seated.Member(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := ma.Restriction; r != nil && (r.TokenProjects != len(free.Projects) || !slices.Equal(r.TokenOrgScopes, free.OrgScopes)) {
+		t.Errorf("%s: restriction says tokens reach %d projects with %v; with a seat the engine gives %d with %v",
+			who, r.TokenProjects, r.TokenOrgScopes, len(free.Projects), free.OrgScopes)
+	}
+	checkMember(t, o, seated, m)
+}
+
+// checkSession checks that a browser session of an unrestricted member is
+// answered as its all-scopes token is: session authentication holds the
+// member's role scopes, and the member limit gate lets it through.
+func checkSession(t *testing.T, o *org, m sentrysim.MemberFixture) {
+	t.Helper()
+	ctx := context.Background()
+	sv, err := viewOf(ctx, o.sessionClient(t, m.Email))
+	if err != nil {
+		t.Errorf("%s: the simulator refused the member's session: %v", m.Email, err)
+		return
+	}
+	tv, err := o.viewAs(ctx, t, allScopesToken(m))
+	if err != nil {
+		t.Errorf("%s: token view: %v", m.Email, err)
+		return
+	}
+	for slug, p := range tv.projects {
+		q := sv.projects[slug]
+		if p.HasAccess != q.HasAccess || p.IsMember != q.IsMember || !sameSet(p.Access, q.Access) {
+			t.Errorf("%s: project %s: session sees hasAccess=%v isMember=%v access=%v; the token %v %v %v",
+				m.Email, slug, q.HasAccess, q.IsMember, q.Access, p.HasAccess, p.IsMember, p.Access)
+		}
+	}
+	if len(sv.teams) != len(tv.teams) {
+		t.Errorf("%s: session sees %d teams, the token %d", m.Email, len(sv.teams), len(tv.teams))
+	}
+}
+
+// checkMember compares engine e's answer for m with the simulator's.
+func checkMember(t *testing.T, o *org, e *access.Engine, m sentrysim.MemberFixture) {
+	t.Helper()
+	ctx := context.Background()
+	id := fmt.Sprint(m.ID)
+	ma, err := e.Member(id)
 	if err != nil {
 		t.Errorf("%s: engine: %v", m.Email, err)
 		return
@@ -241,8 +370,8 @@ func checkMember(t *testing.T, o *org, m sentrysim.MemberFixture) {
 	} else if want := intersect(ma.OrgScopes, allTokenScopes()); !sameSet(od.Access, want) {
 		t.Errorf("%s: simulator org access=%v, engine org scopes ∩ token=%v", who, union(od.Access, nil), want)
 	}
-	checkProjects(t, o.engine, who, ma, v)
-	checkTeams(t, o.engine, who, ma, v)
+	checkProjects(t, e, who, ma, v)
+	checkTeams(t, e, who, ma, v)
 	checkEnforcement(ctx, t, o, who, m, ma)
 
 	// The serializers answer for the token's user, not for the token
@@ -433,9 +562,13 @@ func TestFixtureHoldsEveryCase(t *testing.T) {
 		fx := fixture(seed, settings{})
 		roles := map[string]bool{}
 		stored := map[string]bool{}
-		var pending, expired, idp, orphan bool
+		var pending, expired, idp, orphan, limited, limitedGlobal bool
 		for _, m := range fx.Members {
 			roles[m.Role] = true
+			if slices.Contains(m.Flags, "member-limit:restricted") && !m.Pending {
+				limited = limited || len(m.Teams) > 0
+				limitedGlobal = limitedGlobal || m.Role == access.RoleManager || m.Role == access.RoleOwner
+			}
 			pending = pending || (m.Pending && !m.Expired)
 			expired = expired || m.Expired
 			if m.Pending {
@@ -464,7 +597,8 @@ func TestFixtureHoldsEveryCase(t *testing.T) {
 				}
 			}
 		}
-		for name, ok := range map[string]bool{"pending invite": pending, "expired invite": expired, "SCIM team": idp, "project without teams": orphan} {
+		for name, ok := range map[string]bool{"pending invite": pending, "expired invite": expired, "SCIM team": idp, "project without teams": orphan,
+			"member over the member limit on a team": limited, "global member over the member limit": limitedGlobal} {
 			if !ok {
 				missing = append(missing, name)
 			}
