@@ -138,9 +138,10 @@ func (c *Client) DeleteMember(ctx context.Context, id string) error {
 // memberUpdate is the body of PUT /organizations/{org}/members/{id}/. It is
 // unexported on purpose: a teamRoles list sent here REPLACES the member's
 // whole team set (save_team_assignments deletes every membership and
-// recreates the listed ones, src/sentry/api/endpoints/organization_member/
-// __init__.py), and a PUT without teamRoles may clear every team in recent
-// Sentry versions (docs/sentry-access-model.md#members). So the only way to send one is
+// recreates the listed ones), and a PUT without teamRoles or teams clears
+// every team (save_team_assignments(member, None) in
+// src/sentry/core/endpoints/organization_member_details.py;
+// docs/sentry-access-model.md#members). So the only way to send one is
 // SetOrgRole, which always sends the member's complete current list.
 type memberUpdate struct {
 	OrgRole   string               `json:"orgRole"`
@@ -148,24 +149,26 @@ type memberUpdate struct {
 }
 
 // teamRoleAssignment is one element of a member PUT's teamRoles. A stored
-// null role is sent by leaving "role" out: Sentry reads a missing role as
-// None (the minimum team role), and the OpenAPI schema does not allow null.
+// null role is sent as "role": null, never left out: Sentry's
+// validate_teamRoles reads item["role"] of every entry, so an entry
+// without "role" is a 500 (docs/sentry-access-model.md#members).
 type teamRoleAssignment struct {
 	TeamSlug string  `json:"teamSlug"`
-	Role     *string `json:"role,omitempty"`
+	Role     *string `json:"role"`
 }
 
 // SetOrgRole changes a member's organization role without touching their
 // teams. Sentry's member PUT replaces the entire team set with the body's
-// teamRoles (and may clear it when teamRoles is absent), so SetOrgRole
+// teamRoles (and clears it when teamRoles is absent), so SetOrgRole
 // first reads the member and re-sends its full current teamRoles (a stored
-// null role as an absent role) with the new orgRole. A team change made between
+// null role as "role": null) with the new orgRole. A team change made between
 // the read and the write can be lost; Sentry offers no precondition.
 //
-// It needs a user auth token holding both member:invite and member:admin
-// (integration tokens get 403), and both roles must be assignable by the
-// caller. On the change Sentry resets team roles at or below the new
-// minimum team role to null.
+// It needs a user auth token holding member:admin: a new role the caller
+// may not assign is 400 (so is any role change by an integration token,
+// which has no assignable roles), a member whose current role is above the
+// caller's is 403. On the change Sentry resets team roles at or below the
+// new minimum team role to null.
 func (c *Client) SetOrgRole(ctx context.Context, memberID, orgRole string) (*Member, error) {
 	if orgRole == "" {
 		return nil, fmt.Errorf("set org role of member %s: empty role: %w", memberID, ErrInvalid)

@@ -50,7 +50,7 @@ func TestSetOrgRoleResendsTheFullTeamRoles(t *testing.T) {
 		"orgRole": "manager",
 		"teamRoles": []any{
 			map[string]any{"teamSlug": "web", "role": "admin"},
-			map[string]any{"teamSlug": "payments"}, // stored null: role left out
+			map[string]any{"teamSlug": "payments", "role": nil}, // stored null sent as null: Sentry reads item["role"] of every entry
 			map[string]any{"teamSlug": "ops", "role": "contributor"},
 		},
 	}
