@@ -24,7 +24,8 @@ type AuditQuery struct {
 }
 
 // AuditLogs iterates over audit-log pages, newest first, following Link
-// pagination. Each page is the endpoint's {rows, options} body; rows older
+// pagination. Each page is the endpoint's {rows, options} body (a bare
+// list of rows from older servers, see AuditLogPage); rows older
 // than q.Since are cut off and end the iteration. The first page is always
 // yielded (it carries Options), even when no row is recent enough. Needs
 // org:write (managers and owners).
@@ -78,7 +79,8 @@ func (c *Client) AuditLogs(ctx context.Context, q AuditQuery) iter.Seq2[AuditLog
 }
 
 // ListAuditLogs returns every row matching q in one page value, newest
-// first, with the Options of the first page.
+// first, with the Options of the first page; BareList is set when the
+// server answered bare lists (older servers, which send no Options).
 func (c *Client) ListAuditLogs(ctx context.Context, q AuditQuery) (*AuditLogPage, error) {
 	out := &AuditLogPage{Rows: []AuditLogEntry{}}
 	for page, err := range c.AuditLogs(ctx, q) {
@@ -89,6 +91,7 @@ func (c *Client) ListAuditLogs(ctx context.Context, q AuditQuery) (*AuditLogPage
 			out.Options = page.Options
 		}
 		out.Rows = append(out.Rows, page.Rows...)
+		out.BareList = out.BareList || page.BareList
 	}
 	return out, nil
 }

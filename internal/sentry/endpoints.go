@@ -7,6 +7,7 @@ import "net/http"
 // table below. {org} is filled from Config.Org, the other placeholders from
 // the method's arguments, in order.
 const (
+	epAPIIndex       = "/"
 	epOrganization   = "/organizations/{org}/"
 	epMembers        = "/organizations/{org}/members/"
 	epMember         = "/organizations/{org}/members/{member_id}/"

@@ -7,13 +7,28 @@ import (
 )
 
 // Organization returns the organization's settings that change access,
-// its role lists and the caller's own role and scopes.
+// its role lists and the caller's own role and scopes. Fields an older
+// server left out are listed in Absent; RateLimitHeaders tells whether the
+// answer carried Sentry's rate-limit headers.
 func (c *Client) Organization(ctx context.Context) (*Organization, error) {
 	var o Organization
-	if err := c.getJSON(ctx, c.newRequest(http.MethodGet, epOrganization), &o); err != nil {
+	resp, err := c.do(ctx, c.newRequest(http.MethodGet, epOrganization), &o)
+	if err != nil {
 		return nil, fmt.Errorf("get organization: %w", err)
 	}
+	o.RateLimitHeaders = ParseRateLimit(resp.header).Present()
 	return &o, nil
+}
+
+// APIIndex returns who the credential authenticates as (GET /api/0/): the
+// user of a user token, the proxy user of an internal integration's token,
+// no user for an org auth token. It needs no scope.
+func (c *Client) APIIndex(ctx context.Context) (*APIIndex, error) {
+	var idx APIIndex
+	if err := c.getJSON(ctx, c.newRequest(http.MethodGet, epAPIIndex), &idx); err != nil {
+		return nil, fmt.Errorf("get the API index: %w", err)
+	}
+	return &idx, nil
 }
 
 // UpdateOrganization changes the non-nil settings in u and returns the
@@ -29,10 +44,11 @@ func (c *Client) UpdateOrganization(ctx context.Context, u OrganizationUpdate) (
 }
 
 // AccessRequests returns the pending team-join requests the caller may
-// resolve (all of them with org:write). The endpoint is not paginated.
+// resolve (all of them with org:write). The endpoint is not paginated; a
+// Link header is followed all the same.
 func (c *Client) AccessRequests(ctx context.Context) ([]AccessRequest, error) {
-	out := []AccessRequest{}
-	if err := c.getJSON(ctx, c.newRequest(http.MethodGet, epAccessRequests), &out); err != nil {
+	out, err := collect(follow[AccessRequest](ctx, c, c.newRequest(http.MethodGet, epAccessRequests)))
+	if err != nil {
 		return nil, fmt.Errorf("list access requests: %w", err)
 	}
 	return out, nil

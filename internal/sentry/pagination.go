@@ -140,10 +140,22 @@ func parseLinks(h string) []link {
 	return out
 }
 
-// paginate fetches a Link-paginated list page by page and yields its
-// elements. It stops at the first error (yielded once), when the next link
-// says results="false", or when the server repeats a cursor.
+// paginate fetches a Link-paginated list page by page, asking for
+// Sentry's largest page, and yields its elements (see follow).
 func paginate[T any](ctx context.Context, c *Client, req request) iter.Seq2[T, error] {
+	if req.query.Get("per_page") == "" {
+		req.query = cloneValues(req.query)
+		req.query.Set("per_page", fmt.Sprint(defaultPerPage))
+	}
+	return follow[T](ctx, c, req)
+}
+
+// follow fetches a list and yields its elements, following the Link
+// header's rel="next"; results="true" wherever a server sends one, also on
+// lists meant to be unpaginated (older servers page them). It stops at the
+// first error (yielded once), when there is no next link or it says
+// results="false", or when the server repeats a cursor.
+func follow[T any](ctx context.Context, c *Client, req request) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
 		var zero T
 		var cursor Cursor
@@ -151,9 +163,6 @@ func paginate[T any](ctx context.Context, c *Client, req request) iter.Seq2[T, e
 		for {
 			r := req
 			r.query = cloneValues(req.query)
-			if r.query.Get("per_page") == "" {
-				r.query.Set("per_page", fmt.Sprint(defaultPerPage))
-			}
 			if cursor != "" {
 				r.query.Set("cursor", string(cursor))
 			}

@@ -6,14 +6,16 @@ import (
 	"net/http"
 )
 
-// Projects returns every active project of the organization, unpaginated
-// (all_projects=1). The list is not filtered by the caller's access; use
-// IsMember/HasAccess. Tokens without a user see only projects with a team.
+// Projects returns every active project of the organization, asking for
+// them unpaginated (all_projects=1); servers that ignore it answer in
+// pages, which are followed. The list is not filtered by the caller's
+// access; use IsMember/HasAccess. Tokens without a user see only projects
+// with a team.
 func (c *Client) Projects(ctx context.Context) ([]Project, error) {
 	req := c.newRequest(http.MethodGet, epProjects)
 	req.query.Set("all_projects", "1")
-	ps := []Project{}
-	if _, err := c.do(ctx, req, &ps); err != nil {
+	ps, err := collect(follow[Project](ctx, c, req))
+	if err != nil {
 		return nil, fmt.Errorf("list projects: %w", err)
 	}
 	return ps, nil

@@ -8,10 +8,11 @@ import (
 )
 
 // OrgAuthTokens returns the organization's active auth tokens. Their scopes
-// are always ["org:ci"]: they cannot manage members or teams.
+// are always ["org:ci"]: they cannot manage members or teams. The endpoint
+// is not paginated; a Link header is followed all the same.
 func (c *Client) OrgAuthTokens(ctx context.Context) ([]OrgAuthToken, error) {
-	out := []OrgAuthToken{}
-	if err := c.getJSON(ctx, c.newRequest(http.MethodGet, epOrgAuthTokens), &out); err != nil {
+	out, err := collect(follow[OrgAuthToken](ctx, c, c.newRequest(http.MethodGet, epOrgAuthTokens)))
+	if err != nil {
 		return nil, fmt.Errorf("list org auth tokens: %w", err)
 	}
 	return out, nil
@@ -34,8 +35,7 @@ func (c *Client) SentryApps(ctx context.Context) ([]SentryApp, error) {
 // with a token credential this returns an error matching ErrSessionOnly
 // (and the underlying *APIError), never an empty list.
 func (c *Client) APITokens(ctx context.Context) ([]APIToken, error) {
-	out := []APIToken{}
-	err := c.getJSON(ctx, c.newRequest(http.MethodGet, epAPITokens), &out)
+	out, err := collect(follow[APIToken](ctx, c, c.newRequest(http.MethodGet, epAPITokens)))
 	var apiErr *APIError
 	if errors.As(err, &apiErr) && (apiErr.Status == http.StatusUnauthorized || apiErr.Status == http.StatusForbidden) {
 		return nil, fmt.Errorf("list api tokens: %w: %w", ErrSessionOnly, err)

@@ -14,6 +14,9 @@ import (
 // OrgRole is one entry of an organization's orgRoleList
 // (src/sentry/api/serializers/models/role.py). Entries are ordered by
 // priority, lowest first.
+//
+// Older servers leave fields out (see UnmarshalJSON); Absent lists those
+// the server did not send.
 type OrgRole struct {
 	ID                 string   `json:"id"`
 	Name               string   `json:"name"`
@@ -25,6 +28,10 @@ type OrgRole struct {
 	IsGlobal           bool     `json:"isGlobal"`
 	IsTeamRolesAllowed bool     `json:"isTeamRolesAllowed"`
 	MinimumTeamRole    string   `json:"minimumTeamRole"`
+	// Absent lists, sorted, the fields of OrgRoleFields the server left
+	// out or sent as null; nil when it sent them all or when the value was
+	// not decoded from a response.
+	Absent []string `json:"-"`
 }
 
 // TeamRole is one entry of an organization's teamRoleList, ordered by
@@ -42,7 +49,11 @@ type TeamRole struct {
 }
 
 // Organization is the body of GET /api/0/organizations/{org}/ reduced to the
-// fields that change access. OrgRole and Access describe the caller.
+// fields that change access. OrgRole (Role on older servers) and Access
+// describe the caller.
+//
+// Older servers leave fields out (see UnmarshalJSON): a boolean left out
+// decodes as false, so read Absent (or Has) before trusting one.
 type Organization struct {
 	ID                         string     `json:"id"`
 	Slug                       string     `json:"slug"`
@@ -64,6 +75,29 @@ type Organization struct {
 	Features                   []string   `json:"features"`
 	OrgRoleList                []OrgRole  `json:"orgRoleList"`
 	TeamRoleList               []TeamRole `json:"teamRoleList"`
+	// Role is the deprecated name of OrgRole, the only one servers older
+	// than team roles send.
+	Role string `json:"role,omitempty"`
+	// Links are the org's own and its region's URLs (newer servers only).
+	Links *OrganizationLinks `json:"links,omitempty"`
+
+	// Absent lists, sorted, the fields of OrganizationFields the server
+	// left out or sent as null; nil when it sent them all or when the
+	// value was not decoded from a response.
+	Absent []string `json:"-"`
+	// RateLimitHeaders reports whether Sentry's answer carried
+	// X-Sentry-Rate-Limit-* headers: sentry.io sends them, self-hosted
+	// Sentry (which skips rate limiting) never does.
+	RateLimitHeaders bool `json:"-"`
+}
+
+// OrganizationLinks is the links object of an organization
+// (src/sentry/api/serializers/models/organization.py): RegionURL is the
+// API host of the org's region (https://us.sentry.io, https://de.sentry.io
+// on sentry.io; the server's own URL on self-hosted).
+type OrganizationLinks struct {
+	OrganizationURL string `json:"organizationUrl"`
+	RegionURL       string `json:"regionUrl"`
 }
 
 // OrganizationUpdate is the body of PUT /api/0/organizations/{org}/. Nil
@@ -288,11 +322,31 @@ type AuditLogEntry struct {
 	DateCreated  time.Time       `json:"dateCreated"`
 }
 
-// AuditLogPage is the body of GET /organizations/{org}/audit-logs/: not a
-// bare list. Options lists every registered event name.
+// AuditLogPage is the body of GET /organizations/{org}/audit-logs/:
+// {rows, options} on current servers, where Options lists every registered
+// event name; older servers answer the rows as a bare list, which
+// UnmarshalJSON also reads (BareList is then true and Options nil).
 type AuditLogPage struct {
 	Rows    []AuditLogEntry `json:"rows"`
 	Options []string        `json:"options"`
+	// BareList reports whether the server answered a bare JSON list.
+	BareList bool `json:"-"`
+}
+
+// APIIndex is the body of GET /api/0/ (src/sentry/api/endpoints/index.py):
+// who the credential authenticates as. User is nil for credentials without
+// a user (org auth tokens); an internal integration's token answers the
+// integration's proxy user, who is no member of any organization.
+type APIIndex struct {
+	Version string        `json:"version"`
+	Auth    *APIIndexAuth `json:"auth"`
+	User    *User         `json:"user"`
+}
+
+// APIIndexAuth is the auth object of GET /api/0/: the credential's own
+// scopes (before any role bounds them).
+type APIIndexAuth struct {
+	Scopes []string `json:"scopes"`
 }
 
 // SCIM schema URNs used by Sentry's SCIM v2 endpoints.
