@@ -21,7 +21,8 @@ func (s *Server) apiOrg(p *principal) sentry.Organization {
 		DefaultRole: o.defaultRole, PendingAccessRequests: len(st.accessRequests), Access: slices.Clone(p.scopes),
 		Features: slices.Clone(o.features)}
 	if p.isMemberUser() {
-		out.OrgRole = p.member.role
+		// orgRole, and the deprecated role (src/sentry/api/serializers/models/organization.py).
+		out.OrgRole, out.Role = p.member.role, p.member.role
 	}
 	prio := -1
 	if slices.Contains(p.scopes, "member:admin") {
@@ -32,7 +33,15 @@ func (s *Server) apiOrg(p *principal) sentry.Organization {
 	return out
 }
 
-func (s *Server) getOrg(c *call) { c.json(http.StatusOK, s.apiOrg(c.p)) }
+func (s *Server) getOrg(c *call) { c.json(http.StatusOK, s.orgBody(c)) }
+
+// orgBody is the organization detail with its links, relative to the
+// caller.
+func (s *Server) orgBody(c *call) sentry.Organization {
+	o := s.apiOrg(c.p)
+	o.Links = s.orgLinks(c)
+	return o
+}
 
 // memberMatches applies the members-list query tokens
 // (src/sentry/api/endpoints/organization_member/index.py); an unknown key
@@ -262,7 +271,8 @@ func (st *state) projectMatches(p *principal, pr *project, q map[string][]string
 // listProjects returns all projects regardless of the caller's access;
 // tokens without a user see only projects with at least one team;
 // all_projects=1 is unpaginated
-// (src/sentry/api/endpoints/organization_projects.py).
+// (src/sentry/api/endpoints/organization_projects.py), except in legacy
+// mode.
 func (s *Server) listProjects(c *call) {
 	st := s.st
 	q := parseQuery(c.r.URL.Query().Get("query"))
@@ -276,7 +286,8 @@ func (s *Server) listProjects(c *call) {
 		}
 	}
 	page := matched
-	if c.r.URL.Query().Get("all_projects") != "1" {
+	// Legacy servers ignore all_projects and page the list.
+	if s.legacy || c.r.URL.Query().Get("all_projects") != "1" {
 		var ok bool
 		if page, ok = paginateOffset(c, matched); !ok {
 			return
@@ -407,7 +418,9 @@ func (s *Server) getAuthProvider(c *call) {
 }
 
 // listAudit serves {rows, options}, newest first, filtered by event and
-// actor, paginated by date (src/sentry/api/endpoints/organization_auditlogs.py).
+// actor, paginated by date (src/sentry/api/endpoints/organization_auditlogs.py);
+// in legacy mode the rows as a bare list, as the endpoint answered before
+// (self.paginate with on_results=serialize, at commit 5841509b).
 func (s *Server) listAudit(c *call) {
 	st := s.st
 	q := c.r.URL.Query()
@@ -435,6 +448,10 @@ func (s *Server) listAudit(c *call) {
 	out := sentry.AuditLogPage{Rows: make([]sentry.AuditLogEntry, 0, len(page)), Options: auditEventNames()}
 	for _, e := range page {
 		out.Rows = append(out.Rows, st.apiAudit(e))
+	}
+	if s.legacy {
+		c.json(http.StatusOK, out.Rows) // older servers: a bare list
+		return
 	}
 	c.json(http.StatusOK, out)
 }

@@ -66,7 +66,7 @@ func (s *Server) putOrg(c *call) {
 		c.record("org.edit", o.id, nil, "edited the organization setting(s)", changes)
 	}
 	// Scopes may depend on the settings just changed.
-	c.json(http.StatusOK, s.apiOrg(c.p))
+	c.json(http.StatusOK, s.orgBody(c))
 }
 
 // inviteBody is the body of POST members and PUT member.

@@ -15,6 +15,8 @@ func (s *Server) routes() *http.ServeMux {
 	memberRead := scopes("member:read", "member:write", "member:admin")
 	teamRead := scopes("team:read", "team:write", "team:admin")
 	for _, e := range []endpoint{
+		{pattern: "GET /api/0/{$}", global: true, public: true, h: s.apiIndex},
+		{pattern: "GET /api/0/organizations/{$}", global: true, scopes: orgRead, h: s.listOrganizations},
 		{pattern: "GET /api/0/organizations/{org}/{$}", scopes: orgRead, h: s.getOrg},
 		{pattern: "PUT /api/0/organizations/{org}/{$}", scopes: scopes("org:write", "org:admin"), h: s.putOrg},
 
@@ -65,6 +67,9 @@ func (s *Server) routes() *http.ServeMux {
 		{pattern: "PATCH /api/0/organizations/{org}/scim/v2/Groups/{team}", scim: true, scopes: scopes("team:write", "team:admin"), h: s.scimPatchGroup},
 		{pattern: "DELETE /api/0/organizations/{org}/scim/v2/Groups/{team}", scim: true, scopes: scopes("team:admin"), h: s.scimDeleteGroup},
 	} {
+		if h := s.legacyHandler(e.pattern); h != nil {
+			e.h = h
+		}
 		s.handle(mux, e)
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

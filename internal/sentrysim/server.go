@@ -30,6 +30,16 @@ type Options struct {
 	Faults Faults
 	// RateLimit, when PerWindow > 0, limits each caller per endpoint.
 	RateLimit RateLimit
+	// Legacy imitates an older self-hosted Sentry (see legacy.go): the
+	// projects list ignores all_projects and comes in pages, the audit
+	// log is a bare list, the organization detail lacks the fields added
+	// with team roles (orgRoleList, teamRoleList, eventsMemberAdmin,
+	// alertsMemberWrite, …), and no rate-limit headers are sent.
+	Legacy bool
+	// RegionURL is the organization's links.regionUrl (sentry.io answers
+	// https://us.sentry.io or https://de.sentry.io); when empty the
+	// simulator answers its own URL, as self-hosted Sentry does.
+	RegionURL string
 }
 
 // Faults are failures injected before a request is served. Rates are
@@ -89,8 +99,10 @@ type Credentials struct {
 
 // Server is a simulated Sentry. It is safe for concurrent use.
 type Server struct {
-	now    func() time.Time
-	logger *slog.Logger
+	now       func() time.Time
+	logger    *slog.Logger
+	legacy    bool
+	regionURL string
 
 	mu sync.Mutex
 	st *state
@@ -134,7 +146,10 @@ func New(fx *Fixture, opts Options) (*Server, error) {
 		return nil, fmt.Errorf("new simulator: %w", err)
 	}
 	s := &Server{now: now, logger: logger, st: st, stats: map[string]int{}, windows: map[string]*window{},
-		closed: make(chan struct{})}
+		closed: make(chan struct{}), legacy: opts.Legacy, regionURL: opts.RegionURL}
+	if s.legacy {
+		s.legacyState()
+	}
 	s.SetFaults(opts.Faults)
 	s.SetRateLimit(opts.RateLimit)
 	s.mux = s.routes()
@@ -164,6 +179,9 @@ func (s *Server) SetRateLimit(rl RateLimit) {
 	defer s.faultMu.Unlock()
 	if rl.Window <= 0 {
 		rl.Window = time.Second
+	}
+	if s.legacy {
+		rl.Headers = false // self-hosted Sentry sends none
 	}
 	s.limit = rl
 	s.windows = map[string]*window{}
@@ -279,7 +297,11 @@ type endpoint struct {
 	// the member limit through (RelaxedMemberPermission: the member may
 	// remove itself).
 	limitExempt bool
-	h           func(*call)
+	// global endpoints have no {org} in their path.
+	global bool
+	// public endpoints answer anonymous requests too (c.p is nil then).
+	public bool
+	h      func(*call)
 }
 
 func (s *Server) handle(mux *http.ServeMux, e endpoint) {
@@ -304,13 +326,17 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, name string, e en
 		return
 	}
 	p, status, msg := s.authenticate(r)
+	if p == nil && e.public && r.Header.Get("Authorization") == "" {
+		e.h(c) // anonymous
+		return
+	}
 	if p == nil {
 		c.detail(status, msg)
 		return
 	}
 	c.p = p
 	st := s.st
-	if org := r.PathValue("org"); org != st.org.slug && org != fmt.Sprint(st.org.id) {
+	if org := r.PathValue("org"); !e.global && org != st.org.slug && org != fmt.Sprint(st.org.id) {
 		c.detail(http.StatusNotFound, msgNotFound)
 		return
 	}
@@ -332,7 +358,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, name string, e en
 			c.scimError(http.StatusForbidden, msgForbidden)
 			return
 		}
-	} else if p.kind == kindSCIM || (e.scopes != nil && !hasAny(p.scopes, e.scopes...)) {
+	} else if p.kind == kindSCIM && !e.public || (e.scopes != nil && !hasAny(p.scopes, e.scopes...)) {
 		c.detail(http.StatusForbidden, msgForbidden)
 		return
 	}

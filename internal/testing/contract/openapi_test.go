@@ -258,7 +258,7 @@ type deviation struct {
 // is "request" or the response status, pointer the JSON pointer with array
 // indexes replaced by "*", and field the failing schema keyword
 // (required, type, enum, …), e.g.
-// "GET /api/0/organizations/{organization_id_or_slug}/ 200 /links required".
+// "GET /api/0/organizations/{organization_id_or_slug}/ 200 /avatar required".
 func deviationKeys(op, where string, err error) []deviation {
 	var out []deviation
 	var walk func(error, string)

@@ -53,7 +53,7 @@ func TestContractTransportRejectsWhatTheSchemaForbids(t *testing.T) {
 			body: `{"slug": 5}`, wantReported: []string{orgOp + " /slug type"}},
 		{name: "a missing property the client reads is reported", path: "/api/0/organizations/acme/", auth: true, status: 200,
 			body: `{}`, wantReported: []string{orgOp + " /id required", orgOp + " /slug required"},
-			wantTolerated: []string{orgOp + " /links required", orgOp + " /avatar required"}},
+			wantTolerated: []string{orgOp + " /isEarlyAdopter required", orgOp + " /avatar required"}},
 		{name: "an undocumented status is reported", path: "/api/0/organizations/acme/", auth: true, status: 418,
 			body: `{}`, wantReported: []string{"GET /api/0/organizations/{organization_id_or_slug}/ 418 status is not supported"}},
 		{name: "a request without a bearer token is reported", path: "/api/0/organizations/acme/", auth: false, status: 401,
@@ -110,7 +110,8 @@ func TestReadByClientFollowsJSONNames(t *testing.T) {
 		{"GET " + org + "/", []string{"openMembership"}, true},
 		{"GET " + org + "/", []string{"orgRoleList", "*", "minimumTeamRole"}, true},
 		{"GET " + org + "/", []string{"orgRoleList", "*", "is_global"}, false},
-		{"GET " + org + "/", []string{"links"}, false},
+		{"GET " + org + "/", []string{"links", "regionUrl"}, true},
+		{"GET " + org + "/", []string{"isEarlyAdopter"}, false},
 		{"GET " + org + "/members/", []string{"*", "user", "email"}, true},
 		{"GET " + org + "/members/", []string{"*", "user", "avatarUrl"}, false},
 		{"GET /api/0/teams/{organization_id_or_slug}/{team_id_or_slug}/members/", []string{"*", "orgRole"}, true}, // embedded Member
