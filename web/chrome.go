@@ -4,7 +4,10 @@
 // internal/httpui build the view models.
 package web
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // NavKey names a left-navigation entry; Chrome.Active marks the current one.
 type NavKey string
@@ -119,8 +122,11 @@ const (
 // SyncStatus feeds the sync banner shown on every page. A failed sync is
 // always visible; a healthy one shows nothing.
 type SyncStatus struct {
-	State   SyncState
-	Message string    // safe, user-facing summary (e.g. "Sentry answered 403 for /members/")
+	State SyncState
+	// Message is a safe, user-facing sentence that continues "The last
+	// sync with Sentry failed at <time>", e.g. "while reading the members:
+	// Sentry rejected the token (401): …".
+	Message string
 	At      time.Time // when the last sync finished (zero if never)
 }
 
@@ -191,9 +197,12 @@ func syncText(s SyncStatus) string {
 			msg += " at " + s.At.UTC().Format("2006-01-02 15:04 UTC")
 		}
 		if s.Message != "" {
-			msg += ": " + s.Message
+			msg += " " + s.Message
 		}
-		return msg + ". The data shown may be out of date."
+		if !strings.HasSuffix(msg, ".") {
+			msg += "."
+		}
+		return msg + " The data shown may be out of date."
 	case SyncNever:
 		return "No sync with Sentry has completed yet."
 	case SyncRunning:

@@ -279,14 +279,21 @@ func findingClass(f explore.Finding) string {
 
 func changeKindClass(kind string) string { return "chg chg-" + kind }
 
+// progressText says what a running sync is doing: the stage in words,
+// with its count while items remain ("reading the teams' members: 3 of
+// 40"). The last stages (saving, then loading the pages from the new
+// snapshot) show no count: "4 of 4" would read as finished.
 func progressText(r *explore.SyncRun) string {
-	if r.Total > 0 {
-		return fmt.Sprintf("%s: %d of %d", r.Stage, r.Done, r.Total)
+	text := strings.ToUpper(r.StageText[:min(1, len(r.StageText))]) + r.StageText[min(1, len(r.StageText)):]
+	switch {
+	case r.Stage == "save" || r.Stage == "done":
+		return text + "…"
+	case r.Total > 0 && r.Done < r.Total:
+		return fmt.Sprintf("%s: %d of %d", text, r.Done, r.Total)
+	case r.Total == 0 && r.Done > 0:
+		return fmt.Sprintf("%s: %d so far", text, r.Done)
 	}
-	if r.Done > 0 {
-		return fmt.Sprintf("%s: %d", r.Stage, r.Done)
-	}
-	return r.Stage
+	return text + "…"
 }
 
 // svg helpers
@@ -384,4 +391,11 @@ func viaText(via []explore.PathCount) string {
 		parts[i] = pathLabel(v.Path) + ": " + itoa(v.Projects)
 	}
 	return "Via " + strings.Join(parts, " · ")
+}
+
+func scopesErrClass(rejected bool) string {
+	if rejected {
+		return "bad"
+	}
+	return "muted"
 }

@@ -30,6 +30,7 @@ import (
 	"github.com/sentry-access/sentry-access/internal/review"
 	"github.com/sentry-access/sentry-access/internal/samlauth"
 	"github.com/sentry-access/sentry-access/internal/sentry"
+	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 	"github.com/sentry-access/sentry-access/internal/session"
 	"github.com/sentry-access/sentry-access/internal/store"
 	"github.com/sentry-access/sentry-access/internal/syncer"
@@ -379,11 +380,25 @@ func (c *scopeCache) get(ctx context.Context) ([]string, error) {
 	}
 	org, err := c.sentry.Organization(ctx)
 	if err != nil {
-		return nil, err
+		return nil, scopesError(err)
 	}
 	c.scopes, c.at = slices.Clone(org.Access), c.now()
 	if c.scopes == nil {
 		c.scopes = []string{}
 	}
 	return slices.Clone(c.scopes), nil
+}
+
+// scopesError gives a failed scopes read the sentence the Connection page
+// shows (sentry.Problem) and marks a rejected token (401).
+func scopesError(err error) error {
+	p := sentry.Problem(err)
+	if p == "" {
+		return err
+	}
+	shown := &sentryaccess.Error{Code: sentryaccess.EUNAVAILABLE, Message: p}
+	if errors.Is(err, sentry.ErrUnauthorized) {
+		return fmt.Errorf("%w: %w: %w", explore.ErrTokenRejected, shown, err)
+	}
+	return fmt.Errorf("%w: %w", shown, err)
 }

@@ -2,8 +2,11 @@ package explore
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
+
+	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 )
 
 // ConnectionConfig is the configured Sentry connection. Token is used only
@@ -16,9 +19,15 @@ type ConnectionConfig struct {
 	SCIMConfigured bool
 	// Scopes, when set, returns the token's scopes on the org: the
 	// "access" list of GET /api/0/organizations/{org}/ (docs/sentry-access-model.md#organization-settings-that-change-access).
-	// The lead wires it to the Sentry client.
+	// The lead wires it to the Sentry client. Its error should carry a
+	// sentryaccess.Error whose message says what the failure means and
+	// what to do, and wrap ErrTokenRejected when Sentry rejected the token.
 	Scopes func(ctx context.Context) ([]string, error)
 }
+
+// ErrTokenRejected marks a Scopes failure where Sentry rejected the token
+// itself (401): wrong, expired or revoked.
+var ErrTokenRejected = errors.New("token rejected")
 
 // Token kinds.
 const (
@@ -36,8 +45,10 @@ type Connection struct {
 	TokenKind string
 	TokenHint string // the last four characters, never more
 	Scopes    []string
-	ScopesErr string // why the scopes are unknown, if they are
-	Features  []Feature
+	ScopesErr string // why the scopes are unknown, and what to do, if they are
+	// TokenRejected reports whether Sentry rejected the token (401).
+	TokenRejected bool
+	Features      []Feature
 }
 
 // Feature is one dashboard feature with whether the credential allows it.
@@ -82,17 +93,20 @@ func (s *Service) Connection(ctx context.Context) (Connection, error) {
 		scopes, err := cfg.Scopes(ctx)
 		if err != nil {
 			s.log.WarnContext(ctx, "read token scopes", "err", err)
-			c.ScopesErr = "Sentry did not tell the token's scopes (the organization could not be read)."
+			c.TokenRejected = errors.Is(err, ErrTokenRejected)
+			if c.ScopesErr = sentryaccess.ErrorMessage(err); c.ScopesErr == "" {
+				c.ScopesErr = "Sentry could not be asked for the token's scopes (the organization could not be read); the dashboard's log has the details."
+			}
 		} else {
 			c.Scopes, known = slices.Sorted(slices.Values(scopes)), true
 		}
 	}
-	c.Features = features(c.TokenKind, c.Scopes, known, cfg.SCIMConfigured)
+	c.Features = features(c.TokenKind, c.Scopes, known, c.TokenRejected, cfg.SCIMConfigured)
 	return c, ctx.Err()
 }
 
 // features applies the rules of docs/sentry-access-model.md#endpoints to the credential.
-func features(kind string, scopes []string, known, scim bool) []Feature {
+func features(kind string, scopes []string, known, rejected, scim bool) []Feature {
 	has := func(want ...string) bool {
 		for _, w := range want {
 			if !slices.Contains(scopes, w) {
@@ -102,7 +116,10 @@ func features(kind string, scopes []string, known, scim bool) []Feature {
 		return true
 	}
 	f := func(name string, ok bool, yes, no string) Feature {
-		if !known && kind != TokenOrg {
+		switch {
+		case rejected:
+			return Feature{Name: name, Available: false, Why: "Sentry rejects the token (401): nothing works until it is replaced. " + no}
+		case !known && kind != TokenOrg:
 			return Feature{Name: name, Available: false, Why: "unknown: the token's scopes could not be read. " + no}
 		}
 		if ok {

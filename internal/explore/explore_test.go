@@ -473,3 +473,48 @@ func TestGraphEdgeLabelsNeverOverlap(t *testing.T) {
 		})
 	}
 }
+
+// TestASyncThatFoundNothingNewReportsItsOwnFigures: an incremental run
+// that kept the current snapshot (saved by an earlier full sync) reports
+// its own duration and request count, and that it found nothing new.
+func TestASyncThatFoundNothingNewReportsItsOwnFigures(t *testing.T) {
+	t.Parallel()
+	started := time.Date(2026, 6, 1, 10, 0, 0, 0, time.UTC)
+	src := &memSource{snaps: []*access.Snapshot{org()}, last: &store.SyncStatus{ID: 2, Kind: store.KindIncremental,
+		Started: started, Finished: started.Add(300 * time.Millisecond), OK: true, Stage: "done", SnapshotID: 1, Requests: 3}}
+	svc := explore.New(src, explore.Options{})
+	if err := svc.Reload(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	ov, err := svc.Overview(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := ov.LastSync
+	if r == nil || r.Requests != 3 || r.Duration != 300*time.Millisecond || !r.Unchanged {
+		t.Errorf("last sync = %+v, want its own 3 requests and 300ms, unchanged", r)
+	}
+}
+
+// TestConnectionSaysTheTokenIsRejected: when Sentry rejects the token the
+// Connection page says so, with the fix, instead of "did not tell the
+// scopes", and no feature is available.
+func TestConnectionSaysTheTokenIsRejected(t *testing.T) {
+	t.Parallel()
+	rejected := fmt.Errorf("%w: %w", explore.ErrTokenRejected,
+		sentryaccess.Errorf(sentryaccess.EUNAVAILABLE, "Sentry rejected the token (401): create a new one."))
+	svc := explore.New(&memSource{}, explore.Options{Connection: explore.ConnectionConfig{
+		Token: "sntryu_abcdefghijkl1234", Scopes: func(context.Context) ([]string, error) { return nil, rejected }}})
+	c, err := svc.Connection(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.TokenRejected || c.ScopesErr != "Sentry rejected the token (401): create a new one." {
+		t.Errorf("rejected=%v scopes error %q, want the token rejected with the fix", c.TokenRejected, c.ScopesErr)
+	}
+	for _, f := range c.Features {
+		if f.Available && f.Name != "SCIM provisioning" {
+			t.Errorf("%s is available with a rejected token", f.Name)
+		}
+	}
+}

@@ -38,33 +38,72 @@ type Finding struct {
 	Warning bool // needs attention when Count > 0
 }
 
-// SyncRun is a sync run as pages show it.
+// SyncRun is a sync run as pages show it. Duration and Requests are the
+// run's own, also when it found nothing new (Unchanged) and kept the
+// current snapshot, which an earlier run saved.
 type SyncRun struct {
-	ID         uint64
-	Kind       string
-	Started    time.Time
-	Finished   time.Time
-	Running    bool
-	OK         bool
-	Error      string
-	Stage      string
-	Done       int
-	Total      int
-	Duration   time.Duration
-	Requests   int64
+	ID       uint64
+	Kind     string
+	Started  time.Time
+	Finished time.Time
+	Running  bool
+	OK       bool
+	// Error says, for people, why the run failed and what to do.
+	Error string
+	Stage string
+	// StageText is Stage in words ("reading the teams' members").
+	StageText string
+	Done      int
+	Total     int
+	Duration  time.Duration
+	Requests  int64
+	// Unchanged reports whether the run found nothing new: SnapshotID is
+	// the snapshot that was current before it.
+	Unchanged  bool
 	SnapshotID uint64
 }
 
 func syncRun(s store.SyncStatus, meta *store.SnapshotMeta) *SyncRun {
 	r := &SyncRun{ID: s.ID, Kind: string(s.Kind), Started: s.Started, Finished: s.Finished, Running: s.Running(),
-		OK: s.OK, Error: s.Error, Stage: s.Stage, Done: s.Progress.Done, Total: s.Progress.Total, SnapshotID: s.SnapshotID}
+		OK: s.OK, Error: s.Error, Stage: s.Stage, StageText: StageText(s.Stage), Done: s.Progress.Done, Total: s.Progress.Total,
+		Requests: s.Requests, SnapshotID: s.SnapshotID}
 	if !s.Finished.IsZero() {
 		r.Duration = s.Finished.Sub(s.Started)
 	}
-	if meta != nil && meta.ID == s.SnapshotID {
-		r.Duration, r.Requests = meta.Duration, meta.Requests
-	}
+	r.Unchanged = s.OK && meta != nil && meta.ID == s.SnapshotID && meta.Created.Before(s.Started)
 	return r
+}
+
+// StageText says a sync stage (internal/syncer's Stage* names) in words,
+// as "the sync failed while <StageText>" reads.
+func StageText(stage string) string {
+	switch stage {
+	case "start":
+		return "starting"
+	case "audit-log":
+		return "reading the audit log"
+	case "organization":
+		return "reading the organization"
+	case "auth-provider":
+		return "reading the auth provider"
+	case "members":
+		return "reading the members"
+	case "teams":
+		return "reading the teams"
+	case "team-members":
+		return "reading the teams' members"
+	case "projects":
+		return "reading the projects"
+	case "integrations":
+		return "reading the integrations"
+	case "save":
+		return "saving the snapshot"
+	case "done":
+		return "finishing up"
+	case "":
+		return "starting"
+	}
+	return stage
 }
 
 // ChangeSummary is what changed between the previous snapshot and the

@@ -57,10 +57,7 @@ func (b syncBanner) SyncStatus(ctx context.Context) (web.SyncStatus, error) {
 	case run.Running:
 		return web.SyncStatus{State: web.SyncRunning, At: run.Started}, nil
 	case !run.OK:
-		msg := run.Error
-		if run.Stage != "" {
-			msg = "stage " + run.Stage + ": " + msg
-		}
+		msg := "while " + run.StageText + ": " + run.Error
 		return web.SyncStatus{State: web.SyncFailed, Message: msg, At: run.Finished}, nil
 	}
 	return web.SyncStatus{State: web.SyncOK, At: run.Finished}, nil

@@ -207,7 +207,7 @@ func (s *Syncer) run(ctx context.Context, kind store.SnapshotKind, build func(r 
 	st.Kind, st.Finished, st.Requests, st.Fallback = r.res.Kind, s.now(), r.res.Requests, r.res.Fallback
 	st.SnapshotID = r.res.Snapshot.ID
 	if err != nil {
-		st.OK, st.Error = false, err.Error()
+		st.OK, st.Error = false, failureText(err)
 	} else {
 		st.OK, st.Stage = true, StageDone
 	}
@@ -218,7 +218,7 @@ func (s *Syncer) run(ctx context.Context, kind store.SnapshotKind, build func(r 
 	r.res.Status = recorded
 	if err != nil {
 		s.log.LogAttrs(ctx, slog.LevelError, "sync failed", slog.String("kind", string(st.Kind)), slog.String("stage", st.Stage),
-			slog.Int64("requests", st.Requests), slog.String("error", st.Error))
+			slog.Int64("requests", st.Requests), slog.String("error", err.Error()))
 		return r.res, fmt.Errorf("%s sync failed at stage %s: %w", r.res.Kind, st.Stage, err)
 	}
 	s.log.LogAttrs(ctx, slog.LevelInfo, "sync finished", slog.String("kind", string(r.res.Kind)),

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sentry-access/sentry-access/internal/explore"
 	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 	"github.com/sentry-access/sentry-access/internal/sentrysim"
 	"github.com/sentry-access/sentry-access/internal/syncer"
@@ -43,7 +44,7 @@ func TestASyncUnderFaultsIsCompleteOrVisiblyFailed(t *testing.T) {
 		}, complete},
 		{"a 429 storm without headers that outlasts the retries fails the sync", 0, func(s *sentrysim.Server) {
 			s.SetRateLimit(sentrysim.RateLimit{PerWindow: 1, Window: time.Hour})
-		}, outcome{stage: syncer.StageTeamMembers, reason: "429 Too Many Requests"}},
+		}, outcome{stage: syncer.StageTeamMembers, reason: "429 (rate limit)"}},
 		{"a 5xx burst the retries absorb", 0, func(s *sentrysim.Server) {
 			s.SetFaults(sentrysim.Faults{FailNth: []int{6, 7, 8}})
 		}, complete},
@@ -55,19 +56,19 @@ func TestASyncUnderFaultsIsCompleteOrVisiblyFailed(t *testing.T) {
 		}, complete},
 		{"a Sentry that never answers fails the sync", 150 * time.Millisecond, func(s *sentrysim.Server) {
 			s.SetFaults(sentrysim.Faults{TimeoutRate: 1})
-		}, outcome{stage: syncer.StageAuditLog, reason: "(timeout)"}},
+		}, outcome{stage: syncer.StageAuditLog, reason: "did not answer in time"}},
 		{"occasional dropped connections are retried", 0, func(s *sentrysim.Server) {
 			s.SetFaults(sentrysim.Faults{DropRate: 0.25, Seed: 5})
 		}, complete},
 		{"a Sentry that drops every connection fails the sync", 0, func(s *sentrysim.Server) {
 			s.SetFaults(sentrysim.Faults{DropRate: 1})
-		}, outcome{stage: syncer.StageAuditLog, reason: "the connection closed before Sentry answered"}},
+		}, outcome{stage: syncer.StageAuditLog, reason: "closed before it answered"}},
 		{"slow responses within the timeout are waited for", 0, func(s *sentrysim.Server) {
 			s.SetFaults(sentrysim.Faults{Latency: 15 * time.Millisecond})
 		}, complete},
 		{"responses slower than the timeout fail the sync", 100 * time.Millisecond, func(s *sentrysim.Server) {
 			s.SetFaults(sentrysim.Faults{Latency: 400 * time.Millisecond})
-		}, outcome{stage: syncer.StageAuditLog, reason: "(timeout)"}},
+		}, outcome{stage: syncer.StageAuditLog, reason: "did not answer in time"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -140,7 +141,7 @@ func TestASyncUnderFaultsIsCompleteOrVisiblyFailed(t *testing.T) {
 			for _, path := range []string{"/", "/members", "/snapshots"} {
 				p := viewer.get(t, path)
 				banner := p.text("sync-banner")
-				for _, want := range []string{"The last sync with Sentry failed", "stage " + tt.want.stage, tt.want.reason, "may be out of date"} {
+				for _, want := range []string{"The last sync with Sentry failed", "while " + explore.StageText(tt.want.stage), tt.want.reason, "may be out of date"} {
 					if !strings.Contains(banner, want) {
 						t.Errorf("GET %s: banner %q lacks %q", path, banner, want)
 					}

@@ -1,0 +1,121 @@
+package e2e
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mxschmitt/playwright-go"
+
+	"github.com/sentry-access/sentry-access/internal/dashboard"
+	"github.com/sentry-access/sentry-access/internal/sentry"
+	"github.com/sentry-access/sentry-access/internal/sentryaccess"
+	"github.com/sentry-access/sentry-access/internal/sentrysim"
+)
+
+// Browser tests of issue 15: views a manager can trust at 10,000 members.
+
+// TestAFailedSyncSaysWhatItMeansAndTheConnectionPageSaysTheTokenIsRejected:
+// the demo's token expires; the next sync fails, and the panel, the
+// banner and the Connection page say that Sentry rejected the token and
+// how to make a new one, not a raw error or "did not tell the scopes".
+func TestAFailedSyncSaysWhatItMeansAndTheConnectionPageSaysTheTokenIsRejected(t *testing.T) {
+	e := startDemo(t, func(o *dashboard.DemoOptions) {
+		fx := sentrysim.DemoFixtureAt(o.Now())
+		exp := o.Now().Add(10 * time.Minute)
+		for i := range fx.UserTokens {
+			fx.UserTokens[i].ExpiresAt = &exp
+		}
+		o.Fixture = fx
+	})
+	page, _ := e.loginAs(t, sentryaccess.RoleApprover, "/")
+	e.Clock.Advance(15 * time.Minute)
+
+	click(t, byTestID(page, "sync-now"), "Sync now")
+	summary := byTestID(page, "sync-summary")
+	must(t, expect().Locator(summary).ToContainText("failed"), "the sync fails")
+	got := textOf(t, summary)
+	for _, want := range []string{"while reading the audit log", "Sentry rejected the token (401): it has expired", "User Settings → Auth Tokens", sentry.TokenScopes} {
+		if !strings.Contains(got, want) {
+			t.Errorf("sync summary %q lacks %q", got, want)
+		}
+	}
+	if strings.Contains(got, "sentry: GET") || strings.Contains(got, "stage audit-log") {
+		t.Errorf("sync summary %q shows a raw error or a stage id", got)
+	}
+	_, err := page.Reload()
+	must(t, err, "reload")
+	banner := textOf(t, byTestID(page, "sync-banner"))
+	if !strings.Contains(banner, "failed at") || !strings.Contains(banner, "while reading the audit log: Sentry rejected the token (401)") || strings.Contains(banner, "..") {
+		t.Errorf("banner %q, want the failure in words", banner)
+	}
+	screenshot(t, page, "sync-failed-token-expired")
+
+	_, err = page.Goto(e.URL + "/connection")
+	must(t, err, "open the Connection page")
+	check(t, expect().Locator(byTestID(page, "token-rejected")).ToHaveText("token rejected"), "the credential is marked rejected")
+	scopes := textOf(t, byTestID(page, "scopes-error"))
+	if !strings.Contains(scopes, "Sentry rejected the token (401)") || strings.Contains(scopes, "did not tell") {
+		t.Errorf("scopes row %q, want the token rejected", scopes)
+	}
+	screenshot(t, page, "connection-token-rejected")
+}
+
+// TestTheSyncPanelTellsItsOwnRun: while a sync runs the panel never shows
+// a count that reads as finished, and a sync that found nothing new says
+// so with its own request count, not the first full sync's.
+func TestTheSyncPanelTellsItsOwnRun(t *testing.T) {
+	e := startDemo(t)
+	metas, err := e.Store.ListSnapshots(t.Context())
+	must(t, err, "list snapshots")
+	full := metas[0]
+	page, _ := e.loginAs(t, sentryaccess.RoleApprover, "/")
+	// Record every text the progress line shows while the sync runs (in
+	// sessionStorage: the page reloads itself when the sync ends).
+	_, err = page.Evaluate(`() => {
+		sessionStorage.setItem("progress", "[]");
+		new MutationObserver(() => {
+			const el = document.querySelector('[data-testid="sync-progress"]');
+			if (!el) return;
+			const seen = JSON.parse(sessionStorage.getItem("progress") || "[]");
+			seen.push(el.textContent);
+			sessionStorage.setItem("progress", JSON.stringify(seen));
+		}).observe(document.body, {subtree: true, childList: true, characterData: true});
+	}`)
+	must(t, err, "watch the progress line")
+	e.Sim.SetFaults(sentrysim.Faults{Latency: 150 * time.Millisecond})
+	click(t, byTestID(page, "sync-now"), "Sync now")
+	summary := byTestID(page, "sync-summary")
+	must(t, expect().Locator(summary).ToContainText("nothing new in Sentry", playwright.LocatorAssertionsToContainTextOptions{Timeout: playwright.Float(30000)}), "the sync finishes unchanged")
+	e.Sim.SetFaults(sentrysim.Faults{})
+	texts, err := page.Evaluate(`() => JSON.parse(sessionStorage.getItem("progress") || "[]")`)
+	must(t, err, "read the progress texts")
+	seen, _ := texts.([]any)
+	if len(seen) == 0 {
+		t.Error("the progress line was never seen while the sync ran")
+	}
+	t.Logf("progress texts: %v", seen)
+	same := regexp.MustCompile(`(\d+) of (\d+)`)
+	for _, x := range seen {
+		s, _ := x.(string)
+		if m := same.FindStringSubmatch(s); m != nil && m[1] == m[2] {
+			t.Errorf("while running the panel said %q", s)
+		}
+		if strings.Contains(s, "done") {
+			t.Errorf("while running the panel said %q", s)
+		}
+	}
+	got := textOf(t, summary)
+	m := regexp.MustCompile(`(\d+) requests`).FindStringSubmatch(got)
+	if m == nil {
+		t.Fatalf("summary %q has no request count", got)
+	}
+	if n, _ := strconv.Atoi(m[1]); int64(n) == full.Requests || n == 0 {
+		t.Errorf("summary %q: %d requests, the first full sync's count is %d: want the run's own", got, n, full.Requests)
+	}
+	if !strings.Contains(got, "snapshot #"+strconv.FormatUint(full.ID, 10)+" stays current") {
+		t.Errorf("summary %q, want snapshot #%d to stay current", got, full.ID)
+	}
+}
