@@ -16,7 +16,11 @@ func (s *Snapshot) Clone() *Snapshot {
 		Teams:        slices.Clone(s.Teams),
 		Projects:     slices.Clone(s.Projects),
 		Integrations: slices.Clone(s.Integrations),
+		Server:       s.Server,
+		Caller:       s.Caller,
 	}
+	c.Server.Fields = slices.Clone(s.Server.Fields)
+	c.Caller.TokenScopes = slices.Clone(s.Caller.TokenScopes)
 	for i := range c.OrgRoles {
 		c.OrgRoles[i].Scopes = slices.Clone(c.OrgRoles[i].Scopes)
 	}

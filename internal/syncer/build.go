@@ -15,41 +15,6 @@ import (
 // are reflect.DeepEqual: members by numeric id, teams, projects and
 // integrations by slug, a member's teams and a project's teams by slug.
 
-// mapOrg maps the organization detail and the auth provider (nil when SSO is
-// not configured) to the engine's org and role lists.
-func mapOrg(o *sentry.Organization, ap *sentry.AuthProvider) (access.Org, []access.OrgRole, []access.TeamRole) {
-	org := access.Org{
-		ID: o.ID, Slug: o.Slug, Name: o.Name,
-		OpenMembership:             o.OpenMembership,
-		AllowMemberProjectCreation: o.AllowMemberProjectCreation,
-		AllowMemberInvite:          o.AllowMemberInvite,
-		EventsMemberAdmin:          o.EventsMemberAdmin,
-		AlertsMemberWrite:          o.AlertsMemberWrite,
-		Require2FA:                 o.Require2FA,
-		RequiresSSO:                o.RequiresSSO,
-		AllowJoinRequests:          o.AllowJoinRequests,
-		HasAuthProvider:            o.HasAuthProvider || ap != nil,
-		SCIMEnabled:                ap != nil && ap.SCIMEnabled,
-	}
-	orgRoles := make([]access.OrgRole, 0, len(o.OrgRoleList))
-	for _, r := range o.OrgRoleList {
-		orgRoles = append(orgRoles, access.OrgRole{
-			ID: r.ID, Name: r.Name, Scopes: slices.Clone(r.Scopes),
-			IsGlobal: r.IsGlobal, IsRetired: r.IsRetired,
-			IsTeamRolesAllowed: r.IsTeamRolesAllowed, MinimumTeamRole: r.MinimumTeamRole,
-		})
-	}
-	teamRoles := make([]access.TeamRole, 0, len(o.TeamRoleList))
-	for _, r := range o.TeamRoleList {
-		tr := access.TeamRole{ID: r.ID, Name: r.Name, Scopes: slices.Clone(r.Scopes)}
-		if r.IsMinimumRoleFor != nil {
-			tr.IsMinimumRoleFor = *r.IsMinimumRoleFor
-		}
-		teamRoles = append(teamRoles, tr)
-	}
-	return org, orgRoles, teamRoles
-}
-
 // mapMember maps a member from the member list or detail. Teams is left
 // empty: team memberships come from the team member lists (which, like
 // Sentry's, leave out pending invites), not from the member.

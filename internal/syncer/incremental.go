@@ -104,18 +104,27 @@ func (s *Syncer) incremental(r *run) (*access.Snapshot, error) {
 		return nil, err
 	}
 	r.step(1)
-	org, orgRoles, teamRoles := mapOrg(o, nil)
+	org, orgRoles, teamRoles, fields := mapOrg(o, nil)
 	if p.authProvider {
 		r.setStage(StageAuthProvider, 1)
 		ap, err := s.src.AuthProvider(ctx)
 		if err != nil {
 			return nil, err
 		}
-		org, orgRoles, teamRoles = mapOrg(o, ap)
+		org, orgRoles, teamRoles, fields = mapOrg(o, ap)
 		r.step(1)
 	} else {
+		// What the auth provider said last time still holds.
 		org.HasAuthProvider = o.HasAuthProvider || base.Org.HasAuthProvider
 		org.SCIMEnabled = base.Org.SCIMEnabled
+		if !o.Has("requiresSso") {
+			org.RequiresSSO = base.Org.RequiresSSO
+		}
+		for i, f := range fields {
+			if prev, ok := base.Server.Field(f.Field); ok && (f.Field == "hasAuthProvider" || f.Field == "requiresSso") && !o.Has(f.Field) {
+				fields[i] = prev
+			}
+		}
 	}
 
 	members := memberIndex(base.Members)
@@ -208,7 +217,16 @@ func (s *Syncer) incremental(r *run) (*access.Snapshot, error) {
 		r.step(1)
 	}
 
+	r.setStage(StageCaller, 1)
+	idx, idxErr := s.readCaller(ctx)
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	r.step(1)
+
 	snap := assemble(org, orgRoles, teamRoles, members, teams, projects, integrations)
+	snap.Server = serverInfo(s.opts.SentryURL, o, r.auditLog, fields)
+	snap.Caller = actingIdentity(idx, idxErr, o, snap.Members, snap.Integrations)
 	if r.highWater.Equal(baseMeta.AuditHighWater) && sameSnapshot(snap, base) {
 		r.res.Unchanged, r.res.Snapshot = true, baseMeta
 		return nil, nil

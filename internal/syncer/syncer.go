@@ -29,6 +29,8 @@ import (
 type Source interface {
 	// Organization returns the org settings and its role lists.
 	Organization(ctx context.Context) (*sentry.Organization, error)
+	// APIIndex returns who the token authenticates as (GET /api/0/).
+	APIIndex(ctx context.Context) (*sentry.APIIndex, error)
 	// Members iterates over the approved members (active and pending).
 	Members(ctx context.Context, q sentry.MemberQuery) iter.Seq2[sentry.Member, error]
 	// Member returns one member; sentry.ErrNotFound when it is gone.
@@ -64,8 +66,11 @@ const (
 	StageTeamMembers  = "team-members"
 	StageProjects     = "projects"
 	StageIntegrations = "integrations"
-	StageSave         = "save"
-	StageDone         = "done"
+	// StageCaller reads who the token acts as (GET /api/0/); a failure
+	// there is recorded in the snapshot's Caller, not a failed sync.
+	StageCaller = "caller"
+	StageSave   = "save"
+	StageDone   = "done"
 )
 
 // Defaults applied by New.
@@ -236,7 +241,10 @@ type run struct {
 	kind      store.SnapshotKind
 	baseID    uint64
 	highWater time.Time
-	res       Result
+	// auditLog is the audit log's shape (access.AuditLogRows or
+	// AuditLogBareList), "" when it was not read.
+	auditLog string
+	res      Result
 
 	mu     sync.Mutex // guards status and progress callbacks
 	status store.SyncStatus
@@ -314,6 +322,8 @@ func (s *Syncer) full(r *run) (*access.Snapshot, error) {
 		lists     = map[string][]sentry.TeamMember{}
 		projects  []access.Project
 		apps      []sentry.SentryApp
+		idx       *sentry.APIIndex
+		idxErr    error
 		sem       = make(chan struct{}, s.opts.Concurrency)
 		sequenced = s.opts.Concurrency == 1
 	)
@@ -336,11 +346,12 @@ func (s *Syncer) full(r *run) (*access.Snapshot, error) {
 		defer release()
 		return f(ctx)
 	}
-	tr := newTracker(r, StageOrganization, StageAuthProvider, StageMembers, StageTeams, StageTeamMembers, StageProjects, StageIntegrations)
+	tr := newTracker(r, StageOrganization, StageAuthProvider, StageMembers, StageTeams, StageTeamMembers, StageProjects, StageIntegrations, StageCaller)
 	tr.total(StageOrganization, 1)
 	tr.total(StageAuthProvider, 1)
 	tr.total(StageProjects, 1)
 	tr.total(StageIntegrations, 1)
+	tr.total(StageCaller, 1)
 
 	chains := []struct {
 		stage string
@@ -448,6 +459,16 @@ func (s *Syncer) full(r *run) (*access.Snapshot, error) {
 				return err
 			})
 		}},
+		{StageCaller, func(ctx context.Context) error {
+			return one(ctx, func(ctx context.Context) error {
+				idx, idxErr = s.readCaller(ctx)
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				tr.step(StageCaller, 1)
+				return nil
+			})
+		}},
 	}
 	// run runs a chain and marks its stage finished (the teams chain
 	// finishes its two stages itself); an error names the chain's stage
@@ -492,7 +513,7 @@ func (s *Syncer) full(r *run) (*access.Snapshot, error) {
 		return nil, err
 	}
 
-	org, orgRoles, teamRoles := mapOrg(o, ap)
+	org, orgRoles, teamRoles, fields := mapOrg(o, ap)
 	for _, t := range teams {
 		// Team member lists name only approved members, which the member
 		// list holds; a stranger means the org changed mid-sync.
@@ -509,7 +530,20 @@ func (s *Syncer) full(r *run) (*access.Snapshot, error) {
 			return nil, fmt.Errorf("team %s lists members %v missing from the member list (the org changed during the sync; retry)", t.Slug, unknown)
 		}
 	}
-	return assemble(org, orgRoles, teamRoles, members, teams, projects, mapIntegrations(apps)), nil
+	snap := assemble(org, orgRoles, teamRoles, members, teams, projects, mapIntegrations(apps))
+	snap.Server = serverInfo(s.opts.SentryURL, o, r.auditLog, fields)
+	snap.Caller = actingIdentity(idx, idxErr, o, snap.Members, snap.Integrations)
+	return snap, nil
+}
+
+// readCaller reads GET /api/0/. Its failure is logged and returned for the
+// snapshot to record: the snapshot does not need it.
+func (s *Syncer) readCaller(ctx context.Context) (*sentry.APIIndex, error) {
+	idx, err := s.src.APIIndex(ctx)
+	if err != nil && ctx.Err() == nil {
+		s.log.Warn("could not read who the token acts as", slog.String("error", err.Error()))
+	}
+	return idx, err
 }
 
 // derefString returns *p, or "" for nil (Sentry's null team role).
@@ -647,6 +681,10 @@ func (s *Syncer) readAudit(r *run, since time.Time) ([]sentry.AuditLogEntry, err
 		return nil, err
 	}
 	r.step(len(page.Rows))
+	r.auditLog = access.AuditLogRows
+	if page.BareList {
+		r.auditLog = access.AuditLogBareList
+	}
 	added, err := s.st.AppendAuditEntries(r.ctx, page.Rows)
 	if err != nil {
 		return nil, err

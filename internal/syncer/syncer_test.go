@@ -49,8 +49,15 @@ func clock() func() time.Time {
 // newEnv starts the simulator with fx and a syncer using token.
 func newEnv(t *testing.T, fx *sentrysim.Fixture, token string, opts syncer.Options) *env {
 	t.Helper()
+	return newSimEnv(t, fx, sentrysim.Options{}, token, opts)
+}
+
+// newSimEnv is newEnv with simulator options (the clock is the env's).
+func newSimEnv(t *testing.T, fx *sentrysim.Fixture, simOpts sentrysim.Options, token string, opts syncer.Options) *env {
+	t.Helper()
 	now := clock()
-	sim, err := sentrysim.New(fx, sentrysim.Options{Now: now})
+	simOpts.Now = now
+	sim, err := sentrysim.New(fx, simOpts)
 	if err != nil {
 		t.Fatalf("start simulator: %v", err)
 	}
@@ -231,7 +238,7 @@ func TestFullSyncStoresTheFixture(t *testing.T) {
 	t.Run("stages in order", func(t *testing.T) {
 		want := []string{syncer.StageStart, syncer.StageAuditLog, syncer.StageOrganization, syncer.StageAuthProvider,
 			syncer.StageMembers, syncer.StageTeams, syncer.StageTeamMembers, syncer.StageProjects,
-			syncer.StageIntegrations, syncer.StageSave}
+			syncer.StageIntegrations, syncer.StageCaller, syncer.StageSave}
 		if stages[0] != syncer.StageStart {
 			stages = append([]string{syncer.StageStart}, stages...)
 		}

@@ -27,6 +27,7 @@ const (
 	epTeamMembers  = "team members"
 	epProjects     = "projects"
 	epSentryApps   = "sentry-apps"
+	epAPIIndex     = "api index"
 )
 
 // pages is the number of requests for a list of n at perPage (an empty
@@ -36,7 +37,8 @@ func pages(n int) int { return max(1, (n+perPage-1)/perPage) }
 // minimumPlan counts, from the fixture, one request per page of the audit
 // log, members, teams and each team's member list (which leaves out
 // pending invites), and one each for the organization, its auth provider,
-// the projects (all_projects=1 is unpaginated) and the Sentry Apps.
+// the projects (all_projects=1 is unpaginated), the Sentry Apps and the
+// API index (who the token acts as).
 func minimumPlan(fx *sentrysim.Fixture) plan {
 	teamSize := map[string]int{}
 	for _, m := range fx.Members {
@@ -55,6 +57,7 @@ func minimumPlan(fx *sentrysim.Fixture) plan {
 		epTeams:        pages(len(fx.Teams)),
 		epProjects:     1,
 		epSentryApps:   1,
+		epAPIIndex:     1,
 	}}
 	longestTeam := 0
 	for _, t := range fx.Teams {
