@@ -69,68 +69,6 @@ func (s *Server) putOrg(c *call) {
 	c.json(http.StatusOK, s.orgBody(c))
 }
 
-// inviteBody is the body of POST members and PUT member.
-type inviteBody struct {
-	Email      string                  `json:"email"`
-	OrgRole    string                  `json:"orgRole"`
-	Role       string                  `json:"role"`
-	TeamRoles  []sentry.MemberTeamRole `json:"teamRoles"`
-	Teams      []string                `json:"teams"`
-	SendInvite *bool                   `json:"sendInvite"`
-	Reinvite   bool                    `json:"reinvite"`
-	Regenerate bool                    `json:"regenerate"`
-}
-
-type teamAssignment struct {
-	team *team
-	role *string
-}
-
-// teamAssignments validates teamRoles (or the deprecated teams) and returns
-// them; ok is false after a 400 has been written. present reports whether
-// either key was sent.
-func (c *call) teamAssignments(raw map[string]json.RawMessage, b inviteBody, orgRole string) (out []teamAssignment, present, ok bool) {
-	st := c.st()
-	_, hasTR := raw["teamRoles"]
-	_, hasT := raw["teams"]
-	if !hasTR && !hasT {
-		return nil, false, true
-	}
-	list := b.TeamRoles
-	if !hasTR {
-		for _, slug := range b.Teams {
-			list = append(list, sentry.MemberTeamRole{TeamSlug: slug})
-		}
-	}
-	r, _ := st.roles.orgRole(orgRole)
-	if len(list) > 0 && !r.teamRolesAllowed {
-		c.detail(http.StatusBadRequest, fmt.Sprintf("The user with a '%s' role cannot have team-level permissions.", orgRole))
-		return nil, true, false
-	}
-	for _, tr := range list {
-		t := st.teamBySlug[tr.TeamSlug]
-		if t == nil {
-			c.json(http.StatusBadRequest, map[string]any{"teams": "Invalid team"})
-			return nil, true, false
-		}
-		role := tr.Role
-		if role != nil && *role == "" {
-			role = nil
-		}
-		if role != nil {
-			if _, valid := st.roles.teamRole(*role); !valid {
-				c.json(http.StatusBadRequest, map[string]any{"teamRoles": []string{"Invalid team-role"}})
-				return nil, true, false
-			}
-		}
-		if !st.hasFeature("team-roles") {
-			role = nil
-		}
-		out = append(out, teamAssignment{team: t, role: st.normalizeTeamRole(orgRole, role)})
-	}
-	return out, true, true
-}
-
 // normalizeTeamRole stores null for a team role at or below the minimum
 // team role of the org role (src/sentry/api/endpoints/organization_member/team_details.py).
 func (st *state) normalizeTeamRole(orgRole string, role *string) *string {
@@ -144,268 +82,6 @@ func (st *state) normalizeTeamRole(orgRole string, role *string) *string {
 	}
 	v := *role
 	return &v
-}
-
-func readRaw(c *call, v any) (map[string]json.RawMessage, bool) {
-	var raw map[string]json.RawMessage
-	if err := json.NewDecoder(c.r.Body).Decode(&raw); err != nil {
-		c.detail(http.StatusBadRequest, "Malformed request body.")
-		return nil, false
-	}
-	if raw == nil {
-		raw = map[string]json.RawMessage{}
-	}
-	b, _ := json.Marshal(raw)
-	if err := json.Unmarshal(b, v); err != nil {
-		c.detail(http.StatusBadRequest, "Malformed request body.")
-		return nil, false
-	}
-	return raw, true
-}
-
-// inviteMember is POST /organizations/{org}/members/
-// (src/sentry/api/endpoints/organization_member/index.py).
-func (s *Server) inviteMember(c *call) {
-	st := s.st
-	var b inviteBody
-	raw, ok := readRaw(c, &b)
-	if !ok {
-		return
-	}
-	if !st.hasFeature("invite-members") {
-		c.json(http.StatusForbidden, map[string]any{"organization": "Your organization is not allowed to invite members"})
-		return
-	}
-	isAdmin := slices.Contains(c.p.scopes, "member:admin")
-	if !st.org.allowMemberInvite && !isAdmin {
-		c.detail(http.StatusForbidden, msgForbidden)
-		return
-	}
-	if strings.TrimSpace(b.Email) == "" {
-		c.json(http.StatusBadRequest, map[string]any{"email": []string{"This field is required."}})
-		return
-	}
-	role := b.OrgRole
-	if role == "" {
-		role = b.Role
-	}
-	if role == "" {
-		role = st.org.defaultRole
-	}
-	r, known := st.roles.orgRole(role)
-	if !known || (role == "billing" && !st.hasFeature("invite-billing")) {
-		c.json(http.StatusBadRequest, map[string]any{"orgRole": []string{fmt.Sprintf("%q is not a valid choice.", role)}})
-		return
-	}
-	if c.p.kind == kindIntegration && role != "member" {
-		c.json(http.StatusBadRequest, map[string]any{"orgRole": []string{"Integration tokens are restricted to inviting new members with the member role only."}})
-		return
-	}
-	if r.retired && st.hasFeature("team-roles") {
-		c.json(http.StatusBadRequest, map[string]any{"orgRole": []string{"The role 'admin' is deprecated and may no longer be assigned."}})
-		return
-	}
-	if c.p.kind == kindUser {
-		limit := 1 // without member:admin only the member role
-		if isAdmin {
-			limit = st.callerPriority(c.p)
-		}
-		if r.priority > limit {
-			c.json(http.StatusBadRequest, map[string]any{"orgRole": []string{"You do not have permission to set that org-level role"}})
-			return
-		}
-	}
-	if st.memberByEmail[strings.ToLower(b.Email)] != nil {
-		c.json(http.StatusBadRequest, map[string]any{"email": []string{fmt.Sprintf("The user %s is already a member", b.Email)}})
-		return
-	}
-	assignments, _, ok := c.teamAssignments(raw, b, role)
-	if !ok {
-		return
-	}
-	if c.p.kind == kindUser && !isAdmin && !st.org.openMembership {
-		for _, a := range assignments {
-			if _, on := c.p.member.teams[a.team.id]; !on {
-				c.detail(http.StatusForbidden, msgForbidden)
-				return
-			}
-		}
-	}
-	m := &member{id: st.newID(), email: b.Email, name: b.Email, role: role, inviteStatus: "approved",
-		flags: map[string]bool{}, dateCreated: s.now(), teams: map[int64]*string{}}
-	if c.p.isMemberUser() {
-		m.inviterID = c.p.member.id
-	}
-	st.members[m.id] = m
-	st.memberByEmail[strings.ToLower(m.email)] = m
-	for _, a := range assignments {
-		st.addToTeam(m, a.team, a.role)
-	}
-	c.record("member.invite", m.id, nil, "invited member "+m.email, map[string]any{"email": m.email, "role": role})
-	c.json(http.StatusCreated, st.apiMember(m))
-}
-
-// putMember is PUT /organizations/{org}/members/{member}/
-// (src/sentry/api/endpoints/organization_member/details.py).
-func (s *Server) putMember(c *call) {
-	st := s.st
-	m := c.approvedMember()
-	if m == nil {
-		return
-	}
-	var b inviteBody
-	raw, ok := readRaw(c, &b)
-	if !ok {
-		return
-	}
-	_, hasOrgRole := raw["orgRole"]
-	_, hasRole := raw["role"]
-	_, hasTR := raw["teamRoles"]
-	_, hasTeams := raw["teams"]
-	edits := hasOrgRole || hasRole || hasTR || hasTeams
-	// A caller without both member:invite and member:admin is treated as a
-	// plain member: it may only resend invites it sent.
-	isMemberAdmin := slices.Contains(c.p.scopes, "member:invite") && slices.Contains(c.p.scopes, "member:admin")
-	if b.Reinvite {
-		if edits {
-			c.detail(http.StatusForbidden, msgForbidden)
-			return
-		}
-		if !isMemberAdmin && (!c.p.isMemberUser() || m.inviterID != c.p.member.id) {
-			c.detail(http.StatusForbidden, "You cannot modify invitations sent by someone else.")
-			return
-		}
-		if m.user != nil {
-			c.detail(http.StatusBadRequest, "You cannot resend an invitation to an accepted member.")
-			return
-		}
-		if m.expired && !b.Regenerate {
-			c.detail(http.StatusBadRequest, "You cannot resend an expired invitation without regenerating the token.")
-			return
-		}
-		if b.Regenerate {
-			if !isMemberAdmin {
-				c.detail(http.StatusBadRequest, "You are missing the member:admin scope.")
-				return
-			}
-			m.expired = false
-		}
-		c.record("member.reinvite", m.id, m, "resent an invite to "+m.email, map[string]any{"email": m.email})
-		c.json(http.StatusOK, st.apiMemberDetail(c.p, m))
-		return
-	}
-	if !isMemberAdmin {
-		c.detail(http.StatusForbidden, msgForbidden)
-		return
-	}
-	if m.flags["partnership:restricted"] {
-		c.detail(http.StatusForbidden, msgForbidden)
-		return
-	}
-	newRole := m.role
-	if hasOrgRole || hasRole {
-		role := b.OrgRole
-		if role == "" {
-			role = b.Role
-		}
-		r, known := st.roles.orgRole(role)
-		if !known {
-			c.json(http.StatusBadRequest, map[string]any{"orgRole": []string{fmt.Sprintf("%q is not a valid choice.", role)}})
-			return
-		}
-		if role != m.role {
-			if !c.p.isMemberUser() {
-				c.json(http.StatusForbidden, map[string]any{"role": "You do not have permission to assign the given role."})
-				return
-			}
-			if c.p.member.id == m.id {
-				c.detail(http.StatusBadRequest, "You cannot make changes to your own role.")
-				return
-			}
-			if r.retired && st.hasFeature("team-roles") {
-				c.detail(http.StatusBadRequest, "The role 'admin' is deprecated and may no longer be assigned.")
-				return
-			}
-			callerPrio := st.callerPriority(c.p)
-			cur, _ := st.roles.orgRole(m.role)
-			if cur.priority > callerPrio {
-				c.json(http.StatusForbidden, map[string]any{"role": "You do not have permission to assign a role to the given user."})
-				return
-			}
-			if r.priority > callerPrio {
-				c.json(http.StatusForbidden, map[string]any{"role": "You do not have permission to assign the given role."})
-				return
-			}
-			newRole = role
-		}
-	}
-	assignments, present, ok := c.teamAssignments(raw, b, newRole)
-	if !ok {
-		return
-	}
-	if !present && newRole != m.role {
-		if r, _ := st.roles.orgRole(newRole); !r.teamRolesAllowed && len(m.teams) > 0 {
-			c.detail(http.StatusBadRequest, fmt.Sprintf("The user with a '%s' role cannot have team-level permissions.", newRole))
-			return
-		}
-	}
-	data := map[string]any{"email": m.email, "role": newRole}
-	if newRole != m.role {
-		m.role = newRole
-		// Team roles at or below the new minimum are reset to null.
-		for tid, stored := range m.teams {
-			m.teams[tid] = st.normalizeTeamRole(newRole, stored)
-		}
-	}
-	if present {
-		// teamRoles replaces the member's entire team set
-		// (save_team_assignments in organization_member/__init__.py).
-		for tid := range m.teams {
-			st.removeFromTeam(m, st.teams[tid])
-		}
-		var slugs []string
-		for _, a := range assignments {
-			st.addToTeam(m, a.team, a.role)
-			slugs = append(slugs, a.team.slug)
-		}
-		data["teams"] = slugs
-	}
-	c.record("member.edit", m.id, m, "edited member "+m.email, data)
-	c.json(http.StatusOK, st.apiMemberDetail(c.p, m))
-}
-
-// deleteMember is DELETE /organizations/{org}/members/{member}/.
-func (s *Server) deleteMember(c *call) {
-	st := s.st
-	m := c.approvedMember()
-	if m == nil {
-		return
-	}
-	self := c.p.isMemberUser() && c.p.member.id == m.id
-	if !self {
-		if !slices.Contains(c.p.scopes, "member:admin") {
-			c.detail(http.StatusBadRequest, "You are missing the member:admin scope.")
-			return
-		}
-		if c.p.isMemberUser() {
-			r, _ := st.roles.orgRole(m.role)
-			if r.priority > st.callerPriority(c.p) {
-				c.detail(http.StatusBadRequest, "You cannot remove a member who has more access than you.")
-				return
-			}
-		}
-	}
-	if m.flags["idp:provisioned"] {
-		c.detail(http.StatusForbidden, "This user is managed through your organization's identity provider.")
-		return
-	}
-	if m.role == "owner" && m.user != nil && st.ownerCount() <= 1 {
-		c.detail(http.StatusForbidden, "You cannot remove the only remaining owner of the organization.")
-		return
-	}
-	st.deleteMember(m)
-	c.record("member.remove", m.id, nil, "removed member "+m.email, map[string]any{"email": m.email, "role": m.role})
-	c.noContent()
 }
 
 func (c *call) teamMember() (*member, *team, bool) {
@@ -422,29 +98,57 @@ func (c *call) teamMember() (*member, *team, bool) {
 
 const msgIDPTeam = "This team is managed through your organization's identity provider."
 
-// canAddToTeam is the member-team POST rule: org:write, joining oneself
-// under open membership, or team admin rights on the team; integration
-// tokens need open membership or org:write/team:write.
-func (st *state) canAddToTeam(p *principal, m *member, t *team) bool {
-	if slices.Contains(p.scopes, "org:write") {
+// errTeamMembership is ERR_INSUFFICIENT_ROLE of
+// organization_member_team_details.py.
+const errTeamMembership = "You do not have permission to edit that user's membership."
+
+// hasTeamMembership is has_team_membership: a user on the team; an
+// integration acts as a member of every team (OrganizationGlobalMembership).
+func (st *state) hasTeamMembership(p *principal, t *team) bool {
+	switch p.kind {
+	case kindUser:
+		_, on := p.member.teams[t.id]
+		return on
+	case kindIntegration, kindSCIM:
 		return true
 	}
-	if p.kind != kindUser {
-		return st.org.openMembership || slices.Contains(p.scopes, "team:write")
-	}
-	if st.org.openMembership && p.member.id == m.id {
-		return true
-	}
-	return st.hasTeamScope(p, t, "team:write")
+	return false
 }
 
-// joinTeam is POST /organizations/{org}/members/{member}/teams/{team}/:
-// 204 when already a member, 202 and an access request when the caller may
-// not add, 201 otherwise.
+// canAdminTeam is can_admin_team (organization_member_utils.py): team
+// membership and team:write on the team, or org:write or member:write.
+func (st *state) canAdminTeam(p *principal, t *team) bool {
+	return st.hasTeamMembership(p, t) &&
+		(st.hasTeamScope(p, t, "team:write") || hasAny(p.scopes, "org:write", "member:write"))
+}
+
+// canAddToTeam is _can_create_team_member: an integration token under
+// closed membership needs org:write or team:write; anyone else needs global
+// access (open membership or a global org role) or can_admin_team.
+func (st *state) canAddToTeam(p *principal, t *team) bool {
+	if (p.kind == kindIntegration || p.kind == kindSCIM) && !st.org.openMembership {
+		return hasAny(p.scopes, "org:write", "team:write")
+	}
+	return st.hasGlobalAccess(p) || st.canAdminTeam(p, t)
+}
+
+// joinTeam is POST /organizations/{org}/members/{member}/teams/{team}/
+// (organization_member_team_details.py, post): 204 when already a member,
+// 202 and an access request when the caller may not add, 201 otherwise.
 func (s *Server) joinTeam(c *call) {
 	st := s.st
 	m, t, ok := c.teamMember()
 	if !ok {
+		return
+	}
+	if c.p.kind == kindOrgToken {
+		c.w.WriteHeader(http.StatusUnauthorized) // no request.user
+		return
+	}
+	// A role with isTeamRolesAllowed off (billing) cannot be put on a team
+	// (Sentry's test_cannot_add_to_team_when_team_roles_disabled).
+	if r, _ := st.roles.orgRole(m.role); !r.teamRolesAllowed {
+		c.detail(http.StatusForbidden, fmt.Sprintf("The user with a '%s' role cannot have team-level permissions.", m.role))
 		return
 	}
 	if _, on := m.teams[t.id]; on {
@@ -455,14 +159,7 @@ func (s *Server) joinTeam(c *call) {
 		c.detail(http.StatusForbidden, msgIDPTeam)
 		return
 	}
-	// A role with isTeamRolesAllowed off (billing) cannot be put on a team
-	// (OrganizationMemberTeamDetailsEndpoint.post; Sentry's
-	// test_cannot_add_to_team_when_team_roles_disabled; docs/sentry-access-model.md#members).
-	if r, _ := st.roles.orgRole(m.role); !r.teamRolesAllowed {
-		c.detail(http.StatusForbidden, fmt.Sprintf("The user with a '%s' role cannot have team-level permissions.", m.role))
-		return
-	}
-	if !st.canAddToTeam(c.p, m, t) {
+	if !st.canAddToTeam(c.p, t) {
 		if !st.hasPendingRequest(m, t) {
 			ar := &accessRequest{id: st.newID(), memberID: m.id, teamID: t.id}
 			if c.p.isMemberUser() && c.p.member.id != m.id {
@@ -478,6 +175,21 @@ func (s *Server) joinTeam(c *call) {
 	c.json(http.StatusCreated, st.apiTeam(c.p, t, false))
 }
 
+// getTeamMembership is GET /organizations/{org}/members/{member}/teams/{team}/:
+// the membership with its stored team role, 404 off the team.
+func (s *Server) getTeamMembership(c *call) {
+	m, t, ok := c.teamMember()
+	if !ok {
+		return
+	}
+	stored, on := m.teams[t.id]
+	if !on {
+		c.detail(http.StatusNotFound, msgNotFound)
+		return
+	}
+	c.json(http.StatusOK, map[string]any{"isActive": true, "teamRole": stored})
+}
+
 // putTeamRole is PUT /organizations/{org}/members/{member}/teams/{team}/.
 func (s *Server) putTeamRole(c *call) {
 	st := s.st
@@ -485,26 +197,30 @@ func (s *Server) putTeamRole(c *call) {
 	if !ok {
 		return
 	}
-	var b struct {
-		TeamRole string `json:"teamRole"`
-	}
-	if !c.decode(&b) {
-		return
-	}
 	if _, on := m.teams[t.id]; !on {
 		c.detail(http.StatusNotFound, msgNotFound)
 		return
 	}
-	newRole, known := st.roles.teamRole(b.TeamRole)
-	if !known {
-		c.json(http.StatusBadRequest, map[string]any{"teamRole": []string{fmt.Sprintf("%q is not a valid choice.", b.TeamRole)}})
+	var b struct {
+		TeamRole *string `json:"teamRole"`
+	}
+	if !c.decode(&b) {
 		return
 	}
-	if !st.canSetTeamRole(c.p, t, newRole) {
-		c.detail(http.StatusBadRequest, "You do not have permission to edit that user's membership.")
-		return
-	}
-	if st.hasFeature("team-roles") {
+	if b.TeamRole != nil && st.hasFeature("team-roles") {
+		newRole, known := st.roles.teamRole(*b.TeamRole)
+		if !known {
+			c.json(http.StatusBadRequest, map[string]any{"teamRole": []string{fmt.Sprintf("\"%s\" is not a valid choice.", *b.TeamRole)}})
+			return
+		}
+		// The caller must be allowed to set both the new role and the
+		// member's current (effective) one, so nobody demotes a role above
+		// their own (Sentry's VULN-734 test).
+		old, _ := st.roles.teamRole(st.effectiveTeamRole(m, m.teams[t.id]))
+		if !st.canSetTeamRole(c.p, t, newRole) || !st.canSetTeamRole(c.p, t, old) {
+			c.detail(http.StatusBadRequest, errTeamMembership)
+			return
+		}
 		m.teams[t.id] = st.normalizeTeamRole(m.role, &newRole.id)
 		c.record("member.edit", m.id, m, fmt.Sprintf("changed %s's role on team %s to %s", m.email, t.slug, newRole.id),
 			map[string]any{"email": m.email, "team_slug": t.slug, "teamRole": newRole.id})
@@ -512,42 +228,57 @@ func (s *Server) putTeamRole(c *call) {
 	c.json(http.StatusOK, map[string]any{"isActive": true, "teamRole": m.teams[t.id]})
 }
 
-// canSetTeamRole is _can_set_team_role: global org roles, team admins
-// (can_admin_team), an org role whose minimum team role reaches the new role,
-// or the caller's own role on the team reaching it.
-func (st *state) canSetTeamRole(p *principal, t *team, newRole teamRoleDef) bool {
-	if p.kind != kindUser {
-		return hasAny(p.scopes, "org:write", "team:write", "team:admin")
-	}
-	r, _ := st.roles.orgRole(p.member.role)
-	stored, onTeam := p.member.teams[t.id]
-	if r.global || slices.Contains(p.scopes, "org:write") || (onTeam && st.hasTeamScope(p, t, "team:write")) {
+// canSetTeamRole is can_set_team_role (organization_member_utils.py):
+// can_admin_team, an org role whose minimum team role reaches the role, or
+// the caller's own (effective) role on the team reaching it.
+func (st *state) canSetTeamRole(p *principal, t *team, role teamRoleDef) bool {
+	if st.canAdminTeam(p, t) {
 		return true
 	}
-	if minRole, _ := st.roles.teamRole(r.minimumTeamRole); minRole.priority >= newRole.priority {
+	if !p.isMemberUser() {
+		return false
+	}
+	if minRole, _ := st.roles.teamRole(st.minimumTeamRole(p.member.role)); minRole.priority >= role.priority {
 		return true
 	}
-	if onTeam {
+	if stored, on := p.member.teams[t.id]; on {
 		eff, _ := st.roles.teamRole(st.effectiveTeamRole(p.member, stored))
-		return eff.priority >= newRole.priority
+		return eff.priority >= role.priority
 	}
 	return false
 }
 
-// leaveTeam is DELETE /organizations/{org}/members/{member}/teams/{team}/.
+// canRemoveFromTeam is _can_delete: oneself, an owner or manager (a role
+// with org:write), or can_admin_team.
+func (st *state) canRemoveFromTeam(p *principal, m *member, t *team) bool {
+	if p.kind == kindOrgToken {
+		return false
+	}
+	if p.isMemberUser() {
+		if p.member.id == m.id {
+			return true
+		}
+		if r, _ := st.roles.orgRole(p.member.role); slices.Contains(r.scopes, "org:write") {
+			return true
+		}
+	}
+	return st.canAdminTeam(p, t)
+}
+
+// leaveTeam is DELETE /organizations/{org}/members/{member}/teams/{team}/:
+// a refusal is 400, an IdP-provisioned team 403.
 func (s *Server) leaveTeam(c *call) {
 	st := s.st
 	m, t, ok := c.teamMember()
 	if !ok {
 		return
 	}
-	if t.idpProvisioned {
-		c.detail(http.StatusForbidden, msgIDPTeam)
+	if !st.canRemoveFromTeam(c.p, m, t) {
+		c.detail(http.StatusBadRequest, errTeamMembership)
 		return
 	}
-	self := c.p.isMemberUser() && c.p.member.id == m.id
-	if !self && !slices.Contains(c.p.scopes, "org:write") && !st.hasTeamScope(c.p, t, "team:admin") {
-		c.detail(http.StatusForbidden, msgForbidden)
+	if t.idpProvisioned {
+		c.detail(http.StatusForbidden, msgIDPTeam)
 		return
 	}
 	if _, on := m.teams[t.id]; on {

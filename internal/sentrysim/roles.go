@@ -160,6 +160,34 @@ func (rt roleTable) apiTeamRoles(allowed bool) []sentry.TeamRole {
 	return out
 }
 
+// withImpliedScopes adds the scopes SENTRY_SCOPE_HIERARCHY_MAPPING
+// (src/sentry/conf/server.py) says each listed scope implies, as Sentry
+// does when it saves a token (the enforce_scope_hierarchy pre_save
+// receiver; tests/sentry/models/test_apitoken.py::test_enforces_scope_hierarchy;
+// docs/sentry-access-model.md#scopes). The result is sorted.
+func withImpliedScopes(scopes []string) []string {
+	implied := map[string][]string{
+		"org:write":     {"org:read"},
+		"org:admin":     {"org:read", "org:write", "org:integrations"},
+		"member:invite": {"member:read"},
+		"member:write":  {"member:read", "member:invite"},
+		"member:admin":  {"member:read", "member:invite", "member:write"},
+		"team:write":    {"team:read"},
+		"team:admin":    {"team:read", "team:write"},
+		"project:write": {"project:read"},
+		"project:admin": {"project:read", "project:write"},
+		"event:write":   {"event:read"},
+		"event:admin":   {"event:read", "event:write"},
+		"alerts:write":  {"alerts:read"},
+	}
+	out := slices.Clone(scopes)
+	for _, s := range scopes {
+		out = append(out, implied[s]...)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
 // allScopes is SENTRY_SCOPES (src/sentry/conf/server.py).
 func allScopes() []string {
 	return []string{"org:read", "org:write", "org:admin", "org:integrations", "org:ci", "member:invite",

@@ -27,7 +27,8 @@ func (s *Server) routes() *http.ServeMux {
 		{pattern: "DELETE /api/0/organizations/{org}/members/{member}/{$}", limitExempt: true, scopes: memberRead, h: s.deleteMember},
 
 		{pattern: "POST /api/0/organizations/{org}/members/{member}/teams/{team}/{$}", scopes: scopes("org:read", "org:write", "team:write"), h: s.joinTeam},
-		{pattern: "PUT /api/0/organizations/{org}/members/{member}/teams/{team}/{$}", scopes: scopes("org:read", "org:write", "org:admin", "member:read", "member:write", "member:admin"), h: s.putTeamRole},
+		{pattern: "GET /api/0/organizations/{org}/members/{member}/teams/{team}/{$}", scopes: scopes("org:read", "org:write", "org:admin", "member:read", "member:write", "member:admin"), h: s.getTeamMembership},
+		{pattern: "PUT /api/0/organizations/{org}/members/{member}/teams/{team}/{$}", scopes: scopes("org:read", "org:write", "org:admin", "member:read", "member:write", "member:admin", "team:admin", "team:write"), h: s.putTeamRole},
 		{pattern: "DELETE /api/0/organizations/{org}/members/{member}/teams/{team}/{$}", scopes: scopes("org:read", "org:write", "org:admin", "team:admin"), h: s.leaveTeam},
 
 		{pattern: "GET /api/0/organizations/{org}/teams/{$}", scopes: orgRead, h: s.listTeams},

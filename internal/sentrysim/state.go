@@ -302,7 +302,7 @@ func newState(fx *Fixture, now time.Time) (*state, error) {
 	}
 	for _, tf := range fx.UserTokens {
 		st.userTokens[tf.Token] = &userToken{name: tf.Name, token: tf.Token,
-			memberID: st.memberByEmail[strings.ToLower(tf.Member)].id, scopes: slices.Clone(tf.Scopes),
+			memberID: st.memberByEmail[strings.ToLower(tf.Member)].id, scopes: withImpliedScopes(tf.Scopes),
 			created: dateOr(tf.DateCreated), expiresAt: tf.ExpiresAt}
 	}
 	if ap := fx.AuthProvider; ap != nil {
