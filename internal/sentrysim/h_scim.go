@@ -110,21 +110,30 @@ func (s *Server) scimListUsers(c *call) {
 func (c *call) scimMember() *member {
 	m := c.st().lookupMember(c.r.PathValue("member"), nil)
 	if m == nil || m.inviteStatus != "approved" {
-		c.scimError(http.StatusNotFound, "User not found.")
+		// ResourceDoesNotExist re-raised in SCIM's error shape.
+		c.scimError(http.StatusNotFound, msgNotFound)
 		return nil
 	}
 	return m
 }
 
-// scimRole validates a sentryOrgRole: SCIM cannot provision roles holding
-// org:admin (owners).
-func (c *call) scimRole(role string) bool {
+// scimRole lowercases and validates a sentryOrgRole: SCIM may give any
+// role without org:admin (so not owner).
+func (c *call) scimRole(role string) (string, bool) {
+	role = strings.ToLower(role)
 	r, ok := c.st().roles.orgRole(role)
 	if !ok || slices.Contains(r.scopes, "org:admin") {
-		c.scimError(http.StatusBadRequest, "Invalid role: SCIM cannot assign the '"+role+"' role.")
-		return false
+		c.scimError(http.StatusBadRequest, "Invalid organization role.")
+		return "", false
 	}
-	return true
+	return role, true
+}
+
+// scimJSONError writes a SCIM error whose detail is the serializer errors
+// as compact JSON, as SCIMApiError(detail=json.dumps(errors)) does.
+func (c *call) scimJSONError(errs any) {
+	b, _ := json.Marshal(errs)
+	c.scimError(http.StatusBadRequest, string(b))
 }
 
 // scimCreateUser provisions an invited member flagged idp:provisioned (and
@@ -135,19 +144,27 @@ func (s *Server) scimCreateUser(c *call) {
 		UserName      string `json:"userName"`
 		SentryOrgRole string `json:"sentryOrgRole"`
 	}
-	if err := json.NewDecoder(c.r.Body).Decode(&b); err != nil || b.UserName == "" {
-		c.scimError(http.StatusBadRequest, "userName is required.")
+	if err := json.NewDecoder(c.r.Body).Decode(&b); err != nil {
+		c.scimError(http.StatusBadRequest, "Malformed request body.")
 		return
 	}
 	role := st.org.defaultRole
 	if b.SentryOrgRole != "" {
-		if !c.scimRole(b.SentryOrgRole) {
+		var ok bool
+		if role, ok = c.scimRole(b.SentryOrgRole); !ok {
 			return
 		}
-		role = b.SentryOrgRole
 	}
-	if st.memberByEmail[strings.ToLower(b.UserName)] != nil {
-		c.scimError(http.StatusConflict, "User already exists in the database.")
+	if b.UserName == "" {
+		c.scimJSONError(map[string][]string{"email": {"This field is required."}})
+		return
+	}
+	if m := st.memberByEmail[strings.ToLower(b.UserName)]; m != nil && m.inviteStatus == "approved" {
+		if m.user != nil {
+			c.scimError(http.StatusConflict, "User already exists in the database.")
+			return
+		}
+		c.scimJSONError(map[string][]string{"email": {fmt.Sprintf("The user %s has already been invited", b.UserName)}})
 		return
 	}
 	m := &member{id: st.newID(), email: b.UserName, name: b.UserName, role: role, inviteStatus: "approved",
@@ -167,78 +184,95 @@ func (s *Server) scimGetUser(c *call) {
 	}
 }
 
-// falseValue reports whether v is JSON false or the string "false".
-func falseValue(v any) (isFalse, ok bool) {
+// maybeBool is resolve_maybe_bool_value: a boolean, or "true"/"false" in
+// any case; ok is false for anything else.
+func maybeBool(v any) (value, ok bool) {
 	switch x := v.(type) {
 	case bool:
-		return !x, true
+		return x, true
 	case string:
-		b, valid := boolValue(x)
-		return !b, valid
+		return boolValue(strings.ToLower(x))
 	}
 	return false, false
 }
 
-// scimPatchUser accepts only replace active=false (both Okta shapes), which
-// deletes the member; any other operation is 400.
+// scimPatchUser accepts only replace active=false (the Okta form
+// {"value": {"active": false}} or path "active"), which deletes the member;
+// any other operation, active=true included, is 400 Invalid Patch
+// Operation (SCIMPatchRequestSerializer and patch in members.py).
 func (s *Server) scimPatchUser(c *call) {
 	m := c.scimMember()
 	if m == nil {
 		return
 	}
-	var b sentry.SCIMPatch
+	var b struct {
+		Operations *[]map[string]any `json:"Operations"`
+	}
 	if err := json.NewDecoder(c.r.Body).Decode(&b); err != nil {
-		c.scimError(http.StatusBadRequest, "Invalid Patch Operation.")
+		c.scimError(http.StatusBadRequest, "Malformed request body.")
 		return
 	}
-	if len(b.Operations) > maxPatchOps {
-		c.scimError(http.StatusBadRequest, "Too many patch ops sent, limit is 100.")
+	if b.Operations == nil {
+		c.scimJSONError(map[string][]string{"Operations": {"This field is required."}})
 		return
 	}
-	deactivate := false
-	for _, op := range b.Operations {
-		if !strings.EqualFold(op.Op, "replace") {
-			c.scimError(http.StatusBadRequest, "Invalid Patch Operation.")
-			return
+	if len(*b.Operations) > maxPatchOps {
+		c.scimJSONError(map[string][]string{"Operations": {"Ensure this field has no more than 100 elements."}})
+		return
+	}
+	opErrs := map[string]map[string][]string{}
+	for i, op := range *b.Operations {
+		e := map[string][]string{}
+		kind, _ := op["op"].(string)
+		if kind == "" {
+			e["op"] = []string{"This field is required."}
+		} else if strings.ToLower(kind) != "replace" {
+			e["op"] = []string{fmt.Sprintf("\"%s\" is not a valid choice", strings.ToLower(kind))}
 		}
-		var value any
-		switch {
-		case strings.EqualFold(op.Path, "active"):
-			value = op.Value
-		case op.Path == "":
-			obj, ok := op.Value.(map[string]any)
-			if !ok {
-				c.scimError(http.StatusBadRequest, "Invalid Patch Operation.")
-				return
+		v, has := op["value"]
+		if !has {
+			e["value"] = []string{"This field is required."}
+		} else if _, isObj := v.(map[string]any); !isObj {
+			if _, isBool := maybeBool(v); !isBool {
+				e["value"] = []string{"value must be a boolean or object"}
 			}
-			v, has := obj["active"]
-			if !has || len(obj) != 1 {
-				c.scimError(http.StatusBadRequest, "Invalid Patch Operation.")
-				return
-			}
-			value = v
-		default:
-			c.scimError(http.StatusBadRequest, "Invalid Patch Operation.")
-			return
 		}
-		isFalse, ok := falseValue(value)
-		if !ok {
-			c.scimError(http.StatusBadRequest, "Invalid Patch Operation.")
-			return
+		if len(e) > 0 {
+			opErrs[fmt.Sprint(i)] = e
 		}
-		deactivate = deactivate || isFalse
 	}
-	if !deactivate {
-		c.json(http.StatusOK, s.st.scimUser(m))
+	if len(opErrs) > 0 {
+		c.scimJSONError(map[string]any{"Operations": opErrs})
 		return
 	}
-	s.scimRemove(c, m)
+	if m.flags["partnership:restricted"] {
+		c.detail(http.StatusForbidden, errPartnership)
+		return
+	}
+	for _, op := range *b.Operations {
+		deactivate := false
+		if obj, isObj := op["value"].(map[string]any); isObj {
+			v, ok := maybeBool(obj["active"])
+			deactivate = ok && !v
+		} else if path, _ := op["path"].(string); path == "active" {
+			v, ok := maybeBool(op["value"])
+			deactivate = ok && !v
+		}
+		if !deactivate {
+			c.scimError(http.StatusBadRequest, "Invalid Patch Operation.")
+			return
+		}
+		s.scimRemove(c, m)
+		return
+	}
+	c.json(http.StatusOK, s.st.scimUser(m))
 }
 
+// scimRemove is _delete_member: the only owner stays (a plain 403).
 func (s *Server) scimRemove(c *call, m *member) {
 	st := s.st
 	if m.role == "owner" && m.user != nil && st.ownerCount() <= 1 {
-		c.scimError(http.StatusForbidden, "You cannot remove the only remaining owner of the organization.")
+		c.detail(http.StatusForbidden, "You cannot remove the only remaining owner of the organization.")
 		return
 	}
 	st.deleteMember(m)
@@ -246,9 +280,12 @@ func (s *Server) scimRemove(c *call, m *member) {
 	c.noContent()
 }
 
-// scimPutUser changes the member's org role (undocumented in the OpenAPI
-// schema).
+// scimPutUser is PUT Users/{id} (members.py, put): an owner is never
+// changed, only marked provisioned; a role locks it to the IdP
+// (idp:role-restricted); a blank role hands a restricted member back to the
+// default role, and leaves an unrestricted one alone.
 func (s *Server) scimPutUser(c *call) {
+	st := s.st
 	m := c.scimMember()
 	if m == nil {
 		return
@@ -257,27 +294,50 @@ func (s *Server) scimPutUser(c *call) {
 		SentryOrgRole string `json:"sentryOrgRole"`
 	}
 	if err := json.NewDecoder(c.r.Body).Decode(&b); err != nil {
-		c.scimError(http.StatusBadRequest, "Invalid body.")
+		c.scimError(http.StatusBadRequest, "Malformed request body.")
 		return
 	}
-	if b.SentryOrgRole != "" && b.SentryOrgRole != m.role {
-		if !c.scimRole(b.SentryOrgRole) {
+	if m.role == "owner" {
+		m.flags["idp:role-restricted"] = false
+		m.flags["idp:provisioned"] = true
+		c.json(http.StatusOK, st.scimUser(m))
+		return
+	}
+	if m.flags["partnership:restricted"] {
+		c.detail(http.StatusForbidden, errPartnership)
+		return
+	}
+	requested, restricted := st.org.defaultRole, false
+	if b.SentryOrgRole != "" {
+		if m.flags["idp:role-restricted"] && strings.EqualFold(m.role, b.SentryOrgRole) {
+			c.json(http.StatusOK, st.scimUser(m))
 			return
 		}
-		m.role = b.SentryOrgRole
-		m.flags["idp:role-restricted"] = true
-		for tid, stored := range m.teams {
-			m.teams[tid] = s.st.normalizeTeamRole(m.role, stored)
-		}
-		c.record("member.edit", m.id, m, "edited member "+m.email, map[string]any{"email": m.email, "role": m.role})
+		requested, restricted = strings.ToLower(b.SentryOrgRole), true
+	} else if m.role != st.org.defaultRole && !m.flags["idp:role-restricted"] {
+		c.json(http.StatusOK, st.scimUser(m))
+		return
 	}
-	c.json(http.StatusOK, s.st.scimUser(m))
+	role, ok := c.scimRole(requested)
+	if !ok {
+		return
+	}
+	m.role = role
+	m.flags["idp:role-restricted"] = restricted
+	m.flags["idp:provisioned"] = true
+	c.json(http.StatusOK, st.scimUser(m))
 }
 
 func (s *Server) scimDeleteUser(c *call) {
-	if m := c.scimMember(); m != nil {
-		s.scimRemove(c, m)
+	m := c.scimMember()
+	if m == nil {
+		return
 	}
+	if m.flags["partnership:restricted"] {
+		c.detail(http.StatusForbidden, errPartnership)
+		return
+	}
+	s.scimRemove(c, m)
 }
 
 func (st *state) scimGroup(t *team, withMembers bool) any {
@@ -303,44 +363,47 @@ func (s *Server) scimListGroups(c *call) {
 	if !ok {
 		return
 	}
-	_, value, ok := c.scimFilter("displayName", "value")
+	_, value, ok := c.scimFilter("displayName", "value", "userName")
 	if !ok {
 		return
 	}
 	withMembers := c.r.URL.Query().Get("excludedAttributes") != "members"
 	var out []any
 	for _, t := range st.sortedTeams() {
-		if value == "" || t.slug == slugify(value) {
+		if value == "" || strings.EqualFold(t.slug, slugify(value)) {
 			out = append(out, st.scimGroup(t, withMembers))
 		}
 	}
 	scimList(c, out, start, count)
 }
 
-// scimTeam looks a group up by its numeric team id only.
+// scimTeam looks a group up by team id or slug (slug__id_or_slug).
 func (c *call) scimTeam() *team {
-	var tid int64
-	if _, err := fmt.Sscan(c.r.PathValue("team"), &tid); err == nil {
-		if t := c.st().teams[tid]; t != nil {
-			return t
-		}
+	if t := c.st().lookupTeam(c.r.PathValue("team")); t != nil {
+		return t
 	}
-	c.scimError(http.StatusNotFound, msgNotFound)
+	c.scimError(http.StatusNotFound, "Group not found.")
 	return nil
 }
 
+// scimCreateGroup is POST Groups: a team slugified from displayName,
+// IdP-provisioned, with no members; a taken slug is Sentry's plain 409.
 func (s *Server) scimCreateGroup(c *call) {
 	st := s.st
 	var b struct {
 		DisplayName string `json:"displayName"`
 	}
-	if err := json.NewDecoder(c.r.Body).Decode(&b); err != nil || slugify(b.DisplayName) == "" {
-		c.scimError(http.StatusBadRequest, "displayName is required.")
+	if err := json.NewDecoder(c.r.Body).Decode(&b); err != nil {
+		c.scimError(http.StatusBadRequest, "Malformed request body.")
 		return
 	}
 	slug := slugify(b.DisplayName)
+	if msg := slugProblem(slug); msg != "" {
+		c.json(http.StatusBadRequest, map[string][]string{"slug": {msg}})
+		return
+	}
 	if st.teamBySlug[slug] != nil {
-		c.scimError(http.StatusConflict, msgTeamExists)
+		c.json(http.StatusConflict, map[string]any{"non_field_errors": []string{msgTeamExists}, "detail": msgTeamExists})
 		return
 	}
 	t := st.newTeam(slug, b.DisplayName, true)
@@ -354,157 +417,240 @@ func (s *Server) scimGetGroup(c *call) {
 	}
 }
 
-var removeMemberPath = regexp.MustCompile(`^members\[value eq "?([^"\]]+)"?\]$`)
+// scimPutGroup answers PUT Groups/{id}: the SCIM team permission has no PUT
+// in its scope map, so it is 403.
+func (s *Server) scimPutGroup(c *call) { c.detail(http.StatusForbidden, msgForbidden) }
 
-// memberValues reads [{value: id}] into members; false after a 404/400.
-func (c *call) memberValues(v any) ([]*member, bool) {
-	list, ok := v.([]any)
-	if !ok {
-		c.scimError(http.StatusBadRequest, "Invalid Patch Operation.")
-		return nil, false
+// errSCIMPatch is a PATCH failure that rolls the whole request back, as
+// Sentry's transaction does.
+type errSCIMPatch struct {
+	status int
+	body   any
+}
+
+var memberFilterPath = regexp.MustCompile(`\[(.*?)\]`)
+
+// patchMember finds the member of a {value: id} item; nil means 404.
+func (st *state) patchMember(v any) *member {
+	m := st.lookupMember(fmt.Sprint(v), nil)
+	if m == nil || m.inviteStatus != "approved" {
+		return nil
 	}
-	var out []*member
-	for _, item := range list {
-		obj, ok := item.(map[string]any)
-		if !ok {
-			c.scimError(http.StatusBadRequest, "Invalid Patch Operation.")
-			return nil, false
-		}
-		m := c.st().lookupMember(fmt.Sprint(obj["value"]), nil)
-		if m == nil {
-			c.scimError(http.StatusNotFound, "User not found.")
-			return nil, false
-		}
-		out = append(out, m)
-	}
-	return out, true
+	return m
 }
 
 // scimPatchGroup applies add/remove/replace of members and renames (Okta
-// and Azure AD shapes). Any PATCH marks the team idp-provisioned.
+// and Azure AD shapes) in one transaction: a failure leaves the team as it
+// was. Any successful PATCH marks the team IdP-provisioned (teams.py, patch).
 func (s *Server) scimPatchGroup(c *call) {
 	st := s.st
 	t := c.scimTeam()
 	if t == nil {
 		return
 	}
-	var b sentry.SCIMPatch
+	var b struct {
+		Schemas    []string          `json:"schemas"`
+		Operations *[]map[string]any `json:"Operations"`
+	}
 	if err := json.NewDecoder(c.r.Body).Decode(&b); err != nil {
-		c.scimError(http.StatusBadRequest, "Invalid Patch Operation.")
+		c.scimError(http.StatusBadRequest, "Malformed request body.")
 		return
 	}
-	if len(b.Operations) > maxPatchOps {
-		c.scimError(http.StatusBadRequest, "Too many patch ops sent, limit is 100.")
+	errs := map[string]any{}
+	if b.Schemas == nil {
+		errs["schemas"] = []string{"This field is required."}
+	}
+	if b.Operations == nil {
+		errs["Operations"] = []string{"This field is required."}
+	} else {
+		opErrs := map[string]any{}
+		for i, op := range *b.Operations {
+			kind, _ := op["op"].(string)
+			switch strings.ToLower(kind) {
+			case "add", "remove", "replace":
+			case "":
+				opErrs[fmt.Sprint(i)] = map[string][]string{"op": {"This field is required."}}
+			default:
+				opErrs[fmt.Sprint(i)] = map[string][]string{"op": {fmt.Sprintf("\"%s\" is not a valid choice", strings.ToLower(kind))}}
+			}
+		}
+		if len(opErrs) > 0 {
+			errs["Operations"] = opErrs
+		}
+	}
+	if len(errs) > 0 {
+		c.scimJSONError(errs)
 		return
 	}
-	add := func(m *member) {
-		if _, on := m.teams[t.id]; !on {
-			st.addToTeam(m, t, nil)
-			c.record("member.join-team", m.id, m, fmt.Sprintf("added %s to team %s", m.email, t.slug), map[string]any{"team_slug": t.slug, "email": m.email})
-		}
+	if len(*b.Operations) > maxPatchOps {
+		c.json(http.StatusBadRequest, map[string]any{"schemas": []string{sentry.SCIMErrorSchema}, "detail": "Too many patch ops sent, limit is 100."})
+		return
 	}
-	remove := func(m *member) {
-		if _, on := m.teams[t.id]; on {
-			st.removeFromTeam(m, t)
-			c.record("member.leave-team", m.id, m, fmt.Sprintf("removed %s from team %s", m.email, t.slug), map[string]any{"team_slug": t.slug, "email": m.email})
-		}
-	}
-	rename := func(name string) bool {
-		slug := slugify(name)
-		if other := st.teamBySlug[slug]; other != nil && other != t {
-			c.scimError(http.StatusConflict, msgTeamExists)
-			return false
-		}
-		old := t.slug
-		delete(st.teamBySlug, t.slug)
-		t.name, t.slug = name, slug
-		st.teamBySlug[slug] = t
-		c.record("team.edit", t.id, nil, "edited team "+slug, map[string]any{"id": t.id, "slug": slug, "old_slug": old, "name": name})
-		return true
-	}
-	t.idpProvisioned = true
-	for _, op := range b.Operations {
-		switch strings.ToLower(op.Op) {
-		case "add":
-			if op.Path != "members" {
-				c.scimError(http.StatusBadRequest, "Invalid Patch Operation.")
-				return
-			}
-			ms, ok := c.memberValues(op.Value)
-			if !ok {
-				return
-			}
-			for _, m := range ms {
-				add(m)
-			}
-		case "remove":
-			if sub := removeMemberPath.FindStringSubmatch(op.Path); sub != nil {
-				m := st.lookupMember(sub[1], nil)
-				if m == nil {
-					c.scimError(http.StatusNotFound, "User not found.")
+	// A member filter Sentry cannot parse fails before anything changes.
+	for _, op := range *b.Operations {
+		path, _ := op["path"].(string)
+		if strings.ToLower(op["op"].(string)) == "remove" && strings.Contains(path, "members") {
+			if _, hasValue := op["value"]; !hasValue {
+				if _, err := removeFilterID(path); err != nil {
+					c.json(http.StatusBadRequest, map[string]any{"schemas": []string{sentry.SCIMErrorSchema}, "scimType": "invalidFilter"})
 					return
 				}
-				remove(m)
+			}
+		}
+	}
+	undo := st.teamSavepoint(t)
+	if e := s.applyGroupPatch(c, t, *b.Operations); e != nil {
+		if e.status != http.StatusBadRequest || !isUnsupportedAttr(e.body) {
+			undo()
+		}
+		c.json(e.status, e.body)
+		return
+	}
+	c.noContent()
+}
+
+func isUnsupportedAttr(body any) bool {
+	m, ok := body.(map[string]any)
+	return ok && m["detail"] == "Invalid Replace attr. Only displayName and members supported."
+}
+
+// removeFilterID reads the member id of `members[value eq "123"]`.
+func removeFilterID(path string) (string, error) {
+	sub := memberFilterPath.FindStringSubmatch(path)
+	if sub == nil {
+		return "", fmt.Errorf("no filter")
+	}
+	m := scimFilterPattern.FindStringSubmatch(strings.TrimSpace(sub[1]))
+	if m == nil || m[1] != "value" {
+		return "", fmt.Errorf("bad filter")
+	}
+	return m[2], nil
+}
+
+// applyGroupPatch runs the operations; a non-nil result is the answer of
+// the first failure.
+func (s *Server) applyGroupPatch(c *call, t *team, ops []map[string]any) *errSCIMPatch {
+	st := s.st
+	userNotFound := &errSCIMPatch{http.StatusNotFound, map[string]any{"schemas": []string{sentry.SCIMErrorSchema}, "detail": "User not found."}}
+	add := func(v any) *errSCIMPatch {
+		items, _ := v.([]any)
+		for _, item := range items {
+			obj, _ := item.(map[string]any)
+			m := st.patchMember(obj["value"])
+			if m == nil {
+				return userNotFound
+			}
+			if _, on := m.teams[t.id]; !on {
+				st.addToTeam(m, t, nil)
+				c.record("member.join-team", m.id, m, fmt.Sprintf("added %s to team %s", m.email, t.slug), map[string]any{"team_slug": t.slug, "email": m.email})
+			}
+		}
+		return nil
+	}
+	t.idpProvisioned = true
+	for _, op := range ops {
+		path, hasPath := op["path"].(string)
+		switch strings.ToLower(op["op"].(string)) {
+		case "add":
+			if path == "members" {
+				if e := add(op["value"]); e != nil {
+					return e
+				}
+			}
+		case "remove":
+			if !strings.Contains(path, "members") {
 				continue
 			}
-			if op.Path != "members" {
-				c.scimError(http.StatusBadRequest, "Invalid Patch Operation.")
-				return
+			var idv any
+			if v, has := op["value"]; has {
+				items, _ := v.([]any)
+				if len(items) > 0 {
+					obj, _ := items[0].(map[string]any)
+					idv = obj["value"]
+				}
+			} else {
+				idv, _ = removeFilterID(path)
 			}
-			ms, ok := c.memberValues(op.Value)
-			if !ok {
-				return
+			m := st.patchMember(idv)
+			if m == nil {
+				return userNotFound
 			}
-			for _, m := range ms {
-				remove(m)
+			if _, on := m.teams[t.id]; on {
+				st.removeFromTeam(m, t)
+				c.record("member.leave-team", m.id, m, fmt.Sprintf("removed %s from team %s", m.email, t.slug), map[string]any{"team_slug": t.slug, "email": m.email})
 			}
 		case "replace":
 			switch {
-			case op.Path == "members":
-				ms, ok := c.memberValues(op.Value)
-				if !ok {
-					return
-				}
-				keep := map[int64]bool{}
-				for _, m := range ms {
-					keep[m.id] = true
-				}
+			case hasPath && path == "members":
 				for mid := range t.members {
-					if !keep[mid] {
-						remove(st.members[mid])
-					}
+					st.removeFromTeam(st.members[mid], t)
 				}
-				for _, m := range ms {
-					add(m)
+				if e := add(op["value"]); e != nil {
+					return e
 				}
-			case op.Path == "displayName":
-				name, ok := op.Value.(string)
-				if !ok || !rename(name) {
-					if !ok {
-						c.scimError(http.StatusBadRequest, "Invalid Patch Operation.")
-					}
-					return
-				}
-			case op.Path == "":
-				obj, ok := op.Value.(map[string]any)
+			case !hasPath:
+				obj, _ := op["value"].(map[string]any)
 				name, isString := obj["displayName"].(string)
-				if !ok || !isString {
-					c.scimError(http.StatusBadRequest, "Invalid Replace attr. Only displayName and members supported.")
-					return
+				if !isString {
+					// value["displayName"] raises: a server error.
+					return &errSCIMPatch{http.StatusInternalServerError, map[string]any{"detail": "Internal Error"}}
 				}
-				if !rename(name) {
-					return
+				if e := st.renameTeam(c, t, name); e != nil {
+					return e
+				}
+			case path == "displayName":
+				name, _ := op["value"].(string)
+				if e := st.renameTeam(c, t, name); e != nil {
+					return e
 				}
 			default:
-				c.scimError(http.StatusBadRequest, "Invalid Replace attr. Only displayName and members supported.")
-				return
+				return &errSCIMPatch{http.StatusBadRequest, map[string]any{"schemas": []string{sentry.SCIMErrorSchema},
+					"detail": "Invalid Replace attr. Only displayName and members supported."}}
 			}
-		default:
-			c.scimError(http.StatusBadRequest, "Invalid Patch Operation.")
-			return
 		}
 	}
-	c.noContent()
+	return nil
+}
+
+// renameTeam is TeamDetailsSerializer(name, slug=slugify(name)): a bad or
+// taken slug is 400 on slug.
+func (st *state) renameTeam(c *call, t *team, name string) *errSCIMPatch {
+	slug := slugify(name)
+	if msg := slugProblem(slug); msg != "" {
+		return &errSCIMPatch{http.StatusBadRequest, map[string][]string{"slug": {msg}}}
+	}
+	if other := st.teamBySlug[slug]; other != nil && other != t {
+		return &errSCIMPatch{http.StatusBadRequest, map[string][]string{"slug": {fmt.Sprintf("The slug \"%s\" is already in use.", slug)}}}
+	}
+	old := t.slug
+	delete(st.teamBySlug, t.slug)
+	t.name, t.slug = name, slug
+	st.teamBySlug[slug] = t
+	c.record("team.edit", t.id, nil, "edited team "+slug, map[string]any{"id": t.id, "slug": slug, "old_slug": old, "name": name})
+	return nil
+}
+
+// teamSavepoint records a team's name, slug, provisioning, members and
+// the audit log length, and returns the function that restores them.
+func (st *state) teamSavepoint(t *team) func() {
+	name, slug, idp := t.name, t.slug, t.idpProvisioned
+	roles := map[int64]*string{}
+	for mid := range t.members {
+		roles[mid] = st.members[mid].teams[t.id]
+	}
+	auditLen := len(st.audit)
+	return func() {
+		for mid := range t.members {
+			st.removeFromTeam(st.members[mid], t)
+		}
+		for mid, r := range roles {
+			st.addToTeam(st.members[mid], t, r)
+		}
+		delete(st.teamBySlug, t.slug)
+		t.name, t.slug, t.idpProvisioned = name, slug, idp
+		st.teamBySlug[slug] = t
+		st.audit = st.audit[:auditLen]
+	}
 }
 
 func (s *Server) scimDeleteGroup(c *call) {

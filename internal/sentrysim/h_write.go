@@ -291,6 +291,15 @@ func (s *Server) leaveTeam(c *call) {
 
 var slugPattern = regexp.MustCompile(`^[a-z0-9_\-]+$`)
 
+// slugProblem is SentrySerializerSlugField's message for a slug it refuses
+// ("" when the slug is valid).
+func slugProblem(slug string) string {
+	if slug == "" || !slugPattern.MatchString(slug) || strings.Trim(slug, "0123456789") == "" {
+		return "Enter a valid slug consisting of lowercase letters, numbers, underscores or hyphens. It cannot be entirely numeric."
+	}
+	return ""
+}
+
 func slugify(s string) string {
 	s = strings.ToLower(strings.TrimSpace(s))
 	var b strings.Builder
@@ -329,8 +338,8 @@ func (s *Server) createTeam(c *call) {
 		c.json(http.StatusBadRequest, map[string]any{"non_field_errors": []string{"A name or slug is required."}})
 		return
 	}
-	if !slugPattern.MatchString(slug) || strings.Trim(slug, "0123456789") == "" {
-		c.json(http.StatusBadRequest, map[string]any{"slug": []string{"Enter a valid slug consisting of lowercase letters, numbers, underscores or hyphens. It cannot be entirely numeric."}})
+	if msg := slugProblem(slug); msg != "" {
+		c.json(http.StatusBadRequest, map[string]any{"slug": []string{msg}})
 		return
 	}
 	if st.teamBySlug[slug] != nil {

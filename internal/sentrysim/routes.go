@@ -65,6 +65,7 @@ func (s *Server) routes() *http.ServeMux {
 		{pattern: "GET /api/0/organizations/{org}/scim/v2/Groups", scim: true, scopes: teamRead, h: s.scimListGroups},
 		{pattern: "POST /api/0/organizations/{org}/scim/v2/Groups", scim: true, scopes: scopes("team:write", "team:admin"), h: s.scimCreateGroup},
 		{pattern: "GET /api/0/organizations/{org}/scim/v2/Groups/{team}", scim: true, scopes: teamRead, h: s.scimGetGroup},
+		{pattern: "PUT /api/0/organizations/{org}/scim/v2/Groups/{team}", scim: true, scopes: teamRead, h: s.scimPutGroup},
 		{pattern: "PATCH /api/0/organizations/{org}/scim/v2/Groups/{team}", scim: true, scopes: scopes("team:write", "team:admin"), h: s.scimPatchGroup},
 		{pattern: "DELETE /api/0/organizations/{org}/scim/v2/Groups/{team}", scim: true, scopes: scopes("team:admin"), h: s.scimDeleteGroup},
 	} {

@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -217,3 +218,23 @@ func noMemberInvite(fx *sentrysim.Fixture) { fx.Org.AllowMemberInvite = ptr(fals
 
 // noAuthProvider removes SSO (and so SCIM).
 func noAuthProvider(fx *sentrysim.Fixture) { fx.AuthProvider = nil }
+
+// noSCIM keeps SSO but turns SCIM off.
+func noSCIM(fx *sentrysim.Fixture) {
+	fx.AuthProvider.SCIMEnabled = false
+	fx.AuthProvider.SCIMToken = ""
+}
+
+// restrict flags a person idp:role-restricted.
+func restrict(name string) func(*sentrysim.Fixture) {
+	return func(fx *sentrysim.Fixture) {
+		for i := range fx.Members {
+			if fx.Members[i].Email == emailOf(name) {
+				fx.Members[i].Flags = append(fx.Members[i].Flags, "idp:role-restricted")
+			}
+		}
+	}
+}
+
+// urlq escapes a query value.
+func urlq(v string) string { return url.QueryEscape(v) }
