@@ -447,8 +447,8 @@ func TestPostureChecklist(t *testing.T) {
 func TestTheSAMLCheckerExplainsCommonMistakes(t *testing.T) {
 	t.Parallel()
 	inv := inventory()
-	inv.SentryURL = "https://us.sentry.io"
-	acs, aud := "https://us.sentry.io/saml/acs/acme/", "https://us.sentry.io/saml/metadata/acme/"
+	inv.SentryURL = "https://us.sentry.io" // the API host; SAML lives on sentry.io
+	acs, aud := "https://sentry.io/saml/acs/acme/", "https://sentry.io/saml/metadata/acme/"
 	tests := []struct {
 		name          string
 		acs, audience string
@@ -459,9 +459,10 @@ func TestTheSAMLCheckerExplainsCommonMistakes(t *testing.T) {
 		{"both right", acs, aud, true, true, ""},
 		{"swapped", aud, acs, false, false, "swapped"},
 		{"missing trailing slash", strings.TrimSuffix(acs, "/"), aud, false, true, "trailing slash"},
-		{"wrong region", "https://de.sentry.io/saml/acs/acme/", aud, false, true, "region"},
-		{"wrong org slug", "https://us.sentry.io/saml/acs/acme-corp/", aud, false, true, "slug"},
-		{"http", "http://us.sentry.io/saml/acs/acme/", aud, false, true, "scheme"},
+		{"the region host instead of sentry.io", "https://us.sentry.io/saml/acs/acme/", aud, false, true, "every organization on sentry.io, whatever its region"},
+		{"another region host", "https://de.sentry.io/saml/acs/acme/", aud, false, true, "whatever its region"},
+		{"wrong org slug", "https://sentry.io/saml/acs/acme-corp/", aud, false, true, "slug"},
+		{"http", "http://sentry.io/saml/acs/acme/", aud, false, true, "scheme"},
 		{"empty", "", aud, false, true, "empty"},
 	}
 	for _, tt := range tests {
@@ -475,6 +476,102 @@ func TestTheSAMLCheckerExplainsCommonMistakes(t *testing.T) {
 				t.Errorf("fix = %q, want it to mention %q", got[0].Fix, tt.fixHas)
 			}
 		})
+	}
+}
+
+// Sentry builds the SAML URLs from its own URL (build_saml_config in
+// src/sentry/auth/providers/saml2/provider.py); on sentry.io that is
+// https://sentry.io for every region (Sentry's SSO docs).
+func TestSAMLEndpointsAreOnSentryIOForEveryRegionAndOnTheServerWhenSelfHosted(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		url     string
+		hosting string
+		want    string
+	}{
+		{"https://sentry.io", "", "https://sentry.io/saml/acs/acme/"},
+		{"https://us.sentry.io", "", "https://sentry.io/saml/acs/acme/"},
+		{"https://de.sentry.io/", "", "https://sentry.io/saml/acs/acme/"},
+		{"https://acme.sentry.io", "", "https://sentry.io/saml/acs/acme/"},
+		{"https://sentry-proxy.acme.internal", access.HostingSaaS, "https://sentry.io/saml/acs/acme/"},
+		{"https://sentry.acme.internal/", access.HostingSelfHosted, "https://sentry.acme.internal/saml/acs/acme/"},
+		{"http://127.0.0.1:9000", "", "http://127.0.0.1:9000/saml/acs/acme/"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.url, func(t *testing.T) {
+			t.Parallel()
+			inv := inventory()
+			inv.SentryURL = tt.url
+			inv.Snapshot.Server.Hosting = tt.hosting
+			e := compliance.Endpoints(inv)
+			if e.ACS != tt.want || e.EntityID != strings.Replace(tt.want, "/acs/", "/metadata/", 1) || e.Host == "" {
+				t.Errorf("endpoints = %+v, want ACS %s", e, tt.want)
+			}
+		})
+	}
+}
+
+// The guides carry the attribute names Sentry's own providers expect.
+func TestIdPGuidesFollowSentrysProviders(t *testing.T) {
+	t.Parallel()
+	inv := inventory()
+	inv.SentryURL = "https://de.sentry.io"
+	guides := map[string]compliance.IdPGuide{}
+	for _, g := range compliance.Guides(compliance.Endpoints(inv)) {
+		guides[g.ID] = g
+	}
+	attrs := func(id string) []string {
+		var out []string
+		for _, m := range guides[id].Mappings {
+			out = append(out, m.Attribute)
+		}
+		return out
+	}
+	tests := []struct {
+		id    string
+		want  []string
+		fixed bool
+	}{
+		// src/sentry/auth/providers/saml2/okta/provider.py
+		{"okta", []string{"identifier", "email", "firstName", "lastName"}, true},
+		// sentry-docs azure-sso.mdx: IdP User ID is the name claim
+		{"entra", []string{"http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name",
+			"http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress",
+			"http://schemas.xmlsoap.org/ws/2005/05/identity/claims/givenname",
+			"http://schemas.xmlsoap.org/ws/2005/05/identity/claims/surname"}, false},
+		// src/sentry/auth/providers/saml2/onelogin/provider.py
+		{"onelogin", []string{"PersonImmutableID", "User.email", "User.FirstName", "User.LastName"}, true},
+		// src/sentry/auth/providers/saml2/rippling/provider.py
+		{"rippling", []string{"user_id", "urn:oid:1.2.840.113549.1.9.1.1", "first_name", "last_name"}, true},
+		// Google's provider is OAuth: nothing to map
+		{"google", nil, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.id, func(t *testing.T) {
+			t.Parallel()
+			g, ok := guides[tt.id]
+			if !ok {
+				t.Fatalf("no %s guide", tt.id)
+			}
+			if got := attrs(tt.id); !slices.Equal(got, tt.want) || g.FixedNames != tt.fixed {
+				t.Errorf("attributes = %v (fixed %v), want %v (fixed %v)", got, g.FixedNames, tt.want, tt.fixed)
+			}
+			if len(g.Sources) == 0 {
+				t.Error("no source cited")
+			}
+		})
+	}
+	entra := guides["entra"]
+	if !slices.ContainsFunc(entra.Warnings, func(w string) bool { return strings.Contains(w, "every member must link") }) {
+		t.Errorf("entra warnings = %v, want the re-link warning", entra.Warnings)
+	}
+	if !slices.ContainsFunc(entra.Fields, func(f compliance.Mapping) bool {
+		return f.SentryField == "Reply URL (Assertion Consumer Service URL)" && f.IdPValue == "https://sentry.io/saml/acs/acme/"
+	}) {
+		t.Errorf("entra fields = %v, want the reply URL on sentry.io", entra.Fields)
+	}
+	if g := guides["google"]; g.Protocol == "SAML 2.0" || !slices.ContainsFunc(g.Notes, func(n string) bool { return strings.Contains(n, "gmail.com") }) {
+		t.Errorf("google guide = %+v", g)
 	}
 }
 

@@ -284,7 +284,8 @@ func (s *Service) SSO(ctx context.Context, acs, audience string) (SSOView, error
 	if err != nil {
 		return SSOView{}, err
 	}
-	v := SSOView{Status: SSO(inv), Endpoints: Endpoints(inv), Guides: Guides(), ACS: acs, Audience: audience}
+	e := Endpoints(inv)
+	v := SSOView{Status: SSO(inv), Endpoints: e, Guides: Guides(e), ACS: acs, Audience: audience}
 	if acs != "" || audience != "" {
 		v.Checks = CheckSAMLConfig(inv, acs, audience)
 	}
