@@ -2,10 +2,12 @@ package sentrysim
 
 import (
 	"cmp"
+	"errors"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/sentry-access/sentry-access/internal/sentry"
 )
@@ -166,6 +168,12 @@ func (st *state) teamMatches(t *team, q map[string][]string) bool {
 func (s *Server) listTeams(c *call) {
 	st := s.st
 	q := parseQuery(c.r.URL.Query().Get("query"))
+	for _, v := range q["id"] {
+		if _, err := strconv.Atoi(v); err != nil {
+			c.detail(http.StatusBadRequest, "Invalid id value")
+			return
+		}
+	}
 	detailed := c.r.URL.Query().Get("detailed") != "0"
 	var matched []*team
 	for _, t := range st.sortedTeams() {
@@ -249,16 +257,15 @@ func (st *state) projectMatches(p *principal, pr *project, q map[string][]string
 				}
 				ok = in == (key == "team")
 			case "is_member":
-				b, valid := boolValue(v)
-				isMember := false
+				// Any value keeps the caller's projects only: Sentry
+				// filters on the user's team memberships and ignores it.
 				if p.isMemberUser() {
 					for _, tid := range pr.teams {
 						if _, on := p.member.teams[tid]; on {
-							isMember = true
+							ok = true
 						}
 					}
 				}
-				ok = valid && isMember == b
 			}
 			if !ok {
 				return false
@@ -269,16 +276,23 @@ func (st *state) projectMatches(p *principal, pr *project, q map[string][]string
 }
 
 // listProjects returns all projects regardless of the caller's access;
-// tokens without a user see only projects with at least one team;
-// all_projects=1 is unpaginated
-// (src/sentry/api/endpoints/organization_projects.py), except in legacy
-// mode.
+// tokens without a user (org auth tokens) see only projects with at least
+// one team, integration tokens (a proxy user) all of them; all_projects=1
+// is unpaginated (src/sentry/core/endpoints/organization_projects.py),
+// except in legacy mode.
 func (s *Server) listProjects(c *call) {
 	st := s.st
 	q := parseQuery(c.r.URL.Query().Get("query"))
+	for _, v := range q["id"] {
+		if _, err := strconv.ParseUint(v, 10, 64); err != nil {
+			c.json(http.StatusBadRequest, map[string]any{"error": map[string]any{"params": map[string]any{
+				"stats_period": map[string]any{"message": "All 'id' values must be integers."}}}})
+			return
+		}
+	}
 	var matched []*project
 	for _, pr := range st.sortedProjects() {
-		if !c.p.isMemberUser() && len(pr.teams) == 0 {
+		if c.p.kind == kindOrgToken && len(pr.teams) == 0 {
 			continue
 		}
 		if st.projectMatches(c.p, pr, q) {
@@ -298,6 +312,22 @@ func (s *Server) listProjects(c *call) {
 		out = append(out, st.apiProject(c.p, pr))
 	}
 	c.json(http.StatusOK, out)
+}
+
+// getProject is GET /projects/{org}/{project}/ (project_details.py):
+// ProjectPermission, org-level project:read with access to the project or
+// project:read through a team of the project.
+func (s *Server) getProject(c *call) {
+	st := s.st
+	pr := c.pathProject()
+	if pr == nil {
+		return
+	}
+	if !st.hasAnyProjectScope(c.p, pr, "project:read", "project:write", "project:admin") {
+		c.detail(http.StatusForbidden, msgForbidden)
+		return
+	}
+	c.json(http.StatusOK, st.apiProject(c.p, pr))
 }
 
 func (s *Server) projectTeams(c *call) {
@@ -374,7 +404,7 @@ func (s *Server) listOrgTokens(c *call) {
 				return n
 			}
 		}
-		return cmp.Compare(a.id, b.id)
+		return cmp.Or(strings.Compare(a.name, b.name), b.dateCreated.Compare(a.dateCreated), cmp.Compare(a.id, b.id))
 	})
 	out := make([]sentry.OrgAuthToken, 0, len(toks))
 	for _, t := range toks {
@@ -428,16 +458,27 @@ func (s *Server) listAudit(c *call) {
 	var actorID int64 = -1
 	if actor != "" {
 		n, err := strconv.ParseInt(actor, 10, 64)
-		if err != nil {
-			c.detail(http.StatusBadRequest, "Invalid actor parameter.")
+		switch {
+		case err != nil && !errors.Is(err, strconv.ErrRange):
+			c.json(http.StatusBadRequest, map[string][]string{"actor": {"A valid integer is required."}})
+			return
+		case err != nil || n > 2147483647:
+			c.json(http.StatusBadRequest, map[string][]string{"actor": {"Ensure this value is less than or equal to 2147483647."}})
 			return
 		}
 		actorID = n
 	}
+	from, to, ok := c.auditRange()
+	if !ok {
+		return
+	}
+	// An event name Sentry does not know matches nothing.
+	known := event == "" || slices.Contains(auditEventNames(), event)
 	rows := make([]*auditEntry, 0, len(st.audit))
-	for i := len(st.audit) - 1; i >= 0; i-- {
+	for i := len(st.audit) - 1; i >= 0 && known; i-- {
 		e := st.audit[i]
-		if (event == "" || e.event == event) && (actorID < 0 || e.actorUserID == actorID) {
+		if (event == "" || e.event == event) && (actorID < 0 || e.actorUserID == actorID) &&
+			(from.IsZero() || !e.dateCreated.Before(from)) && (to.IsZero() || !e.dateCreated.After(to)) {
 			rows = append(rows, e)
 		}
 	}
@@ -454,4 +495,48 @@ func (s *Server) listAudit(c *call) {
 		return
 	}
 	c.json(http.StatusOK, out)
+}
+
+// auditRange reads start/end (ISO 8601) or statsPeriod (e.g. 24h, 14d),
+// as get_date_range_from_stats_period(optional=True) does; zero times mean
+// no bound.
+func (c *call) auditRange() (from, to time.Time, ok bool) {
+	q := c.r.URL.Query()
+	if p := q.Get("statsPeriod"); p != "" {
+		d, valid := statsPeriod(p)
+		if !valid {
+			c.detail(http.StatusBadRequest, "Invalid statsPeriod: "+p)
+			return from, to, false
+		}
+		now := c.s.now()
+		return now.Add(-d), now, true
+	}
+	start, end := q.Get("start"), q.Get("end")
+	if start == "" || end == "" {
+		return from, to, true
+	}
+	var err1, err2 error
+	from, err1 = time.Parse(time.RFC3339Nano, start)
+	to, err2 = time.Parse(time.RFC3339Nano, end)
+	if err1 != nil || err2 != nil {
+		c.detail(http.StatusBadRequest, "Invalid date range")
+		return time.Time{}, time.Time{}, false
+	}
+	return from, to, true
+}
+
+// statsPeriod parses Sentry's period syntax: a number and s, m, h, d or w.
+func statsPeriod(p string) (time.Duration, bool) {
+	if len(p) < 2 {
+		return 0, false
+	}
+	n, err := strconv.Atoi(p[:len(p)-1])
+	if err != nil || n <= 0 {
+		return 0, false
+	}
+	unit := map[byte]time.Duration{'s': time.Second, 'm': time.Minute, 'h': time.Hour, 'd': 24 * time.Hour, 'w': 7 * 24 * time.Hour}[p[len(p)-1]]
+	if unit == 0 {
+		return 0, false
+	}
+	return time.Duration(n) * unit, true
 }

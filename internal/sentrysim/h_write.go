@@ -320,7 +320,7 @@ func slugify(s string) string {
 const msgTeamExists = "A team with this slug already exists."
 
 // createTeam is POST /organizations/{org}/teams/: 409 on a duplicate slug;
-// the creating member becomes Team Admin.
+// the creating member joins the team.
 func (s *Server) createTeam(c *call) {
 	st := s.st
 	var b struct {
@@ -335,7 +335,7 @@ func (s *Server) createTeam(c *call) {
 		slug = slugify(b.Name)
 	}
 	if slug == "" {
-		c.json(http.StatusBadRequest, map[string]any{"non_field_errors": []string{"A name or slug is required."}})
+		c.json(http.StatusBadRequest, map[string]any{"non_field_errors": []string{"Name or slug is required"}})
 		return
 	}
 	if msg := slugProblem(slug); msg != "" {
@@ -347,9 +347,12 @@ func (s *Server) createTeam(c *call) {
 		return
 	}
 	t := st.newTeam(slug, b.Name, false)
+	// The creating member joins the team with a null team role
+	// (organization_teams.py, post).
 	if c.p.isMemberUser() {
-		admin := "admin"
-		st.addToTeam(c.p.member, t, st.normalizeTeamRole(c.p.member.role, &admin))
+		st.addToTeam(c.p.member, t, nil)
+		c.record("member.join-team", c.p.member.id, c.p.member, "joined team "+t.slug,
+			map[string]any{"email": c.p.member.email, "team_slug": t.slug})
 	}
 	c.record("team.create", t.id, nil, "created team "+t.slug, map[string]any{"id": t.id, "slug": t.slug, "name": t.name})
 	c.json(http.StatusCreated, st.apiTeam(c.p, t, true))
@@ -367,7 +370,8 @@ func (st *state) newTeam(slug, name string, idp bool) *team {
 }
 
 // deleteTeam is DELETE /teams/{org}/{team}/ (team:admin at org level or on
-// the team).
+// the team); an IdP-provisioned team only goes through SCIM
+// (team_details.py, can_modify_idp_team).
 func (s *Server) deleteTeam(c *call) {
 	st := s.st
 	t := c.pathTeam()
@@ -378,9 +382,57 @@ func (s *Server) deleteTeam(c *call) {
 		c.detail(http.StatusForbidden, msgForbidden)
 		return
 	}
+	if t.idpProvisioned {
+		c.detail(http.StatusForbidden, msgIDPTeam)
+		return
+	}
 	st.deleteTeam(t)
 	c.record("team.remove", t.id, nil, "removed team "+t.slug, map[string]any{"id": t.id, "slug": t.slug, "name": t.name})
 	c.noContent()
+}
+
+// putTeam is PUT /teams/{org}/{team}/ (team_details.py, put): name and
+// slug, team:write or team:admin on the team, 403 for an IdP-provisioned
+// team, 400 {"slug": [...]} for a bad or taken slug.
+func (s *Server) putTeam(c *call) {
+	st := s.st
+	t := c.pathTeam()
+	if t == nil {
+		return
+	}
+	if !st.hasTeamScope(c.p, t, "team:write") && !st.hasTeamScope(c.p, t, "team:admin") {
+		c.detail(http.StatusForbidden, msgForbidden)
+		return
+	}
+	if t.idpProvisioned {
+		c.detail(http.StatusForbidden, msgIDPTeam)
+		return
+	}
+	var b struct {
+		Name *string `json:"name"`
+		Slug *string `json:"slug"`
+	}
+	if !c.decode(&b) {
+		return
+	}
+	if b.Slug != nil {
+		if msg := slugProblem(*b.Slug); msg != "" {
+			c.json(http.StatusBadRequest, map[string][]string{"slug": {msg}})
+			return
+		}
+		if other := st.teamBySlug[*b.Slug]; other != nil && other != t {
+			c.json(http.StatusBadRequest, map[string][]string{"slug": {fmt.Sprintf("The slug \"%s\" is already in use.", *b.Slug)}})
+			return
+		}
+		delete(st.teamBySlug, t.slug)
+		t.slug = *b.Slug
+		st.teamBySlug[t.slug] = t
+	}
+	if b.Name != nil {
+		t.name = *b.Name
+	}
+	c.record("team.edit", t.id, nil, "edited team "+t.slug, map[string]any{"id": t.id, "slug": t.slug, "name": t.name})
+	c.json(http.StatusOK, st.apiTeam(c.p, t, false))
 }
 
 func (c *call) projectAndTeam(scopes ...string) (*project, *team, bool) {
@@ -393,8 +445,9 @@ func (c *call) projectAndTeam(scopes ...string) (*project, *team, bool) {
 		c.detail(http.StatusForbidden, msgForbidden)
 		return nil, nil, false
 	}
-	t := c.pathTeam()
+	t := c.st().lookupTeam(c.r.PathValue("team"))
 	if t == nil {
+		c.detail(http.StatusNotFound, "Team does not exist.")
 		return nil, nil, false
 	}
 	return pr, t, true
@@ -442,6 +495,14 @@ func (s *Server) putAccessRequest(c *call) {
 		c.detail(http.StatusNotFound, msgNotFound)
 		return
 	}
+	// The permission is checked before the body (_can_access), and both
+	// refusals have no body (organization_access_request_details.py).
+	t, m := st.teams[ar.teamID], st.members[ar.memberID]
+	if !hasAny(c.p.scopes, "org:write", "org:admin", "member:write", "member:admin") &&
+		!st.hasTeamScope(c.p, t, "team:write") && !st.hasTeamScope(c.p, t, "team:admin") {
+		c.w.WriteHeader(http.StatusForbidden)
+		return
+	}
 	var b struct {
 		IsApproved *bool `json:"isApproved"`
 	}
@@ -449,13 +510,7 @@ func (s *Server) putAccessRequest(c *call) {
 		return
 	}
 	if b.IsApproved == nil {
-		c.json(http.StatusBadRequest, map[string]any{"isApproved": []string{"This field is required."}})
-		return
-	}
-	t, m := st.teams[ar.teamID], st.members[ar.memberID]
-	if !hasAny(c.p.scopes, "org:write", "org:admin", "member:write", "member:admin") &&
-		!st.hasTeamScope(c.p, t, "team:write") && !st.hasTeamScope(c.p, t, "team:admin") {
-		c.detail(http.StatusForbidden, msgForbidden)
+		c.w.WriteHeader(http.StatusBadRequest)
 		return
 	}
 	delete(st.accessRequests, ar.id)
@@ -485,8 +540,12 @@ func (s *Server) createOrgToken(c *call) {
 	if !c.decode(&b) {
 		return
 	}
-	if strings.TrimSpace(b.Name) == "" {
-		c.detail(http.StatusBadRequest, []string{"The name cannot be blank."})
+	if b.Name == "" {
+		c.detail(http.StatusBadRequest, "The name cannot be blank.")
+		return
+	}
+	if len(b.Name) > 255 {
+		c.detail(http.StatusBadRequest, "The name cannot be longer than 255 characters.")
 		return
 	}
 	t := &orgToken{id: st.newID(), name: b.Name, token: newSecret("sntrys_"), dateCreated: s.now(), active: true}

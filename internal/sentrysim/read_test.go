@@ -215,7 +215,7 @@ func TestProjectsList(t *testing.T) {
 		want              int
 	}{
 		{"a user sees every project, team or not", org + "/projects/?all_projects=1", DemoMemberToken, 18},
-		{"a token without a user sees only projects with a team", org + "/projects/?all_projects=1", DemoIntegrationToken, 17},
+		{"an integration token (a proxy user) sees every project", org + "/projects/?all_projects=1", DemoIntegrationToken, 18},
 		{"team: filters by team", org + "/projects/?query=team:payments", DemoOwnerToken, 5},
 		{"per_page pages", org + "/projects/?per_page=5", DemoOwnerToken, 5},
 	}

@@ -35,10 +35,12 @@ func (s *Server) routes() *http.ServeMux {
 		{pattern: "POST /api/0/organizations/{org}/teams/{$}", scopes: scopes("org:write", "org:admin", "team:write"), h: s.createTeam},
 		{pattern: "GET /api/0/organizations/{org}/user-teams/{$}", scopes: orgRead, h: s.userTeams},
 		{pattern: "GET /api/0/teams/{org}/{team}/{$}", scopes: teamRead, h: s.getTeam},
+		{pattern: "PUT /api/0/teams/{org}/{team}/{$}", h: s.putTeam},
 		{pattern: "DELETE /api/0/teams/{org}/{team}/{$}", h: s.deleteTeam},
 		{pattern: "GET /api/0/teams/{org}/{team}/members/{$}", scopes: teamRead, h: s.teamMembers},
 
 		{pattern: "GET /api/0/organizations/{org}/projects/{$}", scopes: orgRead, h: s.listProjects},
+		{pattern: "GET /api/0/projects/{org}/{project}/{$}", h: s.getProject},
 		{pattern: "GET /api/0/projects/{org}/{project}/teams/{$}", h: s.projectTeams},
 		{pattern: "POST /api/0/projects/{org}/{project}/teams/{team}/{$}", h: s.linkProjectTeam},
 		{pattern: "DELETE /api/0/projects/{org}/{project}/teams/{team}/{$}", h: s.unlinkProjectTeam},

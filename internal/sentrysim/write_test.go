@@ -313,7 +313,7 @@ func TestInviteMember(t *testing.T) {
 func TestOrgAuthTokens(t *testing.T) {
 	t.Parallel()
 	h := demoHarness(t)
-	h.do("POST", org+"/org-auth-tokens/", DemoOwnerToken, map[string]any{"name": " "}).want(t, 400)
+	h.do("POST", org+"/org-auth-tokens/", DemoOwnerToken, map[string]any{"name": ""}).want(t, 400)
 	var tok sentry.OrgAuthToken
 	h.do("POST", org+"/org-auth-tokens/", DemoOwnerToken, map[string]any{"name": "deploys"}).want(t, 201).decode(t, &tok)
 	if !strings.HasPrefix(tok.Token, "sntrys_") || !slices.Equal(tok.Scopes, []string{"org:ci"}) {

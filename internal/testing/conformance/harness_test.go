@@ -26,8 +26,11 @@ type rule struct {
 	// case is taken from: "tests/…/test_x.py::test_y" or "src/…/x.py: fn".
 	sentry string
 	opts   opts
-	// as is the actor (see build).
+	// sim are the simulator's options (rate limits).
+	sim sentrysim.Options
+	// as is the actor (see build); actors are more the case uses in then.
 	as     string
+	actors []string
 	method string
 	path   string // with {org}, {m:name}, {t:slug}
 	body   any    // JSON-encoded; a string is sent as it is
@@ -173,7 +176,7 @@ func runRules(t *testing.T, rules []rule) {
 			if r.sentry == "" {
 				t.Fatal("case names no Sentry source")
 			}
-			w := start(t, build(r.opts, r.as, "owner"), sentrysim.Options{})
+			w := start(t, build(r.opts, append([]string{r.as, "owner"}, r.actors...)...), r.sim)
 			a := w.do(t, r.as, r.method, r.path, r.body)
 			if a.status != r.status {
 				t.Fatalf("%s %s as %s = %d, want %d (%s)\nbody %s", r.method, r.path, r.as, a.status, r.status, r.sentry, a.body)
