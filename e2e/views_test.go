@@ -119,3 +119,99 @@ func TestTheSyncPanelTellsItsOwnRun(t *testing.T) {
 		t.Errorf("summary %q, want snapshot #%d to stay current", got, full.ID)
 	}
 }
+
+// TestAMemberOverTheMemberLimitIsShownRefusedEverywhere: Uma holds a seat
+// over the plan's member limit and is on team payments. The member list
+// finds her, her page says Sentry refuses her and what her tokens still
+// do, payment-api lists her apart from those who reach it, the lookup
+// denies her with the cause, and the troubleshooter names the member limit
+// instead of advising a team.
+func TestAMemberOverTheMemberLimitIsShownRefusedEverywhere(t *testing.T) {
+	const uma = "uma.underwood@acme.test"
+	e := startDemo(t, func(o *dashboard.DemoOptions) {
+		fx := sentrysim.DemoFixtureAt(o.Now())
+		for i := range fx.Members {
+			if fx.Members[i].Email == uma {
+				fx.Members[i].Teams = []sentrysim.TeamMembership{{Team: "payments"}}
+			}
+		}
+		o.Fixture = fx
+	})
+	page, _ := e.loginAs(t, sentryaccess.RoleApprover, "/members?state=restricted")
+	rows := byTestID(page, "member-row")
+	check(t, expect().Locator(rows).ToHaveCount(1), "one member over the limit")
+	check(t, expect().Locator(rows.First().Locator(`[data-testid="restricted-badge"]`)).ToHaveText("over member limit"), "the badge")
+	click(t, rows.First().Locator(`[data-testid="member-link"]`), uma)
+
+	must(t, expect().Locator(byTestID(page, "page-title")).ToHaveText(uma), "her page")
+	panel := byTestID(page, "member-restricted")
+	check(t, expect().Locator(panel).ToContainText("over the plan's member limit"), "the refusal")
+	check(t, expect().Locator(panel).ToContainText("browser sessions only"), "what her tokens do")
+	check(t, expect().Locator(panel).ToContainText("reaches 5 projects"), "what a token of hers reaches")
+	check(t, expect().Locator(byTestID(page, "no-projects")).ToHaveText("Reaches no project in Sentry's UI: over the member limit."), "no project")
+	check(t, expect().Locator(byTestID(page, "member-teams")).ToContainText("grants nothing in Sentry's UI"), "her team grants nothing")
+	screenshot(t, page, "restricted-member")
+
+	_, err := page.Goto(e.URL + "/projects/payment-api")
+	must(t, err, "open payment-api")
+	check(t, expect().Locator(byTestID(page, "restricted-member")).ToContainText(uma), "listed as refused")
+	check(t, expect().Locator(byTestID(page, "path-member").Filter(playwright.LocatorFilterOptions{HasText: uma})).ToHaveCount(0), "not among those who reach it")
+	screenshot(t, page, "restricted-project")
+
+	_, err = page.Goto(e.URL + "/lookup?member=" + uma + "&project=payment-api")
+	must(t, err, "lookup")
+	check(t, expect().Locator(byTestID(page, "decision")).ToHaveAttribute("data-allowed", "no"), "denied")
+	check(t, expect().Locator(byTestID(page, "reasons")).ToContainText("over the plan's member limit"), "the reason")
+	check(t, expect().Locator(byTestID(page, "lookup-restricted")).ToContainText("No team or role change helps"), "the cause")
+	check(t, expect().Locator(byTestID(page, "lookup-fix")).ToHaveCount(0), "no team offered")
+
+	_, err = page.Goto(e.URL + "/troubleshoot")
+	must(t, err, "troubleshoot")
+	must(t, byTestID(page, "ts-member").Fill(uma), "member")
+	must(t, byTestID(page, "ts-project-input").Fill("payment-api"), "project")
+	click(t, byTestID(page, "ts-project-submit"), "Explain")
+	diagnosis := byTestID(page, "ts-project").Locator(`[data-testid="diagnosis"]`)
+	fix := diagnosis.Locator(`[data-testid="diagnosis-fix"]`)
+	check(t, expect().Locator(fix).ToContainText("over the plan's member limit"), "the fix names the member limit")
+	check(t, expect().Locator(fix).Not().ToContainText("Add the member to team"), "no team advice")
+	check(t, expect().Locator(diagnosis.Locator(`[data-testid="create-change-request"]`)).ToHaveCount(0), "no change request")
+	screenshot(t, page, "restricted-troubleshoot")
+}
+
+// TestTheTroubleshooterNamesAMissingSSOLink: Cody reaches checkout-web
+// through contractors-q1, but the org requires SSO and he has not linked
+// it: the diagnosis says so and what to do.
+func TestTheTroubleshooterNamesAMissingSSOLink(t *testing.T) {
+	e := startDemo(t)
+	page, _ := e.loginAs(t, sentryaccess.RoleApprover, "/troubleshoot")
+	must(t, byTestID(page, "ts-member").Fill("cody.cruz@acme.test"), "member")
+	must(t, byTestID(page, "ts-project-input").Fill("checkout-web"), "project")
+	click(t, byTestID(page, "ts-project-submit"), "Explain")
+	diagnosis := byTestID(page, "ts-project").Locator(`[data-testid="diagnosis"]`)
+	check(t, expect().Locator(diagnosis).ToHaveAttribute("data-problem", "yes"), "a problem")
+	check(t, expect().Locator(diagnosis).ToContainText("requires SSO and cody.cruz@acme.test has not linked an SSO identity"), "the cause")
+	check(t, expect().Locator(diagnosis.Locator(`[data-testid="diagnosis-fix"]`)).ToContainText("sign in to Sentry once through the organization's SSO login"), "the fix")
+	screenshot(t, page, "troubleshoot-sso")
+}
+
+// TestTheOverviewsOwnerCountsAgreeOrSayWhy: with an owner invite not yet
+// accepted, the owners finding and the owners per role differ, and each
+// says why.
+func TestTheOverviewsOwnerCountsAgreeOrSayWhy(t *testing.T) {
+	e := startDemo(t, func(o *dashboard.DemoOptions) {
+		fx := sentrysim.DemoFixtureAt(o.Now())
+		for i := range fx.Members {
+			if fx.Members[i].Email == "xena.xu@acme.test" { // a pending invite
+				fx.Members[i].Role = "owner"
+			}
+		}
+		o.Fixture = fx
+	})
+	page, _ := e.loginAs(t, sentryaccess.RoleViewer, "/")
+	owners := byTestID(page, "finding").And(page.Locator(`[data-kind="owners"]`))
+	check(t, expect().Locator(owners).ToContainText("2"), "two owners who can act")
+	check(t, expect().Locator(owners.Locator(`[data-testid="finding-note"]`)).ToHaveText("not counted: 1 owner invite not accepted"), "why the counts differ")
+	row := byTestID(page, "role-count").And(page.Locator(`[data-role="owner"]`))
+	check(t, expect().Locator(row).ToContainText("3 (1 invited)"), "owners per role say one is invited")
+	screenshot(t, page, "overview-owner-counts")
+}

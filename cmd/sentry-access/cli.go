@@ -230,6 +230,9 @@ func runAccess(ctx context.Context, e env, args []string) error {
 	}
 	fmt.Fprintf(w, "global access\t%s: %s\n", global, ma.GlobalReason)
 	fmt.Fprintf(w, "org scopes\t%s\n", strings.Join(ma.OrgScopes, " "))
+	if r := ma.Restriction; r != nil {
+		fmt.Fprintf(w, "user auth tokens\t%s; such a token reaches %d projects\n", r.Tokens, r.TokenProjects)
+	}
 	w.Flush()
 	fmt.Fprintf(e.stdout, "\nteams (%d)\n", len(ma.Teams))
 	w = tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
@@ -277,6 +280,9 @@ func runWho(ctx context.Context, e env, args []string) error {
 	}
 	for _, i := range pa.Integrations {
 		fmt.Fprintf(w, "%s\t(integration)\tinternal integration\t%s\n", i.Name, strings.Join(i.Scopes, " "))
+	}
+	for _, m := range pa.Restricted {
+		fmt.Fprintf(w, "%s\t%s\trefused: over the member limit (its tokens still reach it via %s)\t%s\n", m.Email, m.OrgRole, pathsText(m.Paths), strings.Join(m.Scopes, " "))
 	}
 	return w.Flush()
 }

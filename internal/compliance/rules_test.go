@@ -775,3 +775,60 @@ func TestTheSCIMTableAndTheNotProvisionedFindingAgree(t *testing.T) {
 		})
 	}
 }
+
+// TestTheTroubleshooterNamesTheCause: when the member limit or the SSO
+// requirement is what stops a member, the diagnosis names it and does not
+// advise a team change, which would not help.
+func TestTheTroubleshooterNamesTheCause(t *testing.T) {
+	t.Parallel()
+	s := snap()
+	s.Members = append(s.Members,
+		access.Member{ID: "7", Email: "uma@acme.test", OrgRole: "member", State: access.StateActive,
+			Flags: access.MemberFlags{SSOLinked: true, MemberLimitRestricted: true}, Teams: []access.Membership{{Team: "payments"}}},
+		access.Member{ID: "8", Email: "sam@acme.test", OrgRole: "member", State: access.StateActive, Teams: []access.Membership{{Team: "payments"}}},
+		access.Member{ID: "9", Email: "ivy@acme.test", OrgRole: "member", State: access.StateActive,
+			Flags: access.MemberFlags{SSOLinked: true, SSOInvalid: true}, Teams: []access.Membership{{Team: "payments"}}},
+	)
+	tests := []struct {
+		name, member string
+		want         []string // in the lines and the fix
+		notInFix     string
+	}{
+		{"over the member limit", "uma@acme.test", []string{"member limit", "free a seat", "would not help"}, "Add the member to team"},
+		{"SSO required and not linked", "sam@acme.test", []string{"requires SSO", "has not linked an SSO identity", "sign in to Sentry once through the organization's SSO login"}, "Add the member to team"},
+		{"SSO link no longer valid", "ivy@acme.test", []string{"no longer valid", "SSO login"}, "Add the member to team"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			d, err := compliance.CannotSeeProject(s, tt.member, "payment-api")
+			if err != nil {
+				t.Fatal(err)
+			}
+			all := strings.Join(d.Lines, " ") + " " + d.Fix
+			if !d.Problem || d.ChangeURL != "" {
+				t.Errorf("problem %v, change %q: want a problem with no change request", d.Problem, d.ChangeURL)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(all, w) {
+					t.Errorf("diagnosis %q lacks %q", all, w)
+				}
+			}
+			if strings.Contains(d.Fix, tt.notInFix) || !strings.Contains(d.Fix, tt.member) {
+				t.Errorf("fix %q, want it to name %s and not %q", d.Fix, tt.member, tt.notInFix)
+			}
+		})
+	}
+	t.Run("the only owner with SSO is not stopped by it", func(t *testing.T) {
+		t.Parallel()
+		s := snap()
+		s.Members[0].Flags.SSOLinked = false // ana, the only owner
+		d, err := compliance.CannotSeeProject(s, "ana@acme.test", "payment-api")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Problem {
+			t.Errorf("diagnosis %+v, want no problem: Sentry lets the only owner through without SSO", d)
+		}
+	})
+}

@@ -108,15 +108,32 @@ func CannotSeeProject(s *access.Snapshot, memberRef, project string) (Diagnosis,
 		return Diagnosis{}, fmt.Errorf("cannot see project: %w", err)
 	}
 	d := Diagnosis{Title: memberRef + " and " + project, Problem: !dec.Allowed, Lines: dec.Reasons}
-	if dec.Allowed {
-		d.Fix = "The member reaches the project in the last snapshot. If they still cannot see it, check that they signed in through SSO (sso:linked) and that the snapshot is recent."
-		return d, nil
-	}
 	var m access.Member
 	for _, x := range s.Members {
 		if x.ID == memberRef || strings.EqualFold(x.Email, memberRef) {
 			m = x
 		}
+	}
+	ssoGate := ssoBlocks(s, m)
+	if ma, err := eng.Member(memberRef); err == nil && ma.Restriction != nil {
+		// The member limit refuses the member whatever its teams
+		// (docs/sentry-access-model.md#members-over-the-member-limit).
+		d.Fix = m.Email + " holds a seat over the plan's member limit: Sentry refuses the member in its UI whatever the teams, so adding a team would not help. " +
+			"An owner must free a seat (remove a member who no longer needs one) or raise the plan's member limit in Sentry; then the member reaches what the role and teams give."
+		return d, nil
+	}
+	if dec.Allowed && ssoGate != "" {
+		d.Problem = true
+		d.Lines = append(d.Lines, ssoGate)
+		d.Fix = ssoFix(m)
+		return d, nil
+	}
+	if dec.Allowed {
+		d.Fix = "The member reaches the project in the last snapshot, and nothing in it stops the member in Sentry's UI. If they still cannot see it, check that the snapshot is recent (sync now)."
+		return d, nil
+	}
+	if ssoGate != "" {
+		d.Lines = append(d.Lines, ssoGate+" Linking SSO is needed too, besides the fix below.")
 	}
 	var p access.Project
 	for _, x := range s.Projects {
@@ -164,6 +181,40 @@ func CannotSeeProject(s *access.Snapshot, memberRef, project string) (Diagnosis,
 		}
 	}
 	return d, nil
+}
+
+// ssoBlocks says why Sentry's UI asks member m to sign in through SSO
+// before it shows anything, or "" when it does not: the org requires SSO
+// (the provider does not allow unlinked members) and m has no valid linked
+// identity. An owner is let through when no other owner has one (the
+// owner exception of _sso_params in src/sentry/auth/access.py). The gate
+// applies to browser sessions only (docs/sentry-access-model.md#effective-access).
+func ssoBlocks(s *access.Snapshot, m access.Member) string {
+	if !s.Org.HasAuthProvider || !s.Org.RequiresSSO || m.Email == "" || (m.State != access.StateActive && m.State != "") {
+		return ""
+	}
+	if m.Flags.SSOLinked && !m.Flags.SSOInvalid {
+		return ""
+	}
+	if m.OrgRole == access.RoleOwner {
+		other := slices.ContainsFunc(s.Members, func(x access.Member) bool {
+			return x.ID != m.ID && x.OrgRole == access.RoleOwner && (x.State == access.StateActive || x.State == "") && x.Flags.SSOLinked && !x.Flags.SSOInvalid
+		})
+		if !other {
+			return ""
+		}
+	}
+	why := "has not linked an SSO identity"
+	if m.Flags.SSOInvalid {
+		why = "has an SSO link that is no longer valid (sso:invalid)"
+	}
+	return "The organization requires SSO and " + m.Email + " " + why + ": Sentry's UI answers every page with \"sign in through SSO\" (401 sso-required) until the member does."
+}
+
+// ssoFix is the fix for a member stopped by the SSO gate.
+func ssoFix(m access.Member) string {
+	return m.Email + " must sign in to Sentry once through the organization's SSO login, which links the identity; an owner can resend the link email from Sentry's member settings. " +
+		"Team changes would not help: the member already reaches the project. (API tokens are not stopped by SSO.)"
 }
 
 // Symptom is one row of the SSO login failure table.

@@ -147,6 +147,9 @@ type memberRow struct {
 	reach    int
 	global   bool
 	globalBy string // why the member has global access
+	// restricted reports whether the member is over the plan's member
+	// limit: Sentry refuses it, so it reaches nothing.
+	restricted bool
 }
 
 type teamRow struct {
@@ -223,7 +226,7 @@ func build(meta store.SnapshotMeta, snap *access.Snapshot) *state {
 		slices.Sort(row.teams)
 		row.teams = slices.Compact(row.teams)
 		if r, ok := reach[m.ID]; ok {
-			row.reach, row.global = r.Projects, r.Global
+			row.reach, row.global, row.restricted = r.Projects, r.Global, r.Restricted
 		}
 		if row.global {
 			globalCount++

@@ -27,6 +27,9 @@ type Lookup struct {
 	// would grant the access: joining a team linked to the project
 	// (teams whose membership SCIM manages last).
 	Fixes []LookupFix
+	// Restriction, when the member is over the plan's member limit, is
+	// why it is denied whatever its teams: no team change would help.
+	Restriction *access.Restriction
 }
 
 // LookupFix is one way to grant the access asked about.
@@ -61,7 +64,10 @@ func (s *Service) Lookup(ctx context.Context, member, project, scope string) (Lo
 		return out, err
 	}
 	out.Asked, out.Decision = true, d
-	if !d.Allowed {
+	if ma, err := st.eng.Member(member); err == nil {
+		out.Restriction = ma.Restriction
+	}
+	if !d.Allowed && out.Restriction == nil {
 		out.Fixes = lookupFixes(st.eng, member, project)
 	}
 	return out, ctx.Err()

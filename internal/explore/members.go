@@ -18,10 +18,12 @@ type MemberQuery struct {
 	NoTeam bool   // only members on no team
 	SSO    string // "", "linked", "unlinked"
 	TwoFA  string // "", "on", "off"
-	State  string // "", "active", "pending", "expired", "invited" (pending or expired)
-	SCIM   string // "", "yes", "no": provisioned by the identity provider
-	Sort   string // "email", "role", "reach"; a leading "-" reverses
-	Page   int    // 1-based
+	// State is "", "active", "pending", "expired", "invited" (pending or
+	// expired) or "restricted" (accepted, over the plan's member limit).
+	State string
+	SCIM  string // "", "yes", "no": provisioned by the identity provider
+	Sort  string // "email", "role", "reach"; a leading "-" reverses
+	Page  int    // 1-based
 }
 
 // Allowed values of the enumerated MemberQuery fields.
@@ -29,7 +31,7 @@ func memberEnums() map[string][]string {
 	return map[string][]string{
 		"sso":   {"", "linked", "unlinked"},
 		"2fa":   {"", "on", "off"},
-		"state": {"", "active", "pending", "expired", "invited"},
+		"state": {"", "active", "pending", "expired", "invited", "restricted"},
 		"scim":  {"", "yes", "no"},
 		"sort":  {"", "email", "-email", "role", "-role", "reach", "-reach"},
 	}
@@ -40,18 +42,21 @@ func MemberSorts() []string { return memberEnums()["sort"][1:] }
 
 // MemberRow is one member in the list.
 type MemberRow struct {
-	ID          string
-	Email       string
-	Name        string
-	OrgRole     string
-	State       access.MemberState
-	Teams       []string
-	SSOLinked   bool
-	Has2FA      bool
-	SCIM        bool
-	Reach       int    // projects reached
-	Global      bool   // reaches every project
-	GlobalBy    string // why, when Global
+	ID        string
+	Email     string
+	Name      string
+	OrgRole   string
+	State     access.MemberState
+	Teams     []string
+	SSOLinked bool
+	Has2FA    bool
+	SCIM      bool
+	Reach     int    // projects reached
+	Global    bool   // reaches every project
+	GlobalBy  string // why, when Global
+	// Restricted reports whether the member is over the plan's member
+	// limit (member-limit:restricted): Sentry refuses it in its UI.
+	Restricted  bool
 	TeamsCount  int
 	RoleUnknown bool
 }
@@ -149,6 +154,10 @@ func (q MemberQuery) match(st *state, r *memberRow) bool {
 		if state == access.StateActive {
 			return false
 		}
+	case "restricted":
+		if !r.restricted {
+			return false
+		}
 	}
 	switch q.SCIM {
 	case "yes":
@@ -226,7 +235,7 @@ func (st *state) memberRow(i int) MemberRow {
 	return MemberRow{
 		ID: m.ID, Email: m.Email, Name: m.Name, OrgRole: m.OrgRole, State: state, Teams: r.teams,
 		SSOLinked: m.Flags.SSOLinked && !m.Flags.SSOInvalid, Has2FA: m.Has2FA, SCIM: m.Flags.IDPProvisioned,
-		Reach: r.reach, Global: r.global, GlobalBy: r.globalBy, TeamsCount: len(r.teams), RoleUnknown: !known,
+		Reach: r.reach, Global: r.global, GlobalBy: r.globalBy, Restricted: r.restricted, TeamsCount: len(r.teams), RoleUnknown: !known,
 	}
 }
 

@@ -3,6 +3,8 @@ package explore
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/sentry-access/sentry-access/internal/access"
@@ -23,17 +25,27 @@ type Overview struct {
 	Active      int
 	Teams       int
 	Projects    int
-	ByRole      []access.RoleCount
+	ByRole      []RoleRow
 	Findings    []Finding
 	LastSync    *SyncRun // nil before the first sync
 	Changes     *ChangeSummary
 }
 
+// RoleRow is the members holding one org role: Members counts them all,
+// Invited those whose invite is not accepted yet (pending or expired).
+type RoleRow struct {
+	access.RoleCount
+	Invited int
+}
+
 // Finding is one risk with its count and the filtered list it links to.
+// Note says what Count leaves out, when that makes it differ from a count
+// shown elsewhere (e.g. owners with an invite not yet accepted).
 type Finding struct {
 	Kind    string
 	Label   string
 	Count   int
+	Note    string
 	Href    string
 	Warning bool // needs attention when Count > 0
 }
@@ -144,13 +156,27 @@ func (s *Service) Overview(ctx context.Context) (Overview, error) {
 	stats := st.eng.Stats()
 	ov.HasSnapshot, ov.Snapshot, ov.Org = true, st.info(), st.snap.Org
 	ov.Members, ov.Active, ov.Teams, ov.Projects = stats.Members, stats.Active, len(st.teams), len(st.projects)
-	ov.ByRole = stats.ByOrgRole
 	top := ""
 	if roles := st.eng.OrgRoles(); len(roles) > 0 {
 		top = roles[len(roles)-1].ID
 	}
+	invited := map[string]int{}
+	for _, r := range append(slices.Clone(stats.PendingInvites), stats.ExpiredInvites...) {
+		invited[r.OrgRole]++
+	}
+	limitedOwners := 0
+	for _, r := range stats.Restricted {
+		if r.OrgRole == top {
+			limitedOwners++
+		}
+	}
+	for _, rc := range stats.ByOrgRole {
+		ov.ByRole = append(ov.ByRole, RoleRow{RoleCount: rc, Invited: invited[rc.Role]})
+	}
 	ov.Findings = []Finding{
-		{Kind: "owners", Label: "Owners", Count: stats.Owners, Href: "/members?role=" + top + "&state=active", Warning: stats.Owners != 2 && stats.Owners != 3},
+		{Kind: "owners", Label: "Owners", Count: stats.Owners, Note: ownersNote(invited[top], limitedOwners),
+			Href: "/members?role=" + top + "&state=active", Warning: stats.Owners != 2 && stats.Owners != 3},
+		{Kind: "restricted", Label: "Members over the member limit", Count: len(stats.Restricted), Href: "/members?state=restricted", Warning: true},
 		{Kind: "without-sso", Label: "Members without SSO link", Count: len(stats.WithoutSSO), Href: "/members?sso=unlinked&state=active", Warning: true},
 		{Kind: "without-2fa", Label: "Members without 2FA", Count: len(stats.Without2FA), Href: "/members?2fa=off&state=active", Warning: !st.snap.Org.Require2FA},
 		{Kind: "pending", Label: "Pending invites", Count: len(stats.PendingInvites), Href: "/members?state=pending"},
@@ -163,6 +189,24 @@ func (s *Service) Overview(ctx context.Context) (Overview, error) {
 		ov.Changes = summarize(st.prev.ID, st.meta.ID, st.diff)
 	}
 	return ov, ctx.Err()
+}
+
+// ownersNote says which owners the owner finding leaves out: invites not
+// accepted yet and owners over the member limit.
+func ownersNote(invited, limited int) string {
+	var parts []string
+	if invited == 1 {
+		parts = append(parts, "1 owner invite not accepted")
+	} else if invited > 1 {
+		parts = append(parts, fmt.Sprintf("%d owner invites not accepted", invited))
+	}
+	if limited > 0 {
+		parts = append(parts, fmt.Sprintf("%d over the member limit", limited))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "not counted: " + strings.Join(parts, ", ")
 }
 
 func summarize(from, to uint64, d *access.SnapshotDiff) *ChangeSummary {

@@ -117,6 +117,12 @@ type ProjectDetail struct {
 	Row          ProjectRow
 	Groups       []ProjectGroup
 	Integrations []access.IntegrationAccess
+	// Restricted are the members whose role or teams would reach the
+	// project but who are over the plan's member limit: Sentry refuses
+	// them in its UI; their user auth tokens still reach it (capped at
+	// GroupCap, RestrictedTotal before the cap).
+	Restricted      []access.ProjectMember
+	RestrictedTotal int
 }
 
 // Project returns the project with this slug. Unknown projects are a
@@ -137,7 +143,11 @@ func (s *Service) Project(ctx context.Context, slug string) (ProjectDetail, erro
 	if err != nil {
 		return ProjectDetail{}, err
 	}
-	d := ProjectDetail{Snapshot: st.info(), Row: st.projectRow(pi), Integrations: pa.Integrations}
+	d := ProjectDetail{Snapshot: st.info(), Row: st.projectRow(pi), Integrations: pa.Integrations,
+		Restricted: pa.Restricted, RestrictedTotal: len(pa.Restricted)}
+	if len(d.Restricted) > GroupCap {
+		d.Restricted = d.Restricted[:GroupCap]
+	}
 	for _, g := range pa.Groups() {
 		pg := ProjectGroup{PathGroup: g, Total: len(g.Members)}
 		if len(pg.Members) > GroupCap {
