@@ -294,7 +294,8 @@ const (
 	// RuleNoTeamRoles: a role with isTeamRolesAllowed off (billing) cannot be
 	// on teams (docs/sentry-access-model.md#members, PUT member).
 	RuleNoTeamRoles Rule = "no-team-roles"
-	// RuleLastOwner: the only remaining owner cannot be removed or demoted
+	// RuleLastOwner: the last owner or manager (the last member whose role
+	// holds org:write) cannot be removed or demoted
 	// (docs/sentry-access-model.md#members, DELETE member).
 	RuleLastOwner Rule = "last-owner"
 	// RuleIDPProvisioned: SCIM-managed team memberships, members and org
@@ -324,14 +325,14 @@ func Validate(s *Snapshot, changes []Change, actor string) []Violation {
 			actorID = w.s.Members[i].ID
 		}
 	}
-	top := ""
-	if len(w.orgRoles) > 0 {
-		top = w.orgRoles[len(w.orgRoles)-1].ID
-	}
+	// Sentry keeps the last accepted member whose role holds org:write
+	// (an owner or a manager): is_only_member_with_org_write in
+	// organization_member_details.py (docs/sentry-access-model.md#members).
 	owners := func() int {
 		n := 0
 		for _, m := range w.s.Members {
-			if m.OrgRole == top && (m.State == StateActive || m.State == "") {
+			r, err := w.orgRole(m.OrgRole)
+			if err == nil && slices.Contains(w.orgRoles[r].Scopes, "org:write") && (m.State == StateActive || m.State == "") {
 				n++
 			}
 		}
@@ -352,7 +353,7 @@ func Validate(s *Snapshot, changes []Change, actor string) []Violation {
 			continue
 		}
 		if before > 0 && owners() == 0 {
-			add(i, RuleLastOwner, "You cannot remove the only remaining owner of the organization.")
+			add(i, RuleLastOwner, "You cannot remove the only remaining owner or manager of the organization.")
 		}
 		if c.Kind == ChangeOrgRole || c.Kind == ChangeTeamAdd || c.Kind == ChangeTeamRole {
 			if k, err := w.member(c.Member); err == nil {

@@ -166,6 +166,12 @@ func TestValidate(t *testing.T) {
 		}, "", nil},
 		{"the last owner cannot be demoted", base(), []Change{{Kind: ChangeOrgRole, Member: "olga", Role: RoleMember}}, "", []Rule{RuleLastOwner}},
 		{"the last owner cannot be removed", base(), []Change{{Kind: ChangeMemberRemove, Member: "olga"}}, "", []Rule{RuleLastOwner}},
+		{"the last owner may leave while a manager remains (the last owner or manager stays)", base(), []Change{
+			{Kind: ChangeOrgRole, Member: "ana", Role: RoleManager},
+			{Kind: ChangeMemberRemove, Member: "olga"},
+		}, "", nil},
+		{"the last manager of an org without owners cannot be removed", org(member("mia", RoleManager), member("ana", RoleMember)),
+			[]Change{{Kind: ChangeMemberRemove, Member: "mia"}}, "", []Rule{RuleLastOwner}},
 		{"an owner can step down once another owner exists", base(), []Change{
 			{Kind: ChangeOrgRole, Member: "ana", Role: RoleOwner},
 			{Kind: ChangeOrgRole, Member: "olga", Role: RoleMember},
