@@ -377,10 +377,14 @@ func tokenKindText(kind string) string {
 		return "user auth token (sntryu_)"
 	case explore.TokenOrg:
 		return "organization auth token (sntrys_, org:ci only)"
+	case explore.TokenIntegration:
+		return "internal integration token (sntryi_)"
+	case explore.TokenUserApp:
+		return "OAuth application token for a user (sntrya_)"
 	case explore.TokenNone:
 		return "none configured"
 	}
-	return "other token (internal integration or legacy)"
+	return "unprefixed token (created before Sentry prefixed its tokens: a user or integration token)"
 }
 
 // viaText is the member page's summary of paths, e.g. "Via team payments

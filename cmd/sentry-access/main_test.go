@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
+	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -216,4 +219,34 @@ func toStrings(v []any) []string {
 		s[i], _ = x.(string)
 	}
 	return s
+}
+
+func TestSimLegacyFlagStartsALegacySimulator(t *testing.T) {
+	t.Parallel()
+	var f simFlags
+	fs := flag.NewFlagSet("sim", flag.ContinueOnError)
+	f.register(fs, "127.0.0.1:0")
+	if err := fs.Parse([]string{"--legacy"}); err != nil {
+		t.Fatal(err)
+	}
+	sim, err := f.server(slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(sim.Handler())
+	t.Cleanup(func() { srv.Close(); sim.Close() })
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/api/0/organizations/"+sim.Tokens().Org+"/", nil)
+	req.Header.Set("Authorization", "Bearer "+sim.Tokens().OwnerToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := body["orgRoleList"]; ok || body["role"] != "owner" {
+		t.Errorf("org detail = %v, want the legacy shape (no orgRoleList, role owner)", body)
+	}
 }

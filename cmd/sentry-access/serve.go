@@ -192,6 +192,7 @@ func runDemo(ctx context.Context, e env, args []string) error {
 	projects := fs.Int("projects", 0, "projects of the synthetic org (default members*3/10)")
 	seed := fs.Int64("seed", 1, "seed of the synthetic org")
 	verbose := fs.Bool("verbose", false, "log requests and background work")
+	legacy := fs.Bool("legacy", false, "the simulator answers as an older self-hosted Sentry (see sim --legacy)")
 	if err := fs.Parse(args); err != nil {
 		return usageError{err}
 	}
@@ -211,7 +212,8 @@ func runDemo(ctx context.Context, e env, args []string) error {
 	}
 	fmt.Fprintln(e.stdout, "Starting the Sentry simulator, the dev IdP and the dashboard, and running the first sync…")
 	ops := dashboard.Ops{Metrics: metrics.New(metrics.Options{Logger: logger, ProcessCollectors: true})}
-	d, err := dashboard.StartDemo(ctx, dashboard.DemoOptions{Listen: *listen, DataDir: *data, Fixture: fx, Logger: logger, SyncInterval: 5 * time.Minute, Ops: ops})
+	d, err := dashboard.StartDemo(ctx, dashboard.DemoOptions{Listen: *listen, DataDir: *data, Fixture: fx, Logger: logger, SyncInterval: 5 * time.Minute, Ops: ops,
+		Sim: sentrysim.Options{Legacy: *legacy}})
 	if err != nil {
 		return err
 	}

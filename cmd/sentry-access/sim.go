@@ -26,6 +26,7 @@ type simFlags struct {
 	rateLimit  int
 	rlHeaders  bool
 	errorRate  float64
+	legacy     bool
 	listenAddr string
 }
 
@@ -39,6 +40,7 @@ func (f *simFlags) register(fs *flag.FlagSet, defaultAddr string) {
 	fs.IntVar(&f.rateLimit, "rate-limit", 0, "requests per second per caller and endpoint (0: unlimited)")
 	fs.BoolVar(&f.rlHeaders, "rate-limit-headers", true, "send X-Sentry-Rate-Limit-* headers (false imitates self-hosted)")
 	fs.Float64Var(&f.errorRate, "error-rate", 0, "probability of an injected 5xx")
+	fs.BoolVar(&f.legacy, "legacy", false, "answer as an older self-hosted Sentry: paged projects, a bare-list audit log, an organization detail without the team-role-era fields, no rate-limit headers")
 	fs.StringVar(&f.listenAddr, "listen", defaultAddr, "simulator listen address")
 }
 
@@ -72,7 +74,7 @@ func (f *simFlags) server(logger *slog.Logger) (*sentrysim.Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts := sentrysim.Options{Logger: logger, Faults: sentrysim.Faults{Latency: f.latency, ErrorRate: f.errorRate}}
+	opts := sentrysim.Options{Logger: logger, Faults: sentrysim.Faults{Latency: f.latency, ErrorRate: f.errorRate}, Legacy: f.legacy}
 	if f.rateLimit > 0 {
 		opts.RateLimit = sentrysim.RateLimit{PerWindow: f.rateLimit, Window: time.Second, Headers: f.rlHeaders}
 	}

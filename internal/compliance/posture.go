@@ -29,6 +29,9 @@ type PostureCheck struct {
 	Detail string
 	// Where says where in Sentry to look or change it.
 	Where string
+	// Assumed says, when the check rests on a setting the server did not
+	// send, which and what was assumed (older and self-hosted servers).
+	Assumed string
 }
 
 // Posture returns the checklist. Without a snapshot every data check is
@@ -155,7 +158,7 @@ func Posture(inv *Inventory) []PostureCheck {
 	out = append(out, PostureCheck{ID: "ip-allowlist", Title: "IP allowlisting", Status: StatusManual,
 		Detail: "Sentry's API does not expose IP restrictions, so this cannot be checked here. Check them by hand, and enforce network conditions in your IdP's sign-on policy.",
 		Where:  "Settings → Security & Privacy (" + security + ") and your IdP's sign-on policy"})
-	return out
+	return assumedChecks(out, s)
 }
 
 // roleHolders returns the emails of active members with the org role.
@@ -167,5 +170,26 @@ func roleHolders(s *access.Snapshot, role string) []string {
 		}
 	}
 	slices.Sort(out)
+	return out
+}
+
+// postureFields names the organization field each data check rests on.
+var postureFields = map[string]string{
+	"2fa-required":            "require2FA",
+	"open-membership":         "openMembership",
+	"member-project-creation": "allowMemberProjectCreation",
+	"sso-required":            "requiresSso",
+}
+
+// assumedChecks marks the checks whose setting the server did not send.
+func assumedChecks(out []PostureCheck, s *access.Snapshot) []PostureCheck {
+	if s == nil {
+		return out
+	}
+	for i, c := range out {
+		if f, ok := s.Server.Field(postureFields[c.ID]); ok && f.Provenance == access.Assumed {
+			out[i].Assumed = "Sentry did not send " + f.Field + "; " + f.Value + " is assumed (" + f.Note + ")."
+		}
+	}
 	return out
 }

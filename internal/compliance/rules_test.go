@@ -832,3 +832,22 @@ func TestTheTroubleshooterNamesTheCause(t *testing.T) {
 		}
 	})
 }
+
+func TestPostureChecksOnAnAssumedSettingSaySo(t *testing.T) {
+	t.Parallel()
+	inv := inventory()
+	inv.Snapshot.Server.Fields = []access.FieldSource{
+		{Field: "require2FA", Provenance: access.Assumed, Value: "off", Note: "the require_2fa flag's default"},
+		{Field: "openMembership", Provenance: access.Detected, Value: "off"},
+	}
+	got := map[string]compliance.PostureCheck{}
+	for _, c := range compliance.Posture(inv) {
+		got[c.ID] = c
+	}
+	if a := got["2fa-required"].Assumed; !strings.Contains(a, "require2FA") || !strings.Contains(a, "off") {
+		t.Errorf("2fa-required assumed = %q", a)
+	}
+	if a := got["open-membership"].Assumed; a != "" {
+		t.Errorf("open-membership assumed = %q, want none (detected)", a)
+	}
+}

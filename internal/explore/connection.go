@@ -1,11 +1,13 @@
 package explore
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"slices"
 	"strings"
 
+	"github.com/sentry-access/sentry-access/internal/access"
 	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 )
 
@@ -29,12 +31,14 @@ type ConnectionConfig struct {
 // itself (401): wrong, expired or revoked.
 var ErrTokenRejected = errors.New("token rejected")
 
-// Token kinds.
+// Token kinds, by the prefixes of AuthTokenType (src/sentry/types/token.py).
 const (
-	TokenUser  = "user"  // sntryu_: a user auth token
-	TokenOrg   = "org"   // sntrys_: an org auth token (org:ci only)
-	TokenOther = "other" // an internal-integration or legacy token
-	TokenNone  = "none"
+	TokenUser        = "user"        // sntryu_: a user auth token
+	TokenOrg         = "org"         // sntrys_: an org auth token (org:ci only)
+	TokenIntegration = "integration" // sntryi_: an internal integration's token
+	TokenUserApp     = "user-app"    // sntrya_: an OAuth application's token for a user
+	TokenOther       = "other"       // unprefixed: created before Sentry prefixed tokens
+	TokenNone        = "none"
 )
 
 // Connection is the Connection page: where the dashboard reads from, with
@@ -49,6 +53,32 @@ type Connection struct {
 	// TokenRejected reports whether Sentry rejected the token (401).
 	TokenRejected bool
 	Features      []Feature
+	// Caller is who Sentry sees when the dashboard calls it, and Server
+	// what the server revealed, both as of the current snapshot; nil
+	// before the first sync.
+	Caller *CallerView
+	Server *ServerView
+}
+
+// CallerView is the acting identity as the Connection page shows it.
+type CallerView struct {
+	access.ActingIdentity
+	// Recorded is false for a snapshot taken before the identity was
+	// recorded.
+	Recorded bool
+	// Summary says who Sentry sees and what that means, in words.
+	Summary string
+}
+
+// ServerView is what the Sentry server revealed about itself in the sync
+// of the current snapshot.
+type ServerView struct {
+	access.Server
+	SnapshotID uint64
+	// Recorded is false for a snapshot taken before this was recorded.
+	Recorded bool
+	// Assumed counts the fields whose value was assumed.
+	Assumed int
 }
 
 // Feature is one dashboard feature with whether the credential allows it.
@@ -58,8 +88,10 @@ type Feature struct {
 	Why       string
 }
 
-// TokenKind tells a token's kind from its prefix: sntryu_ user tokens,
-// sntrys_ org auth tokens (src/sentry/utils/security/orgauthtoken_token.py).
+// TokenKind tells a token's kind from its prefix (AuthTokenType in
+// src/sentry/types/token.py): sntryu_ user tokens, sntrys_ org auth tokens,
+// sntryi_ integration tokens, sntrya_ OAuth application tokens; tokens
+// created before the prefixes have none.
 func TokenKind(token string) string {
 	switch {
 	case token == "":
@@ -68,6 +100,10 @@ func TokenKind(token string) string {
 		return TokenUser
 	case strings.HasPrefix(token, "sntrys_"):
 		return TokenOrg
+	case strings.HasPrefix(token, "sntryi_"):
+		return TokenIntegration
+	case strings.HasPrefix(token, "sntrya_"):
+		return TokenUserApp
 	}
 	return TokenOther
 }
@@ -102,7 +138,55 @@ func (s *Service) Connection(ctx context.Context) (Connection, error) {
 		}
 	}
 	c.Features = features(c.TokenKind, c.Scopes, known, c.TokenRejected, cfg.SCIMConfigured)
+	if st := s.cur.Load(); st != nil {
+		c.Caller, c.Server = callerView(st.snap.Caller), serverView(st.meta.ID, st.snap.Server)
+	}
 	return c, ctx.Err()
+}
+
+// callerView describes the acting identity
+// (docs/sentry-access-model.md#the-acting-identity).
+func callerView(id access.ActingIdentity) *CallerView {
+	v := &CallerView{ActingIdentity: id, Recorded: id.Kind != ""}
+	who := cmp.Or(id.Email, id.Username, "the token's user")
+	switch id.Kind {
+	case "":
+		v.Summary = "Not recorded: the current snapshot predates it. The next sync reads it."
+	case access.CallerUser:
+		if id.MemberID != "" {
+			v.Summary = who + ", " + cmp.Or(id.OrgRole, "no org role") + " in the organization: Sentry checks every rule that depends on the caller " +
+				"(changing one's own role, the roles one may grant, members above one's role, team admin rights) against this member, not against the dashboard user who files a request."
+		} else {
+			v.Summary = who + " is no member of the organization: rules that depend on the caller's role cannot be checked."
+		}
+	case access.CallerIntegration:
+		v.Summary = "An internal integration's token (" + cmp.Or(id.Integration, who) + "): no member and no org role. Sentry grants the app's scopes on every team and project; it cannot change org roles."
+	case access.CallerOrgToken:
+		v.Summary = "An organization auth token: it has no user and no org role, and holds only org:ci."
+	default:
+		v.Summary = "Could not be determined."
+	}
+	if id.Unknown != "" {
+		v.Summary += " " + upperFirst(id.Unknown) + "."
+	}
+	return v
+}
+
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+func serverView(snapshotID uint64, srv access.Server) *ServerView {
+	v := &ServerView{Server: srv, SnapshotID: snapshotID, Recorded: srv.Hosting != ""}
+	for _, f := range srv.Fields {
+		if f.Provenance == access.Assumed {
+			v.Assumed++
+		}
+	}
+	return v
 }
 
 // features applies the rules of docs/sentry-access-model.md#endpoints to the credential.

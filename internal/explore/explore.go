@@ -366,8 +366,20 @@ type SnapshotInfo struct {
 	ID      uint64
 	Created time.Time
 	Org     string
+	// Assumed are the organization fields that effective access depends
+	// on which the server did not send, so that Sentry's default was used
+	// (older and self-hosted servers); pages that show access say so.
+	Assumed []access.FieldSource
+}
+
+// AccessFields are the organization fields effective access depends on
+// (the engine's inputs besides members, teams and projects).
+var AccessFields = []string{
+	"openMembership", "eventsMemberAdmin", "alertsMemberWrite", "orgRoleList", "teamRoleList",
+	"orgRoleList.isGlobal", "orgRoleList.isTeamRolesAllowed", "orgRoleList.minimumTeamRole",
 }
 
 func (st *state) info() SnapshotInfo {
-	return SnapshotInfo{ID: st.meta.ID, Created: st.meta.Created, Org: st.snap.Org.Slug}
+	return SnapshotInfo{ID: st.meta.ID, Created: st.meta.Created, Org: st.snap.Org.Slug,
+		Assumed: st.snap.Server.Assumed(AccessFields...)}
 }

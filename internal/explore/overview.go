@@ -21,14 +21,17 @@ type Overview struct {
 	HasSnapshot bool
 	Snapshot    SnapshotInfo
 	Org         access.Org
-	Members     int
-	Active      int
-	Teams       int
-	Projects    int
-	ByRole      []RoleRow
-	Findings    []Finding
-	LastSync    *SyncRun // nil before the first sync
-	Changes     *ChangeSummary
+	// Assumed are the settings the server did not send, by API name, with
+	// the default used (see Snapshot.Assumed).
+	Assumed  map[string]access.FieldSource
+	Members  int
+	Active   int
+	Teams    int
+	Projects int
+	ByRole   []RoleRow
+	Findings []Finding
+	LastSync *SyncRun // nil before the first sync
+	Changes  *ChangeSummary
 }
 
 // RoleRow is the members holding one org role: Members counts them all,
@@ -155,6 +158,12 @@ func (s *Service) Overview(ctx context.Context) (Overview, error) {
 	}
 	stats := st.eng.Stats()
 	ov.HasSnapshot, ov.Snapshot, ov.Org = true, st.info(), st.snap.Org
+	ov.Assumed = map[string]access.FieldSource{}
+	for _, f := range st.snap.Server.Fields {
+		if f.Provenance == access.Assumed {
+			ov.Assumed[f.Field] = f
+		}
+	}
 	ov.Members, ov.Active, ov.Teams, ov.Projects = stats.Members, stats.Active, len(st.teams), len(st.projects)
 	top := ""
 	if roles := st.eng.OrgRoles(); len(roles) > 0 {

@@ -62,7 +62,15 @@ func newPagesEnvAs(t *testing.T, email string) *pagesEnv {
 // newPagesEnvFor is newPagesEnv with the signed-in identity.
 func newPagesEnvFor(t *testing.T, id samlauth.Identity) *pagesEnv {
 	t.Helper()
-	sim, err := sentrysim.New(sentrysim.DemoFixture(), sentrysim.Options{Now: sentrysim.DemoEpoch})
+	return newPagesEnvSim(t, id, sentrysim.Options{})
+}
+
+// newPagesEnvSim is newPagesEnvFor with simulator options (its clock is
+// the demo epoch).
+func newPagesEnvSim(t *testing.T, id samlauth.Identity, simOpts sentrysim.Options) *pagesEnv {
+	t.Helper()
+	simOpts.Now = sentrysim.DemoEpoch
+	sim, err := sentrysim.New(sentrysim.DemoFixture(), simOpts)
 	if err != nil {
 		t.Fatal(err)
 	}
