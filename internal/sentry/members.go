@@ -103,7 +103,9 @@ type Invite struct {
 	// OrgRole defaults to Sentry's default role ("member") when empty.
 	// Integration tokens may invite only as "member".
 	OrgRole string `json:"orgRole,omitempty"`
-	// TeamRoles are the teams to add the member to.
+	// TeamRoles are the teams to add the member to. Sentry joins them
+	// with a null team role whatever role is given ("Do not set team-roles
+	// when inviting members", organization_member_index.py).
 	TeamRoles []MemberTeamRole `json:"teamRoles,omitempty"`
 	// SendInvite reports whether Sentry emails the invitation. Note that
 	// Sentry's own default is true; the zero value here sends false.
