@@ -17,30 +17,15 @@ import (
 // approval, the user's own requests, time-bound access about to expire,
 // Sentry's own team access requests and the most recent requests.
 type ChangesInboxView struct {
-	Me         string
-	CanApprove bool
-	// AwaitingMe are requests pending approval that the user may decide.
-	AwaitingMe []changes.Request
-	Mine       []changes.Request
-	Expiring   []changes.Grant
-	Recent     []changes.Request
-	// AccessRequests are Sentry's pending team access requests;
-	// AccessRequestsNote explains an empty or unreadable list.
-	AccessRequests     []SentryAccessRequestView
-	AccessRequestsNote string
-	Now                time.Time
+	changes.Inbox
 }
 
-// SentryAccessRequestView is one of Sentry's team access requests, with the
-// change request already opened for it, if any.
-type SentryAccessRequestView struct {
-	ID        string
-	MemberID  string
-	Member    string
-	Team      string
-	Requester string
-	// OpenRequest is the id of the dashboard request deciding it ("" if none).
-	OpenRequest string
+// AccessRequestsNote explains an empty list of Sentry's access requests.
+func (v ChangesInboxView) AccessRequestsNote() string {
+	if !v.AccessRequestsRead {
+		return "Sentry's access requests have not been read yet (they arrive with the next full sync)."
+	}
+	return "Sentry has no pending team access request."
 }
 
 // Option is one choice of a select.
@@ -105,34 +90,42 @@ type StepOptions struct {
 	Roles    []Option
 }
 
+// NewStepOptions are the step rows' choices for the form's choices: every
+// kind, members by email, teams, projects, the two team roles and the
+// snapshot's org roles.
+func NewStepOptions(c changes.Choices) StepOptions {
+	o := StepOptions{Kinds: KindLabels()}
+	for _, m := range c.Members {
+		o.Members = append(o.Members, Option{Value: m.ID, Label: m.Email})
+	}
+	for _, t := range c.Teams {
+		o.Teams = append(o.Teams, Option{Value: t, Label: t})
+	}
+	for _, p := range c.Projects {
+		o.Projects = append(o.Projects, Option{Value: p, Label: p})
+	}
+	o.Roles = []Option{{Value: "contributor", Label: "team: contributor"}, {Value: "admin", Label: "team: admin"}}
+	for _, r := range c.OrgRoles {
+		o.Roles = append(o.Roles, Option{Value: r, Label: "org: " + r})
+	}
+	return o
+}
+
 // PreviewView is the live preview of the form's steps: the engine's
 // what-if diff and the rules the request would break, plus the approvals
 // it needs.
 type PreviewView struct {
-	Steps    []changes.Step
-	Preview  *changes.Preview
-	Required int
+	changes.Draft
 	// Error is why no preview could be made (bad input, not allowed).
 	Error string
 	// Empty is set while no step names anything yet.
 	Empty bool
 }
 
-// ChangeDetailView is one change request.
+// ChangeDetailView is one change request, as the user sees it.
 type ChangeDetailView struct {
-	Request *changes.Request
-	// Preview is recomputed on the current snapshot while the request
-	// waits for approval, else the one stored at creation.
-	Preview     *changes.Preview
-	PreviewLive bool
-	// CanDecide reports whether the user may approve or deny; otherwise
-	// DecideReason says why not.
-	CanDecide    bool
-	DecideReason string
-	CanCancel    bool
-	Grant        *changes.Grant
-	CanExtend    bool
-	Now          time.Time
+	changes.Detail
+	Now time.Time
 }
 
 // Polling reports whether the page should poll the apply status.
@@ -143,40 +136,29 @@ func (v ChangeDetailView) Polling() bool {
 // BlueprintsView is the blueprint page: the shipped samples, the editor
 // and, after planning, the plan.
 type BlueprintsView struct {
-	Samples    []BlueprintSample
+	Samples    []changes.BlueprintSample
 	YAML       string
 	Plan       *BlueprintPlanView
 	CanRequest bool
 }
 
-// BlueprintSample is one shipped blueprint.
-type BlueprintSample struct {
-	File        string
-	Name        string
-	Description string
-}
-
 // BlueprintPlanView is a planned blueprint: the steps that make the
 // organization match it and their effective-access preview.
 type BlueprintPlanView struct {
+	changes.Draft
 	Name       string
 	Expires    string
 	YAML       string
-	Steps      []changes.Step
-	Preview    *changes.Preview
-	Required   int
 	CanRequest bool
 	Error      string
 }
 
-// TrailView is the dashboard's own audit trail page.
+// TrailView is the dashboard's own audit trail page: the search's records
+// newest first, how many the trail holds and whether its hash chain
+// verified (Broken says where it breaks).
 type TrailView struct {
-	Records []changes.TrailRecord
-	Query   TrailQuery
-	// Total is the number of records in the whole trail; VerifyError is
-	// empty when its hash chain verified.
-	Total       int
-	VerifyError string
+	changes.TrailSearch
+	Query TrailQuery
 }
 
 // TrailQuery is the trail page's search.

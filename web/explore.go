@@ -11,6 +11,7 @@ import (
 	"github.com/a-h/templ"
 
 	"github.com/sentry-access/sentry-access/internal/access"
+	"github.com/sentry-access/sentry-access/internal/changes"
 	"github.com/sentry-access/sentry-access/internal/explore"
 )
 
@@ -201,11 +202,7 @@ func pathLabel(p access.Path) string {
 
 // MemberGrant is a member's time-bound membership of Team, granted by
 // change request RequestID and removed at ExpiresAt.
-type MemberGrant struct {
-	Team      string
-	ExpiresAt time.Time
-	RequestID string
-}
+type MemberGrant = changes.TimeBoundMembership
 
 // grantFor is the grant of team, the one expiring last if several.
 func grantFor(gs []MemberGrant, team string) (MemberGrant, bool) {

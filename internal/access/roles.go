@@ -134,6 +134,29 @@ func DefaultTeamRoles() []TeamRole {
 	return roles
 }
 
+// MinimumTeamRole returns the team role a member with orgRole holds on every
+// team she belongs to at least (the effective role of a membership whose
+// stored team role is empty), from the snapshot's roles or Sentry's
+// defaults, as src/sentry/roles/manager.py computes it
+// (docs/sentry-access-model.md#team-roles-and-the-minimum-team-role). An
+// org role the snapshot does not know gets the default (lowest) team role;
+// a nil snapshot means Sentry's default roles.
+func MinimumTeamRole(s *Snapshot, orgRole string) string {
+	if s == nil {
+		s = &Snapshot{}
+	}
+	orgRoles, teamRoles := resolveRoles(s)
+	for _, r := range orgRoles {
+		if r.ID == orgRole {
+			return r.MinimumTeamRole
+		}
+	}
+	if len(teamRoles) == 0 {
+		return ""
+	}
+	return teamRoles[0].ID
+}
+
 // minimumTeamRole returns the index of the minimum team role of orgRoles[i]
 // as src/sentry/roles/manager.py computes it: the top org role gets the top
 // team role; otherwise the highest team role whose IsMinimumRoleFor names an

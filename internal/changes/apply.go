@@ -202,6 +202,24 @@ func (s *Service) Apply(ctx context.Context, id string) (*Request, error) {
 	return s.finishGrant(ctx, id)
 }
 
+// ApplyTimeout bounds an apply started in the background.
+const ApplyTimeout = 10 * time.Minute
+
+// applyInBackground applies request id through Config.Background, on a
+// context that keeps ctx's values (the request ID of the approval that
+// started it) but outlives its cancellation. A failure is logged; the
+// request stays applying and Recover resumes it at the next start.
+func (s *Service) applyInBackground(ctx context.Context, id string) {
+	ctx = context.WithoutCancel(ctx)
+	s.background(func() {
+		ctx, cancel := context.WithTimeout(ctx, ApplyTimeout)
+		defer cancel()
+		if _, err := s.Apply(ctx, id); err != nil {
+			s.log.ErrorContext(ctx, "apply change request", "request", id, "err", err)
+		}
+	})
+}
+
 // SystemActor is the trail actor of the applier's own transitions.
 const SystemActor = "system:applier"
 

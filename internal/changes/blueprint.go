@@ -157,14 +157,14 @@ func Plan(s *access.Snapshot, bp *Blueprint) ([]Step, error) {
 			i := slices.IndexFunc(m.Teams, func(ms access.Membership) bool { return ms.Team == bt.Slug })
 			if i < 0 {
 				adds = append(adds, Step{Kind: KindTeamAdd, Params: Params{Team: bt.Slug, Member: m.ID, Email: m.Email}})
-				if bm.Role != "" && bm.Role != minimumTeamRole(s, m.OrgRole) {
+				if bm.Role != "" && bm.Role != access.MinimumTeamRole(s, m.OrgRole) {
 					roles = append(roles, Step{Kind: KindTeamRole, Params: Params{Team: bt.Slug, Member: m.ID, Email: m.Email, Role: bm.Role}})
 				}
 				continue
 			}
 			current := m.Teams[i].Role
 			if current == "" {
-				current = minimumTeamRole(s, m.OrgRole)
+				current = access.MinimumTeamRole(s, m.OrgRole)
 			}
 			if bm.Role != "" && bm.Role != current {
 				roles = append(roles, Step{Kind: KindTeamRole, Params: Params{Team: bt.Slug, Member: m.ID, Email: m.Email, Role: bm.Role}})
@@ -202,32 +202,32 @@ func Plan(s *access.Snapshot, bp *Blueprint) ([]Step, error) {
 }
 
 // PlanBlueprint plans bp against the current snapshot and previews the
-// steps on behalf of actor.
-func (s *Service) PlanBlueprint(ctx context.Context, actor sentryaccess.Actor, bp *Blueprint) ([]Step, *Preview, error) {
+// steps on behalf of actor, with the approvals they would need.
+func (s *Service) PlanBlueprint(ctx context.Context, actor sentryaccess.Actor, bp *Blueprint) (Draft, error) {
 	snap, err := s.snaps.Current(ctx)
 	if err != nil {
-		return nil, nil, fmt.Errorf("plan blueprint: snapshot: %w", err)
+		return Draft{}, fmt.Errorf("plan blueprint: snapshot: %w", err)
 	}
 	steps, err := Plan(snap, bp)
 	if err != nil {
-		return nil, nil, err
+		return Draft{}, err
 	}
-	pv, err := s.preview.Preview(snap, steps, actor.Email)
+	d, err := s.draft(snap, steps, actor.Email)
 	if err != nil {
-		return nil, nil, fmt.Errorf("plan blueprint: preview: %w", err)
+		return Draft{}, fmt.Errorf("plan blueprint: preview: %w", err)
 	}
-	pv.ComputedAt = s.now().UTC()
-	return steps, &pv, nil
+	return d, nil
 }
 
 // CreateFromBlueprint plans bp and submits the steps as a change request
 // (source "blueprint", time-bound when bp.Expires is set). A blueprint the
 // organization already matches is an EINVALID error.
 func (s *Service) CreateFromBlueprint(ctx context.Context, actor sentryaccess.Actor, bp *Blueprint, justification string) (*Request, error) {
-	steps, _, err := s.PlanBlueprint(ctx, actor, bp)
+	plan, err := s.PlanBlueprint(ctx, actor, bp)
 	if err != nil {
 		return nil, err
 	}
+	steps := plan.Steps
 	if len(steps) == 0 {
 		return nil, sentryaccess.Errorf(sentryaccess.EINVALID, "The organization already matches blueprint %q", bp.Name)
 	}
@@ -262,6 +262,57 @@ func SampleBlueprints() (map[string]*Blueprint, error) {
 		out[e.Name()] = bp
 	}
 	return out, nil
+}
+
+// BlueprintSample is one blueprint shipped with sentry-access, with its
+// YAML as the editor shows it.
+type BlueprintSample struct {
+	File        string
+	Name        string
+	Description string
+	YAML        string
+}
+
+// BlueprintSamples returns the shipped blueprints, by file name.
+func BlueprintSamples() ([]BlueprintSample, error) {
+	samples, err := SampleBlueprints()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]BlueprintSample, 0, len(samples))
+	for name, bp := range samples {
+		raw, err := yaml.Marshal(bp)
+		if err != nil {
+			return nil, fmt.Errorf("encode sample blueprint %s: %w", name, err)
+		}
+		out = append(out, BlueprintSample{File: name, Name: bp.Name, Description: bp.Description, YAML: string(raw)})
+	}
+	slices.SortFunc(out, func(a, b BlueprintSample) int { return strings.Compare(a.File, b.File) })
+	return out, nil
+}
+
+// ExportFormat names a form of the current organization for export.
+type ExportFormat string
+
+// Export formats.
+const (
+	FormatBlueprint ExportFormat = "blueprint" // ExportBlueprint
+	FormatTerraform ExportFormat = "terraform" // ExportTerraform
+)
+
+// Export writes the current snapshot's organization in format.
+func (s *Service) Export(ctx context.Context, format ExportFormat) ([]byte, error) {
+	snap, err := s.snaps.Current(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("export: snapshot: %w", err)
+	}
+	switch format {
+	case FormatBlueprint:
+		return ExportBlueprint(snap)
+	case FormatTerraform:
+		return ExportTerraform(snap)
+	}
+	return nil, sentryaccess.Errorf(sentryaccess.EINVALID, "Unknown export format %q.", format)
 }
 
 // ExportBlueprint writes the snapshot's teams, project links and stored
@@ -352,7 +403,7 @@ func ExportTerraform(s *access.Snapshot) ([]byte, error) {
 				if ms.Team != t.Slug {
 					continue
 				}
-				role := cmpOr(ms.Role, minimumTeamRole(s, m.OrgRole))
+				role := cmpOr(ms.Role, access.MinimumTeamRole(s, m.OrgRole))
 				b := root.AppendNewBlock("resource", []string{"sentry_team_member", tfName(t.Slug+"_"+strings.Split(m.Email, "@")[0], used)}).Body()
 				b.SetAttributeValue("organization", org)
 				b.SetAttributeRaw("team", ref(t.Slug))

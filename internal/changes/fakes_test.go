@@ -382,6 +382,9 @@ type harness struct {
 	sleeps []time.Duration
 	resync []Touched
 	svc    *Service
+
+	mu   sync.Mutex
+	held []func()
 }
 
 func newHarness(t *testing.T) *harness {
@@ -406,8 +409,29 @@ func (h *harness) service(repo Repo) *Service {
 			h.resync = append(h.resync, t)
 			return nil
 		},
-		Backoff: time.Second,
+		Backoff:    time.Second,
+		Background: h.hold,
 	})
+}
+
+// hold keeps the work Approve starts in the background (the apply after
+// the last approval) for the test to run, or not: most tests apply
+// explicitly, step by step.
+func (h *harness) hold(fn func()) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.held = append(h.held, fn)
+}
+
+// runHeld runs the held background work.
+func (h *harness) runHeld() {
+	h.mu.Lock()
+	fns := h.held
+	h.held = nil
+	h.mu.Unlock()
+	for _, fn := range fns {
+		fn()
+	}
 }
 
 var (

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/sentry-access/sentry-access/internal/sentryaccess"
@@ -76,6 +75,32 @@ func (s *Service) Grants(ctx context.Context, f GrantFilter) ([]Grant, error) {
 	return gs, nil
 }
 
+// TimeBoundMembership is a team membership an active grant gave, which its
+// expiry takes away again.
+type TimeBoundMembership struct {
+	Team      string
+	ExpiresAt time.Time
+	RequestID string
+}
+
+// TimeBoundMemberships returns member's time-bound team memberships: the
+// team-add steps of active grants (their revert removes the member again).
+func (s *Service) TimeBoundMemberships(ctx context.Context, member string) ([]TimeBoundMembership, error) {
+	gs, err := s.repo.ListGrants(ctx, GrantFilter{States: []GrantState{GrantActive}})
+	if err != nil {
+		return nil, fmt.Errorf("time-bound memberships: %w", err)
+	}
+	var out []TimeBoundMembership
+	for _, g := range gs {
+		for _, st := range g.Revert {
+			if st.Kind == KindTeamRemove && st.Params.Member == member {
+				out = append(out, TimeBoundMembership{Team: st.Params.Team, ExpiresAt: g.ExpiresAt, RequestID: g.RequestID})
+			}
+		}
+	}
+	return out, nil
+}
+
 // RequestExtension asks to move grant grantID's expiry to until: a new
 // request (no steps) that goes through approval like any other.
 func (s *Service) RequestExtension(ctx context.Context, actor sentryaccess.Actor, grantID string, until time.Time, justification string) (*Request, error) {
@@ -86,26 +111,27 @@ func (s *Service) RequestExtension(ctx context.Context, actor sentryaccess.Actor
 }
 
 func (s *Service) checkExtension(ctx context.Context, actor sentryaccess.Actor, grantID string, until time.Time) error {
-	gs, err := s.repo.ListGrants(ctx, GrantFilter{})
+	g, err := s.grant(ctx, grantID)
 	if err != nil {
-		return fmt.Errorf("extend grant %s: %w", grantID, err)
+		return fmt.Errorf("extend grant: %w", err)
 	}
-	for _, g := range gs {
-		if g.ID != grantID {
-			continue
-		}
-		if g.State != GrantActive {
-			return sentryaccess.Errorf(sentryaccess.ECONFLICT, "Grant %s is %s", g.ID, g.State)
-		}
-		if !until.After(g.ExpiresAt) {
-			return sentryaccess.Errorf(sentryaccess.EINVALID, "New expiry must be after the current one (%s)", g.ExpiresAt.Format(time.RFC3339))
-		}
-		if actor.Role == sentryaccess.RoleViewer && !strings.EqualFold(actor.Email, g.Requester) {
-			return sentryaccess.Errorf(sentryaccess.EFORBIDDEN, "Viewers may only extend their own grants")
-		}
-		return nil
+	if err := s.policy.CanExtend(actor, g); err != nil {
+		return err
 	}
-	return fmt.Errorf("grant %s: %w", grantID, sentryaccess.Errorf(sentryaccess.ENOTFOUND, ""))
+	if !until.After(g.ExpiresAt) {
+		return sentryaccess.Errorf(sentryaccess.EINVALID, "New expiry must be after the current one (%s)", g.ExpiresAt.Format(time.RFC3339))
+	}
+	return nil
+}
+
+// ExtendGrant asks to prolong grant grantID by d past its current expiry
+// (RequestExtension).
+func (s *Service) ExtendGrant(ctx context.Context, actor sentryaccess.Actor, grantID string, d time.Duration, justification string) (*Request, error) {
+	g, err := s.grant(ctx, grantID)
+	if err != nil {
+		return nil, fmt.Errorf("extend grant: %w", err)
+	}
+	return s.RequestExtension(ctx, actor, grantID, g.ExpiresAt.Add(d), justification)
 }
 
 // Scheduler revokes expired grants.
@@ -152,7 +178,7 @@ func (sc *Scheduler) Run(ctx context.Context, interval time.Duration) {
 // Revoke takes a grant away before its expiry, on an admin's or approver's
 // word. The revocation is recorded and applied like any change.
 func (s *Service) Revoke(ctx context.Context, actor sentryaccess.Actor, grantID string) error {
-	if !contains(s.policy.ApproverRoles, actor.Role) {
+	if !s.policy.Decides(actor) {
 		return sentryaccess.Errorf(sentryaccess.EFORBIDDEN, "Role %q may not revoke grants", actor.Role)
 	}
 	return s.revoke(ctx, grantID, s.now().UTC(), GrantRevoked, actor.Email)

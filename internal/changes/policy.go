@@ -77,7 +77,7 @@ func (p Policy) CanRequest(actor sentryaccess.Actor, selfMember string, steps []
 // and not having decided already. Step emails are the snapshot's (Create
 // fills them from the member id). The error is EFORBIDDEN.
 func (p Policy) CanDecide(actor sentryaccess.Actor, r *Request) error {
-	if !contains(p.ApproverRoles, actor.Role) {
+	if !p.Decides(actor) {
 		return sentryaccess.Errorf(sentryaccess.EFORBIDDEN, "Role %q may not approve or deny", actor.Role)
 	}
 	if strings.EqualFold(actor.Email, r.Requester) {
@@ -102,7 +102,7 @@ func (p Policy) CanDecide(actor sentryaccess.Actor, r *Request) error {
 // justifications and Sentry's answers, which are not every employee's
 // business.
 func (p Policy) CanView(actor sentryaccess.Actor, r *Request) bool {
-	if contains(p.ApproverRoles, actor.Role) || actor.Role == sentryaccess.RoleSystem {
+	if p.Decides(actor) || actor.Role == sentryaccess.RoleSystem {
 		return true
 	}
 	if strings.EqualFold(actor.Email, r.Requester) {
@@ -114,6 +114,43 @@ func (p Policy) CanView(actor sentryaccess.Actor, r *Request) bool {
 		}
 	}
 	return false
+}
+
+// Decides reports whether actor's role approves and denies requests.
+func (p Policy) Decides(actor sentryaccess.Actor) bool {
+	return contains(p.ApproverRoles, actor.Role)
+}
+
+// SelfServiceOnly reports whether actor may only request SelfServiceKinds
+// steps for their own member (viewers).
+func (p Policy) SelfServiceOnly(actor sentryaccess.Actor) bool {
+	return actor.Role == sentryaccess.RoleViewer
+}
+
+// CanCancel checks that actor may withdraw r: the requester or an admin,
+// while r is pending approval or approved (not yet being applied). The
+// error is EFORBIDDEN or ECONFLICT.
+func (p Policy) CanCancel(actor sentryaccess.Actor, r *Request) error {
+	if !strings.EqualFold(actor.Email, r.Requester) && actor.Role != sentryaccess.RoleAdmin {
+		return sentryaccess.Errorf(sentryaccess.EFORBIDDEN, "Only the requester or an admin may cancel")
+	}
+	if r.State != StatePendingApproval && r.State != StateApproved {
+		return sentryaccess.Errorf(sentryaccess.ECONFLICT, "Request %s is %s", r.ID, r.State)
+	}
+	return nil
+}
+
+// CanExtend checks that actor may ask to prolong grant g: it must be
+// active, and a viewer may only extend her own grants. The error is
+// ECONFLICT or EFORBIDDEN.
+func (p Policy) CanExtend(actor sentryaccess.Actor, g *Grant) error {
+	if g.State != GrantActive {
+		return sentryaccess.Errorf(sentryaccess.ECONFLICT, "Grant %s is %s", g.ID, g.State)
+	}
+	if actor.Role == sentryaccess.RoleViewer && !strings.EqualFold(actor.Email, g.Requester) {
+		return sentryaccess.Errorf(sentryaccess.EFORBIDDEN, "Viewers may only extend their own grants")
+	}
+	return nil
 }
 
 // targetsMember reports the first step of steps that changes the access of

@@ -109,30 +109,12 @@ func fillPreviousRoles(s *access.Snapshot, steps []Step) {
 				if t.Team == st.Params.Team {
 					st.Params.PreviousRole = t.Role
 					if st.Params.PreviousRole == "" {
-						st.Params.PreviousRole = minimumTeamRole(s, m.OrgRole)
+						st.Params.PreviousRole = access.MinimumTeamRole(s, m.OrgRole)
 					}
 				}
 			}
 		}
 	}
-}
-
-// minimumTeamRole is the minimum team role of an org role: admin for admin,
-// manager and owner, contributor otherwise (src/sentry/roles/manager.py; see
-// docs/sentry-access-model.md#team-roles-and-the-minimum-team-role). Roles from the snapshot win when present.
-func minimumTeamRole(s *access.Snapshot, orgRole string) string {
-	if s != nil {
-		for _, r := range s.OrgRoles {
-			if r.ID == orgRole && r.MinimumTeamRole != "" {
-				return r.MinimumTeamRole
-			}
-		}
-	}
-	switch orgRole {
-	case "admin", "manager", "owner":
-		return "admin"
-	}
-	return "contributor"
 }
 
 // fillMemberEmails sets the email of every step that names a member to

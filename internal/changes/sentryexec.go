@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/sentry-access/sentry-access/internal/access"
 	"github.com/sentry-access/sentry-access/internal/sentry"
 )
 
@@ -207,7 +208,7 @@ func (x SentryExecutor) Verify(ctx context.Context, st Step) (bool, error) {
 			return *m.TeamRole == p.Role, nil
 		}
 		// Stored null: the member holds the minimum of its org role.
-		return teamRoleRank(p.Role) <= teamRoleRank(minimumTeamRole(nil, m.OrgRole)), nil
+		return teamRoleRank(p.Role) <= teamRoleRank(access.MinimumTeamRole(nil, m.OrgRole)), nil
 	case KindOrgRole, KindMemberRemove:
 		m, err := api.Member(ctx, p.Member)
 		if errors.Is(err, sentry.ErrNotFound) {

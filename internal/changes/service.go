@@ -38,6 +38,10 @@ type Config struct {
 	// Created, when set, is told of every request stored as awaiting
 	// approval (the dashboard sends webhooks from it); it must not block.
 	Created func(ctx context.Context, r *Request)
+	// Background runs work that outlives the call that starts it: the
+	// apply after a request's last approval. Nil runs it on a new
+	// goroutine; tests run it inline, or hold it.
+	Background func(fn func())
 }
 
 // Service runs change requests: create with preview, approve and deny under
@@ -57,6 +61,7 @@ type Service struct {
 	// accessReqs lists Sentry's access requests; nil disables the inbox.
 	accessReqs AccessRequestLister
 	created    func(context.Context, *Request)
+	background func(fn func())
 
 	mu       sync.Mutex
 	applying map[string]bool // request ids being applied by this process
@@ -69,6 +74,10 @@ func New(cfg Config) *Service {
 		policy: cfg.Policy, now: cfg.Now, sleep: cfg.Sleep, resync: cfg.Resync,
 		maxAtt: cfg.MaxAttempts, backoff: cfg.Backoff, log: cfg.Logger,
 		applying: map[string]bool{}, accessReqs: cfg.AccessRequests, created: cfg.Created,
+		background: cfg.Background,
+	}
+	if s.background == nil {
+		s.background = func(fn func()) { go fn() }
 	}
 	if s.policy.DefaultApprovals == 0 && len(s.policy.ApproverRoles) == 0 {
 		s.policy = DefaultPolicy()
@@ -246,21 +255,29 @@ func (s *Service) PreviewNow(ctx context.Context, r *Request) (*Preview, error) 
 	if err != nil {
 		return nil, fmt.Errorf("preview request %s: snapshot: %w", r.ID, err)
 	}
-	pv, err := s.preview.Preview(snap, r.Steps, r.Requester)
+	d, err := s.draft(snap, r.Steps, r.Requester)
 	if err != nil {
 		return nil, fmt.Errorf("preview request %s: %w", r.ID, err)
 	}
-	pv.ComputedAt = s.now().UTC()
-	return &pv, nil
+	return d.Preview, nil
 }
 
 // Approve records actor's approval of request id. When the request has as
-// many distinct approvals as it requires it becomes approved: call Apply
-// (Recover also picks it up). Approval is refused while the current preview
-// has blocking violations. Errors are ENOTFOUND, EFORBIDDEN,
-// ECONFLICT (not pending approval) or EINVALID.
+// many distinct approvals as it requires it becomes approved, and Approve
+// starts applying it in the background (Config.Background; Recover resumes
+// an apply a crash interrupted) and returns the approved request.
+// Approval is refused while the current preview has blocking violations.
+// Errors are ENOTFOUND, EFORBIDDEN, ECONFLICT (not pending approval) or
+// EINVALID.
 func (s *Service) Approve(ctx context.Context, actor sentryaccess.Actor, id, comment string) (*Request, error) {
-	return s.decide(ctx, actor, id, true, comment)
+	r, err := s.decide(ctx, actor, id, true, comment)
+	if err != nil {
+		return nil, err
+	}
+	if r.State == StateApproved {
+		s.applyInBackground(ctx, r.ID)
+	}
+	return r, nil
 }
 
 // Deny records actor's denial of request id, which ends it. A comment is
@@ -331,11 +348,8 @@ func (s *Service) decide(ctx context.Context, actor sentryaccess.Actor, id strin
 func (s *Service) Cancel(ctx context.Context, actor sentryaccess.Actor, id, comment string) (*Request, error) {
 	now := s.now().UTC()
 	r, err := s.repo.UpdateRequest(ctx, id, func(r *Request) ([]TrailRecord, error) {
-		if !strings.EqualFold(actor.Email, r.Requester) && actor.Role != sentryaccess.RoleAdmin {
-			return nil, sentryaccess.Errorf(sentryaccess.EFORBIDDEN, "Only the requester or an admin may cancel")
-		}
-		if r.State != StatePendingApproval && r.State != StateApproved {
-			return nil, sentryaccess.Errorf(sentryaccess.ECONFLICT, "Request %s is %s", r.ID, r.State)
+		if err := s.policy.CanCancel(actor, r); err != nil {
+			return nil, err
 		}
 		before := r.State
 		r.State, r.UpdatedAt = StateCancelled, now
@@ -355,6 +369,38 @@ func (s *Service) Trail(ctx context.Context, f TrailFilter) ([]TrailRecord, erro
 		return nil, fmt.Errorf("read trail: %w", err)
 	}
 	return recs, nil
+}
+
+// TrailSearch is a search of the audit trail: the records matching the
+// filter in append order, how many records the whole trail holds, and
+// Broken, the sentence saying where its hash chain breaks ("" when it
+// verifies).
+type TrailSearch struct {
+	Records []TrailRecord
+	Total   int
+	Broken  string
+}
+
+// SearchTrail returns the records matching f and verifies the whole trail.
+func (s *Service) SearchTrail(ctx context.Context, f TrailFilter) (TrailSearch, error) {
+	head, err := s.repo.TrailHead(ctx)
+	if err != nil {
+		return TrailSearch{}, fmt.Errorf("search trail: %w", err)
+	}
+	all, err := s.repo.Trail(ctx, TrailFilter{})
+	if err != nil {
+		return TrailSearch{}, fmt.Errorf("search trail: %w", err)
+	}
+	out := TrailSearch{Total: len(all), Broken: sentryaccess.ErrorMessage(VerifyTrail(all, head))}
+	for i := range all {
+		if f.Match(&all[i]) {
+			out.Records = append(out.Records, all[i])
+			if f.Limit > 0 && len(out.Records) >= f.Limit {
+				break
+			}
+		}
+	}
+	return out, nil
 }
 
 // VerifyTrail checks the whole stored trail's hash chain.

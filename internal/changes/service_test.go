@@ -250,3 +250,69 @@ func TestPolicyWhoMaySeeARequest(t *testing.T) {
 		})
 	}
 }
+
+// The service, not its caller, starts the apply: the approval that makes a
+// request approved schedules it (Config.Background), and no earlier one
+// does.
+func TestTheLastApprovalStartsTheApply(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	h := newHarness(t)
+	r, err := h.svc.Create(ctx, owner, NewRequest{Steps: []Step{{Kind: KindOrgRole, Params: Params{Member: "4", Role: "manager"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, err = h.svc.Approve(ctx, approver, r.ID, "one"); err != nil || r.State != StatePendingApproval {
+		t.Fatalf("first of two approvals: %v, state %v", err, r)
+	}
+	if len(h.held) != 0 {
+		t.Fatalf("the first of two approvals started %d applies", len(h.held))
+	}
+	if r, err = h.svc.Approve(ctx, second, r.ID, "two"); err != nil || r.State != StateApproved {
+		t.Fatalf("second approval: %v, state %v", err, r)
+	}
+	if len(h.held) != 1 {
+		t.Fatalf("the last approval started %d applies, want 1", len(h.held))
+	}
+	h.runHeld()
+	if got, _ := h.svc.Get(ctx, r.ID); got.State != StateApplied {
+		t.Errorf("after the scheduled apply the request is %s, want applied", got.State)
+	}
+}
+
+// The request page offers Cancel and Extend exactly when the service would
+// carry them out: both ask the same policy rule.
+func TestTheDetailOffersWhatTheServiceAllows(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	tests := []struct {
+		name   string
+		by     sentryaccess.Actor // who looks, then tries
+		cancel bool
+	}{
+		{"the requester may cancel", owner, true},
+		{"an admin may cancel anyone's", sentryaccess.Actor{Email: "root@acme.test", Role: sentryaccess.RoleAdmin}, true},
+		{"an approver may not cancel another's", approver, false},
+		{"a viewer may not cancel another's", viewer, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t)
+			r, err := h.svc.Create(ctx, owner, NewRequest{Steps: []Step{addStep("3", "payments")}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			d, err := h.svc.Detail(ctx, tt.by, r.ID)
+			if sentryaccess.ErrorCode(err) == sentryaccess.ENOTFOUND {
+				d.CanCancel = false // a viewer does not see another's request at all
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			_, cerr := h.svc.Cancel(ctx, tt.by, r.ID, "")
+			if d.CanCancel != tt.cancel || (cerr == nil) != tt.cancel {
+				t.Errorf("offered Cancel = %v, Cancel error = %v; want allowed = %v", d.CanCancel, cerr, tt.cancel)
+			}
+		})
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http/httptest"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -126,8 +127,13 @@ func auditCounts(t *testing.T, w *simWorld) map[string]int {
 
 func simService(w *simWorld, repo Repo) *Service {
 	return New(Config{Repo: repo, Snapshots: fakeSnapshots{demoSnapshot()}, Previewer: fakePreviewer{},
-		Executor: SentryExecutor{API: w.client}, Now: w.Now, Sleep: w.Sleep, Backoff: time.Second, MaxAttempts: 6})
+		Executor: SentryExecutor{API: w.client}, Now: w.Now, Sleep: w.Sleep, Backoff: time.Second, MaxAttempts: 6,
+		Background: applyExplicitly})
 }
+
+// applyExplicitly drops the apply Approve starts: these tests call Apply
+// themselves, with faults injected in between.
+func applyExplicitly(func()) {}
 
 func approveAll(t *testing.T, svc *Service, steps []Step) *Request {
 	t.Helper()
@@ -244,69 +250,86 @@ func TestApplyAgainstSimulatorShowsSentryRefusal(t *testing.T) {
 	}
 }
 
-func TestSentryAccessRequestsInbox(t *testing.T) {
+// Sentry's own team access requests are decided through a change request
+// like any other: one approver opens it, another approves it, and the
+// applier answers Sentry.
+func TestSentryAccessRequestsAreDecidedThroughChangeRequests(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	w := newSimWorld(t)
 	svc := New(Config{Repo: newMemRepo(), Snapshots: fakeSnapshots{demoSnapshot()}, Previewer: fakePreviewer{},
-		Executor: SentryExecutor{API: w.client}, Now: w.Now, Sleep: w.Sleep, AccessRequests: w.client})
-	inbox, err := svc.SentryAccessRequests(ctx)
+		Executor: SentryExecutor{API: w.client}, Now: w.Now, Sleep: w.Sleep, AccessRequests: w.client,
+		Background: func(fn func()) { fn() }})
+	inbox, err := svc.Inbox(ctx, approver, w.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
-	byMember := map[string]Request{}
-	for _, r := range inbox {
-		byMember[r.Steps[0].Params.Email] = r
-		if r.Source != SourceAccessRequest || r.Required != 1 || r.State != StatePendingApproval {
-			t.Errorf("inbox entry %+v, want a pending sentry-access-request needing one approval", r)
-		}
+	if !inbox.AccessRequestsRead {
+		t.Fatal("the inbox did not read Sentry's access requests")
+	}
+	byMember := map[string]PendingAccessRequest{}
+	for _, ar := range inbox.AccessRequests {
+		byMember[ar.Member] = ar
 	}
 	dana, cody, noah := byMember["dana.doyle@acme.test"], byMember["cody.cruz@acme.test"], byMember["noah.nash@acme.test"]
 	if dana.ID == "" || cody.ID == "" || noah.ID == "" {
-		t.Fatalf("inbox = %v, want Dana's, Cody's and Noah's requests", inbox)
+		t.Fatalf("inbox = %+v, want Dana's, Cody's and Noah's requests", inbox.AccessRequests)
 	}
 	if cody.Requester != "carla.contreras@acme.test" {
-		t.Errorf("Cody's request shows requester %s, want Carla who asked for him", cody.Requester)
+		t.Errorf("Cody's request shows requester %q, want Carla who asked for him", cody.Requester)
 	}
 
-	carla := sentryaccess.Actor{Email: "carla.contreras@acme.test", Role: sentryaccess.RoleApprover}
-	if _, err := svc.DecideSentryAccessRequest(ctx, carla, cody.ID, true, ""); sentryaccess.ErrorCode(err) != sentryaccess.EFORBIDDEN {
-		t.Errorf("Carla approving the request she made: error = %v, want EFORBIDDEN", err)
-	}
-	cody1 := sentryaccess.Actor{Email: "cody.cruz@acme.test", Role: sentryaccess.RoleApprover}
-	if _, err := svc.DecideSentryAccessRequest(ctx, cody1, cody.ID, true, ""); sentryaccess.ErrorCode(err) != sentryaccess.EFORBIDDEN {
-		t.Errorf("Cody approving the request Carla made for him: error = %v, want EFORBIDDEN", err)
-	}
-	if _, err := svc.DecideSentryAccessRequest(ctx, approver, noah.ID, false, ""); sentryaccess.ErrorCode(err) != sentryaccess.EINVALID {
-		t.Errorf("a denial without comment: error = %v, want EINVALID", err)
-	}
-
-	got, err := svc.DecideSentryAccessRequest(ctx, approver, dana.ID, true, "welcome")
+	forCody, err := svc.RequestAccessDecision(ctx, approver, cody.ID, true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.State != StateApplied || got.Approvals[0].Actor != approver.Email {
-		t.Errorf("approved request = %s by %v, want applied by %s", got.State, got.Approvals, approver.Email)
+	if forCody.Source != SourceAccessRequest || forCody.State != StatePendingApproval || forCody.Required != 1 {
+		t.Errorf("request for Cody = %s %s needing %d, want a pending sentry-access-request needing one approval",
+			forCody.Source, forCody.State, forCody.Required)
 	}
-	if _, err := svc.DecideSentryAccessRequest(ctx, approver, noah.ID, false, "platform is full"); err != nil {
+	if in, _ := svc.Inbox(ctx, second, w.Now()); !slices.ContainsFunc(in.AccessRequests, func(ar PendingAccessRequest) bool {
+		return ar.ID == cody.ID && ar.OpenRequest == forCody.ID
+	}) {
+		t.Errorf("the inbox does not link Cody's access request to request %s", forCody.ID)
+	}
+	if _, err := svc.Approve(ctx, approver, forCody.ID, ""); sentryaccess.ErrorCode(err) != sentryaccess.EFORBIDDEN {
+		t.Errorf("the approver who opened it approving it: error = %v, want EFORBIDDEN", err)
+	}
+	cody1 := sentryaccess.Actor{Email: "cody.cruz@acme.test", Role: sentryaccess.RoleApprover}
+	if _, err := svc.Approve(ctx, cody1, forCody.ID, ""); sentryaccess.ErrorCode(err) != sentryaccess.EFORBIDDEN {
+		t.Errorf("Cody approving his own access: error = %v, want EFORBIDDEN", err)
+	}
+
+	forDana, err := svc.RequestAccessDecision(ctx, approver, dana.ID, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := svc.Approve(ctx, second, forDana.ID, "welcome")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ = svc.Get(ctx, got.ID); got.State != StateApplied {
+		t.Errorf("Dana's request after its approval = %s, want applied", got.State)
+	}
+	againstNoah, err := svc.RequestAccessDecision(ctx, approver, noah.ID, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Approve(ctx, second, againstNoah.ID, "platform is full"); err != nil {
 		t.Fatal(err)
 	}
 	x := SentryExecutor{API: w.client}
-	if on, _ := x.Verify(ctx, Step{Kind: KindTeamAdd, Params: Params{Member: dana.Steps[0].Params.Member, Team: "payments"}}); !on {
+	if on, _ := x.Verify(ctx, Step{Kind: KindTeamAdd, Params: Params{Member: dana.MemberID, Team: "payments"}}); !on {
 		t.Error("Dana is not on payments after approval")
 	}
-	if on, _ := x.Verify(ctx, Step{Kind: KindTeamAdd, Params: Params{Member: noah.Steps[0].Params.Member, Team: "platform"}}); on {
+	if on, _ := x.Verify(ctx, Step{Kind: KindTeamAdd, Params: Params{Member: noah.MemberID, Team: "platform"}}); on {
 		t.Error("Noah is on platform after denial")
 	}
-	left, _ := svc.SentryAccessRequests(ctx)
-	if len(left) != len(inbox)-2 {
-		t.Errorf("inbox has %d entries after deciding two of %d", len(left), len(inbox))
+	left, _ := svc.Inbox(ctx, approver, w.Now())
+	if len(left.AccessRequests) != len(inbox.AccessRequests)-2 {
+		t.Errorf("inbox has %d access requests after deciding two of %d", len(left.AccessRequests), len(inbox.AccessRequests))
 	}
-	if _, err := svc.DecideSentryAccessRequest(ctx, second, dana.ID, true, ""); sentryaccess.ErrorCode(err) != sentryaccess.ENOTFOUND {
-		t.Errorf("deciding a resolved request: error = %v, want ENOTFOUND", err)
-	}
-	trail, _ := svc.Trail(ctx, TrailFilter{Kind: TrailRequestDenied})
-	if len(trail) != 1 || trail[0].Comment != "platform is full" {
-		t.Errorf("denial trail = %+v, want one record with the comment", trail)
+	if _, err := svc.RequestAccessDecision(ctx, approver, dana.ID, true); sentryaccess.ErrorCode(err) != sentryaccess.ENOTFOUND {
+		t.Errorf("deciding a resolved access request: error = %v, want ENOTFOUND", err)
 	}
 }

@@ -18,8 +18,8 @@ import (
 // time-bound access that has run out.
 const expiryInterval = time.Minute
 
-// storeSnapshots serves the current snapshot, Sentry's access requests and
-// previews to the change-request service and pages.
+// storeSnapshots serves the change-request service the current snapshot and
+// Sentry's pending access requests as last synced.
 type storeSnapshots struct {
 	st *store.Store
 }
@@ -33,13 +33,8 @@ func (s storeSnapshots) Current(ctx context.Context) (*access.Snapshot, error) {
 	return snap, nil
 }
 
-// Snapshot is Current (httpui.ChangeData).
-func (s storeSnapshots) Snapshot(ctx context.Context) (*access.Snapshot, error) {
-	return s.Current(ctx)
-}
-
 // AccessRequests returns Sentry's pending team access requests from the
-// last inventory.
+// last inventory (changes.AccessRequestLister); ENOTFOUND before the first.
 func (s storeSnapshots) AccessRequests(ctx context.Context) ([]sentry.AccessRequest, error) {
 	inv, err := s.st.LoadInventory(ctx)
 	if err != nil {
@@ -48,31 +43,23 @@ func (s storeSnapshots) AccessRequests(ctx context.Context) ([]sentry.AccessRequ
 	return inv.AccessRequests, nil
 }
 
-// Preview previews steps with the access engine on the current snapshot.
-func (s storeSnapshots) Preview(ctx context.Context, steps []changes.Step, requester string) (changes.Preview, error) {
-	snap, err := s.Current(ctx)
-	if err != nil {
-		return changes.Preview{}, err
-	}
-	return changes.EnginePreviewer{}.Preview(snap, steps, requester)
-}
-
 // newChanges builds the change-request service: requests in the store,
 // steps carried out with the Sentry client, and a sync through the runner
 // after each apply so the pages show the result.
 func newChanges(o Options, runner *syncer.Runner, log *slog.Logger, created func(context.Context, *changes.Request)) *changes.Service {
 	return changes.New(changes.Config{
-		Created:     created,
-		Policy:      o.Policy,
-		Repo:        o.Store.Changes(),
-		Snapshots:   storeSnapshots{o.Store},
-		Previewer:   changes.EnginePreviewer{},
-		Executor:    changes.SentryExecutor{API: o.Sentry},
-		Now:         o.Now,
-		Logger:      log,
-		MaxAttempts: o.ApplyRetry.MaxAttempts,
-		Backoff:     o.ApplyRetry.Backoff,
-		Sleep:       o.ApplyRetry.Sleep,
+		Created:        created,
+		Policy:         o.Policy,
+		Repo:           o.Store.Changes(),
+		Snapshots:      storeSnapshots{o.Store},
+		AccessRequests: storeSnapshots{o.Store},
+		Previewer:      changes.EnginePreviewer{},
+		Executor:       changes.SentryExecutor{API: o.Sentry},
+		Now:            o.Now,
+		Logger:         log,
+		MaxAttempts:    o.ApplyRetry.MaxAttempts,
+		Backoff:        o.ApplyRetry.Backoff,
+		Sleep:          o.ApplyRetry.Sleep,
 		Resync: func(ctx context.Context, _ changes.Touched) error {
 			return resync(ctx, runner)
 		},

@@ -216,7 +216,6 @@ func New(ctx context.Context, o Options) (*Server, error) {
 		Ready:      s.ready,
 		Explore:    ex,
 		Changes:    s.changes,
-		ChangeData: storeSnapshots{o.Store},
 		SyncRunner: onDemand,
 		Compliance: s.compliance,
 		Audit:      s.audit,

@@ -32,10 +32,13 @@ type Lookup struct {
 	Restriction *access.Restriction
 }
 
-// LookupFix is one way to grant the access asked about.
+// LookupFix is one way to grant the access asked about: the change request
+// that adds Member (an id) to Team.
 type LookupFix struct {
-	Label string
-	Href  string // the change-request form, prefilled
+	Label  string
+	Href   string // the change-request form, prefilled
+	Member string
+	Team   string
 }
 
 // Lookup decides whether member (id, email or integration slug) reaches
@@ -95,7 +98,8 @@ func lookupFixes(eng *access.Engine, member, project string) []LookupFix {
 	var fixes, managed []LookupFix
 	for _, t := range teams {
 		q := url.Values{"kind": {"team-add"}, "member": {ma.Member.ID}, "team": {t}, "project": {project}}
-		fix := LookupFix{Label: "Request adding " + ma.Member.Email + " to team " + t, Href: "/changes/new?" + q.Encode()}
+		fix := LookupFix{Label: "Request adding " + ma.Member.Email + " to team " + t, Href: "/changes/new?" + q.Encode(),
+			Member: ma.Member.ID, Team: t}
 		if scim[t] {
 			fix.Label += " (membership managed by SCIM: change it in the IdP)"
 			managed = append(managed, fix)

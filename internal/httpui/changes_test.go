@@ -75,17 +75,9 @@ func (d changeData) Current(ctx context.Context) (*access.Snapshot, error) {
 	_, s, err := d.st.CurrentSnapshot(ctx)
 	return s, err
 }
-func (d changeData) Snapshot(ctx context.Context) (*access.Snapshot, error) { return d.Current(ctx) }
 func (d changeData) AccessRequests(ctx context.Context) ([]sentry.AccessRequest, error) {
 	inv, err := d.st.LoadInventory(ctx)
 	return inv.AccessRequests, err
-}
-func (d changeData) Preview(ctx context.Context, steps []changes.Step, requester string) (changes.Preview, error) {
-	s, err := d.Current(ctx)
-	if err != nil {
-		return changes.Preview{}, err
-	}
-	return changes.EnginePreviewer{}.Preview(s, steps, requester)
 }
 
 // changesEnv is the demo org in the simulator, synced into a real store,
@@ -127,8 +119,8 @@ func newChangesEnv(t *testing.T) *changesEnv {
 	}
 	data := changeData{st}
 	svc := changes.New(changes.Config{
-		Repo: st.Changes(), Snapshots: data, Previewer: changes.EnginePreviewer{},
-		Executor: changes.SentryExecutor{API: client}, Now: clock.Now,
+		Repo: st.Changes(), Snapshots: data, AccessRequests: data, Previewer: changes.EnginePreviewer{},
+		Executor: changes.SentryExecutor{API: client}, Now: clock.Now, Background: func(fn func()) { fn() },
 		Resync: func(ctx context.Context, _ changes.Touched) error { _, err := sy.Full(ctx); return err },
 	})
 	ex := explore.New(st, explore.Options{})
@@ -150,7 +142,7 @@ func newChangesEnv(t *testing.T) *changesEnv {
 	base := "http://" + app.Listener.Addr().String()
 	srv, err := httpui.New(httpui.Config{BaseURL: base}, httpui.Deps{
 		Sessions: users, SAML: noSAML{}, Assets: assets, Now: clock.Now,
-		Changes: svc, ChangeData: data, Background: func(fn func()) { fn() },
+		Changes:    svc,
 		Compliance: compliance.NewService(st, compliance.Options{SentryURL: "https://sentry.io", Now: clock.Now}),
 		Explore:    ex,
 	})

@@ -175,9 +175,15 @@ func (s *Server) handleDiagnoseProject(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if d.ChangeURL != "" && !s.mayRequestLink(c, d.ChangeURL) {
-		d.ChangeURL, d.ChangeSteps = "", nil
-		d.Fix += " " + askAnApprover
+	if d.ChangeURL != "" {
+		may, err := s.mayRequest(c, d.ChangeSteps)
+		if err != nil {
+			return err
+		}
+		if !may[0] {
+			d.ChangeURL, d.ChangeSteps = "", nil
+			d.Fix += " " + askAnApprover
+		}
 	}
 	return s.fragmentOr(c, "Troubleshoot", web.NavTroubleshoot, web.DiagnosisView(d), web.DiagnosisView(d))
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
+	"github.com/sentry-access/sentry-access/internal/changes"
 	"github.com/sentry-access/sentry-access/internal/compliance"
 	"github.com/sentry-access/sentry-access/internal/httpui"
 	"github.com/sentry-access/sentry-access/internal/samlauth"
@@ -70,6 +71,9 @@ func newComplianceEnv(t *testing.T, o complianceOpts) *complianceEnv {
 	srv, err := httpui.New(httpui.Config{BaseURL: base}, httpui.Deps{
 		Sessions: fixedUser{samlauth.Identity{Email: "rita@acme.test", Role: o.role}},
 		SAML:     noSAML{}, Assets: assets, Compliance: svc,
+		// The changes service decides which change requests the pages offer.
+		Changes: changes.New(changes.Config{Repo: st.Changes(), Snapshots: changeData{st}, Previewer: changes.EnginePreviewer{},
+			Executor: changes.SentryExecutor{API: client}, Now: sentrysim.DemoEpoch}),
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
+	"github.com/sentry-access/sentry-access/internal/changes"
 	"github.com/sentry-access/sentry-access/internal/explore"
 	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 	"github.com/sentry-access/sentry-access/web"
@@ -298,9 +299,17 @@ func (s *Server) handleLookup(c echo.Context) error {
 		}
 		return err
 	}
+	proposals := make([][]changes.Step, len(l.Fixes))
+	for i, f := range l.Fixes {
+		proposals[i] = []changes.Step{{Kind: changes.KindTeamAdd, Params: changes.Params{Member: f.Member, Team: f.Team}}}
+	}
+	may, err := s.mayRequest(c, proposals...)
+	if err != nil {
+		return err
+	}
 	fixes := l.Fixes[:0:0]
-	for _, f := range l.Fixes {
-		if s.mayRequestLink(c, f.Href) {
+	for i, f := range l.Fixes {
+		if may[i] {
 			fixes = append(fixes, f)
 		}
 	}

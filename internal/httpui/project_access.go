@@ -23,7 +23,7 @@ func (s *Server) handleProjectAccess(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	_, data, err := s.changesSvc()
+	svc, err := s.changesSvc()
 	if err != nil {
 		return err
 	}
@@ -32,47 +32,35 @@ func (s *Server) handleProjectAccess(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	snap, err := data.Snapshot(ctx)
+	a := actor(c)
+	ch, err := svc.Choices(ctx, a)
 	if err != nil {
 		return err
 	}
-	base, _, err := s.formBase(c, data)
-	if err != nil {
-		return err
-	}
-	v := web.ProjectAccessView{Project: d.Row.Slug, Viewer: base.Viewer, SelfID: base.SelfID, SelfEmail: base.SelfEmail,
-		Member: c.QueryParam("member"), Teams: projectAccessTeams(snap, d.Row.Teams)}
+	v := web.ProjectAccessView{Project: d.Row.Slug, Viewer: ch.SelfServiceOnly, SelfID: ch.SelfID, SelfEmail: a.Email,
+		Member: c.QueryParam("member"), Teams: projectAccessTeams(ch, d.Row.Teams)}
 	if !v.Viewer {
-		v.Members = memberChoices(snap)
+		v.Members = memberOptions(ch)
 	}
 	return s.page(c, http.StatusOK, "Give access to "+d.Row.Slug, web.NavProjects, web.ProjectAccessForm(v))
 }
 
 // projectAccessTeams are the project's teams in slug order, SCIM-managed
 // ones marked.
-func projectAccessTeams(snap *access.Snapshot, slugs []string) []web.ProjectAccessTeam {
+func projectAccessTeams(ch changes.Choices, slugs []string) []web.ProjectAccessTeam {
 	out := make([]web.ProjectAccessTeam, 0, len(slugs))
 	for _, slug := range slugs {
-		t := web.ProjectAccessTeam{Slug: slug}
-		if snap != nil {
-			if i := slices.IndexFunc(snap.Teams, func(x access.Team) bool { return x.Slug == slug }); i >= 0 {
-				t.SCIM = snap.Teams[i].IDPProvisioned
-			}
-		}
-		out = append(out, t)
+		out = append(out, web.ProjectAccessTeam{Slug: slug, SCIM: slices.Contains(ch.SCIMTeams, slug)})
 	}
 	slices.SortFunc(out, func(a, b web.ProjectAccessTeam) int { return strings.Compare(a.Slug, b.Slug) })
 	return out
 }
 
-// memberChoices are the members by email, each not yet active marked
-// with its state.
-func memberChoices(snap *access.Snapshot) []web.Option {
-	if snap == nil {
-		return nil
-	}
-	out := make([]web.Option, 0, len(snap.Members))
-	for _, m := range snap.Members {
+// memberOptions are the members by email, each not yet active marked with
+// its state.
+func memberOptions(ch changes.Choices) []web.Option {
+	out := make([]web.Option, 0, len(ch.Members))
+	for _, m := range ch.Members {
 		label := m.Email
 		if m.State != "" && m.State != access.StateActive {
 			label += " (" + string(m.State) + ")"
@@ -83,24 +71,11 @@ func memberChoices(snap *access.Snapshot) []web.Option {
 	return out
 }
 
-// memberGrants are the member's active time-bound team memberships: the
-// team-add steps of active grants, which their expiry undoes. Without a
+// memberGrants are the member's time-bound team memberships; without a
 // change service there are none.
 func (s *Server) memberGrants(ctx context.Context, memberID string) ([]web.MemberGrant, error) {
 	if s.deps.Changes == nil {
 		return nil, nil
 	}
-	gs, err := s.deps.Changes.Grants(ctx, changes.GrantFilter{States: []changes.GrantState{changes.GrantActive}})
-	if err != nil {
-		return nil, err
-	}
-	var out []web.MemberGrant
-	for _, g := range gs {
-		for _, st := range g.Revert {
-			if st.Kind == changes.KindTeamRemove && st.Params.Member == memberID {
-				out = append(out, web.MemberGrant{Team: st.Params.Team, ExpiresAt: g.ExpiresAt, RequestID: g.RequestID})
-			}
-		}
-	}
-	return out, nil
+	return s.deps.Changes.TimeBoundMemberships(ctx, memberID)
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
+	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 	"github.com/sentry-access/sentry-access/web"
 )
 
@@ -22,6 +23,37 @@ func render(c echo.Context, status int, component templ.Component) error {
 	h.Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
 	h.Set("Cache-Control", "no-store")
 	return c.HTMLBlob(status, buf.Bytes())
+}
+
+// redirectAfterPost answers a successful POST: HX-Redirect for htmx, a
+// 303 otherwise.
+func redirectAfterPost(c echo.Context, to string) error {
+	if isHTMX(c.Request()) {
+		c.Response().Header().Set("HX-Redirect", to)
+		return c.NoContent(http.StatusNoContent)
+	}
+	return c.Redirect(http.StatusSeeOther, to)
+}
+
+// invalid answers a validation error: the 422 fragment for htmx, the error
+// page otherwise.
+func invalid(c echo.Context, msg string) error {
+	if !isHTMX(c.Request()) {
+		return sentryaccess.Errorf(sentryaccess.EINVALID, "%s", msg)
+	}
+	c.Response().Header().Add("Vary", "HX-Request")
+	return render(c, http.StatusUnprocessableEntity, web.FormError(msg))
+}
+
+// invalidOr turns an EINVALID error into a 422 fragment for htmx forms;
+// the rest (403 forbidden, 409 conflict, 404) go to the error handler,
+// which shows their reason as a flash.
+func invalidOr(c echo.Context, err error) error {
+	if sentryaccess.ErrorCode(err) == sentryaccess.EINVALID && isHTMX(c.Request()) {
+		_, msg := classify(err)
+		return invalid(c, msg)
+	}
+	return err
 }
 
 // page renders a signed-in page: content alone for an htmx fragment

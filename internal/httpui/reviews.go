@@ -41,16 +41,6 @@ func reviewActor(c echo.Context) sentryaccess.Actor {
 	return id.Actor()
 }
 
-// redirectAfterPost answers a successful POST: HX-Redirect for htmx, a
-// 303 otherwise.
-func redirectAfterPost(c echo.Context, to string) error {
-	if isHTMX(c.Request()) {
-		c.Response().Header().Set("HX-Redirect", to)
-		return c.NoContent(http.StatusNoContent)
-	}
-	return c.Redirect(http.StatusSeeOther, to)
-}
-
 func (s *Server) handleReviews(c echo.Context) error {
 	svc, err := s.reviews()
 	if err != nil {

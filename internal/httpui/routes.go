@@ -72,7 +72,32 @@ func (s *Server) routes() {
 	admin := roleRoutes{app, requireRole(sentryaccess.RoleAdmin)}
 	approve.POST("/sync", s.handleSyncStart)
 	approve.POST("/tokens/intents", s.handleRecordIntent)
-	s.changeRoutes(app, approve)
+
+	// Change requests (changes.go), blueprints (blueprints.go) and the
+	// dashboard's own audit trail (trail.go). Deciding is for approvers;
+	// who may decide, cancel or extend which request is the changes
+	// service's to say.
+	app.GET("/changes", s.handleChanges)
+	app.GET("/changes/new", s.handleChangeForm)
+	app.GET("/changes/new/step", s.handleChangeStepRow)
+	app.POST("/changes/preview", s.handleChangePreview)
+	app.POST("/changes", s.handleChangeCreate)
+	app.GET("/changes/:id", s.handleChange)
+	app.POST("/changes/:id/cancel", s.handleChangeCancel)
+	app.POST("/grants/:id/extend", s.handleGrantExtend)
+	approve.POST("/changes/:id/approve", s.handleChangeApprove)
+	approve.POST("/changes/:id/deny", s.handleChangeDeny)
+	approve.POST("/access-requests/:id/:decision", s.handleAccessRequest)
+	app.GET("/blueprints", s.handleBlueprints)
+	app.POST("/blueprints/plan", s.handleBlueprintPlan)
+	approve.POST("/blueprints/request", s.handleBlueprintRequest)
+	app.GET("/blueprints/export.yaml", s.handleBlueprintExport)
+	app.GET("/blueprints/export.tf", s.handleTerraformExport)
+	// The trail holds every request's justification and Sentry's answers:
+	// approvers and admins only.
+	approve.GET("/trail", s.handleTrail)
+	approve.GET("/trail/export.csv", s.handleTrailExport)
+	approve.GET("/trail/export.json", s.handleTrailExport)
 
 	// Audit log (approver+: entries carry IP addresses), access reviews
 	// (decisions are checked per item by the review service: team admins

@@ -103,14 +103,9 @@ type Deps struct {
 	Audit   AuditLog
 	Reviews Reviews
 	Notify  Notifications
-	// Changes and ChangeData serve the change-request, blueprint and
-	// trail pages (*changes.Service and the dashboard's adapter); nil
-	// answers 503.
-	Changes    Changes
-	ChangeData ChangeData
-	// Background runs work that outlives a request (applying an approved
-	// change request); nil runs it on a new goroutine. Tests run it inline.
-	Background func(fn func())
+	// Changes serves the change-request, blueprint and trail pages
+	// (*changes.Service); nil answers 503.
+	Changes Changes
 	// HTTPMetrics records every request; Metrics serves GET /metrics (it
 	// does its own access control: bearer token or loopback only).
 	// ErrorReporter receives 5xx errors and panics. All may be nil.

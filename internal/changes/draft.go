@@ -1,0 +1,139 @@
+package changes
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/sentry-access/sentry-access/internal/access"
+	"github.com/sentry-access/sentry-access/internal/sentryaccess"
+)
+
+// Choices are what the change form offers from the current snapshot:
+// members by email, teams, projects and org roles, each sorted, and who
+// the actor is in it.
+type Choices struct {
+	Members  []MemberChoice
+	Teams    []string
+	Projects []string
+	OrgRoles []string
+	// SCIMTeams are the teams whose membership the IdP manages through
+	// SCIM: Sentry refuses direct membership changes on them
+	// (docs/sentry-access-model.md#scim).
+	SCIMTeams []string
+	// SelfID is the actor's own member id ("" when her email is not a
+	// member); SelfServiceOnly reports that she may only ask for changes
+	// of SelfID's team memberships (Policy.SelfServiceOnly).
+	SelfID          string
+	SelfServiceOnly bool
+}
+
+// MemberChoice is one member the form offers, with its state (invited,
+// pending, active …).
+type MemberChoice struct {
+	ID    string
+	Email string
+	State access.MemberState
+}
+
+// Choices returns the form's choices for actor.
+func (s *Service) Choices(ctx context.Context, actor sentryaccess.Actor) (Choices, error) {
+	snap, err := s.snaps.Current(ctx)
+	if err != nil {
+		return Choices{}, fmt.Errorf("change form: snapshot: %w", err)
+	}
+	c := Choices{SelfServiceOnly: s.policy.SelfServiceOnly(actor)}
+	if self, ok := memberByEmail(snap, actor.Email); ok {
+		c.SelfID = self.ID
+	}
+	for _, m := range snap.Members {
+		c.Members = append(c.Members, MemberChoice{ID: m.ID, Email: m.Email, State: m.State})
+	}
+	slices.SortFunc(c.Members, func(a, b MemberChoice) int { return strings.Compare(a.Email, b.Email) })
+	for _, t := range snap.Teams {
+		c.Teams = append(c.Teams, t.Slug)
+		if t.IDPProvisioned {
+			c.SCIMTeams = append(c.SCIMTeams, t.Slug)
+		}
+	}
+	slices.Sort(c.Teams)
+	slices.Sort(c.SCIMTeams)
+	for _, p := range snap.Projects {
+		c.Projects = append(c.Projects, p.Slug)
+	}
+	slices.Sort(c.Projects)
+	for _, r := range snap.OrgRoles {
+		c.OrgRoles = append(c.OrgRoles, r.ID)
+	}
+	return c, nil
+}
+
+// Draft is what steps not yet submitted would do: the steps as the request
+// would hold them (member emails filled from the snapshot), the preview and
+// the approvals the policy asks for.
+type Draft struct {
+	Steps    []Step
+	Preview  *Preview
+	Required int
+}
+
+// PreviewDraft validates steps and previews them for actor on the current
+// snapshot, as Create would. Errors are EINVALID (a step misses what its
+// kind needs) or EFORBIDDEN (the actor may not ask for them); blocking
+// violations are not errors here: they are in the preview.
+func (s *Service) PreviewDraft(ctx context.Context, actor sentryaccess.Actor, steps []Step) (Draft, error) {
+	snap, err := s.snaps.Current(ctx)
+	if err != nil {
+		return Draft{}, fmt.Errorf("preview draft: snapshot: %w", err)
+	}
+	steps = slices.Clone(steps)
+	for i := range steps {
+		steps[i].Index = i
+		if err := steps[i].Validate(); err != nil {
+			return Draft{}, err
+		}
+	}
+	fillMemberEmails(snap, steps)
+	self, _ := memberByEmail(snap, actor.Email)
+	if err := s.policy.CanRequest(actor, self.ID, steps); err != nil {
+		return Draft{}, err
+	}
+	d, err := s.draft(snap, steps, actor.Email)
+	if err != nil {
+		return Draft{}, fmt.Errorf("preview draft: %w", err)
+	}
+	return d, nil
+}
+
+// draft previews steps on snap for requester (an email), with the
+// approvals they need.
+func (s *Service) draft(snap *access.Snapshot, steps []Step, requester string) (Draft, error) {
+	pv, err := s.preview.Preview(snap, steps, requester)
+	if err != nil {
+		return Draft{}, err
+	}
+	pv.ComputedAt = s.now().UTC()
+	return Draft{Steps: steps, Preview: &pv, Required: s.policy.Required(steps)}, nil
+}
+
+// MayRequest reports, for each proposal (the steps of one change request a
+// page offers, e.g. a lookup's "request adding paul to team X"), whether
+// actor may file it: approvers and admins may file anything, a viewer only
+// her own team changes (Policy.CanRequest). Pages offer only what the
+// actor may submit.
+func (s *Service) MayRequest(ctx context.Context, actor sentryaccess.Actor, proposals ...[]Step) ([]bool, error) {
+	out := make([]bool, len(proposals))
+	if len(proposals) == 0 {
+		return out, nil
+	}
+	snap, err := s.snaps.Current(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("may request: snapshot: %w", err)
+	}
+	self, _ := memberByEmail(snap, actor.Email)
+	for i, steps := range proposals {
+		out[i] = len(steps) > 0 && s.policy.CanRequest(actor, self.ID, steps) == nil
+	}
+	return out, nil
+}
