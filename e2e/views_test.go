@@ -215,3 +215,34 @@ func TestTheOverviewsOwnerCountsAgreeOrSayWhy(t *testing.T) {
 	check(t, expect().Locator(row).ToContainText("3 (1 invited)"), "owners per role say one is invited")
 	screenshot(t, page, "overview-owner-counts")
 }
+
+// TestMembersReachSortGoesTheWayItsArrowSays: clicking Reach orders the
+// members as the arrow shows, both ways.
+func TestMembersReachSortGoesTheWayItsArrowSays(t *testing.T) {
+	e := startDemo(t)
+	page, _ := e.loginAs(t, sentryaccess.RoleViewer, "/members")
+	header := page.Locator(`th[aria-sort] a`).Filter(playwright.LocatorFilterOptions{HasText: "Reach"})
+	reaches := func() []int {
+		texts, err := byTestID(page, "reach").AllTextContents()
+		must(t, err, "read the reach column")
+		var out []int
+		for _, s := range texts {
+			n, err := strconv.Atoi(strings.Fields(s)[0])
+			must(t, err, "parse reach "+s)
+			out = append(out, n)
+		}
+		return out
+	}
+	for _, want := range []struct{ arrow, aria string }{{"▼", "descending"}, {"▲", "ascending"}} {
+		click(t, header, "the Reach header")
+		th := page.Locator(`th[aria-sort="` + want.aria + `"]`)
+		must(t, expect().Locator(th).ToContainText("Reach "+want.arrow), "Reach "+want.arrow)
+		got := reaches()
+		for i := 1; i < len(got); i++ {
+			if (want.aria == "descending" && got[i] > got[i-1]) || (want.aria == "ascending" && got[i] < got[i-1]) {
+				t.Errorf("Reach %s: the column runs %v", want.arrow, got)
+				break
+			}
+		}
+	}
+}

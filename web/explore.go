@@ -135,25 +135,33 @@ func memberSortURL(q explore.MemberQuery, key string) templ.SafeURL {
 	return templ.SafeURL(query("/members", memberQS(q, 1, s)...))
 }
 
+// sortDir is the direction the member list runs in for column key under
+// the sort cur: "ascending", "descending" or "none". Email runs A→Z as
+// "email"; role and reach run highest first as "role" and "reach"
+// (explore.MemberQuery.Sort); "-" reverses either.
+func sortDir(cur, key string) string {
+	plain := cur == key || (cur == "" && key == "email")
+	rev := cur == "-"+key
+	if !plain && !rev {
+		return "none"
+	}
+	if (key == "email") == plain {
+		return "ascending"
+	}
+	return "descending"
+}
+
 func sortMark(cur, key string) string {
-	switch {
-	case cur == key || (cur == "" && key == "email"):
+	switch sortDir(cur, key) {
+	case "ascending":
 		return " ▲"
-	case cur == "-"+key:
+	case "descending":
 		return " ▼"
 	}
 	return ""
 }
 
-func ariaSort(cur, key string) string {
-	switch {
-	case cur == key || (cur == "" && key == "email"):
-		return "ascending"
-	case cur == "-"+key:
-		return "descending"
-	}
-	return "none"
-}
+func ariaSort(cur, key string) string { return sortDir(cur, key) }
 
 func teamsURL(q explore.TeamQuery, page int) string {
 	return query("/teams", "q", q.Q, "noproject", boolParam(q.NoProject), "scim", q.SCIM, "page", pageParam(page))

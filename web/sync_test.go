@@ -56,3 +56,27 @@ func TestSyncPanelSummarisesTheRunItself(t *testing.T) {
 		t.Errorf("summary %q, want its own 3 requests and that snapshot #7 stays current", got)
 	}
 }
+
+// TestMemberSortArrowsSayTheDirection: the arrow and aria-sort of a column
+// say the order the list is in (explore.MemberQuery.Sort): reach and role
+// run highest first, email A→Z.
+func TestMemberSortArrowsSayTheDirection(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ cur, key, mark, aria string }{
+		{"", "email", " ▲", "ascending"},
+		{"-email", "email", " ▼", "descending"},
+		{"reach", "reach", " ▼", "descending"},
+		{"-reach", "reach", " ▲", "ascending"},
+		{"role", "role", " ▼", "descending"},
+		{"-role", "role", " ▲", "ascending"},
+		{"reach", "email", "", "none"},
+	}
+	for _, tt := range tests {
+		if got := sortMark(tt.cur, tt.key); got != tt.mark {
+			t.Errorf("sort %q, column %s: mark %q, want %q", tt.cur, tt.key, got, tt.mark)
+		}
+		if got := ariaSort(tt.cur, tt.key); got != tt.aria {
+			t.Errorf("sort %q, column %s: aria-sort %q, want %q", tt.cur, tt.key, got, tt.aria)
+		}
+	}
+}

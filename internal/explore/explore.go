@@ -131,6 +131,8 @@ type state struct {
 	byID     map[string]int
 	byRole   []int // member indexes: highest role first, then email
 	byReach  []int // member indexes: most projects first, then email
+	// byRoleAsc and byReachAsc are the other way round, ties still by email.
+	byRoleAsc, byReachAsc []int
 
 	teams      []teamRow // sorted by slug
 	teamBySlug map[string]int
@@ -289,8 +291,11 @@ func build(meta store.SnapshotMeta, snap *access.Snapshot) *state {
 	for i := range st.members {
 		st.byRole[i], st.byReach[i] = i, i
 	}
+	st.byRoleAsc, st.byReachAsc = slices.Clone(st.byRole), slices.Clone(st.byReach)
 	slices.SortStableFunc(st.byRole, func(a, b int) int { return st.rank(b) - st.rank(a) })
 	slices.SortStableFunc(st.byReach, func(a, b int) int { return st.members[b].reach - st.members[a].reach })
+	slices.SortStableFunc(st.byRoleAsc, func(a, b int) int { return st.rank(a) - st.rank(b) })
+	slices.SortStableFunc(st.byReachAsc, func(a, b int) int { return st.members[a].reach - st.members[b].reach })
 	return st
 }
 

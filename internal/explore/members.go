@@ -22,8 +22,10 @@ type MemberQuery struct {
 	// expired) or "restricted" (accepted, over the plan's member limit).
 	State string
 	SCIM  string // "", "yes", "no": provisioned by the identity provider
-	Sort  string // "email", "role", "reach"; a leading "-" reverses
-	Page  int    // 1-based
+	// Sort is "email" (A first), "role" (highest first) or "reach" (most
+	// projects first); a leading "-" reverses the order. Ties are by email.
+	Sort string
+	Page int // 1-based
 }
 
 // Allowed values of the enumerated MemberQuery fields.
@@ -182,14 +184,8 @@ func (s *Service) Members(ctx context.Context, q MemberQuery) (MemberList, error
 	if err := q.validate(st); err != nil {
 		return MemberList{}, err
 	}
-	order := st.orderFor(strings.TrimPrefix(q.Sort, "-"))
-	desc := strings.HasPrefix(q.Sort, "-")
 	var hits []int
-	for k := range order {
-		i := order[k]
-		if desc {
-			i = order[len(order)-1-k]
-		}
+	for _, i := range st.orderFor(q.Sort) {
 		if q.match(st, &st.members[i]) {
 			hits = append(hits, i)
 		}
@@ -206,12 +202,22 @@ func (s *Service) Members(ctx context.Context, q MemberQuery) (MemberList, error
 	return out, ctx.Err()
 }
 
-func (st *state) orderFor(key string) []int {
-	switch key {
+// orderFor returns the member indexes in the order of sort (a
+// MemberQuery.Sort value).
+func (st *state) orderFor(sort string) []int {
+	switch sort {
 	case "role":
 		return st.byRole
+	case "-role":
+		return st.byRoleAsc
 	case "reach":
 		return st.byReach
+	case "-reach":
+		return st.byReachAsc
+	case "-email":
+		out := identity(len(st.members))
+		slices.Reverse(out)
+		return out
 	}
 	return identity(len(st.members))
 }
