@@ -246,3 +246,42 @@ func TestMembersReachSortGoesTheWayItsArrowSays(t *testing.T) {
 		}
 	}
 }
+
+// TestTheSCIMPageAt10000MembersIsPaged: with 10,000 members and 1,000
+// teams every table on the SCIM page shows one page of rows with a pager,
+// so the page stays small and short (it was 4.7 MB and 790,000 px tall).
+func TestTheSCIMPageAt10000MembersIsPaged(t *testing.T) {
+	e := startDemo(t, func(o *dashboard.DemoOptions) {
+		o.Fixture = sentrysim.Generate(sentrysim.GenOptions{Members: 10000, Teams: 1000, Projects: 300, Seed: 1})
+	})
+	page, _ := e.loginAs(t, sentryaccess.RoleViewer, "/scim")
+	must(t, expect().Locator(byTestID(page, "page-title")).ToHaveText("SCIM and SSO drift"), "the SCIM page")
+	size, err := page.Evaluate(`() => document.documentElement.outerHTML.length`)
+	must(t, err, "page size")
+	height, err := page.Evaluate(`() => document.documentElement.scrollHeight`)
+	must(t, err, "page height")
+	t.Logf("SCIM page at 10,000 members: %v characters, %v px", size, height)
+	if n, _ := size.(int); n > 400_000 {
+		t.Errorf("the page is %d characters, want under 400,000", n)
+	}
+	if h, _ := height.(int); h > 20_000 {
+		t.Errorf("the page is %d px tall, want under 20,000", h)
+	}
+	for _, table := range []struct{ rows, pager string }{
+		{`[data-testid="scim-users"] tbody tr`, "scim-pager"},
+		{`[data-testid="scim-groups"] tbody tr`, "scim-groups-pager"},
+		{`[data-testid="findings"] tbody tr`, "scim-findings-pager"},
+	} {
+		n, err := page.Locator(table.rows).Count()
+		must(t, err, "count "+table.rows)
+		if n == 0 || n > 100 {
+			t.Errorf("%s: %d rows, want one page of at most 100", table.rows, n)
+		}
+		check(t, expect().Locator(byTestID(page, table.pager)).ToBeVisible(), table.pager)
+	}
+	// The groups pager moves that table alone, keeping the others' pages.
+	click(t, byTestID(page, "scim-groups-pager").Locator(`a[rel="next"]`), "next page of groups")
+	check(t, expect().Locator(byTestID(page, "scim-groups-pager")).ToContainText("Page 2 of"), "groups page 2")
+	check(t, expect().Locator(byTestID(page, "scim-pager")).ToContainText("Page 1 of"), "members still page 1")
+	screenshot(t, page, "scim-10k")
+}

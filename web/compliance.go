@@ -1,6 +1,8 @@
 package web
 
 import (
+	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/a-h/templ"
@@ -28,32 +30,69 @@ func complianceNav() []NavItem {
 	}
 }
 
-// SCIMUsersPerPage is how many member/SCIM user rows the SCIM page shows at
-// once; at 10,000 members the whole table is too long to render or read.
-const SCIMUsersPerPage = 100
+// SCIMRowsPerPage is how many rows each table of the SCIM page (drift
+// findings, members and SCIM users, teams and SCIM groups) shows at once;
+// at 10,000 members a whole table is too long to render or read.
+const SCIMRowsPerPage = 100
 
-// SCIMPageView is the SCIM page: the service's view with one page of its
-// user rows.
+// SCIMPageView is the SCIM page: the service's view with one page of each
+// of its tables.
 type SCIMPageView struct {
 	compliance.SCIMView
-	Page, Pages      int // 1-based
-	From, To, TotalU int // the rows shown, 1-based and inclusive, of TotalU
+	// UsersPage, FindingsPage and GroupsPage say which page of each table
+	// is shown (Users, Findings and Teams hold only that page).
+	UsersPage, FindingsPage, GroupsPage TablePage
 }
 
-// PageSCIMUsers keeps page (1-based; 0 is the first, past the end is the
-// last) of v's user rows.
-func PageSCIMUsers(v compliance.SCIMView, page int) SCIMPageView {
-	n := len(v.Users)
-	pages := max((n+SCIMUsersPerPage-1)/SCIMUsersPerPage, 1)
-	page = min(max(page, 1), pages)
-	lo := (page - 1) * SCIMUsersPerPage
-	hi := min(lo+SCIMUsersPerPage, n)
-	out := SCIMPageView{SCIMView: v, Page: page, Pages: pages, TotalU: n}
-	out.Users = v.Users[lo:hi]
-	if n > 0 {
-		out.From, out.To = lo+1, hi
+// TablePage is one page of a table: Number of Pages (1-based), and the
+// rows From–To (1-based, inclusive) of Total.
+type TablePage struct {
+	Number, Pages   int
+	From, To, Total int
+}
+
+// pageRows returns page n (1-based; 0 is the first, past the end is the
+// last) of n rows with per rows a page, and the slice bounds.
+func pageRows(total, n, per int) (p TablePage, lo, hi int) {
+	pages := max((total+per-1)/per, 1)
+	n = min(max(n, 1), pages)
+	lo = (n - 1) * per
+	hi = min(lo+per, total)
+	p = TablePage{Number: n, Pages: pages, Total: total}
+	if total > 0 {
+		p.From, p.To = lo+1, hi
 	}
+	return p, lo, hi
+}
+
+// SCIMPages keeps the asked page of each of v's tables: users (members
+// and SCIM users), findings and groups (teams and SCIM groups).
+func SCIMPages(v compliance.SCIMView, users, findings, groups int) SCIMPageView {
+	out := SCIMPageView{SCIMView: v}
+	var lo, hi int
+	out.UsersPage, lo, hi = pageRows(len(v.Users), users, SCIMRowsPerPage)
+	out.Users = v.Users[lo:hi]
+	out.FindingsPage, lo, hi = pageRows(len(v.Findings), findings, SCIMRowsPerPage)
+	out.Findings = v.Findings[lo:hi]
+	out.GroupsPage, lo, hi = pageRows(len(v.Teams), groups, SCIMRowsPerPage)
+	out.Teams = v.Teams[lo:hi]
 	return out
+}
+
+// pageURL is the SCIM page with each table on the given page, at the
+// table named by anchor.
+func (v SCIMPageView) pageURL(users, findings, groups int, anchor string) templ.SafeURL {
+	q := url.Values{}
+	for k, n := range map[string]int{"page": users, "findings": findings, "groups": groups} {
+		if n > 1 {
+			q.Set(k, strconv.Itoa(n))
+		}
+	}
+	u := "/scim"
+	if len(q) > 0 {
+		u += "?" + q.Encode()
+	}
+	return templ.SafeURL(u + "#" + anchor)
 }
 
 // TokensPageView is the token page's view model: the service's view and

@@ -7,7 +7,7 @@ import (
 	"github.com/sentry-access/sentry-access/internal/compliance"
 )
 
-func TestPageSCIMUsersKeepsOnePageOfRows(t *testing.T) {
+func TestSCIMPagesKeepOnePageOfEachTable(t *testing.T) {
 	t.Parallel()
 	rows := func(n int) []compliance.SCIMRow {
 		out := make([]compliance.SCIMRow, n)
@@ -31,10 +31,17 @@ func TestPageSCIMUsersKeepsOnePageOfRows(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := PageSCIMUsers(compliance.SCIMView{Users: rows(tt.users)}, tt.page)
-			if got.Page != tt.wantPage || got.Pages != tt.wantPages || got.From != tt.wantFrom || got.To != tt.wantTo || len(got.Users) != tt.wantLen || got.TotalU != tt.users {
-				t.Errorf("page %d/%d rows %d–%d (%d shown of %d), want %d/%d rows %d–%d (%d)",
-					got.Page, got.Pages, got.From, got.To, len(got.Users), got.TotalU, tt.wantPage, tt.wantPages, tt.wantFrom, tt.wantTo, tt.wantLen)
+			v := compliance.SCIMView{Users: rows(tt.users), Findings: make([]compliance.Finding, tt.users), Teams: make([]compliance.TeamRow, tt.users)}
+			got := SCIMPages(v, tt.page, tt.page, tt.page)
+			for name, tp := range map[string]struct {
+				p TablePage
+				n int
+			}{"users": {got.UsersPage, len(got.Users)}, "findings": {got.FindingsPage, len(got.Findings)}, "groups": {got.GroupsPage, len(got.Teams)}} {
+				p := tp.p
+				if p.Number != tt.wantPage || p.Pages != tt.wantPages || p.From != tt.wantFrom || p.To != tt.wantTo || tp.n != tt.wantLen || p.Total != tt.users {
+					t.Errorf("%s: page %d/%d rows %d–%d (%d shown of %d), want %d/%d rows %d–%d (%d)",
+						name, p.Number, p.Pages, p.From, p.To, tp.n, p.Total, tt.wantPage, tt.wantPages, tt.wantFrom, tt.wantTo, tt.wantLen)
+				}
 			}
 		})
 	}

@@ -103,15 +103,17 @@ func (s *Server) handleSCIM(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	page, err := intParam(c, "page")
-	if err != nil {
-		return err
+	var pages [3]int // members, findings, groups
+	for i, name := range []string{"page", "findings", "groups"} {
+		if pages[i], err = intParam(c, name); err != nil {
+			return err
+		}
 	}
 	v, err := svc.SCIM(c.Request().Context())
 	if err != nil {
 		return err
 	}
-	return s.page(c, http.StatusOK, "SCIM", web.NavSCIM, web.SCIMPage(web.PageSCIMUsers(v, page)))
+	return s.page(c, http.StatusOK, "SCIM", web.NavSCIM, web.SCIMPage(web.SCIMPages(v, pages[0], pages[1], pages[2])))
 }
 
 func (s *Server) handleSSO(c echo.Context) error {
