@@ -420,3 +420,10 @@ func sentence(s string) string {
 	}
 	return s
 }
+
+func limitChangeText(restricted bool) string {
+	if restricted {
+		return "now over the plan's member limit: Sentry refuses the member in its UI"
+	}
+	return "has a seat again: no longer over the member limit"
+}

@@ -424,57 +424,109 @@ func runDiff(ctx context.Context, e env, args []string) error {
 	return nil
 }
 
+// printDiff prints every change of d, in the order of its JSON form:
+// members, org roles, invite states, the member limit, team memberships
+// and team roles, teams, projects, project links, settings, integrations,
+// then every member's effective access change (grouped by member).
 func printDiff(w io.Writer, from, to uint64, d access.SnapshotDiff) {
 	fmt.Fprintf(w, "snapshot %d → %d\n", from, to)
-	line := func(label string, items []string) {
+	total := 0
+	section := func(label string, items []string) {
 		if len(items) == 0 {
 			return
 		}
+		total += len(items)
 		fmt.Fprintf(w, "\n%s (%d)\n", label, len(items))
 		for _, it := range items {
 			fmt.Fprintf(w, "  %s\n", it)
 		}
 	}
-	var s []string
-	for _, m := range d.MembersAdded {
-		s = append(s, m.Email+" ("+m.OrgRole+")")
+	each := func(n int, f func(i int) string) []string {
+		out := make([]string, n)
+		for i := range out {
+			out[i] = f(i)
+		}
+		return out
 	}
-	line("members added", s)
-	s = nil
-	for _, m := range d.MembersRemoved {
-		s = append(s, m.Email+" ("+m.OrgRole+")")
-	}
-	line("members removed", s)
-	s = nil
-	for _, r := range d.OrgRoleChanges {
-		s = append(s, fmt.Sprintf("%s: %s → %s", r.Member.Email, r.From, r.To))
-	}
-	line("org role changes", s)
-	s = nil
-	for _, t := range d.TeamsJoined {
-		s = append(s, fmt.Sprintf("%s joined %s as %s", t.Member.Email, t.Team, orNull(t.Role)))
-	}
-	line("team memberships added", s)
-	s = nil
-	for _, t := range d.TeamsLeft {
-		s = append(s, fmt.Sprintf("%s left %s", t.Member.Email, t.Team))
-	}
-	line("team memberships removed", s)
-	line("teams added", d.TeamsAdded)
-	line("teams removed", d.TeamsRemoved)
-	line("projects added", d.ProjectsAdded)
-	line("projects removed", d.ProjectsRemoved)
-	s = nil
-	for _, m := range d.Access.Members {
-		for _, p := range m.Projects {
-			s = append(s, fmt.Sprintf("%s %s %s", m.Email, p.Project, scopeChangeText(p.ScopeChange)))
+	section("members added", each(len(d.MembersAdded), func(i int) string {
+		m := d.MembersAdded[i]
+		return m.Email + " (" + m.OrgRole + ", " + string(m.State) + ")"
+	}))
+	section("members removed", each(len(d.MembersRemoved), func(i int) string {
+		m := d.MembersRemoved[i]
+		return m.Email + " (" + m.OrgRole + ")"
+	}))
+	section("org role changes", each(len(d.OrgRoleChanges), func(i int) string {
+		r := d.OrgRoleChanges[i]
+		return fmt.Sprintf("%s: %s → %s", r.Member.Email, r.From, r.To)
+	}))
+	section("invite state changes", each(len(d.StateChanges), func(i int) string {
+		r := d.StateChanges[i]
+		return fmt.Sprintf("%s: %s → %s", r.Member.Email, r.From, r.To)
+	}))
+	section("member limit changes", each(len(d.LimitChanges), func(i int) string {
+		r := d.LimitChanges[i]
+		if r.Restricted {
+			return r.Member.Email + ": now over the plan's member limit (Sentry refuses the member in its UI)"
+		}
+		return r.Member.Email + ": has a seat again (no longer over the member limit)"
+	}))
+	section("team memberships added", each(len(d.TeamsJoined), func(i int) string {
+		t := d.TeamsJoined[i]
+		return fmt.Sprintf("%s joined %s as %s", t.Member.Email, t.Team, orNull(t.Role))
+	}))
+	section("team memberships removed", each(len(d.TeamsLeft), func(i int) string {
+		t := d.TeamsLeft[i]
+		return fmt.Sprintf("%s left %s", t.Member.Email, t.Team)
+	}))
+	section("team role changes", each(len(d.TeamRoleChanges), func(i int) string {
+		t := d.TeamRoleChanges[i]
+		return fmt.Sprintf("%s on %s: %s → %s", t.Member.Email, t.Team, orNull(t.From), orNull(t.To))
+	}))
+	section("teams added", d.TeamsAdded)
+	section("teams removed", d.TeamsRemoved)
+	section("projects added", d.ProjectsAdded)
+	section("projects removed", d.ProjectsRemoved)
+	section("project links added", each(len(d.ProjectsLinked), func(i int) string {
+		l := d.ProjectsLinked[i]
+		return l.Project + " linked to team " + l.Team
+	}))
+	section("project links removed", each(len(d.ProjectsUnlinked), func(i int) string {
+		l := d.ProjectsUnlinked[i]
+		return l.Project + " unlinked from team " + l.Team
+	}))
+	section("setting changes", each(len(d.SettingChanges), func(i int) string {
+		c := d.SettingChanges[i]
+		return fmt.Sprintf("%s: %s → %s", c.Setting, onOff(c.From), onOff(c.To))
+	}))
+	section("integrations changed", each(len(d.IntegrationsDiff), func(i int) string {
+		c := d.IntegrationsDiff[i]
+		return c.Slug + " " + scopeChangeText(access.ScopeChange{Kind: c.Kind, Added: c.Added, Removed: c.Removed})
+	}))
+	if n := len(d.Access.Members); n > 0 {
+		changes := 0
+		for _, m := range d.Access.Members {
+			changes += len(m.Projects)
+		}
+		total += changes
+		fmt.Fprintf(w, "\neffective access changes (%d, for %d members)\n", changes, n)
+		for _, m := range d.Access.Members {
+			fmt.Fprintf(w, "  %s\n", m.Email)
+			for _, p := range m.Projects {
+				fmt.Fprintf(w, "    %s %s\n", p.Project, scopeChangeText(p.ScopeChange))
+			}
 		}
 	}
-	line("effective access changes", s)
-	if len(d.MembersAdded)+len(d.MembersRemoved)+len(d.OrgRoleChanges)+len(d.TeamsJoined)+len(d.TeamsLeft)+
-		len(d.TeamsAdded)+len(d.TeamsRemoved)+len(d.ProjectsAdded)+len(d.ProjectsRemoved)+len(d.Access.Members) == 0 {
+	if total == 0 {
 		fmt.Fprintln(w, "no changes")
 	}
+}
+
+func onOff(b bool) string {
+	if b {
+		return "on"
+	}
+	return "off"
 }
 
 func scopeChangeText(c access.ScopeChange) string {

@@ -289,10 +289,13 @@ func minus(a, b []string) []string {
 // SnapshotDiff is what changed between two snapshots of one org, every list
 // sorted (members by email, then id; teams and projects by slug).
 type SnapshotDiff struct {
-	MembersAdded     []MemberRef        `json:"membersAdded"`
-	MembersRemoved   []MemberRef        `json:"membersRemoved"`
-	OrgRoleChanges   []OrgRoleChange    `json:"orgRoleChanges"`
-	StateChanges     []StateChange      `json:"stateChanges"`
+	MembersAdded   []MemberRef     `json:"membersAdded"`
+	MembersRemoved []MemberRef     `json:"membersRemoved"`
+	OrgRoleChanges []OrgRoleChange `json:"orgRoleChanges"`
+	StateChanges   []StateChange   `json:"stateChanges"`
+	// LimitChanges are members who went over the plan's member limit or
+	// got a seat again (member-limit:restricted set or cleared).
+	LimitChanges     []LimitChange      `json:"limitChanges"`
 	TeamsJoined      []TeamMembership   `json:"teamsJoined"`
 	TeamsLeft        []TeamMembership   `json:"teamsLeft"`
 	TeamRoleChanges  []TeamRoleChange   `json:"teamRoleChanges"`
@@ -319,6 +322,13 @@ type StateChange struct {
 	Member MemberRef   `json:"member"`
 	From   MemberState `json:"from"`
 	To     MemberState `json:"to"`
+}
+
+// LimitChange is a member's member-limit:restricted flag being set
+// (Restricted: over the limit now) or cleared.
+type LimitChange struct {
+	Member     MemberRef `json:"member"`
+	Restricted bool      `json:"restricted"`
 }
 
 // TeamMembership is a member joining or leaving a team; Role is the stored
@@ -366,7 +376,7 @@ func Diff(a, b *Snapshot) SnapshotDiff {
 	ea, eb := New(a), New(b)
 	d := SnapshotDiff{
 		MembersAdded: []MemberRef{}, MembersRemoved: []MemberRef{},
-		OrgRoleChanges: []OrgRoleChange{}, StateChanges: []StateChange{},
+		OrgRoleChanges: []OrgRoleChange{}, StateChanges: []StateChange{}, LimitChanges: []LimitChange{},
 		TeamsJoined: []TeamMembership{}, TeamsLeft: []TeamMembership{}, TeamRoleChanges: []TeamRoleChange{},
 		ProjectsLinked: []ProjectLink{}, ProjectsUnlinked: []ProjectLink{},
 		SettingChanges: []SettingChange{}, IntegrationsDiff: []IntegrationDelta{},
@@ -385,6 +395,9 @@ func Diff(a, b *Snapshot) SnapshotDiff {
 		}
 		if m.State != n.State {
 			d.StateChanges = append(d.StateChanges, StateChange{Member: ref, From: m.State, To: n.State})
+		}
+		if m.Flags.MemberLimitRestricted != n.Flags.MemberLimitRestricted {
+			d.LimitChanges = append(d.LimitChanges, LimitChange{Member: ref, Restricted: n.Flags.MemberLimitRestricted})
 		}
 		diffMemberships(&d, ref, m.Teams, n.Teams)
 	}

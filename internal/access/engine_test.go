@@ -510,5 +510,8 @@ func TestMemberOverTheMemberLimitReachesNothingInSentrysUI(t *testing.T) {
 		if len(d.Members) != 1 || d.Members[0].Projects[0].Kind != AccessGained {
 			t.Errorf("diff = %+v, want uma to gain payment-api", d)
 		}
+		if lc := Diff(before, after).LimitChanges; len(lc) != 1 || lc[0].Member.ID != "uma" || lc[0].Restricted {
+			t.Errorf("limit changes = %+v, want uma to have a seat again", lc)
+		}
 	})
 }

@@ -229,6 +229,7 @@ func summarize(from, to uint64, d *access.SnapshotDiff) *ChangeSummary {
 	add("members removed", len(d.MembersRemoved))
 	add("org role changes", len(d.OrgRoleChanges))
 	add("invite state changes", len(d.StateChanges))
+	add("member limit changes", len(d.LimitChanges))
 	add("team joins", len(d.TeamsJoined))
 	add("team leaves", len(d.TeamsLeft))
 	add("team role changes", len(d.TeamRoleChanges))
