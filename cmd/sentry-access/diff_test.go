@@ -38,18 +38,20 @@ func TestDiffTextPrintsEveryChangeTheJSONHas(t *testing.T) {
 		return ms[0].ID
 	}
 	on := true
-	steps := []error{
-		func() error { _, err := c.UpdateOrganization(ctx, sentry.OrganizationUpdate{OpenMembership: &on}); return err }(),
-		func() error { _, err := c.SetTeamRole(ctx, id("paul.payne@acme.test"), "payments", "admin"); return err }(),
-		func() error { _, err := c.SetOrgRole(ctx, id("noah.nash@acme.test"), "manager"); return err }(),
-		c.RemoveMemberFromTeam(ctx, id("gus.grant@acme.test"), "platform"),
-		func() error { _, err := c.AddProjectTeam(ctx, "legacy-monolith", "platform"); return err }(),
-	}
-	for i, err := range steps {
+	change := func(what string, err error) {
 		if err != nil {
-			t.Fatalf("change %d in Sentry: %v", i+1, err)
+			t.Fatalf("%s in Sentry: %v", what, err)
 		}
 	}
+	_, err = c.UpdateOrganization(ctx, sentry.OrganizationUpdate{OpenMembership: &on})
+	change("open membership", err)
+	_, err = c.SetTeamRole(ctx, id("paul.payne@acme.test"), "payments", "admin")
+	change("team role", err)
+	_, err = c.SetOrgRole(ctx, id("noah.nash@acme.test"), "manager")
+	change("org role", err)
+	change("leave team", c.RemoveMemberFromTeam(ctx, id("gus.grant@acme.test"), "platform"))
+	_, err = c.AddProjectTeam(ctx, "legacy-monolith", "platform")
+	change("link project", err)
 	te.mustRun(t, "sync")
 	text := te.mustRun(t, "diff")
 
