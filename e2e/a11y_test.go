@@ -176,6 +176,7 @@ func TestEveryPagePassesAxeWCAG21AA(t *testing.T) {
 		changeURL,
 		reviewURL,
 		"/lookup?q=priya",
+		"/search?q=pay",
 		"/graph?focus=team:platform",
 	}
 	for _, p := range details {

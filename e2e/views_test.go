@@ -285,3 +285,53 @@ func TestTheSCIMPageAt10000MembersIsPaged(t *testing.T) {
 	check(t, expect().Locator(byTestID(page, "scim-pager")).ToContainText("Page 1 of"), "members still page 1")
 	screenshot(t, page, "scim-10k")
 }
+
+// TestTheTopBarSearchFindsMembersTeamsAndProjects: typing in the top bar
+// lists members (by email or name), teams and projects (by slug or name)
+// under the box; the keyboard moves into the list and opens a result;
+// Enter opens every result on /search. (It used to only fill the lookup.)
+func TestTheTopBarSearchFindsMembersTeamsAndProjects(t *testing.T) {
+	e := startDemo(t)
+	page, _ := e.loginAs(t, sentryaccess.RoleViewer, "/")
+	box := page.Locator("#global-search")
+	press(t, page, "/")
+	must(t, page.Keyboard().Type("pay"), "type pay")
+	list := byTestID(page, "search-results")
+	must(t, expect().Locator(list).ToBeVisible(), "the results open")
+	check(t, expect().Locator(box).ToHaveAttribute("aria-expanded", "true"), "the box says it is expanded")
+	check(t, expect().Locator(byTestID(page, "search-members")).ToContainText("paul.payne@acme.test"), "a member by email")
+	check(t, expect().Locator(byTestID(page, "search-teams")).ToContainText("payments"), "a team by slug")
+	check(t, expect().Locator(byTestID(page, "search-projects")).ToContainText("payment-api"), "a project by slug")
+	check(t, expect().Locator(byTestID(page, "announcer")).ToContainText("match “pay”"), "the count is announced")
+	screenshot(t, page, "search-dropdown")
+
+	// By name: "Priya" finds priya.patel.
+	must(t, box.Fill("Priya Patel"), "search a name")
+	check(t, expect().Locator(byTestID(page, "search-members")).ToContainText("priya.patel@acme.test"), "a member by name")
+
+	// The keyboard: Arrow Down into the list, Arrow Down to the next hit,
+	// Arrow Up back, Enter opens it.
+	must(t, box.Fill("platform"), "search platform")
+	hits := list.Locator(`[data-testid="search-hit"]`)
+	must(t, expect().Locator(hits.First()).ToContainText("platform"), "platform is found")
+	press(t, page, "ArrowDown")
+	check(t, expect().Locator(hits.First()).ToBeFocused(), "Arrow Down moves into the list")
+	press(t, page, "ArrowUp")
+	check(t, expect().Locator(box).ToBeFocused(), "Arrow Up from the first hit goes back to the box")
+	press(t, page, "ArrowDown")
+	press(t, page, "Enter")
+	must(t, expect().Locator(byTestID(page, "page-title")).ToContainText("platform"), "Enter opens the team")
+
+	// Escape closes the list; Enter in the box opens every result.
+	press(t, page, "/")
+	must(t, page.Keyboard().Type("acme"), "type acme")
+	must(t, expect().Locator(list).ToBeVisible(), "results for acme")
+	press(t, page, "ArrowDown")
+	press(t, page, "Escape")
+	check(t, expect().Locator(list).ToBeHidden(), "Escape closes the list")
+	check(t, expect().Locator(box).ToBeFocused(), "and goes back to the box")
+	press(t, page, "Enter")
+	must(t, expect().Locator(byTestID(page, "page-title")).ToHaveText("Search"), "the search page")
+	check(t, expect().Locator(byTestID(page, "search-summary")).ToContainText("40 members"), "every member matches acme")
+	check(t, expect().Locator(byTestID(page, "search-more-members")).ToHaveCount(0), "the page lists all 40")
+}

@@ -96,14 +96,57 @@
     region.focus();
   });
 
+  // The top bar's search: its results list (#search-results, swapped in
+  // by htmx) opens under the box. Arrow Down moves from the box into the
+  // list, Arrow Up/Down move through its links (Up from the first goes back
+  // to the box), Escape in the list closes it and goes back to the box,
+  // Escape in the box closes it and leaves the box, a click elsewhere
+  // closes it.
+  function searchBox() { return document.getElementById("global-search"); }
+  function searchList() { return document.getElementById("search-results"); }
+  function searchLinks() {
+    var list = searchList();
+    return list && !list.hidden ? Array.prototype.slice.call(list.querySelectorAll("a")) : [];
+  }
+  function closeSearch() {
+    var list = searchList(), box = searchBox();
+    if (list) { list.hidden = true; }
+    if (box) { box.setAttribute("aria-expanded", "false"); }
+  }
+  document.body.addEventListener("htmx:afterSettle", function () {
+    var list = searchList(), box = searchBox();
+    if (!list || !box) { return; }
+    var open = !list.hidden && list.children.length > 0 && box.value.trim() !== "";
+    list.hidden = !open;
+    box.setAttribute("aria-expanded", open ? "true" : "false");
+  });
+  document.addEventListener("click", function (evt) {
+    var form = evt.target && evt.target.closest ? evt.target.closest(".search") : null;
+    if (!form) { closeSearch(); }
+  });
+
   // Keyboard shortcuts: "/" focuses the search box, Escape leaves it.
   document.addEventListener("keydown", function (evt) {
     var t = evt.target;
     var typing = t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.tagName === "SELECT" || t.isContentEditable);
+    var links = searchLinks();
+    var inList = t && t.closest && t.closest("#search-results");
     if (evt.key === "/" && !typing && !evt.ctrlKey && !evt.metaKey && !evt.altKey) {
       var search = document.querySelector("[data-shortcut-search]");
       if (search) { evt.preventDefault(); search.focus(); search.select(); }
+    } else if (evt.key === "ArrowDown" && t === searchBox() && links.length > 0) {
+      evt.preventDefault();
+      links[0].focus();
+    } else if ((evt.key === "ArrowDown" || evt.key === "ArrowUp") && inList) {
+      evt.preventDefault();
+      var i = links.indexOf(t) + (evt.key === "ArrowDown" ? 1 : -1);
+      if (i < 0) { searchBox().focus(); } else if (i < links.length) { links[i].focus(); }
+    } else if (evt.key === "Escape" && inList) {
+      evt.preventDefault();
+      closeSearch();
+      searchBox().focus();
     } else if (evt.key === "Escape" && typing && t.hasAttribute("data-shortcut-search")) {
+      closeSearch();
       t.blur();
     }
   });

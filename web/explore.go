@@ -427,3 +427,21 @@ func limitChangeText(restricted bool) string {
 	}
 	return "has a seat again: no longer over the member limit"
 }
+
+func searchHref(q string) templ.SafeURL { return templ.SafeURL(query("/search", "q", q)) }
+
+// searchSummary counts a search's matches, e.g. "2 members, 1 team and no
+// project match “pay”."
+func searchSummary(r explore.SearchResults) string {
+	count := func(n int, one, many string) string {
+		switch n {
+		case 0:
+			return "no " + one
+		case 1:
+			return "1 " + one
+		}
+		return itoa(n) + " " + many
+	}
+	return count(r.MembersTotal, "member", "members") + ", " + count(r.TeamsTotal, "team", "teams") + " and " +
+		count(r.ProjectsTotal, "project", "projects") + " match “" + r.Query + "”."
+}

@@ -156,13 +156,15 @@ type memberRow struct {
 
 type teamRow struct {
 	t        *access.Team
+	search   string // lowercased slug and name
 	members  int
 	projects []string
 }
 
 type projectRow struct {
-	p     *access.Project
-	reach int // active members who reach it
+	p      *access.Project
+	search string // lowercased slug and name
+	reach  int    // active members who reach it
 }
 
 func build(meta store.SnapshotMeta, snap *access.Snapshot) *state {
@@ -185,7 +187,7 @@ func build(meta store.SnapshotMeta, snap *access.Snapshot) *state {
 	}
 	slices.SortFunc(order, func(a, b int) int { return strings.Compare(snap.Teams[a].Slug, snap.Teams[b].Slug) })
 	for pos, i := range order {
-		st.teams[pos] = teamRow{t: &snap.Teams[i]}
+		st.teams[pos] = teamRow{t: &snap.Teams[i], search: strings.ToLower(snap.Teams[i].Slug + " " + snap.Teams[i].Name)}
 		st.teamBySlug[snap.Teams[i].Slug] = pos
 	}
 
@@ -198,7 +200,7 @@ func build(meta store.SnapshotMeta, snap *access.Snapshot) *state {
 	slices.SortFunc(porder, func(a, b int) int { return strings.Compare(snap.Projects[a].Slug, snap.Projects[b].Slug) })
 	for pos, i := range porder {
 		p := &snap.Projects[i]
-		st.projects[pos] = projectRow{p: p}
+		st.projects[pos] = projectRow{p: p, search: strings.ToLower(p.Slug + " " + p.Name)}
 		st.projectBySlug[p.Slug] = pos
 		for _, t := range p.Teams {
 			if ti, ok := st.teamBySlug[t]; ok {

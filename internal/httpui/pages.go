@@ -29,6 +29,7 @@ type Explorer interface {
 	Project(ctx context.Context, slug string) (explore.ProjectDetail, error)
 	Lookup(ctx context.Context, member, project, scope string) (explore.Lookup, error)
 	Suggest(ctx context.Context, kind, q string) ([]explore.Suggestion, error)
+	Search(ctx context.Context, q string, limit int) (explore.SearchResults, error)
 	Snapshots(ctx context.Context) (explore.SnapshotList, error)
 	Diff(ctx context.Context, from, to uint64) (explore.SnapshotDiff, error)
 	Graph(ctx context.Context, q explore.GraphQuery) (explore.Graph, error)
@@ -429,4 +430,30 @@ func (s *Server) handleSyncStart(c echo.Context) error {
 	}
 	c.Response().Header().Add("Vary", "HX-Request")
 	return render(c, http.StatusAccepted, web.SyncPanel(v))
+}
+
+// SearchPageLimit is how many hits of each kind the /search page lists.
+const SearchPageLimit = 50
+
+// handleSearch is the top bar's search: its short list under the box when
+// the box asks (htmx, target search-results), else the search page.
+func (s *Server) handleSearch(c echo.Context) error {
+	ex, err := s.explorer()
+	if err != nil {
+		return err
+	}
+	ctx, q := c.Request().Context(), c.QueryParam("q")
+	if wantsFragment(c.Request()) && c.Request().Header.Get("HX-Target") == "search-results" {
+		r, err := ex.Search(ctx, q, explore.SearchLimit)
+		if err != nil {
+			return err
+		}
+		c.Response().Header().Add("Vary", "HX-Request")
+		return render(c, http.StatusOK, web.SearchDropdown(r))
+	}
+	r, err := ex.Search(ctx, q, SearchPageLimit)
+	if err != nil {
+		return err
+	}
+	return s.page(c, http.StatusOK, "Search", web.NavNone, web.SearchPage(r))
 }

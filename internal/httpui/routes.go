@@ -53,6 +53,7 @@ func (s *Server) routes() {
 	app.GET("/projects/:slug/access", s.handleProjectAccess)
 	app.GET("/lookup", s.handleLookup)
 	app.GET("/lookup/suggest", s.handleSuggest)
+	app.GET("/search", s.handleSearch)
 	app.GET("/snapshots", s.handleSnapshots)
 	app.GET("/snapshots/diff", s.handleDiff)
 	app.GET("/graph", s.handleGraph)

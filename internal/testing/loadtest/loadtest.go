@@ -313,6 +313,7 @@ func workload(fx *sentrysim.Fixture) []target {
 		add("/members/:id", "/members/"+id)
 		add("/members?q", "/members?q="+url.QueryEscape(strings.SplitN(m.Email, "@", 2)[0]))
 		add("/lookup/suggest", "/lookup/suggest?kind=member&member="+url.QueryEscape(m.Email[:min(3, len(m.Email))]))
+		add("/search", "/search?q="+url.QueryEscape(m.Email[:min(5, len(m.Email))]))
 		if len(fx.Projects) > 0 {
 			p := fx.Projects[(i*31)%len(fx.Projects)]
 			add("/lookup", "/lookup?"+url.Values{"member": {m.Email}, "project": {p.Slug}}.Encode())
