@@ -98,16 +98,31 @@ type changer interface {
 
 // makeChanges makes Changes changes, chosen deterministically from the
 // fixture, a quarter of each kind: team adds, team removals, org-role
-// changes (member → manager) and project links.
+// changes (member → manager) and project links. It picks only changes
+// Sentry allows the owner's token (docs/sentry-access-model.md#member-and-team):
+// no join or leave of an IdP-provisioned team (403), no member whose
+// org role the IdP manages (idp:role-restricted) or who is
+// partnership-restricted.
 func makeChanges(ctx context.Context, c changer, fx *sentrysim.Fixture) error {
 	per := Changes / 4
+	idpTeam := map[string]bool{}
+	var teams []string // the teams changes may touch
+	for _, t := range fx.Teams {
+		idpTeam[t.Slug] = t.IDPProvisioned
+		if !t.IDPProvisioned {
+			teams = append(teams, t.Slug)
+		}
+	}
+	// changeable reports whether m's team can be left by m.
+	changeable := func(tm sentrysim.TeamMembership) bool { return !idpTeam[tm.Team] }
 	var active []sentrysim.MemberFixture
 	for _, m := range fx.Members {
-		if !m.Pending && m.Role == "member" && len(m.Teams) > 0 && m.InviteStatus == "" {
+		if !m.Pending && m.Role == "member" && m.InviteStatus == "" && slices.ContainsFunc(m.Teams, changeable) &&
+			!slices.Contains(m.Flags, "idp:role-restricted") && !slices.Contains(m.Flags, "partnership:restricted") {
 			active = append(active, m)
 		}
 	}
-	if len(active) < 3*per || len(fx.Teams) < 2 || len(fx.Projects) < per {
+	if len(active) < 3*per || len(teams) < 2 || len(fx.Projects) < per {
 		return fmt.Errorf("the org is too small for %d changes", Changes)
 	}
 	on := func(m sentrysim.MemberFixture, slug string) bool {
@@ -116,27 +131,28 @@ func makeChanges(ctx context.Context, c changer, fx *sentrysim.Fixture) error {
 	step := len(active) / (3 * per)
 	for i := range per {
 		m := active[i*step]
-		for _, t := range fx.Teams {
-			if !on(m, t.Slug) {
-				if _, err := c.AddMemberToTeam(ctx, fmt.Sprint(m.ID), t.Slug); err != nil {
-					return err
+		for _, t := range teams {
+			if !on(m, t) {
+				if _, err := c.AddMemberToTeam(ctx, fmt.Sprint(m.ID), t); err != nil {
+					return fmt.Errorf("add %s to team %s: %w", m.Email, t, err)
 				}
 				break
 			}
 		}
 		m = active[(per+i)*step]
-		if err := c.RemoveMemberFromTeam(ctx, fmt.Sprint(m.ID), m.Teams[0].Team); err != nil {
-			return err
+		leave := m.Teams[slices.IndexFunc(m.Teams, changeable)].Team
+		if err := c.RemoveMemberFromTeam(ctx, fmt.Sprint(m.ID), leave); err != nil {
+			return fmt.Errorf("remove %s from team %s: %w", m.Email, leave, err)
 		}
 		m = active[(2*per+i)*step]
 		if _, err := c.SetOrgRole(ctx, fmt.Sprint(m.ID), "manager"); err != nil {
-			return err
+			return fmt.Errorf("make %s a manager: %w", m.Email, err)
 		}
 		pr := fx.Projects[i*len(fx.Projects)/per]
-		for _, t := range fx.Teams {
-			if !slices.Contains(pr.Teams, t.Slug) {
-				if _, err := c.AddProjectTeam(ctx, pr.Slug, t.Slug); err != nil {
-					return err
+		for _, t := range teams {
+			if !slices.Contains(pr.Teams, t) {
+				if _, err := c.AddProjectTeam(ctx, pr.Slug, t); err != nil {
+					return fmt.Errorf("link team %s to project %s: %w", t, pr.Slug, err)
 				}
 				break
 			}
