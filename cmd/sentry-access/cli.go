@@ -123,6 +123,7 @@ func runSync(ctx context.Context, e env, args []string) error {
 	if _, err := client.Organization(ctx); err != nil {
 		return connectionError(c, err)
 	}
+	preflight := client.Requests()
 	st, err := openStore(c)
 	if err != nil {
 		return err
@@ -154,13 +155,18 @@ func runSync(ctx context.Context, e env, args []string) error {
 			return fmt.Errorf("prune snapshots: %w", err)
 		}
 	}
+	// Every request the client sent, counted at its transport: the
+	// connection check, the sync and the inventory.
+	sent := client.Requests()
+	requests := fmt.Sprintf("%d requests to Sentry (%d for the snapshot, %d to check the connection, %d for the token and SCIM inventory)",
+		sent, res.Requests, preflight, sent-preflight-res.Requests)
 	m := res.Snapshot
 	switch {
 	case res.Unchanged:
-		fmt.Fprintf(e.stdout, "no change since snapshot %d (%s, %d requests)\n", m.ID, res.Duration.Round(time.Millisecond), res.Requests)
+		fmt.Fprintf(e.stdout, "no change since snapshot %d (%s, %s)\n", m.ID, res.Duration.Round(time.Millisecond), requests)
 	default:
-		fmt.Fprintf(e.stdout, "snapshot %d (%s): %d members, %d teams, %d projects, %d integrations in %s with %d requests\n",
-			m.ID, res.Kind, m.Members, m.Teams, m.Projects, m.Integrations, res.Duration.Round(time.Millisecond), res.Requests)
+		fmt.Fprintf(e.stdout, "snapshot %d (%s): %d members, %d teams, %d projects, %d integrations in %s with %s\n",
+			m.ID, res.Kind, m.Members, m.Teams, m.Projects, m.Integrations, res.Duration.Round(time.Millisecond), requests)
 	}
 	if res.Fallback != "" {
 		fmt.Fprintf(e.stdout, "ran as a full sync: %s\n", res.Fallback)

@@ -10,7 +10,9 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -21,6 +23,7 @@ import (
 // with a store in a temporary directory.
 type testEnv struct {
 	vars map[string]string
+	sim  *sentrysim.Server
 }
 
 func newTestEnv(t *testing.T) *testEnv {
@@ -32,7 +35,7 @@ func newTestEnv(t *testing.T) *testEnv {
 	srv := httptest.NewServer(sim.Handler())
 	t.Cleanup(func() { srv.Close(); sim.Close() })
 	creds := sim.Tokens()
-	return &testEnv{vars: map[string]string{
+	return &testEnv{sim: sim, vars: map[string]string{
 		"SENTRY_URL":         srv.URL,
 		"SENTRY_ORG":         creds.Org,
 		"SENTRY_AUTH_TOKEN":  creds.OwnerToken,
@@ -54,6 +57,25 @@ func (te *testEnv) mustRun(t *testing.T, args ...string) string {
 		t.Fatalf("%v: %v\nstderr: %s", args, err, errOut)
 	}
 	return out
+}
+
+// TestSyncPrintsEveryRequestItSent holds the printed request count to
+// what the simulator received: the connection check, the sync and the
+// token and SCIM inventory.
+func TestSyncPrintsEveryRequestItSent(t *testing.T) {
+	t.Parallel()
+	te := newTestEnv(t)
+	for _, args := range [][]string{{"sync"}, {"sync", "--incremental"}} {
+		before := te.sim.Stats().Total
+		out := te.mustRun(t, args...)
+		got := regexp.MustCompile(`(\d+) requests to Sentry`).FindStringSubmatch(out)
+		if got == nil {
+			t.Fatalf("%v printed no request count: %s", args, out)
+		}
+		if want := te.sim.Stats().Total - before; got[1] != strconv.Itoa(want) {
+			t.Errorf("%v printed %s requests, the simulator received %d: %s", args, got[1], want, out)
+		}
+	}
 }
 
 func TestSyncThenQueryTheDemoOrg(t *testing.T) {

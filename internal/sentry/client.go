@@ -221,7 +221,27 @@ func New(cfg Config) (*Client, error) {
 	if c.hc == nil {
 		c.hc = newHTTPClient(c.timeout)
 	}
+	// Requests are counted where they leave: at the transport, so that a
+	// redirect followed or any request not made through attempt counts too.
+	hc := *c.hc
+	rt := hc.Transport
+	if rt == nil {
+		rt = http.DefaultTransport
+	}
+	hc.Transport = countingTransport{base: rt, n: &c.requests}
+	c.hc = &hc
 	return c, nil
+}
+
+// countingTransport counts every request it sends.
+type countingTransport struct {
+	base http.RoundTripper
+	n    *atomic.Int64
+}
+
+func (t countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	t.n.Add(1)
+	return t.base.RoundTrip(r)
 }
 
 func newHTTPClient(timeout time.Duration) *http.Client {
@@ -247,8 +267,8 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// Requests returns the number of HTTP requests (attempts, retries
-// included) the client has made.
+// Requests returns the number of HTTP requests (attempts, retries and
+// redirects included) the client has sent, counted at its transport.
 func (c *Client) Requests() int64 { return c.requests.Load() }
 
 // Org returns the organization the client is bound to.
@@ -447,7 +467,6 @@ func (c *Client) attempt(ctx context.Context, req request, target, token string,
 		hreq.Header.Set("Content-Type", "application/json")
 	}
 
-	c.requests.Add(1)
 	start := c.now()
 	hresp, err := c.hc.Do(hreq)
 	info := RequestInfo{Method: req.method, Endpoint: req.endpoint, Attempt: attempt, RateLimitWait: rateWait, RetryWait: retryWait}
