@@ -194,17 +194,19 @@ type ProjectRef struct {
 // Access and HasAccess are relative to the caller. Projects is present when
 // the list is detailed (the default).
 type Team struct {
-	ID          string       `json:"id"`
-	Slug        string       `json:"slug"`
-	Name        string       `json:"name"`
-	DateCreated time.Time    `json:"dateCreated"`
-	IsMember    bool         `json:"isMember"`
-	TeamRole    *string      `json:"teamRole"`
-	Flags       TeamFlags    `json:"flags"`
-	Access      []string     `json:"access"`
-	HasAccess   bool         `json:"hasAccess"`
-	IsPending   bool         `json:"isPending"`
-	MemberCount int          `json:"memberCount"`
+	ID          string    `json:"id"`
+	Slug        string    `json:"slug"`
+	Name        string    `json:"name"`
+	DateCreated time.Time `json:"dateCreated"`
+	IsMember    bool      `json:"isMember"`
+	TeamRole    *string   `json:"teamRole"`
+	Flags       TeamFlags `json:"flags"`
+	Access      []string  `json:"access"`
+	HasAccess   bool      `json:"hasAccess"`
+	IsPending   bool      `json:"isPending"`
+	// MemberCount is the team's approved memberships (pending invites and
+	// deactivated users included); nil when the server left it out.
+	MemberCount *int         `json:"memberCount"`
 	Projects    []ProjectRef `json:"projects,omitempty"`
 }
 

@@ -75,10 +75,14 @@ func (st *state) memberTeams(m *member) []*team {
 	return out
 }
 
-func (st *state) activeMemberCount(t *team) int {
+// approvedMemberCount is the team's memberCount: its approved memberships,
+// pending invites included (get_member_totals in
+// src/sentry/api/serializers/models/team.py counts OrganizationMemberTeam
+// rows of members with invite_status approved).
+func (st *state) approvedMemberCount(t *team) int {
 	n := 0
 	for mid := range t.members {
-		if m := st.members[mid]; m.user != nil {
+		if st.members[mid].inviteStatus == "approved" {
 			n++
 		}
 	}
@@ -99,7 +103,7 @@ func (st *state) hasPendingRequest(m *member, t *team) bool {
 func (st *state) apiTeam(p *principal, t *team, detailed bool) sentry.Team {
 	out := sentry.Team{ID: id(t.id), Slug: t.slug, Name: t.name, DateCreated: t.dateCreated,
 		Flags: sentry.TeamFlags{IDPProvisioned: t.idpProvisioned}, Access: []string{},
-		MemberCount: st.activeMemberCount(t)}
+		MemberCount: ptr(st.approvedMemberCount(t))}
 	if p != nil && p.isMemberUser() {
 		stored, isMember := p.member.teams[t.id]
 		out.IsMember = isMember

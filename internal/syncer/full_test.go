@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"iter"
 	"strings"
 	"testing"
 
@@ -73,4 +75,68 @@ func fmtSnapshot(s *access.Snapshot) string {
 		return err.Error()
 	}
 	return string(b)
+}
+
+// noMemberCounts is the real client as a server that leaves the teams'
+// memberCount out.
+type noMemberCounts struct{ *sentry.Client }
+
+func (c noMemberCounts) Teams(ctx context.Context) iter.Seq2[sentry.Team, error] {
+	return func(yield func(sentry.Team, error) bool) {
+		for t, err := range c.Client.Teams(ctx) {
+			t.MemberCount = nil
+			if !yield(t, err) {
+				return
+			}
+		}
+	}
+}
+
+// TestFullSyncSkipsTheMemberListsOfEmptyTeams: a team whose memberCount
+// is 0 has no member list to read; one with only a pending invite, or a
+// server that sends no memberCount, gets its list read; the snapshot is
+// the same either way.
+func TestFullSyncSkipsTheMemberListsOfEmptyTeams(t *testing.T) {
+	t.Parallel()
+	fx := sentrysim.Generate(sentrysim.GenOptions{Members: 120, Teams: 12, Projects: 20, Seed: 5})
+	const empty = 4
+	for i := range empty {
+		fx.Teams = append(fx.Teams, sentrysim.TeamFixture{ID: int64(9_000 + i), Slug: fmt.Sprintf("empty-%d", i), DateCreated: fx.Org.DateCreated})
+	}
+	fx.Teams = append(fx.Teams, sentrysim.TeamFixture{ID: 9_100, Slug: "invites-only", DateCreated: fx.Org.DateCreated})
+	fx.Members = append(fx.Members, sentrysim.MemberFixture{ID: 9_200, Email: "invited@acme.test", Role: "member", Pending: true,
+		DateCreated: fx.Org.DateCreated, Teams: []sentrysim.TeamMembership{{Team: "invites-only"}}})
+	teamLists := func(e *env) int { return e.sim.Stats().Endpoints["GET /api/0/teams/{org}/{team}/members/"] }
+
+	var snaps []string
+	var lists []int
+	for _, strip := range []bool{false, true} {
+		for _, c := range []int{1, 4} {
+			e := newEnv(t, fx, sentrysim.DemoOwnerToken, syncer.Options{})
+			var src syncer.Source = e.client
+			if strip {
+				src = noMemberCounts{e.client}
+			}
+			if _, err := syncer.New(src, e.st, syncer.Options{Concurrency: c}).Full(context.Background()); err != nil {
+				t.Fatalf("memberCount stripped %v, concurrency %d: %v", strip, c, err)
+			}
+			_, snap, err := e.st.CurrentSnapshot(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			snaps = append(snaps, fmtSnapshot(snap))
+			lists = append(lists, teamLists(e))
+		}
+	}
+	for i, s := range snaps[1:] {
+		if s != snaps[0] {
+			t.Errorf("sync %d stored a different snapshot than the first", i+1)
+		}
+	}
+	if want := len(fx.Teams) - empty; lists[0] != want || lists[1] != want {
+		t.Errorf("with memberCount: %v team member lists read, want %d (every team but the %d empty ones)", lists[:2], want, empty)
+	}
+	if want := len(fx.Teams); lists[2] != want || lists[3] != want {
+		t.Errorf("without memberCount: %v team member lists read, want %d (every team)", lists[2:], want)
+	}
 }

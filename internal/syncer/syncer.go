@@ -405,15 +405,21 @@ func (s *Syncer) full(r *run) (*access.Snapshot, error) {
 					})
 				})
 			}
+			var later []string // the lists to read after the team pages (sequenced)
 			err := one(fctx, func(ctx context.Context) error {
 				for t, err := range s.src.Teams(ctx) {
 					if err != nil {
 						return err
 					}
 					teams = append(teams, mapTeam(t))
-					tr.total(StageTeamMembers, 1)
 					tr.step(StageTeams, 1)
-					if !sequenced {
+					if noMembers(t) {
+						continue
+					}
+					tr.total(StageTeamMembers, 1)
+					if sequenced {
+						later = append(later, t.Slug)
+					} else {
 						fetch(t.Slug)
 					}
 				}
@@ -421,10 +427,8 @@ func (s *Syncer) full(r *run) (*access.Snapshot, error) {
 			})
 			if err == nil {
 				tr.finish(StageTeams)
-				if sequenced {
-					for _, t := range teams {
-						fetch(t.Slug)
-					}
+				for _, slug := range later {
+					fetch(slug)
 				}
 			} else {
 				err = stageError{StageTeams, err}
@@ -535,6 +539,16 @@ func (s *Syncer) full(r *run) (*access.Snapshot, error) {
 	snap.Caller = actingIdentity(idx, idxErr, o, snap.Members, snap.Integrations)
 	return snap, nil
 }
+
+// noMembers reports whether a team's member list is known to be empty
+// without reading it: the team list's memberCount counts the team's
+// approved memberships, a superset of what the team's member list returns
+// (approved members with an active user or no user yet), in every version
+// read (get_member_totals in src/sentry/api/serializers/models/team.py;
+// TeamMembersEndpoint in src/sentry/core/endpoints/team_members.py). A
+// server that leaves memberCount out gets its list read
+// (docs/sentry-access-model.md#the-fewest-requests-for-team-roles).
+func noMembers(t sentry.Team) bool { return t.MemberCount != nil && *t.MemberCount == 0 }
 
 // readCaller reads GET /api/0/. Its failure is logged and returned for the
 // snapshot to record: the snapshot does not need it.

@@ -36,17 +36,22 @@ func pages(n int) int { return max(1, (n+perPage-1)/perPage) }
 
 // minimumPlan counts, from the fixture, one request per page of the audit
 // log, members, teams and each team's member list (which leaves out
-// pending invites), and one each for the organization, its auth provider,
-// the projects (all_projects=1 is unpaginated), the Sentry Apps and the
-// API index (who the token acts as).
+// pending invites) unless the team list's memberCount says it is empty,
+// and one each for the organization, its auth provider, the projects
+// (all_projects=1 is unpaginated), the Sentry Apps and the API index (who
+// the token acts as).
 func minimumPlan(fx *sentrysim.Fixture) plan {
-	teamSize := map[string]int{}
+	teamSize := map[string]int{}    // the member list's length
+	memberCount := map[string]int{} // approved memberships, pending invites included
 	for _, m := range fx.Members {
-		if m.Pending || (m.InviteStatus != "" && m.InviteStatus != "approved") {
+		if m.InviteStatus != "" && m.InviteStatus != "approved" {
 			continue
 		}
 		for _, t := range m.Teams {
-			teamSize[t.Team]++
+			memberCount[t.Team]++
+			if !m.Pending {
+				teamSize[t.Team]++
+			}
 		}
 	}
 	p := plan{endpoints: map[string]int{
@@ -61,6 +66,9 @@ func minimumPlan(fx *sentrysim.Fixture) plan {
 	}}
 	longestTeam := 0
 	for _, t := range fx.Teams {
+		if memberCount[t.Slug] == 0 {
+			continue
+		}
 		n := pages(teamSize[t.Slug])
 		p.endpoints[epTeamMembers] += n
 		longestTeam = max(longestTeam, n)
