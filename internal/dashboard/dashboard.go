@@ -165,27 +165,8 @@ func New(ctx context.Context, o Options) (*Server, error) {
 	s := &Server{opts: o, log: o.Logger, sp: sp, explore: ex}
 	s.runner = syncer.NewRunner(sy, o.Store, syncer.RunnerOptions{
 		Interval: o.SyncInterval, Retain: o.SnapshotRetain, Logger: o.Logger, Now: o.Now,
-		OnRun: o.Ops.onRun(),
-		OnSnapshot: func(ctx context.Context, res syncer.Result) {
-			s.reload(ctx)
-			s.notifySnapshot(ctx, res)
-		},
-		AfterSync: func(ctx context.Context, res syncer.Result) {
-			if res.Kind == store.KindFull {
-				// Lets the empty audit-log page say why (403, plan).
-				if err := s.audit.NoteSync(ctx, res.AuditError); err != nil {
-					s.log.Error("note the audit-log status", "err", err)
-				}
-			}
-			// Tokens, SCIM and SSO detail are not in the snapshot; parts
-			// Sentry refuses are recorded as not visible, not as empty.
-			if _, err := syncer.FetchInventory(ctx, o.Sentry, o.Store, syncer.InventoryOptions{
-				SCIMConfigured: o.Connection.SCIMConfigured, Now: o.Now, Logger: o.Logger,
-			}); err != nil {
-				s.log.Error("fetch the token and SCIM inventory", "err", err)
-			}
-			s.notifyDrift(ctx)
-		},
+		OnRun:     o.Ops.onRun(),
+		AfterSync: s.afterSync(),
 	})
 	s.notify = notify.New(notify.Config{Repo: o.Store.Notify(), Now: o.Now, BaseURL: o.BaseURL, Logger: o.Logger})
 	s.changes = newChanges(o, s.runner, o.Logger, func(ctx context.Context, r *changes.Request) {
@@ -204,19 +185,13 @@ func New(ctx context.Context, o Options) (*Server, error) {
 		}),
 	})
 
-	// Syncs started from the UI go through the runner too, so they prune
-	// and reload like scheduled ones.
-	onDemand := explore.NewRunner(ex, func(ctx context.Context) error {
-		_, err := s.runner.RunOnce(ctx, false)
-		return err
-	})
 	o.Ops.watchChanges(s.changes, o.Now)
 	ui, err := httpui.New(httpui.Config{BaseURL: o.BaseURL}, httpui.Deps{
 		Logger: o.Logger, Now: o.Now, Sessions: sessions, SAML: sp, Assets: assets,
 		Ready:      s.ready,
 		Explore:    ex,
 		Changes:    s.changes,
-		SyncRunner: onDemand,
+		SyncRunner: explore.SyncControl{Syncs: s.runner, Read: ex},
 		Compliance: s.compliance,
 		Audit:      s.audit,
 		Reviews:    reviews,
@@ -245,12 +220,6 @@ func sessionKeys(secret []byte) (hashKey, blockKey []byte, err error) {
 		return nil, nil, fmt.Errorf("derive session keys: %w", err)
 	}
 	return hashKey, blockKey, nil
-}
-
-func (s *Server) reload(ctx context.Context) {
-	if err := s.explore.Reload(ctx); err != nil {
-		s.log.Error("reload the read model after a sync", "err", err)
-	}
 }
 
 // ready reports whether the server can serve users: the IdP metadata is
@@ -304,48 +273,6 @@ func (s *Server) remindExpiries(ctx context.Context) error {
 			return nil
 		case <-t.C:
 		}
-	}
-}
-
-// notifyDrift publishes the token-hygiene and SCIM/SSO drift findings
-// not announced before.
-func (s *Server) notifyDrift(ctx context.Context) {
-	var fs []notify.Finding
-	add := func(link string, found []compliance.Finding) {
-		for _, f := range found {
-			fs = append(fs, notify.Finding{Key: string(f.Rule) + ":" + f.Subject, Title: f.Subject, Detail: f.Detail, Link: link})
-		}
-	}
-	if tv, err := s.compliance.Tokens(ctx); err == nil {
-		add("/tokens", tv.Findings)
-	}
-	if sv, err := s.compliance.SCIM(ctx); err == nil {
-		add("/scim", sv.Findings)
-	}
-	if err := s.notify.DriftFindings(ctx, fs); err != nil {
-		s.log.Error("publish drift findings", "err", err)
-	}
-}
-
-// notifySnapshot publishes the access changes between the snapshot just
-// saved and the one before it.
-func (s *Server) notifySnapshot(ctx context.Context, res syncer.Result) {
-	list, err := s.opts.Store.ListSnapshots(ctx)
-	if err != nil || len(list) < 2 || list[0].ID != res.Snapshot.ID {
-		return // the first snapshot, or another sync saved one since
-	}
-	_, before, err := s.opts.Store.Snapshot(ctx, list[1].ID)
-	if err != nil {
-		s.log.Error("load the previous snapshot for notifications", "err", err)
-		return
-	}
-	_, after, err := s.opts.Store.Snapshot(ctx, list[0].ID)
-	if err != nil {
-		s.log.Error("load the new snapshot for notifications", "err", err)
-		return
-	}
-	if err := s.notify.SnapshotChanged(ctx, list[1].ID, list[0].ID, before, after); err != nil {
-		s.log.Error("publish access changes", "err", err)
 	}
 }
 

@@ -98,7 +98,7 @@ func (s *Service) Reload(ctx context.Context) error {
 	if old := s.cur.Load(); old != nil && old.meta.ID == meta.ID {
 		return nil
 	}
-	st := build(meta, snap)
+	st := build(meta, access.New(snap))
 	metas, err := s.src.ListSnapshots(ctx)
 	if err != nil {
 		return fmt.Errorf("reload: %w", err)
@@ -116,6 +116,22 @@ func (s *Service) Reload(ctx context.Context) error {
 	}
 	s.cur.Store(st)
 	return nil
+}
+
+// Show makes meta, whose engine is eng, the current snapshot, with the
+// snapshot before it (prev, nil for the first) and the diff between them
+// for "what changed": what a sync hands on, so the read model neither reads
+// nor diffs the pair again. An older snapshot than the one shown is
+// ignored.
+func (s *Service) Show(meta store.SnapshotMeta, eng *access.Engine, prev *store.SnapshotMeta, diff *access.SnapshotDiff) {
+	s.reloadMu.Lock()
+	defer s.reloadMu.Unlock()
+	if old := s.cur.Load(); old != nil && old.meta.ID >= meta.ID {
+		return
+	}
+	st := build(meta, eng)
+	st.prev, st.diff = prev, diff
+	s.cur.Store(st)
 }
 
 // state is one snapshot with its indexes. It is never mutated once stored.
@@ -167,8 +183,8 @@ type projectRow struct {
 	reach  int    // active members who reach it
 }
 
-func build(meta store.SnapshotMeta, snap *access.Snapshot) *state {
-	eng := access.New(snap)
+func build(meta store.SnapshotMeta, eng *access.Engine) *state {
+	snap := eng.Snapshot()
 	st := &state{meta: meta, snap: snap, eng: eng, roleRank: map[string]int{}}
 	roles := eng.OrgRoles()
 	for i, r := range roles {

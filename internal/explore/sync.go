@@ -3,71 +3,19 @@ package explore
 import (
 	"context"
 	"fmt"
-	"sync"
 
 	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 	"github.com/sentry-access/sentry-access/internal/store"
 )
 
-// Runner starts syncs in the background, one at a time, and reloads the
-// Service when one succeeds. Build it with NewRunner.
-type Runner struct {
-	svc *Service
-	run func(ctx context.Context) error
-	mu  sync.Mutex
-	on  bool
-	wg  sync.WaitGroup
-}
-
-// NewRunner returns a Runner that calls run (e.g. a syncer's Full or
-// Incremental, adapted to return only its error) and then svc.Reload.
-func NewRunner(svc *Service, run func(ctx context.Context) error) *Runner {
-	return &Runner{svc: svc, run: run}
-}
-
-// Start starts a sync in the background and returns at once. The sync
-// outlives ctx's cancellation (it keeps ctx's values). A sync already
-// running is an ECONFLICT error.
-func (r *Runner) Start(ctx context.Context) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.on {
-		return sentryaccess.Errorf(sentryaccess.ECONFLICT, "A sync is already running.")
-	}
-	r.on = true
-	r.wg.Add(1)
-	bg := context.WithoutCancel(ctx)
-	go func() {
-		defer r.wg.Done()
-		defer func() {
-			r.mu.Lock()
-			r.on = false
-			r.mu.Unlock()
-		}()
-		if err := r.run(bg); err != nil {
-			r.svc.log.WarnContext(bg, "sync failed", "err", err)
-			return
-		}
-		if err := r.svc.Reload(bg); err != nil {
-			r.svc.log.ErrorContext(bg, "reload after sync", "err", err)
-		}
-	}()
-	return nil
-}
-
-// Wait blocks until the running sync (if any) and its reload are done.
-func (r *Runner) Wait() { r.wg.Wait() }
-
-// Status returns the last sync run as recorded in the store; Running is
-// also true while this Runner's sync or reload is still going. Before any
-// sync it returns nil.
-func (r *Runner) Status(ctx context.Context) (*SyncRun, error) {
-	r.mu.Lock()
-	on := r.on
-	r.mu.Unlock()
-	last, err := r.svc.src.LastSyncStatus(ctx)
+// SyncRun returns the last sync run as recorded in the store, as the pages
+// show it; Running is also true when running says so (a sync started from
+// the dashboard whose steps after it are still under way). Before any sync
+// it returns nil, or a starting run while running.
+func (s *Service) SyncRun(ctx context.Context, running bool) (*SyncRun, error) {
+	last, err := s.src.LastSyncStatus(ctx)
 	if sentryaccess.ErrorCode(err) == sentryaccess.ENOTFOUND {
-		if on {
+		if running {
 			return &SyncRun{Running: true, Stage: "start"}, nil
 		}
 		return nil, nil
@@ -76,10 +24,36 @@ func (r *Runner) Status(ctx context.Context) (*SyncRun, error) {
 		return nil, fmt.Errorf("sync status: %w", err)
 	}
 	var meta *store.SnapshotMeta
-	if st := r.svc.cur.Load(); st != nil {
+	if st := s.cur.Load(); st != nil {
 		meta = &st.meta
 	}
 	sr := syncRun(last, meta)
-	sr.Running = sr.Running || on
+	sr.Running = sr.Running || running
 	return sr, nil
+}
+
+// Syncs is the background sync runner (*syncer.Runner).
+type Syncs interface {
+	// Start starts a sync (full, or incremental when full is false and a
+	// full one ran already) and returns at once; an ECONFLICT error while
+	// one runs.
+	Start(ctx context.Context, full bool) error
+	// Running reports whether a sync started with Start is under way.
+	Running() bool
+}
+
+// SyncControl is the dashboard's sync button and status: syncs go through
+// the one runner (so they prune and run the steps after a sync like
+// scheduled ones), and their status is read as the pages show it.
+type SyncControl struct {
+	Syncs Syncs
+	Read  *Service
+}
+
+// Start starts an on-demand sync; ECONFLICT while one runs.
+func (c SyncControl) Start(ctx context.Context) error { return c.Syncs.Start(ctx, false) }
+
+// Status returns the last run (nil before the first).
+func (c SyncControl) Status(ctx context.Context) (*SyncRun, error) {
+	return c.Read.SyncRun(ctx, c.Syncs.Running())
 }

@@ -44,7 +44,7 @@ func (noSAML) Logout(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(htt
 type pagesEnv struct {
 	url    string
 	svc    *explore.Service
-	runner *explore.Runner
+	runner *syncer.Runner
 	st     *store.Store
 }
 
@@ -102,7 +102,15 @@ func newPagesEnvSim(t *testing.T, id samlauth.Identity, simOpts sentrysim.Option
 	if err := svc.Reload(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	runner := explore.NewRunner(svc, func(ctx context.Context) error { _, err := sy.Full(ctx); return err })
+	// As the dashboard wires it: one runner, whose pipeline shows each new
+	// snapshot in the read model.
+	runner := syncer.NewRunner(sy, st, syncer.RunnerOptions{Now: sentrysim.DemoEpoch, AfterSync: syncer.Pipeline{Steps: []syncer.Step{{
+		Name: "show the new snapshot in the read model", When: syncer.AfterNewSnapshot,
+		Run: func(_ context.Context, s *syncer.Synced) error {
+			svc.Show(s.Result.Snapshot, s.Current, s.Previous, s.Diff)
+			return nil
+		},
+	}}}})
 	assets, err := static.New()
 	if err != nil {
 		t.Fatal(err)
@@ -112,7 +120,7 @@ func newPagesEnvSim(t *testing.T, id samlauth.Identity, simOpts sentrysim.Option
 	base := "http://" + app.Listener.Addr().String()
 	srv, err := httpui.New(httpui.Config{BaseURL: base}, httpui.Deps{
 		Sessions: fixedUser{id},
-		SAML:     noSAML{}, Assets: assets, Explore: svc, SyncRunner: runner,
+		SAML:     noSAML{}, Assets: assets, Explore: svc, SyncRunner: explore.SyncControl{Syncs: runner, Read: svc},
 	})
 	if err != nil {
 		t.Fatal(err)

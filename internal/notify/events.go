@@ -134,15 +134,15 @@ func (n *Notifier) GrantsExpiring(ctx context.Context, grants []changes.Grant) e
 }
 
 // NewFindings returns the risks of after that are new or grew since before.
-func NewFindings(before, after *access.Snapshot) []access.Risk {
+func NewFindings(before, after *access.Engine) []access.Risk {
 	old := map[string]int{}
 	if before != nil {
-		for _, r := range access.New(before).Risks() {
+		for _, r := range before.Risks() {
 			old[r.Kind] = r.Count
 		}
 	}
 	var out []access.Risk
-	for _, r := range access.New(after).Risks() {
+	for _, r := range after.Risks() {
 		if c, ok := old[r.Kind]; !ok || r.Count > c {
 			out = append(out, r)
 		}
@@ -152,9 +152,10 @@ func NewFindings(before, after *access.Snapshot) []access.Risk {
 
 // SnapshotChanged announces what a new snapshot brought: new or grown risk
 // findings, and the access changes since the previous snapshot
-// (access.Diff). Wire it after a sync saves a snapshot; before may be nil
+// (diff, access.Diff of before → after, computed once by the sync's
+// pipeline). Wire it after a sync saves a snapshot; before and diff are nil
 // for the first one (then only findings are announced).
-func (n *Notifier) SnapshotChanged(ctx context.Context, beforeID, afterID uint64, before, after *access.Snapshot) error {
+func (n *Notifier) SnapshotChanged(ctx context.Context, beforeID, afterID uint64, before, after *access.Engine, diff *access.SnapshotDiff) error {
 	if fs := NewFindings(before, after); len(fs) > 0 {
 		lines := make([]string, len(fs))
 		for i, f := range fs {
@@ -169,10 +170,10 @@ func (n *Notifier) SnapshotChanged(ctx context.Context, beforeID, afterID uint64
 			return err
 		}
 	}
-	if before == nil {
+	if before == nil || diff == nil {
 		return nil
 	}
-	d := access.Diff(before, after)
+	d := *diff
 	lines := diffLines(d)
 	if len(lines) == 0 {
 		return nil

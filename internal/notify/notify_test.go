@@ -266,7 +266,8 @@ func TestSnapshotChangesAnnounceFindingsAndAccessChanges(t *testing.T) {
 	}
 	after := before.Clone()
 	after.Members = after.Members[:1] // bo left: a single owner remains
-	if err := e.n.SnapshotChanged(ctx, 1, 2, before, after); err != nil {
+	d := access.Diff(before, after)
+	if err := e.n.SnapshotChanged(ctx, 1, 2, access.New(before), access.New(after), &d); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := e.n.DeliverDue(ctx); err != nil {

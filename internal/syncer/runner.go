@@ -3,11 +3,13 @@ package syncer
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 	"github.com/sentry-access/sentry-access/internal/store"
 )
 
@@ -23,16 +25,15 @@ type RunnerOptions struct {
 	FullEvery time.Duration
 	// Retain is how many snapshots to keep; 0 keeps all.
 	Retain int
-	// OnSnapshot is called after a run saved a new snapshot (the dashboard
-	// reloads its read model there).
-	OnSnapshot func(ctx context.Context, res Result)
 	// OnRun, when set, is called after every run, failed ones included
 	// (metrics hook).
 	OnRun func(ctx context.Context, run RunInfo)
-	// AfterSync is called after every successful run, with or without a
-	// new snapshot (the dashboard refreshes the token and SCIM inventory
-	// there, which changes without a snapshot change).
-	AfterSync func(ctx context.Context, res Result)
+	// AfterSync is what happens after every successful run, once old
+	// snapshots are pruned: the dashboard's pipeline reloads the read
+	// model, refreshes the inventory and announces what changed
+	// (dashboard.afterSync). Its steps get the snapshot pair and their diff
+	// from one read (NewSynced).
+	AfterSync Pipeline
 	// Logger receives one line per failed run.
 	Logger *slog.Logger
 	// Now is the clock; time.Now when nil.
@@ -85,12 +86,14 @@ func NewRunner(s *Syncer, st *store.Store, opts RunnerOptions) *Runner {
 
 // Start begins a sync in the background and returns at once: a full sync
 // when full is true or no full sync ran yet in this process, else an
-// incremental one. It fails with ErrBusy while another sync runs. The run
-// is bound to ctx's values but not its cancellation, so it outlives the
-// HTTP request that started it; Wait waits for it.
+// incremental one. While another Start-ed sync runs (its pipeline
+// included) it fails with an error matching ErrBusy that is also an
+// ECONFLICT sentryaccess.Error. The run is bound to ctx's values but not
+// its cancellation, so it outlives the HTTP request that started it; Wait
+// waits for it.
 func (r *Runner) Start(ctx context.Context, full bool) error {
 	if !r.busy.CompareAndSwap(false, true) {
-		return ErrBusy
+		return fmt.Errorf("%w: %w", ErrBusy, sentryaccess.Errorf(sentryaccess.ECONFLICT, "A sync is already running."))
 	}
 	r.wg.Add(1)
 	go func() {
@@ -101,8 +104,12 @@ func (r *Runner) Start(ctx context.Context, full bool) error {
 	return nil
 }
 
-// RunOnce runs one sync now and waits for it. After a saved snapshot it
-// prunes old ones and calls OnSnapshot.
+// Running reports whether a sync started with Start is still under way,
+// the steps after it included.
+func (r *Runner) Running() bool { return r.busy.Load() }
+
+// RunOnce runs one sync now and waits for it. After a successful run it
+// prunes old snapshots and runs the AfterSync pipeline.
 func (r *Runner) RunOnce(ctx context.Context, full bool) (Result, error) {
 	r.mu.Lock()
 	if r.lastFull.IsZero() || r.now().Sub(r.lastFull) >= r.opts.FullEvery {
@@ -130,7 +137,7 @@ func (r *Runner) RunOnce(ctx context.Context, full bool) (Result, error) {
 	}
 	if err != nil {
 		if !errors.Is(err, ErrBusy) {
-			r.log.Error("sync failed; the previous snapshot stays current", "err", err)
+			r.log.ErrorContext(ctx, "sync failed; the previous snapshot stays current", "err", err)
 		}
 		return res, err
 	}
@@ -144,11 +151,15 @@ func (r *Runner) RunOnce(ctx context.Context, full bool) (Result, error) {
 			r.log.Error("prune snapshots", "err", err)
 		}
 	}
-	if r.opts.AfterSync != nil {
-		r.opts.AfterSync(ctx, res)
-	}
-	if !res.Unchanged && r.opts.OnSnapshot != nil {
-		r.opts.OnSnapshot(ctx, res)
+	if len(r.opts.AfterSync.Steps) > 0 {
+		synced, err := NewSynced(ctx, r.st, res)
+		if err != nil {
+			// The steps that need the new snapshot cannot run; the others
+			// (the inventory) still do.
+			r.log.Error("read the snapshots for the steps after the sync", "err", err)
+			synced = &Synced{Result: res}
+		}
+		r.opts.AfterSync.Run(ctx, synced)
 	}
 	return res, nil
 }

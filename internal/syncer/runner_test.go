@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sentry-access/sentry-access/internal/sentry"
+	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 	"github.com/sentry-access/sentry-access/internal/sentrysim"
 	"github.com/sentry-access/sentry-access/internal/store"
 	"github.com/sentry-access/sentry-access/internal/syncer"
@@ -35,15 +36,19 @@ func TestRunnerStartsOneSyncAtATimeAndReportsSnapshots(t *testing.T) {
 
 	saved := make(chan syncer.Result, 4)
 	r := syncer.NewRunner(syncer.New(client, st, syncer.Options{}), st, syncer.RunnerOptions{
-		Retain:     1,
-		OnSnapshot: func(_ context.Context, res syncer.Result) { saved <- res },
+		Retain: 1,
+		AfterSync: syncer.Pipeline{Steps: []syncer.Step{{Name: "record", When: syncer.AfterNewSnapshot,
+			Run: func(_ context.Context, s *syncer.Synced) error { saved <- s.Result; return nil }}}},
 	})
 	ctx := context.Background()
 	if err := r.Start(ctx, false); err != nil {
 		t.Fatal(err)
 	}
-	if err := r.Start(ctx, false); !errors.Is(err, syncer.ErrBusy) {
-		t.Errorf("a second Start while the first runs: got %v, want ErrBusy", err)
+	if err := r.Start(ctx, false); !errors.Is(err, syncer.ErrBusy) || sentryaccess.ErrorCode(err) != sentryaccess.ECONFLICT {
+		t.Errorf("a second Start while the first runs: got %v, want ErrBusy, an ECONFLICT", err)
+	}
+	if !r.Running() {
+		t.Error("Running is false while a started sync runs")
 	}
 	r.Wait()
 	res := <-saved
