@@ -116,15 +116,10 @@ type orgAvatar struct {
 // own organization; an integration's proxy user is a member of none. The
 // scope check is OrganizationPermission's (org:read for GET).
 func (s *Server) listOrganizations(c *call) {
-	st := s.st
 	var orgs []orgSummary
 	switch {
 	case c.p.kind == kindOrgToken, c.p.isMemberUser():
-		o := st.org
-		orgs = append(orgs, orgSummary{ID: id(o.id), Slug: o.slug, Status: orgStatus{"active", "active"}, Name: o.name,
-			DateCreated: o.dateCreated, Require2FA: o.require2FA, Avatar: orgAvatar{AvatarType: "letter_avatar"},
-			Links: s.orgLinks(c), HasAuthProvider: st.authProvider != nil, AllowMemberInvite: o.allowMemberInvite,
-			AllowMemberProjectCreation: o.allowMemberProjectCreation, Features: slices.Clone(o.features)})
+		orgs = append(orgs, s.orgSummary(c))
 	}
 	page, ok := paginateOffset(c, orgs)
 	if !ok {
@@ -138,6 +133,26 @@ func (s *Server) listOrganizations(c *call) {
 		return
 	}
 	c.json(http.StatusOK, page)
+}
+
+// orgSummary is the organization as OrganizationSerializer answers it
+// (src/sentry/api/serializers/models/organization.py): an element of the
+// organization list and a project's "organization".
+func (s *Server) orgSummary(c *call) orgSummary {
+	st := s.st
+	o := st.org
+	return orgSummary{ID: id(o.id), Slug: o.slug, Status: orgStatus{"active", "active"}, Name: o.name,
+		DateCreated: o.dateCreated, Require2FA: o.require2FA, Avatar: orgAvatar{AvatarType: "letter_avatar"},
+		Links: s.orgLinks(c), HasAuthProvider: st.authProvider != nil, AllowMemberInvite: o.allowMemberInvite,
+		AllowMemberProjectCreation: o.allowMemberProjectCreation, Features: slices.Clone(o.features)}
+}
+
+// orgSummaryBody is orgSummary as the server's era sends it.
+func (s *Server) orgSummaryBody(c *call) any {
+	if s.legacy {
+		return legacyOrgSummaries([]orgSummary{s.orgSummary(c)})[0]
+	}
+	return s.orgSummary(c)
 }
 
 // orgLinks is the organization's links: the configured region URL, else

@@ -316,7 +316,9 @@ func (s *Server) listProjects(c *call) {
 
 // getProject is GET /projects/{org}/{project}/ (project_details.py):
 // ProjectPermission, org-level project:read with access to the project or
-// project:read through a team of the project.
+// project:read through a team of the project. The answer carries the
+// project's organization (DetailedProjectSerializer's "organization", the
+// OrganizationSerializer summary; src/sentry/api/serializers/models/project.py).
 func (s *Server) getProject(c *call) {
 	st := s.st
 	pr := c.pathProject()
@@ -327,7 +329,114 @@ func (s *Server) getProject(c *call) {
 		c.detail(http.StatusForbidden, msgForbidden)
 		return
 	}
-	c.json(http.StatusOK, st.apiProject(c.p, pr))
+	c.json(http.StatusOK, projectWithOrg{Project: st.apiProject(c.p, pr), Organization: s.orgSummaryBody(c)})
+}
+
+// projectWithOrg is a project with its organization
+// (ProjectWithOrganizationSerializer, and the organization of
+// DetailedProjectSerializer).
+type projectWithOrg struct {
+	sentry.Project
+	Organization any `json:"organization"`
+}
+
+// listYourProjects is GET /api/0/projects/
+// (src/sentry/core/endpoints/project_index.py, ProjectIndexEndpoint; tests
+// in tests/sentry/core/endpoints/test_project_index.py). ProjectPermission
+// without an object checks the token's own scopes for project:read,
+// project:write or project:admin (ScopedPermission.has_permission; a
+// session passes). A user sees the projects of the teams it is on,
+// whatever its org role (test_show_all_without_superuser: an owner on no
+// team sees none); an internal integration (a Sentry App) and a token
+// without a user every project of its organization
+// (test_valid_with_internal_integration). status (default active; the
+// simulator has no deleted projects), organizationId and the query
+// tokens query, slug, name, platform, id and dsn (the simulator has no
+// client keys: it matches nothing) filter; any other key matches nothing.
+// Newest first, DateTimePaginator; each project with its organization
+// (ProjectWithOrganizationSerializer, test_member_constraints).
+func (s *Server) listYourProjects(c *call) {
+	st := s.st
+	if !c.p.session && !hasAny(c.p.upper, "project:read", "project:write", "project:admin") {
+		c.detail(http.StatusForbidden, msgForbidden)
+		return
+	}
+	params := c.r.URL.Query()
+	q := parseQuery(params.Get("query"))
+	for _, v := range q["id"] {
+		if _, err := strconv.Atoi(v); err != nil {
+			c.detail(http.StatusBadRequest, "Invalid project ID: "+v)
+			return
+		}
+	}
+	status := "active"
+	if params.Has("status") {
+		status = params.Get("status")
+	}
+	orgID := params.Get("organizationId")
+	var rows []*project
+	for _, pr := range st.projects {
+		switch {
+		case status != "active" && status != "":
+			continue
+		case c.p.kind == kindUser && !st.onProjectTeam(c.p.member, pr):
+			continue
+		case c.p.kind != kindOrgToken && orgID != "" && orgID != id(st.org.id):
+			continue
+		case !yourProjectMatches(pr, q):
+			continue
+		}
+		rows = append(rows, pr)
+	}
+	slices.SortFunc(rows, func(a, b *project) int {
+		return cmp.Or(b.dateCreated.Compare(a.dateCreated), cmp.Compare(b.id, a.id))
+	})
+	page, ok := paginateByDate(c, rows, func(pr *project) time.Time { return pr.dateCreated })
+	if !ok {
+		return
+	}
+	org := s.orgSummaryBody(c)
+	out := make([]projectWithOrg, 0, len(page))
+	for _, pr := range page {
+		out = append(out, projectWithOrg{Project: st.apiProject(c.p, pr), Organization: org})
+	}
+	c.json(http.StatusOK, out)
+}
+
+// onProjectTeam reports whether m is on one of pr's teams.
+func (st *state) onProjectTeam(m *member, pr *project) bool {
+	for _, tid := range pr.teams {
+		if _, on := m.teams[tid]; on {
+			return true
+		}
+	}
+	return false
+}
+
+// yourProjectMatches applies project_index.py's query tokens: query is
+// a case-insensitive substring of the name or slug, slug and name match
+// any value case-insensitively, platform and id any value exactly.
+func yourProjectMatches(pr *project, q map[string][]string) bool {
+	for key, values := range q {
+		var ok bool
+		switch key {
+		case "query":
+			v := strings.Join(values, " ")
+			ok = containsFold(pr.name, v) || containsFold(pr.slug, v)
+		case "slug":
+			ok = slices.ContainsFunc(values, func(v string) bool { return strings.EqualFold(v, pr.slug) })
+		case "name":
+			ok = slices.ContainsFunc(values, func(v string) bool { return strings.EqualFold(v, pr.name) })
+		case "platform":
+			ok = slices.Contains(values, pr.platform)
+		case "id":
+			ok = slices.Contains(values, id(pr.id))
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
 }
 
 func (s *Server) projectTeams(c *call) {
@@ -482,7 +591,7 @@ func (s *Server) listAudit(c *call) {
 			rows = append(rows, e)
 		}
 	}
-	page, ok := paginateByDate(c, rows)
+	page, ok := paginateByDate(c, rows, func(e *auditEntry) time.Time { return e.dateCreated })
 	if !ok {
 		return
 	}

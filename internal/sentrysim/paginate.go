@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Pagination follows src/sentry/api/base.py and src/sentry/api/paginator.py:
@@ -114,14 +115,14 @@ func paginateOffset[T any](c *call, items []T) ([]T, bool) {
 }
 
 // paginateByDate is Sentry's DateTimePaginator over rows ordered newest
-// first: the cursor value is a row's date in epoch milliseconds and the
-// offset skips rows sharing that date.
-func paginateByDate(c *call, rows []*auditEntry) ([]*auditEntry, bool) {
+// first by date: the cursor value is a row's date in epoch milliseconds
+// and the offset skips rows sharing that date.
+func paginateByDate[T any](c *call, rows []T, date func(T) time.Time) ([]T, bool) {
 	limit, cur, ok := c.parsePaging()
 	if !ok {
 		return nil, false
 	}
-	key := func(i int) int64 { return rows[i].dateCreated.UnixMilli() }
+	key := func(i int) int64 { return date(rows[i]).UnixMilli() }
 	// firstAtOrBelow is the first index whose key is <= v (rows are descending).
 	firstAtOrBelow := func(v int64) int {
 		lo, hi := 0, len(rows)

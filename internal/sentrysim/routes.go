@@ -40,6 +40,7 @@ func (s *Server) routes() *http.ServeMux {
 		{pattern: "GET /api/0/teams/{org}/{team}/members/{$}", scopes: teamRead, h: s.teamMembers},
 
 		{pattern: "GET /api/0/organizations/{org}/projects/{$}", scopes: orgRead, h: s.listProjects},
+		{pattern: "GET /api/0/projects/{$}", global: true, h: s.listYourProjects},
 		{pattern: "GET /api/0/projects/{org}/{project}/{$}", h: s.getProject},
 		{pattern: "GET /api/0/projects/{org}/{project}/teams/{$}", h: s.projectTeams},
 		{pattern: "POST /api/0/projects/{org}/{project}/teams/{team}/{$}", h: s.linkProjectTeam},

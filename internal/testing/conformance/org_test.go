@@ -3,6 +3,8 @@ package conformance
 import (
 	"encoding/json"
 	"net/http"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +16,8 @@ const (
 	srcTeams         = "src/sentry/core/endpoints/organization_teams.py"
 	srcTeamDetails   = "src/sentry/core/endpoints/team_details.py"
 	srcProjects      = "src/sentry/core/endpoints/organization_projects.py"
+	srcProjectIndex  = "src/sentry/core/endpoints/project_index.py"
+	tProjectIndex    = "tests/sentry/core/endpoints/test_project_index.py"
 	srcProjectTeam   = "src/sentry/core/endpoints/project_team_details.py"
 	tProjectTeam     = "tests/sentry/core/endpoints/test_project_team_details.py"
 	srcAccessRequest = "src/sentry/api/endpoints/organization_access_request_details.py"
@@ -23,8 +27,9 @@ const (
 	srcRateLimit     = "src/sentry/middleware/ratelimit.py"
 	srcPaginator     = "src/sentry/api/base.py: Endpoint.paginate, src/sentry/api/paginator.py"
 
-	teams    = "/api/0/organizations/{org}/teams/"
-	projects = "/api/0/organizations/{org}/projects/"
+	teams        = "/api/0/organizations/{org}/teams/"
+	projects     = "/api/0/organizations/{org}/projects/"
+	yourProjects = "/api/0/projects/"
 )
 
 // slugs decodes a list answer into its "slug" values.
@@ -147,6 +152,74 @@ func TestProjects(t *testing.T) {
 			opts: closed, as: "member_on_team", method: "GET", path: "/api/0/projects/{org}/project/", status: 200},
 		{name: "GET an unknown project is 404", sentry: "src/sentry/api/bases/project.py: ProjectEndpoint.convert_args",
 			as: "owner", method: "GET", path: "/api/0/projects/{org}/nope/", status: 404},
+		{name: "GET a project carries its organization", sentry: "src/sentry/api/serializers/models/project.py: DetailedProjectSerializer (\"organization\": attrs[\"org\"])",
+			as: "owner", method: "GET", path: "/api/0/projects/{org}/project/", status: 200,
+			want: `{"slug":"project","organization":{"id":"1","slug":"acme","name":"Acme"}}`},
+	})
+}
+
+// TestYourProjects is GET /api/0/projects/, the list go-sentry's
+// Projects.List reads.
+func TestYourProjects(t *testing.T) {
+	t.Parallel()
+	integration := "integration[project:read]"
+	sortedIs := func(actor, path string, want ...string) func(*testing.T, *world) {
+		return func(t *testing.T, w *world) {
+			t.Helper()
+			got := slugs(t, w.do(t, actor, "GET", path, nil).body)
+			slices.Sort(got)
+			equal(t, "GET "+path+" as "+actor+" (sorted)", got, want)
+		}
+	}
+	runRules(t, []rule{
+		{name: "a user lists the projects of the teams it is on, each with its organization", sentry: tProjectIndex + "::test_member_constraints",
+			as: "member_on_team", method: "GET", path: yourProjects, status: 200,
+			want: `[{"slug":"project","organization":{"id":"1","slug":"acme"}}]`},
+		{name: "an owner on no team lists no project", sentry: tProjectIndex + "::test_show_all_without_superuser",
+			as: "owner", method: "GET", path: yourProjects, status: 200, want: `[]`},
+		{name: "an internal integration lists every project of its organization", sentry: tProjectIndex + "::test_valid_with_internal_integration",
+			as: integration, method: "GET", path: yourProjects, status: 200,
+			then: sortedIs(integration, yourProjects, "orphan", "other-project", "project")},
+		{name: "organizationId keeps that organization's projects", sentry: tProjectIndex + "::test_filter_by_org_id",
+			as: "member_on_team", method: "GET", path: yourProjects + "?organizationId=2", status: 200, want: `[]`,
+			then: listIs("member_on_team", yourProjects+"?organizationId=1", "project")},
+		{name: "query matches the name or slug", sentry: tProjectIndex + "::test_query_filter",
+			as: integration, method: "GET", path: yourProjects + "?query=other", status: 200, want: `[{"slug":"other-project"}]`,
+			then: listIs(integration, yourProjects+"?query=baz")},
+		{name: "slug: matches the slug", sentry: tProjectIndex + "::test_slug_query",
+			as: integration, method: "GET", path: yourProjects + "?query=slug:orphan", status: 200, want: `[{"slug":"orphan"}]`,
+			then: listIs(integration, yourProjects+"?query=slug:baz")},
+		{name: "id: matches the id", sentry: tProjectIndex + "::test_id_query",
+			as: integration, method: "GET", path: yourProjects + "?query=id:201", status: 200, want: `[{"slug":"other-project"}]`,
+			then: listIs(integration, yourProjects+"?query=id:-1")},
+		{name: "a non-integer id: is 400", sentry: srcProjectIndex + ": get (ParseError Invalid project ID)",
+			as: integration, method: "GET", path: yourProjects + "?query=id:x", status: 400, want: `{"detail":"Invalid project ID: x"}`},
+		{name: "an unknown query key matches nothing", sentry: srcProjectIndex + ": get (queryset.none())",
+			as: integration, method: "GET", path: yourProjects + "?query=bogus:1", status: 200, want: `[]`},
+		{name: "status=deleted lists no active project", sentry: tProjectIndex + "::test_status_filter",
+			as: integration, method: "GET", path: yourProjects + "?status=deleted", status: 200, want: `[]`},
+		{name: "a token without a project scope is refused", sentry: srcProjectIndex + ": ProjectPermission (ScopedPermission.has_permission: the token's own scopes)",
+			as: "member_on_team[org:read team:read]", method: "GET", path: yourProjects, status: 403,
+			want: `{"detail":"You do not have permission to perform this action."}`},
+		{name: "an org auth token (org:ci) is refused", sentry: srcProjectIndex + ": ProjectPermission (ScopedPermission.has_permission)",
+			as: "orgtoken", method: "GET", path: yourProjects, status: 403},
+		{name: "the list is paged newest first by date", sentry: srcProjectIndex + ": paginate (DateTimePaginator, order_by -date_added)",
+			opts: opts{tweak: func(fx *sentrysim.Fixture) {
+				for i := range fx.Projects {
+					fx.Projects[i].DateCreated = epoch.Add(-time.Duration(i) * time.Hour)
+				}
+			}},
+			as: integration, method: "GET", path: yourProjects + "?per_page=2", status: 200,
+			want: `[{"slug":"project"},{"slug":"other-project"}]`,
+			then: func(t *testing.T, w *world) {
+				a := w.do(t, integration, "GET", yourProjects+"?per_page=2", nil)
+				m := regexp.MustCompile(`rel="next"; results="true"; cursor="([^"]+)"`).FindStringSubmatch(a.header.Get("Link"))
+				if m == nil {
+					t.Fatalf("Link %q has no next page", a.header.Get("Link"))
+				}
+				next := m[1]
+				equal(t, "second page", slugs(t, w.do(t, integration, "GET", yourProjects+"?per_page=2&cursor="+next, nil).body), []string{"orphan"})
+			}},
 	})
 }
 
