@@ -1,15 +1,18 @@
-// Package gosentry holds the simulator's third-party-client suite: it
-// drives the simulator the way github.com/jianyuan/go-sentry/v2 (the
-// client under the Terraform provider) does and holds the answers to
-// go-sentry's own expectations — the JSON type of every field its response
-// types declare, the request bodies it sends, an empty body on 202/204,
-// and pagination through the cursor of the Link header's rel="next" when
-// results="true".
+// Package gosentry runs a real third-party client against the simulator:
+// github.com/jianyuan/go-sentry/v2 (the client under the Terraform
+// provider for Sentry), pinned in go.mod as a test-only dependency.
 //
-// The module itself cannot be fetched on this project's machines (the Go
-// module proxy answers 403 for github.com/jianyuan/go-sentry/v2), so the
-// suite states go-sentry's expectations as tables, read from go-sentry's
-// source (sentry/organizations.go, organization_members.go, teams.go,
-// team_members.go, projects.go, roles.go, users.go, sentry.go), instead of
-// importing it. The package has only tests.
+// Its tests call go-sentry's own services — Organizations,
+// OrganizationMembers, Teams, TeamMembers, OrganizationProjects, Projects —
+// against sentrysim served by httptest, and hold the answers to go-sentry's
+// expectations: every call decodes without error into go-sentry's types,
+// the fields those types declare carry the values the simulated
+// organization holds, go-sentry's Link cursor (rel="next" with
+// results="true") reaches every item of a list longer than one page, and
+// a refusal comes back as go-sentry's *sentry.ErrorResponse (or
+// *sentry.RateLimitError for a 429) with the message Sentry sends. An
+// answer go-sentry cannot use fails a test here; the fix belongs in the
+// simulator, traced to Sentry's source (docs/sentry-access-model.md).
+//
+// The package has only tests.
 package gosentry
