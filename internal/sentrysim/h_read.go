@@ -344,8 +344,8 @@ type projectWithOrg struct {
 // (src/sentry/core/endpoints/project_index.py, ProjectIndexEndpoint; tests
 // in tests/sentry/core/endpoints/test_project_index.py). ProjectPermission
 // without an object checks the token's own scopes for project:read,
-// project:write or project:admin (ScopedPermission.has_permission; a
-// session passes). A user sees the projects of the teams it is on,
+// project:write or project:admin (ScopedPermission.has_permission in
+// src/sentry/api/permissions.py; a session passes). A user sees the projects of the teams it is on,
 // whatever its org role (test_show_all_without_superuser: an owner on no
 // team sees none); an internal integration (a Sentry App) and a token
 // without a user every project of its organization
@@ -354,7 +354,8 @@ type projectWithOrg struct {
 // tokens query, slug, name, platform, id and dsn (the simulator has no
 // client keys: it matches nothing) filter; any other key matches nothing.
 // Newest first, DateTimePaginator; each project with its organization
-// (ProjectWithOrganizationSerializer, test_member_constraints).
+// (ProjectWithOrganizationSerializer, test_member_constraints). See
+// docs/sentry-access-model.md#projects-and-teams.
 func (s *Server) listYourProjects(c *call) {
 	st := s.st
 	if !c.p.session && !hasAny(c.p.upper, "project:read", "project:write", "project:admin") {

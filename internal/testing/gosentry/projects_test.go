@@ -28,35 +28,46 @@ func projectsByTeam(fx *sentrysim.Fixture) map[string][]string {
 	return out
 }
 
-// TestOrganizationProjectsListReachesEveryProject pages
-// OrganizationProjects.List over 150 projects with go-sentry's cursor:
-// every project once, in two pages, with its teams
-// (organization_projects.py: paginated unless all_projects=1, which
-// go-sentry does not send).
-func TestOrganizationProjectsListReachesEveryProject(t *testing.T) {
+// TestProjectListsReachEveryProject pages OrganizationProjects.List and
+// Projects.List over 150 projects with go-sentry's cursor: every project
+// once, in two pages, with its teams (organization_projects.py: paginated
+// unless all_projects=1, which go-sentry does not send; project_index.py:
+// DateTimePaginator, 100 a page, here for an integration, which lists
+// every project).
+func TestProjectListsReachEveryProject(t *testing.T) {
 	t.Parallel()
 	fx := sentrysim.Generate(sentrysim.GenOptions{Members: 10, Teams: 30, Projects: 150, Seed: 5})
-	c := start(t, fx, sentrysim.Options{}).owner()
+	s := start(t, fx, sentrysim.Options{})
+	want := projectsByTeam(fx)
+	check := func(call string, projects []*sentry.Project, pages int) {
+		t.Helper()
+		if pages != 2 {
+			t.Errorf("%s: %d pages, want 2", call, pages)
+		}
+		seen := map[string]bool{}
+		for _, p := range projects {
+			if seen[p.Slug] {
+				t.Errorf("%s: %s twice", call, p.Slug)
+			}
+			seen[p.Slug] = true
+			if teams, ok := want[p.Slug]; !ok || !slices.Equal(projectTeams(p), teams) {
+				t.Errorf("%s: %s teams %v, want %v", call, p.Slug, projectTeams(p), teams)
+			}
+		}
+		if len(seen) != len(want) {
+			t.Errorf("%s: %d projects, want %d", call, len(seen), len(want))
+		}
+	}
+	c := s.owner()
 	projects, pages := listAll(t, "OrganizationProjects.List", func(p *sentry.ListCursorParams) ([]*sentry.Project, *sentry.Response, error) {
 		return c.OrganizationProjects.List(ctx, org, &sentry.ListOrganizationProjectsParams{ListCursorParams: *p})
 	})
-	if pages != 2 {
-		t.Errorf("OrganizationProjects.List: %d pages, want 2", pages)
-	}
-	want := projectsByTeam(fx)
-	seen := map[string]bool{}
-	for _, p := range projects {
-		if seen[p.Slug] {
-			t.Errorf("OrganizationProjects.List: %s twice", p.Slug)
-		}
-		seen[p.Slug] = true
-		if teams, ok := want[p.Slug]; !ok || !slices.Equal(projectTeams(p), teams) {
-			t.Errorf("OrganizationProjects.List: %s teams %v, want %v", p.Slug, projectTeams(p), teams)
-		}
-	}
-	if len(seen) != len(want) {
-		t.Errorf("OrganizationProjects.List: %d projects, want %d", len(seen), len(want))
-	}
+	check("OrganizationProjects.List", projects, pages)
+	c = s.client(sentrysim.DemoIntegrationToken)
+	projects, pages = listAll(t, "Projects.List", func(p *sentry.ListCursorParams) ([]*sentry.Project, *sentry.Response, error) {
+		return c.Projects.List(ctx, &sentry.ListProjectsParams{ListCursorParams: *p})
+	})
+	check("Projects.List", projects, pages)
 }
 
 // TestProjectsList runs go-sentry's Projects.List (GET /api/0/projects/,
@@ -127,28 +138,6 @@ func TestProjectsList(t *testing.T) {
 	}
 	_, _, err := s.client(sentrysim.DemoCIToken).Projects.List(ctx, nil)
 	refused(t, "Projects.List with an org auth token", err, http.StatusForbidden, "You do not have permission to perform this action.", false)
-}
-
-// TestProjectsListPages pages Projects.List over 150 projects with
-// go-sentry's cursor (DateTimePaginator, 100 a page).
-func TestProjectsListPages(t *testing.T) {
-	t.Parallel()
-	fx := sentrysim.Generate(sentrysim.GenOptions{Members: 10, Teams: 30, Projects: 150, Seed: 5})
-	// Projects of one date, so the cursor's offset carries the paging.
-	c := start(t, fx, sentrysim.Options{}).client(sentrysim.DemoIntegrationToken)
-	projects, pages := listAll(t, "Projects.List", func(p *sentry.ListCursorParams) ([]*sentry.Project, *sentry.Response, error) {
-		return c.Projects.List(ctx, &sentry.ListProjectsParams{ListCursorParams: *p})
-	})
-	seen := map[string]bool{}
-	for _, p := range projects {
-		if seen[p.Slug] {
-			t.Errorf("Projects.List: %s twice", p.Slug)
-		}
-		seen[p.Slug] = true
-	}
-	if pages != 2 || len(seen) != 150 {
-		t.Errorf("Projects.List: %d projects in %d pages, want 150 in 2", len(seen), pages)
-	}
 }
 
 // TestProjectGetAndTeams runs Projects.Get, AddTeam and RemoveTeam as the

@@ -46,7 +46,7 @@ func TestRateLimit(t *testing.T) {
 // to the end.
 func TestLegacyServer(t *testing.T) {
 	t.Parallel()
-	fx := sentrysim.Generate(sentrysim.GenOptions{Members: 120, Teams: 110, Projects: 130, Seed: 9})
+	fx := sentrysim.Generate(sentrysim.GenOptions{Members: 105, Teams: 105, Projects: 105, Seed: 9})
 	c := start(t, fx, sentrysim.Options{Legacy: true}).owner()
 	o, _, err := c.Organizations.Get(ctx, org)
 	must(t, "Organizations.Get", err)
