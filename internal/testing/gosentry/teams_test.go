@@ -187,3 +187,23 @@ func TestTeamMemberRefusals(t *testing.T) {
 		t.Errorf("teams after the refusals = %v, want %v", got, want)
 	}
 }
+
+// TestTeamMembersUnderOpenMembership: with open membership any member may
+// add another member to any team, 201 with the team, not an access request
+// (test_organization_member_team_details.py::test_member_can_add_member_to_team).
+func TestTeamMembersUnderOpenMembership(t *testing.T) {
+	t.Parallel()
+	fx := sentrysim.DemoFixture()
+	fx.Org.OpenMembership = sentry.Bool(true)
+	s := start(t, fx, sentrysim.Options{})
+	tm, resp, err := s.client(sentrysim.DemoMemberToken).TeamMembers.Create(ctx, org, gusGrant, "mobile")
+	must(t, "TeamMembers.Create(mobile) by a member", err)
+	if resp.StatusCode != http.StatusCreated || str(tm.Slug) != "mobile" {
+		t.Errorf("TeamMembers.Create(mobile) by a member = %d %s, want 201 mobile", resp.StatusCode, str(tm.Slug))
+	}
+	m, _, err := s.owner().OrganizationMembers.Get(ctx, org, gusGrant)
+	must(t, "OrganizationMembers.Get", err)
+	if !slices.Contains(m.Teams, "mobile") {
+		t.Errorf("teams after TeamMembers.Create = %v, want mobile in them", m.Teams)
+	}
+}
