@@ -335,3 +335,48 @@ func TestTheTopBarSearchFindsMembersTeamsAndProjects(t *testing.T) {
 	check(t, expect().Locator(byTestID(page, "search-summary")).ToContainText("40 members"), "every member matches acme")
 	check(t, expect().Locator(byTestID(page, "search-more-members")).ToHaveCount(0), "the page lists all 40")
 }
+
+// TestTheGraphFocusesOnAnEmailOrASlugAndOpensTheRest: the focus box takes
+// an email or a slug (an email gave an error page), an unknown one keeps
+// the page with a message, and "and N more" opens the next slice of its
+// column, with a way back.
+func TestTheGraphFocusesOnAnEmailOrASlugAndOpensTheRest(t *testing.T) {
+	e := startDemo(t)
+	page, _ := e.loginAs(t, sentryaccess.RoleViewer, "/graph")
+	input := byTestID(page, "graph-focus-input")
+	must(t, input.Fill("priya.patel@acme.test"), "type an email")
+	must(t, input.Press("Enter"), "submit")
+	check(t, expect().Locator(byTestID(page, "graph-focus")).ToHaveText("priya.patel@acme.test"), "focused on priya by email")
+	check(t, expect().Locator(byTestID(page, "graph-node").And(page.Locator(`[data-kind="team"]`))).ToHaveCount(2), "her two teams")
+
+	_, err := page.Goto(e.URL + "/graph?focus=payment-api")
+	must(t, err, "focus by a project slug")
+	check(t, expect().Locator(byTestID(page, "graph-focus")).ToHaveText("payment-api"), "focused on payment-api")
+
+	resp, err := page.Goto(e.URL + "/graph?focus=nobody@acme.test")
+	must(t, err, "an unknown email")
+	if resp.Status() != 404 {
+		t.Errorf("unknown focus answered %d, want 404", resp.Status())
+	}
+	check(t, expect().Locator(byTestID(page, "flash")).ToContainText("nobody@acme.test"), "the message names it")
+	check(t, expect().Locator(byTestID(page, "graph-focus-input")).ToHaveValue("nobody@acme.test"), "the focus stays typed")
+	check(t, expect().Locator(byTestID(page, "graph")).ToBeVisible(), "the graph is still there")
+
+	// The unfocused graph lists more members than fit: open the rest.
+	_, err = page.Goto(e.URL + "/graph")
+	must(t, err, "the whole graph")
+	waitForHTMX(t, page)
+	more := byTestID(page, "graph-more").Filter(playwright.LocatorFilterOptions{HasText: "more"}).First()
+	label := strings.SplitN(textOf(t, more), " in this column", 2)[0]
+	first := textOf(t, byTestID(page, "graph-node").And(page.Locator(`[data-kind="member"]`)).First())
+	click(t, more, label)
+	back := byTestID(page, "graph-more").Filter(playwright.LocatorFilterOptions{HasText: "before"})
+	must(t, expect().Locator(back).ToContainText("25 before"), "the next slice says what is before it")
+	if now := textOf(t, byTestID(page, "graph-node").And(page.Locator(`[data-kind="member"]`)).First()); now == first {
+		t.Errorf("after %q the first member is still %s", label, now)
+	}
+	check(t, expect().Page(page).ToHaveURL(regexp.MustCompile(`mfrom=25`)), "the slice is in the URL")
+	click(t, back, "25 before")
+	check(t, expect().Locator(byTestID(page, "graph-node").And(page.Locator(`[data-kind="member"]`)).First()).ToHaveText(regexp.MustCompile(regexp.QuoteMeta(first))), "back to the first slice")
+	screenshot(t, page, "graph-slices")
+}

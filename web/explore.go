@@ -306,10 +306,7 @@ func progressText(r *explore.SyncRun) string {
 // port on the member node (explore.GraphEdge.LabelX/LabelY).
 func midX(e explore.GraphEdge) string { return itoa(e.LabelX) }
 func midY(e explore.GraphEdge) string { return itoa(e.LabelY) }
-func edgePath(e explore.GraphEdge) string {
-	c := (e.X1 + e.X2) / 2
-	return fmt.Sprintf("M%d,%d C%d,%d %d,%d %d,%d", e.X1, e.Y1, c, e.Y1, c, e.Y2, e.X2, e.Y2)
-}
+func edgePath(e explore.GraphEdge) string { return e.Path() }
 
 func edgeClass(e explore.GraphEdge) string {
 	if e.Grants {
@@ -330,6 +327,12 @@ func nodeClass(n explore.GraphNode) string {
 // full (the drawn label may be truncated), then what it is and what the
 // link does, e.g. "platform admin, team: focus the graph here".
 func nodeName(n explore.GraphNode) string {
+	switch {
+	case n.Kind == "more" && n.Before > 0:
+		return n.Label + " in this column: show them"
+	case n.Kind == "more":
+		return n.Label + " in this column: show the next ones"
+	}
 	name := n.Label
 	if n.Sub != "" {
 		name += " " + n.Sub

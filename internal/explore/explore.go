@@ -145,8 +145,9 @@ type state struct {
 	roleRank map[string]int // org role id → priority (unknown: -1)
 	members  []memberRow    // sorted by email
 	byID     map[string]int
-	byRole   []int // member indexes: highest role first, then email
-	byReach  []int // member indexes: most projects first, then email
+	byEmail  map[string]int // lowercased email → member index
+	byRole   []int          // member indexes: highest role first, then email
+	byReach  []int          // member indexes: most projects first, then email
 	// byRoleAsc and byReachAsc are the other way round, ties still by email.
 	byRoleAsc, byReachAsc []int
 
@@ -235,6 +236,7 @@ func build(meta store.SnapshotMeta, eng *access.Engine) *state {
 		return cmpStrings(strings.ToLower(ma.Email), strings.ToLower(mb.Email), ma.ID, mb.ID)
 	})
 	st.byID = make(map[string]int, len(snap.Members))
+	st.byEmail = make(map[string]int, len(snap.Members))
 	st.teamSeats = make([][]int, len(st.teams))
 	globalCount := 0
 	for _, i := range morder {
@@ -254,6 +256,9 @@ func build(meta store.SnapshotMeta, eng *access.Engine) *state {
 		}
 		idx := len(st.members)
 		st.byID[m.ID] = idx
+		if m.Email != "" {
+			st.byEmail[strings.ToLower(m.Email)] = idx
+		}
 		for _, t := range row.teams {
 			if ti, ok := st.teamBySlug[t]; ok {
 				st.teamSeats[ti] = append(st.teamSeats[ti], idx)

@@ -13,10 +13,10 @@ const SearchLimit = 8
 // limit asked for, prefix matches first, then by email or slug; the
 // totals count every match.
 type SearchResults struct {
-	Query                                  string
-	Members                                []MemberHit
-	Teams                                  []TeamHit
-	Projects                               []ProjectHit
+	Query                                   string
+	Members                                 []MemberHit
+	Teams                                   []TeamHit
+	Projects                                []ProjectHit
 	MembersTotal, TeamsTotal, ProjectsTotal int
 }
 

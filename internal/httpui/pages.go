@@ -369,11 +369,29 @@ func (s *Server) handleGraph(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	g, err := ex.Graph(c.Request().Context(), explore.GraphQuery{Focus: strings.TrimSpace(c.QueryParam("focus")), Role: c.QueryParam("role"), Team: c.QueryParam("team")})
+	q, err := explore.ParseGraphQuery(c.QueryParams())
 	if err != nil {
 		return err
 	}
-	return s.listPage(c, "Graph", web.NavGraph, web.GraphPage(g), "graph", web.GraphView(g))
+	ctx := c.Request().Context()
+	g, err := ex.Graph(ctx, q)
+	if status, msg := classify(err); err != nil && q.Focus != "" && !wantsFragment(c.Request()) &&
+		(status == http.StatusNotFound || status == http.StatusUnprocessableEntity) {
+		// A focus that names nothing keeps the page: the unfocused graph,
+		// the focus as typed, and why under the form.
+		unfocused := q
+		unfocused.Focus = ""
+		if g, err = ex.Graph(ctx, unfocused); err != nil {
+			return err
+		}
+		g.Query.Focus = q.Focus
+		flash := web.Flash(web.FlashError, msg, RequestID(c.Request()))
+		return s.page(c, status, "Graph", web.NavGraph, web.GraphPage(g, flash))
+	}
+	if err != nil {
+		return err
+	}
+	return s.listPage(c, "Graph", web.NavGraph, web.GraphPage(g, nil), "graph", web.GraphView(g))
 }
 
 func (s *Server) handleConnection(c echo.Context) error {
