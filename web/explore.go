@@ -304,8 +304,8 @@ func progressText(r *explore.SyncRun) string {
 // svg helpers
 // Edge labels sit where the layout put them: just after the edge's own
 // port on the member node (explore.GraphEdge.LabelX/LabelY).
-func midX(e explore.GraphEdge) string { return itoa(e.LabelX) }
-func midY(e explore.GraphEdge) string { return itoa(e.LabelY) }
+func midX(e explore.GraphEdge) string     { return itoa(e.LabelX) }
+func midY(e explore.GraphEdge) string     { return itoa(e.LabelY) }
 func edgePath(e explore.GraphEdge) string { return e.Path() }
 
 func edgeClass(e explore.GraphEdge) string {
