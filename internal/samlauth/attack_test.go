@@ -265,6 +265,10 @@ func TestForgedBaselineIsAccepted(t *testing.T) {
 			ctx := signer(t, w.idpKey, dsig.RSASHA256SignatureMethod)
 			return xmlOf(t, signedResponse(t, ctx, w.response(nil), w.assertion(t, nil).Element()))
 		},
+		"with a UTF-8 declaration": func(w *attackWorld, t *testing.T) string {
+			a := signAssertion(t, signer(t, w.idpKey, dsig.RSASHA256SignatureMethod), w.assertion(t, nil))
+			return `<?xml version="1.0" encoding="UTF-8"?>` + "\n" + xmlOf(t, unsignedResponse(w.response(nil), a))
+		},
 		"not yet valid, but within the clock skew": func(w *attackWorld, t *testing.T) string {
 			a := w.assertion(t, func(a *saml.Assertion) {
 				a.IssueInstant = testNow.Add(2 * time.Minute)
@@ -460,6 +464,17 @@ func attacks() []attack {
 		{name: "DOCTYPE with an internal entity", reason: "DOCTYPE", build: func(t *testing.T, w *attackWorld) string {
 			s := xmlOf(t, unsignedResponse(w.response(nil), signedAlice(t, w, nil)))
 			return `<!DOCTYPE r [<!ENTITY e "alice@acme.test">]>` + s
+		}},
+		// --- A declaration that stops Go's decoder but not etree's, which
+		// reads any declared charset as it is: the screen must not stop.
+		{name: "ISO-8859-1 declaration before a comment injected into the NameID", reason: "UTF-8", build: func(t *testing.T, w *attackWorld) string {
+			a := signedAlice(t, w, func(a *saml.Assertion) { a.Subject.NameID.Value = "alice@acme.test.evil.example" })
+			s := xmlOf(t, unsignedResponse(w.response(nil), a))
+			s = replaceOnce(t, s, "alice@acme.test.evil.example", "alice@acme.test<!---->.evil.example")
+			return `<?xml version="1.0" encoding="ISO-8859-1"?>` + s
+		}},
+		{name: "ISO-8859-1 declaration before a second assertion", reason: "UTF-8", build: func(t *testing.T, w *attackWorld) string {
+			return `<?xml version="1.0" encoding="ISO-8859-1"?>` + xmlOf(t, unsignedResponse(w.response(nil), signedAlice(t, w, nil), w.mallory(t).Element()))
 		}},
 	}
 }

@@ -37,8 +37,15 @@ var errScreen = errors.New("response refused before signature checks")
 //     Response is unsigned and returns the first otherwise; extra assertions
 //     are the raw material of signature-wrapping attacks.
 //   - DOCTYPE declarations are refused (no entity tricks).
+//   - Only UTF-8 is accepted. crewjam parses with etree, whose default
+//     charset reader passes any declared encoding through unconverted, so
+//     a document declaring ISO-8859-1 is still parsed there; Go's decoder
+//     would stop at the declaration, and a screen that stopped with it
+//     would let everything after it through. A declared encoding other
+//     than UTF-8 is refused, and so is anything the screen cannot read to
+//     the end (fail closed): the screen sees exactly what crewjam parses.
 //
-// An empty or undecodable value is left for crewjam to report.
+// An empty or non-base64 value is left for crewjam to report.
 func screenResponse(b64 string) error {
 	if b64 == "" {
 		return nil
@@ -52,6 +59,13 @@ func screenResponse(b64 string) error {
 	}
 	dec := xml.NewDecoder(bytes.NewReader(raw))
 	dec.Strict = true
+	// etree's pass-through: the declaration is read, then refused below
+	// unless it names UTF-8, and the bytes are decoded as etree reads them.
+	declared := ""
+	dec.CharsetReader = func(charset string, input io.Reader) (io.Reader, error) {
+		declared = charset
+		return input, nil
+	}
 	assertions := 0
 	inAssertion := 0 // depth inside an Assertion element
 	for {
@@ -59,8 +73,11 @@ func screenResponse(b64 string) error {
 		if errors.Is(err, io.EOF) {
 			break
 		}
+		if declared != "" {
+			return fmt.Errorf("%w: the response declares encoding %q; only UTF-8 is accepted", errScreen, declared)
+		}
 		if err != nil {
-			return nil // malformed XML: crewjam reports it
+			return fmt.Errorf("%w: the response is not well-formed UTF-8 XML: %w", errScreen, err)
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
