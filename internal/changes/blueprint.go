@@ -2,6 +2,7 @@ package changes
 
 import (
 	"context"
+	"errors"
 	"embed"
 	"fmt"
 	"path"
@@ -57,7 +58,9 @@ type BlueprintMember struct {
 // keys are errors, reported with their line. Errors are EINVALID.
 func ParseBlueprint(data []byte) (*Blueprint, error) {
 	var bp Blueprint
-	if err := strictYAML(data, &bp); err != nil {
+	if err := strictYAML(data, &bp); errors.Is(err, errEmptyBlueprint) {
+		return nil, sentryaccess.Errorf(sentryaccess.EINVALID, "The blueprint is empty: it needs version: 1, a name and its teams (start from a sample).")
+	} else if err != nil {
 		return nil, sentryaccess.Errorf(sentryaccess.EINVALID, "Blueprint: %s", yaml.FormatError(err, false, true))
 	}
 	if err := bp.Validate(); err != nil {
@@ -455,8 +458,10 @@ func cmpOr(a, b string) string {
 // Documents over MaxBlueprintBytes are refused too.
 func strictYAML(data []byte, v any) (err error) {
 	defer func() {
+		// The decoder's own failure (a Go panic value) is no message for
+		// people.
 		if r := recover(); r != nil {
-			err = fmt.Errorf("the document is not a blueprint the YAML decoder can read (%v)", r)
+			err = errors.New("the document could not be read as a blueprint; start from a sample")
 		}
 	}()
 	if len(data) > MaxBlueprintBytes {
@@ -466,11 +471,33 @@ func strictYAML(data []byte, v any) (err error) {
 	if err != nil {
 		return err
 	}
+	if emptyYAML(f) {
+		return errEmptyBlueprint
+	}
 	if aliases := ast.FilterFile(ast.AliasType, f); len(aliases) > 0 {
 		return fmt.Errorf("line %d: aliases (*%s) are not allowed in a blueprint; write the values out",
 			aliases[0].GetToken().Position.Line, strings.TrimPrefix(aliases[0].String(), "*"))
 	}
 	return yaml.UnmarshalWithOptions(data, v, yaml.Strict())
+}
+
+// errEmptyBlueprint is a document with nothing but blank lines, comments
+// or document markers.
+var errEmptyBlueprint = errors.New("the document is empty: a blueprint starts with version: 1 and a name (start from a sample)")
+
+// emptyYAML reports whether f holds no value: no document, or documents
+// whose body is nothing or only comments.
+func emptyYAML(f *ast.File) bool {
+	for _, d := range f.Docs {
+		if d == nil || d.Body == nil {
+			continue
+		}
+		if _, ok := d.Body.(*ast.CommentGroupNode); ok {
+			continue
+		}
+		return false
+	}
+	return true
 }
 
 // MaxBlueprintBytes is the largest blueprint document ParseBlueprint reads.

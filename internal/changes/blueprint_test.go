@@ -30,6 +30,10 @@ func TestParseBlueprintErrors(t *testing.T) {
 		// Without the alias check, these 800 bytes decode for minutes.
 		{"nested aliases (billion laughs) are refused before decoding", laughs(9), []string{"aliases (*a0) are not allowed", "line 7"}},
 		{"a single alias is refused too", "version: 1\nname: &n x\ndescription: *n\n", []string{"aliases (*n)"}},
+		{"an empty document says it is empty", "", []string{"The blueprint is empty", "version: 1"}},
+		{"a document of comments only says it is empty", "# teams for Q3\n# (to do)\n", []string{"The blueprint is empty"}},
+		{"a document of blank lines says it is empty", "\n  \n\t\n", []string{"The blueprint is empty"}},
+		{"a bare document marker says it is empty", "---\n# nothing yet\n", []string{"The blueprint is empty"}},
 		{"a document over the size limit is refused", "version: 1\nname: x\ndescription: " + strings.Repeat("x", MaxBlueprintBytes) + "\n", []string{"at most 262144"}},
 	}
 	for _, tt := range tests {
@@ -43,6 +47,9 @@ func TestParseBlueprintErrors(t *testing.T) {
 				if !strings.Contains(err.Error(), w) {
 					t.Errorf("error %q does not mention %q", err, w)
 				}
+			}
+			if msg := sentryaccess.ErrorMessage(err); strings.Contains(msg, "runtime error") || strings.Contains(msg, "nil pointer") {
+				t.Errorf("error %q is a Go panic, not words for people", msg)
 			}
 		})
 	}
