@@ -130,6 +130,9 @@ func New(ctx context.Context, o Options) (*Server, error) {
 	sessions, err := session.New(session.Config{
 		BaseURL: o.BaseURL, HashKey: hashKey, BlockKey: blockKey,
 		IdleTimeout: o.SessionIdle, AbsoluteTimeout: o.SessionAbsolute,
+		// Logouts are refused until the session's absolute expiry, across
+		// restarts.
+		Revocations: o.Store.SessionRevocations(),
 	}, o.Now)
 	if err != nil {
 		return nil, err

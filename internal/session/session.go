@@ -6,6 +6,7 @@
 package session
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/json"
 	"errors"
@@ -53,6 +54,19 @@ type Config struct {
 	IdleTimeout time.Duration
 	// AbsoluteTimeout ends a session this long after login (default 12 h).
 	AbsoluteTimeout time.Duration
+	// Revocations keeps the sessions ended by logout until their absolute
+	// timeout; the dashboard passes the store's (store.SessionRevocations),
+	// so a logout survives a restart. Nil keeps them in memory, which a
+	// restart forgets (tests).
+	Revocations Revocations
+}
+
+// Revocations remembers ended sessions. Revoke records session id as
+// ended until until (when its cookie would expire anyway); Revoked reports
+// whether id is still recorded as ended. Both are safe for concurrent use.
+type Revocations interface {
+	Revoke(ctx context.Context, id string, until time.Time) error
+	Revoked(ctx context.Context, id string) (bool, error)
 }
 
 // Validate reports every problem with c at once.
@@ -91,20 +105,19 @@ func (c Config) timeouts() (idle, abs time.Duration) {
 // Manager reads and writes the session cookie. It implements
 // samlauth.Sessions and is safe for concurrent use.
 //
-// A signed cookie stays valid until it expires, so End also remembers the
-// ended session's id until its absolute timeout: a copy of the cookie taken
-// before logout (another tab, a proxy log, a stolen cookie) no longer
-// authenticates. The list lives in memory: a restart forgets it, and
-// several replicas each keep their own.
+// A signed cookie stays valid until it expires, so End also records the
+// ended session's id (Config.Revocations) until its absolute timeout: a
+// copy of the cookie taken before logout (another tab, a proxy log, a
+// stolen cookie) no longer authenticates, also after a restart when the
+// record is the store's. When the record cannot be read a session is
+// refused (fail closed).
 type Manager struct {
-	store  *sessions.CookieStore
-	now    func() time.Time
-	idle   time.Duration
-	abs    time.Duration
-	secure bool
-
-	mu      sync.Mutex
-	revoked map[string]time.Time // session id → when it expires anyway
+	store   *sessions.CookieStore
+	now     func() time.Time
+	idle    time.Duration
+	abs     time.Duration
+	secure  bool
+	revoked Revocations
 }
 
 var _ samlauth.Sessions = (*Manager)(nil)
@@ -132,7 +145,11 @@ func New(cfg Config, now func() time.Time) (*Manager, error) {
 		Secure:   u.Scheme == "https",
 		SameSite: http.SameSiteLaxMode,
 	}
-	return &Manager{store: store, now: now, idle: idle, abs: abs, secure: u.Scheme == "https", revoked: map[string]time.Time{}}, nil
+	rev := cfg.Revocations
+	if rev == nil {
+		rev = &memoryRevocations{now: now, until: map[string]time.Time{}}
+	}
+	return &Manager{store: store, now: now, idle: idle, abs: abs, secure: u.Scheme == "https", revoked: rev}, nil
 }
 
 // cookieName is the session cookie's name for this base URL.
@@ -164,13 +181,16 @@ func (m *Manager) Begin(w http.ResponseWriter, r *http.Request, id samlauth.Iden
 	return nil
 }
 
-// End deletes the session cookie and revokes the request's session, so
-// the same cookie value is refused from now on.
+// End revokes the request's session, so the same cookie value is refused
+// from now on, and deletes the cookie. The revocation is recorded before
+// the cookie is deleted; when it cannot be, End returns the error.
 func (m *Manager) End(w http.ResponseWriter, r *http.Request) error {
 	if s, err := m.store.New(r, m.cookieName()); err == nil && !s.IsNew {
 		if sid, _ := s.Values[keySID].(string); sid != "" {
 			created, _ := s.Values[keyCreated].(int64)
-			m.revoke(sid, time.Unix(created, 0).Add(m.abs))
+			if err := m.revoked.Revoke(r.Context(), sid, time.Unix(created, 0).Add(m.abs)); err != nil {
+				return fmt.Errorf("end session: %w", err)
+			}
 		}
 	}
 	opts := *m.store.Options
@@ -222,7 +242,10 @@ func (m *Manager) load(r *http.Request) (samlauth.Identity, *sessions.Session, e
 	if raw == "" || sid == "" || !ok1 || !ok2 {
 		return id, nil, fmt.Errorf("session cookie incomplete: %w", samlauth.ErrNoSession)
 	}
-	if m.isRevoked(sid) {
+	switch ended, err := m.revoked.Revoked(r.Context(), sid); {
+	case err != nil:
+		return id, nil, fmt.Errorf("read ended sessions: %w: %w", err, samlauth.ErrNoSession)
+	case ended:
 		return id, nil, fmt.Errorf("session ended by logout: %w", samlauth.ErrNoSession)
 	}
 	now := m.now()
@@ -238,23 +261,33 @@ func (m *Manager) load(r *http.Request) (samlauth.Identity, *sessions.Session, e
 	return id, s, nil
 }
 
-// revoke remembers sid as ended until until, and forgets ended sessions
+// memoryRevocations keeps ended sessions in memory (Config.Revocations
+// nil).
+type memoryRevocations struct {
+	now   func() time.Time
+	mu    sync.Mutex
+	until map[string]time.Time // session id → when it expires anyway
+}
+
+// Revoke remembers id as ended until until, and forgets ended sessions
 // whose cookies have expired anyway.
-func (m *Manager) revoke(sid string, until time.Time) {
+func (m *memoryRevocations) Revoke(_ context.Context, id string, until time.Time) error {
 	now := m.now()
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for k, exp := range m.revoked {
+	for k, exp := range m.until {
 		if now.After(exp) {
-			delete(m.revoked, k)
+			delete(m.until, k)
 		}
 	}
-	m.revoked[sid] = until
+	m.until[id] = until
+	return nil
 }
 
-func (m *Manager) isRevoked(sid string) bool {
+// Revoked reports whether id was ended.
+func (m *memoryRevocations) Revoked(_ context.Context, id string) (bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	_, ok := m.revoked[sid]
-	return ok
+	_, ok := m.until[id]
+	return ok, nil
 }

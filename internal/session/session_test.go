@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/sentry-access/sentry-access/internal/samlauth"
 	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 	"github.com/sentry-access/sentry-access/internal/session"
+	"github.com/sentry-access/sentry-access/internal/store"
 )
 
 func newManager(t *testing.T, base string, now func() time.Time) *session.Manager {
@@ -157,5 +159,69 @@ func TestACookieCopiedBeforeLogoutNoLongerAuthenticates(t *testing.T) {
 	}
 	if id, err := m.Current(other); err != nil || id.Email != "ana@acme.test" {
 		t.Errorf("another session of the same user: Current() = %+v, %v; want it still signed in", id, err)
+	}
+}
+
+// A logout is kept in the store until the session's absolute expiry: a
+// cookie copied before it is refused by the next process too.
+func TestALogoutSurvivesARestart(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "sentry-access.db")
+	clock := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	now := func() time.Time { return clock }
+	open := func() (*store.Store, *session.Manager) {
+		st, err := store.Open(path, store.Options{Now: now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := session.New(session.Config{BaseURL: "https://a.test", HashKey: bytes.Repeat([]byte{7}, 64), BlockKey: bytes.Repeat([]byte{9}, 32),
+			IdleTimeout: 10 * time.Minute, AbsoluteTimeout: time.Hour, Revocations: st.SessionRevocations()}, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st, m
+	}
+	st, m := open()
+	_, copied := begin(t, m, "https://a.test")
+	_, kept := begin(t, m, "https://a.test")
+	logout := httptest.NewRequest(http.MethodPost, "https://a.test/logout", nil)
+	for _, c := range copied.Cookies() {
+		logout.AddCookie(c)
+	}
+	if err := m.End(httptest.NewRecorder(), logout); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// The restarted dashboard, same keys, same store file.
+	st, m = open()
+	defer st.Close()
+	if _, err := m.Current(copied); !errors.Is(err, samlauth.ErrNoSession) {
+		t.Errorf("after a restart the ended session's cookie: Current() err = %v, want ErrNoSession", err)
+	}
+	if id, err := m.Current(kept); err != nil || id.Email != "ana@acme.test" {
+		t.Errorf("after a restart another session: Current() = %+v, %v; want it still signed in", id, err)
+	}
+	if n, err := st.SessionRevocations().Len(t.Context()); err != nil || n != 1 {
+		t.Errorf("revocations kept = %d, %v; want 1", n, err)
+	}
+	// Past the session's absolute expiry the entry is pruned at the next
+	// logout: the cookie is refused by its own timeout from then on.
+	clock = clock.Add(time.Hour + time.Minute)
+	_, later := begin(t, m, "https://a.test")
+	logout = httptest.NewRequest(http.MethodPost, "https://a.test/logout", nil)
+	for _, c := range later.Cookies() {
+		logout.AddCookie(c)
+	}
+	if err := m.End(httptest.NewRecorder(), logout); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := st.SessionRevocations().Len(t.Context()); err != nil || n != 1 {
+		t.Errorf("revocations kept after the first one's expiry = %d, %v; want only the new one", n, err)
+	}
+	if _, err := m.Current(copied); !errors.Is(err, samlauth.ErrNoSession) {
+		t.Errorf("past its expiry the ended session's cookie: Current() err = %v, want ErrNoSession", err)
 	}
 }

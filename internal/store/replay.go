@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -94,24 +93,8 @@ func (c *ReplayCache) Len() (int, error) {
 
 // pruneReplay deletes the entries that expired at or before now.
 func pruneReplay(ids, exp *bolt.Bucket, now time.Time) error {
-	var limit [8]byte
-	binary.BigEndian.PutUint64(limit[:], uint64(now.UnixNano()))
-	cur := exp.Cursor()
-	var dead [][]byte
-	for k, _ := cur.First(); k != nil && len(k) >= 8 && bytes.Compare(k[:8], limit[:]) <= 0; k, _ = cur.Next() {
-		dead = append(dead, append([]byte(nil), k...))
-	}
-	for _, k := range dead {
-		if err := exp.Delete(k); err != nil {
-			return fmt.Errorf("prune replay cache: %w", err)
-		}
-		id := k[8:]
-		// Only drop the id if its recorded expiry is this one.
-		if v := ids.Get(id); v != nil && bytes.Equal(v, k[:8]) {
-			if err := ids.Delete(id); err != nil {
-				return fmt.Errorf("prune replay cache: %w", err)
-			}
-		}
+	if err := pruneExpiring(ids, exp, now); err != nil {
+		return fmt.Errorf("prune replay cache: %w", err)
 	}
 	return nil
 }

@@ -181,6 +181,9 @@ func prepare(tx *bolt.Tx) error {
 	if err := ensureReplayBuckets(tx); err != nil {
 		return err
 	}
+	if err := ensureSessionBuckets(tx); err != nil {
+		return err
+	}
 	if err := sys.Put([]byte(keySchema), []byte(strconv.Itoa(schemaVersion))); err != nil {
 		return fmt.Errorf("write schema version: %w", err)
 	}
