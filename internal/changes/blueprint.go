@@ -2,8 +2,8 @@ package changes
 
 import (
 	"context"
-	"errors"
 	"embed"
+	"errors"
 	"fmt"
 	"path"
 	"slices"
