@@ -4,6 +4,9 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"os"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/sentry-access/sentry-access/internal/testing/loadtest"
@@ -20,19 +23,37 @@ func runLoadtest(ctx context.Context, e env, args []string) error {
 	fs.IntVar(&o.Teams, "teams", 1000, "teams in the synthetic org")
 	fs.IntVar(&o.Projects, "projects", 3000, "projects in the synthetic org")
 	fs.IntVar(&o.Sessions, "sessions", 200, "signed-in sessions, each from a real SAML login")
-	fs.IntVar(&o.Users, "users", 200, "concurrent virtual users")
-	fs.DurationVar(&o.Duration, "duration", time.Minute, "how long the users run")
+	users := fs.String("users", "1,50,200", "concurrent virtual users of each phase, run one after another")
+	fs.DurationVar(&o.Duration, "duration", 30*time.Second, "how long each phase runs")
 	fs.BoolVar(&o.OpenMembership, "open-membership", false, "turn open membership on (every member reaches every project: the worst case)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the phases to this file (go tool pprof)")
 	if err := fs.Parse(args); err != nil {
 		return usageError{err}
 	}
-	fmt.Fprintf(e.stderr, "loadtest: %d members, %d sessions, %d users for %s on loopback…\n", o.Members, o.Sessions, o.Users, o.Duration)
+	for _, f := range strings.Split(*users, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n <= 0 {
+			return usageError{fmt.Errorf("loadtest: --users %q: want positive numbers separated by commas", *users)}
+		}
+		o.Phases = append(o.Phases, n)
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return fmt.Errorf("loadtest: %w", err)
+		}
+		defer f.Close()
+		o.CPUProfile = f
+	}
+	fmt.Fprintf(e.stderr, "loadtest: %d members, %d sessions, phases of %s users for %s each on loopback…\n", o.Members, o.Sessions, *users, o.Duration)
 	rep, err := loadtest.Run(ctx, o, e.stdout)
 	if err != nil {
 		return err
 	}
-	if rep.Errors > 0 {
-		return fmt.Errorf("loadtest: %d requests failed", rep.Errors)
+	for _, p := range rep.Phases {
+		if p.Errors > 0 {
+			return fmt.Errorf("loadtest: %d requests failed with %d users", p.Errors, p.Users)
+		}
 	}
 	return nil
 }

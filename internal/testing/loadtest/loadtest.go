@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -34,21 +35,29 @@ import (
 
 // Options configure Run. Zero values take the defaults in brackets.
 type Options struct {
-	Members  int           // synthetic org size [10000]
-	Teams    int           // [Members/50]
-	Projects int           // [Members/25]
-	Sessions int           // signed-in sessions made by real logins [200]
-	Users    int           // concurrent virtual users [200]
-	Duration time.Duration // how long the users run [60s]
-	// MaxRequests bounds the total request count [Users*Duration in s*50].
+	Members  int // synthetic org size [10000]
+	Teams    int // [Members/50]
+	Projects int // [Members/25]
+	Sessions int // signed-in sessions made by real logins [200]
+	// Phases are the concurrent virtual users of each phase, run one
+	// after another on the same server [1, 50, 200].
+	Phases []int
+	// Duration is how long each phase runs [30s].
+	Duration time.Duration
+	// MaxRequests bounds each phase's request count [Duration in s × 5,000].
 	MaxRequests int64
 	// LoginConcurrency bounds parallel logins [16].
 	LoginConcurrency int
 	// OpenMembership turns the org's open membership on: every member
 	// reaches every project, the worst case for project and member pages.
 	OpenMembership bool
-	Logger         *slog.Logger
+	// CPUProfile, when set, receives a CPU profile of the phases.
+	CPUProfile io.Writer
+	Logger     *slog.Logger
 }
+
+// DefaultPhases are the concurrent users of the targets.
+var DefaultPhases = []int{1, 50, 200}
 
 func (o *Options) defaults() {
 	if o.Members <= 0 {
@@ -63,14 +72,14 @@ func (o *Options) defaults() {
 	if o.Sessions <= 0 {
 		o.Sessions = 200
 	}
-	if o.Users <= 0 {
-		o.Users = 200
+	if len(o.Phases) == 0 {
+		o.Phases = DefaultPhases
 	}
 	if o.Duration <= 0 {
-		o.Duration = 60 * time.Second
+		o.Duration = 30 * time.Second
 	}
 	if o.MaxRequests <= 0 {
-		o.MaxRequests = int64(o.Users) * int64(max(o.Duration/time.Second, 1)) * 50
+		o.MaxRequests = int64(max(o.Duration/time.Second, 1)) * 5000
 	}
 	if o.LoginConcurrency <= 0 {
 		o.LoginConcurrency = 16
@@ -80,71 +89,155 @@ func (o *Options) defaults() {
 	}
 }
 
+// TargetP99 is the page latency target for a number of concurrent
+// users: p99 ≤ 20 ms one user at a time, ≤ 50 ms with up to 50 users,
+// ≤ 150 ms beyond.
+func TargetP99(users int) time.Duration {
+	switch {
+	case users <= 1:
+		return 20 * time.Millisecond
+	case users <= 50:
+		return 50 * time.Millisecond
+	}
+	return 150 * time.Millisecond
+}
+
+// TargetRSS is the bound on the dashboard's peak resident set.
+const TargetRSS = 300 << 20
+
 // Report is the outcome of a run.
 type Report struct {
-	Members, Sessions, Users int
-	Duration                 time.Duration // the users' wall time
-	LoginP50, LoginP99       time.Duration
-	Requests, Errors         int64
+	Members, Teams, Projects, Sessions int
+	// OpenMembership reports whether the org had open membership on.
+	OpenMembership     bool
+	LoginP50, LoginP99 time.Duration
+	Phases             []Phase
+	// Memory: PeakRSSBytes is the process's peak resident set (VmHWM), 0
+	// when unknown; the demo and the load generator run in this process.
+	// SimulatorHeapBytes is the Go heap a second simulator of the same
+	// org holds; GeneratorHeapBytes the heap the load generator's
+	// clients, sessions and users hold at the busiest phase's
+	// concurrency, measured against an empty handler before the demo
+	// starts. DashboardRSSBytes is PeakRSSBytes less both.
+	PeakRSSBytes, SimulatorHeapBytes, GeneratorHeapBytes, DashboardRSSBytes int64
+}
+
+// Phase is what one phase measured.
+type Phase struct {
+	Users            int
+	Duration         time.Duration // the users' wall time
+	Requests, Errors int64
 	// FirstErrors are up to five error descriptions, for diagnosis.
 	FirstErrors   []string
 	P50, P99, Max time.Duration
 	// RequestsPerSecond is Requests / Duration.
 	RequestsPerSecond float64
-	// PeakRSSBytes is the process's peak resident set (VmHWM), 0 when
-	// unknown. The demo runs in this process, so it is the dashboard's
-	// plus the simulator's and the load generator's.
-	PeakRSSBytes int64
-	// OpenMembership reports whether the org had open membership on.
-	OpenMembership bool
+	// CPUPerRequest is the process's CPU time (user and system, all
+	// threads: dashboard, simulator and load generator) over the phase,
+	// divided by Requests.
+	CPUPerRequest time.Duration
+	// Target is TargetP99(Users).
+	Target time.Duration
 	// Routes are the per-route latencies, slowest p99 first.
 	Routes []RouteStats
 }
 
+// Met reports whether every route's p99 is within the target, with no
+// error.
+func (p Phase) Met() bool {
+	if p.Errors > 0 || p.Requests == 0 {
+		return false
+	}
+	for _, r := range p.Routes {
+		if r.P99 > p.Target {
+			return false
+		}
+	}
+	return true
+}
+
 // RouteStats is the latency of one route (a path pattern such as
-// "/members/:id" or "/members?q") over a run.
+// "/members/:id" or "/members?q") over a phase. CPUPerRequest is the
+// process's CPU time per request of the route, measured only when one
+// user sends one request at a time (0 otherwise).
 type RouteStats struct {
 	Route            string
 	Requests, Errors int64
 	P50, P99, Max    time.Duration
+	CPUPerRequest    time.Duration
 }
 
-// WriteTo writes the report as readable text.
+// WriteTo writes the report as readable text with the targets beside the
+// measured figures.
 func (r Report) WriteTo(w io.Writer) (int64, error) {
 	var b strings.Builder
 	open := "off"
 	if r.OpenMembership {
 		open = "on"
 	}
-	fmt.Fprintf(&b, "load test: %d members (open membership %s), %d sessions, %d virtual users for %s\n", r.Members, open, r.Sessions, r.Users, r.Duration.Round(time.Millisecond))
-	fmt.Fprintf(&b, "  logins:   p50 %s  p99 %s\n", r.LoginP50.Round(time.Microsecond), r.LoginP99.Round(time.Microsecond))
-	fmt.Fprintf(&b, "  requests: %d (%.1f/s), errors %d\n", r.Requests, r.RequestsPerSecond, r.Errors)
-	fmt.Fprintf(&b, "  latency:  p50 %s  p99 %s  max %s\n", r.P50.Round(time.Microsecond), r.P99.Round(time.Microsecond), r.Max.Round(time.Microsecond))
-	fmt.Fprintf(&b, "  peak RSS: %.1f MiB\n", float64(r.PeakRSSBytes)/(1<<20))
-	if len(r.Routes) > 0 {
-		fmt.Fprintf(&b, "  %-28s %8s %6s %10s %10s %10s\n", "route", "requests", "errors", "p50", "p99", "max")
-		for _, rs := range r.Routes {
-			fmt.Fprintf(&b, "  %-28s %8d %6d %10s %10s %10s\n", rs.Route, rs.Requests, rs.Errors,
-				rs.P50.Round(time.Microsecond), rs.P99.Round(time.Microsecond), rs.Max.Round(time.Microsecond))
+	fmt.Fprintf(&b, "load test: %d members, %d teams, %d projects (open membership %s), %d sessions\n", r.Members, r.Teams, r.Projects, open, r.Sessions)
+	fmt.Fprintf(&b, "  logins:   p50 %s  p99 %s\n", ms(r.LoginP50), ms(r.LoginP99))
+	fmt.Fprintf(&b, "  peak RSS: %s whole process (target for the dashboard ≤ %s): dashboard ≈ %s %s, simulator heap %s, load generator heap %s\n",
+		mib(r.PeakRSSBytes), mib(TargetRSS), mib(r.DashboardRSSBytes), mark(r.DashboardRSSBytes > 0 && r.DashboardRSSBytes <= TargetRSS),
+		mib(r.SimulatorHeapBytes), mib(r.GeneratorHeapBytes))
+	for _, p := range r.Phases {
+		fmt.Fprintf(&b, "\n  %d concurrent users for %s: %d requests (%.0f/s), errors %d (target 0) %s; CPU %s per request\n",
+			p.Users, p.Duration.Round(time.Millisecond), p.Requests, p.RequestsPerSecond, p.Errors, mark(p.Errors == 0), us(p.CPUPerRequest))
+		fmt.Fprintf(&b, "  latency p50 %s  p99 %s  max %s; every page p99 ≤ %s %s\n", ms(p.P50), ms(p.P99), ms(p.Max), ms(p.Target), mark(p.Met()))
+		cpu := p.Users == 1
+		fmt.Fprintf(&b, "  %-26s %8s %6s %9s %9s %9s", "route", "requests", "errors", "p50", "p99", "max")
+		if cpu {
+			fmt.Fprintf(&b, " %10s", "CPU/req")
 		}
-	}
-	for _, e := range r.FirstErrors {
-		fmt.Fprintf(&b, "  error: %s\n", e)
+		b.WriteString("\n")
+		for _, rs := range p.Routes {
+			fmt.Fprintf(&b, "  %-26s %8d %6d %9s %9s %9s", rs.Route, rs.Requests, rs.Errors, ms(rs.P50), ms(rs.P99), ms(rs.Max))
+			if cpu {
+				fmt.Fprintf(&b, " %10s", us(rs.CPUPerRequest))
+			}
+			fmt.Fprintf(&b, " %s\n", mark(rs.P99 <= p.Target && rs.Errors == 0))
+		}
+		for _, e := range p.FirstErrors {
+			fmt.Fprintf(&b, "  error: %s\n", e)
+		}
 	}
 	n, err := io.WriteString(w, b.String())
 	return int64(n), err
 }
 
+func mark(ok bool) string {
+	if ok {
+		return "✅"
+	}
+	return "❌"
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond)) }
+
+func us(d time.Duration) string { return fmt.Sprintf("%.0f µs", float64(d)/float64(time.Microsecond)) }
+
+func mib(n int64) string { return fmt.Sprintf("%.0f MiB", float64(n)/(1<<20)) }
+
 // Run starts the demo with a synthetic org, signs in o.Sessions sessions,
-// runs o.Users virtual users until o.Duration passes, o.MaxRequests are
-// sent or ctx ends, writes the report to w and returns it.
+// runs each phase's users until o.Duration passes, o.MaxRequests are sent
+// or ctx ends, writes the report to w and returns it.
 func Run(ctx context.Context, o Options, w io.Writer) (Report, error) {
 	o.defaults()
-	rep := Report{Members: o.Members, Sessions: o.Sessions, Users: o.Users, OpenMembership: o.OpenMembership}
+	rep := Report{Members: o.Members, Teams: o.Teams, Projects: o.Projects, Sessions: o.Sessions, OpenMembership: o.OpenMembership}
+	busiest := slices.Max(o.Phases)
+	gen, err := generatorHeap(ctx, o.Sessions, busiest)
+	if err != nil {
+		return rep, err
+	}
+	rep.GeneratorHeapBytes = gen
+
 	fx := sentrysim.Generate(sentrysim.GenOptions{Members: o.Members, Teams: o.Teams, Projects: o.Projects, Seed: 1})
 	if o.OpenMembership {
 		open := true
 		fx.Org.OpenMembership = &open
+	}
+	if rep.SimulatorHeapBytes, err = simulatorHeap(fx); err != nil {
+		return rep, err
 	}
 	demo, err := dashboard.StartDemo(ctx, dashboard.DemoOptions{Listen: "127.0.0.1:0", Fixture: fx, Logger: o.Logger})
 	if err != nil {
@@ -179,6 +272,34 @@ func Run(ctx context.Context, o Options, w io.Writer) (Report, error) {
 	rep.LoginP50, rep.LoginP99 = percentile(loginTimes, 50), percentile(loginTimes, 99)
 
 	paths := workload(fx)
+	if o.CPUProfile != nil {
+		if err := pprof.StartCPUProfile(o.CPUProfile); err != nil {
+			return rep, fmt.Errorf("cpu profile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
+	for _, users := range o.Phases {
+		if ctx.Err() != nil {
+			return rep, ctx.Err()
+		}
+		rep.Phases = append(rep.Phases, runPhase(ctx, o, demo.URL, clients, paths, users))
+	}
+	rep.PeakRSSBytes = peakRSS()
+	if rep.PeakRSSBytes > 0 {
+		rep.DashboardRSSBytes = rep.PeakRSSBytes - rep.SimulatorHeapBytes - rep.GeneratorHeapBytes
+	}
+	if w != nil {
+		if _, err := rep.WriteTo(w); err != nil {
+			return rep, fmt.Errorf("write the report: %w", err)
+		}
+	}
+	return rep, nil
+}
+
+// runPhase runs users virtual users over paths for o.Duration (or
+// o.MaxRequests requests).
+func runPhase(ctx context.Context, o Options, base string, clients []*http.Client, paths []target, users int) Phase {
+	ph := Phase{Users: users, Target: TargetP99(users)}
 	runCtx, cancel := context.WithTimeout(ctx, o.Duration)
 	defer cancel()
 	var sent, errs atomic.Int64
@@ -186,9 +307,10 @@ func Run(ctx context.Context, o Options, w io.Writer) (Report, error) {
 	var lat []time.Duration
 	routes := map[string]*routeSamples{}
 	var firstErrors []string
+	cpu0 := cpuTime()
 	start := time.Now()
 	var wg sync.WaitGroup
-	for u := range o.Users {
+	for u := range users {
 		wg.Go(func() {
 			c := clients[u%len(clients)]
 			local := make([]time.Duration, 0, 1024)
@@ -198,8 +320,12 @@ func Run(ctx context.Context, o Options, w io.Writer) (Report, error) {
 					break
 				}
 				p := paths[i%len(paths)]
+				var c0 time.Duration
+				if users == 1 {
+					c0 = cpuTime()
+				}
 				t0 := time.Now()
-				resp, _, err := do(runCtx, c, http.MethodGet, demo.URL+p.path, nil)
+				status, err := fetch(runCtx, c, base+p.path)
 				d := time.Since(t0)
 				if runCtx.Err() != nil && err != nil {
 					break // cut off by the deadline: not a server error
@@ -211,12 +337,15 @@ func Run(ctx context.Context, o Options, w io.Writer) (Report, error) {
 					perRoute[p.route] = rs
 				}
 				rs.lat = append(rs.lat, d)
-				if err != nil || resp.StatusCode >= 400 {
+				if users == 1 {
+					rs.cpu += cpuTime() - c0
+				}
+				if err != nil || status >= 400 {
 					rs.errors++
 					errs.Add(1)
 					mu.Lock()
 					if len(firstErrors) < 5 {
-						firstErrors = append(firstErrors, describe(p.path, resp, err))
+						firstErrors = append(firstErrors, describe(p.path, status, err))
 					}
 					mu.Unlock()
 				}
@@ -231,42 +360,40 @@ func Run(ctx context.Context, o Options, w io.Writer) (Report, error) {
 				}
 				all.lat = append(all.lat, v.lat...)
 				all.errors += v.errors
+				all.cpu += v.cpu
 			}
 			mu.Unlock()
 		})
 	}
 	wg.Wait()
-	rep.Duration = time.Since(start)
+	ph.Duration = time.Since(start)
+	cpu := cpuTime() - cpu0
 	slices.Sort(lat)
-	rep.Requests, rep.Errors, rep.FirstErrors = int64(len(lat)), errs.Load(), firstErrors
-	rep.P50, rep.P99 = percentile(lat, 50), percentile(lat, 99)
+	ph.Requests, ph.Errors, ph.FirstErrors = int64(len(lat)), errs.Load(), firstErrors
+	ph.P50, ph.P99 = percentile(lat, 50), percentile(lat, 99)
 	if len(lat) > 0 {
-		rep.Max = lat[len(lat)-1]
+		ph.Max = lat[len(lat)-1]
+		ph.CPUPerRequest = cpu / time.Duration(len(lat))
 	}
-	if s := rep.Duration.Seconds(); s > 0 {
-		rep.RequestsPerSecond = float64(rep.Requests) / s
+	if s := ph.Duration.Seconds(); s > 0 {
+		ph.RequestsPerSecond = float64(ph.Requests) / s
 	}
-	rep.Routes = routeStats(routes)
-	rep.PeakRSSBytes = peakRSS()
-	if w != nil {
-		if _, err := rep.WriteTo(w); err != nil {
-			return rep, fmt.Errorf("write the report: %w", err)
-		}
-	}
-	return rep, nil
+	ph.Routes = routeStats(routes)
+	return ph
 }
 
-func describe(p string, resp *http.Response, err error) string {
+func describe(p string, status int, err error) string {
 	if err != nil {
 		return fmt.Sprintf("GET %s: %v", p, err)
 	}
-	return fmt.Sprintf("GET %s: status %d", p, resp.StatusCode)
+	return fmt.Sprintf("GET %s: status %d", p, status)
 }
 
-// routeSamples are one route's latencies and error count.
+// routeSamples are one route's latencies, error count and CPU time.
 type routeSamples struct {
 	lat    []time.Duration
 	errors int64
+	cpu    time.Duration
 }
 
 // routeStats sorts each route's samples and returns the routes, slowest
@@ -279,6 +406,7 @@ func routeStats(routes map[string]*routeSamples) []RouteStats {
 			P50: percentile(rs.lat, 50), P99: percentile(rs.lat, 99)}
 		if len(rs.lat) > 0 {
 			st.Max = rs.lat[len(rs.lat)-1]
+			st.CPUPerRequest = rs.cpu / time.Duration(len(rs.lat))
 		}
 		out = append(out, st)
 	}
