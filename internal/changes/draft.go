@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/sentry-access/sentry-access/internal/access"
 	"github.com/sentry-access/sentry-access/internal/sentryaccess"
@@ -37,34 +36,18 @@ type MemberChoice struct {
 	State access.MemberState
 }
 
-// Choices returns the form's choices for actor.
+// Choices returns the form's choices for actor. Its slices are shared
+// between callers (built once per snapshot) and must not be modified.
 func (s *Service) Choices(ctx context.Context, actor sentryaccess.Actor) (Choices, error) {
 	snap, err := s.snaps.Current(ctx)
 	if err != nil {
 		return Choices{}, fmt.Errorf("change form: snapshot: %w", err)
 	}
-	c := Choices{SelfServiceOnly: s.policy.SelfServiceOnly(actor)}
-	if self, ok := memberByEmail(snap, actor.Email); ok {
+	ix := s.index.of(snap)
+	c := ix.choices
+	c.SelfServiceOnly = s.policy.SelfServiceOnly(actor)
+	if self, ok := ix.member(actor.Email); ok {
 		c.SelfID = self.ID
-	}
-	for _, m := range snap.Members {
-		c.Members = append(c.Members, MemberChoice{ID: m.ID, Email: m.Email, State: m.State})
-	}
-	slices.SortFunc(c.Members, func(a, b MemberChoice) int { return strings.Compare(a.Email, b.Email) })
-	for _, t := range snap.Teams {
-		c.Teams = append(c.Teams, t.Slug)
-		if t.IDPProvisioned {
-			c.SCIMTeams = append(c.SCIMTeams, t.Slug)
-		}
-	}
-	slices.Sort(c.Teams)
-	slices.Sort(c.SCIMTeams)
-	for _, p := range snap.Projects {
-		c.Projects = append(c.Projects, p.Slug)
-	}
-	slices.Sort(c.Projects)
-	for _, r := range snap.OrgRoles {
-		c.OrgRoles = append(c.OrgRoles, r.ID)
 	}
 	return c, nil
 }
@@ -131,7 +114,7 @@ func (s *Service) MayRequest(ctx context.Context, actor sentryaccess.Actor, prop
 	if err != nil {
 		return nil, fmt.Errorf("may request: snapshot: %w", err)
 	}
-	self, _ := memberByEmail(snap, actor.Email)
+	self, _ := s.index.of(snap).member(actor.Email)
 	for i, steps := range proposals {
 		out[i] = len(steps) > 0 && s.policy.CanRequest(actor, self.ID, steps) == nil
 	}

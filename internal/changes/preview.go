@@ -10,7 +10,8 @@ import (
 
 // Snapshots gives the current access snapshot of the organization.
 type Snapshots interface {
-	// Current returns the latest synced snapshot.
+	// Current returns the latest synced snapshot. It may be shared with
+	// the dashboard's read model: it must not be modified.
 	Current(ctx context.Context) (*access.Snapshot, error)
 }
 

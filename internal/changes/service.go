@@ -65,6 +65,8 @@ type Service struct {
 
 	mu       sync.Mutex
 	applying map[string]bool // request ids being applied by this process
+
+	index indexCache // the current snapshot's choices and members by email
 }
 
 // New returns a Service.

@@ -13,15 +13,8 @@ import (
 // refreshes the inventory and announces the access changes; after a sync
 // that found nothing new it announces nothing.
 func TestTheStepsAfterASync(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts the demo")
-	}
 	ctx := t.Context()
-	d, err := StartDemo(ctx, DemoOptions{DataDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
+	d := startDemo(t)
 	s := d.Server
 	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) }))
 	defer hook.Close()

@@ -9,6 +9,7 @@ import (
 
 	"github.com/sentry-access/sentry-access/internal/access"
 	"github.com/sentry-access/sentry-access/internal/changes"
+	"github.com/sentry-access/sentry-access/internal/explore"
 	"github.com/sentry-access/sentry-access/internal/sentry"
 	"github.com/sentry-access/sentry-access/internal/store"
 	"github.com/sentry-access/sentry-access/internal/syncer"
@@ -22,10 +23,27 @@ const expiryInterval = time.Minute
 // Sentry's pending access requests as last synced.
 type storeSnapshots struct {
 	st *store.Store
+	// shown is the read model: its snapshot, decoded once and shared, is
+	// handed out while it is the store's current one (every page that
+	// offers a change asks, and a copy from the store costs more than the
+	// page).
+	shown interface {
+		Current() (store.SnapshotMeta, *access.Engine, bool)
+	}
 }
 
-// Current returns the latest synced snapshot (changes.Snapshots).
+// Current returns the latest synced snapshot (changes.Snapshots), shared
+// and read-only.
 func (s storeSnapshots) Current(ctx context.Context) (*access.Snapshot, error) {
+	id, err := s.st.CurrentSnapshotID(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("current snapshot: %w", err)
+	}
+	if s.shown != nil {
+		if meta, eng, ok := s.shown.Current(); ok && id != 0 && meta.ID == id {
+			return eng.Snapshot(), nil
+		}
+	}
 	_, snap, err := s.st.CurrentSnapshot(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("current snapshot: %w", err)
@@ -46,13 +64,14 @@ func (s storeSnapshots) AccessRequests(ctx context.Context) ([]sentry.AccessRequ
 // newChanges builds the change-request service: requests in the store,
 // steps carried out with the Sentry client, and a sync through the runner
 // after each apply so the pages show the result.
-func newChanges(o Options, runner *syncer.Runner, log *slog.Logger, created func(context.Context, *changes.Request)) *changes.Service {
+func newChanges(o Options, runner *syncer.Runner, ex *explore.Service, log *slog.Logger, created func(context.Context, *changes.Request)) *changes.Service {
+	snaps := storeSnapshots{st: o.Store, shown: ex}
 	return changes.New(changes.Config{
 		Created:        created,
 		Policy:         o.Policy,
 		Repo:           o.Store.Changes(),
-		Snapshots:      storeSnapshots{o.Store},
-		AccessRequests: storeSnapshots{o.Store},
+		Snapshots:      snaps,
+		AccessRequests: snaps,
 		Previewer:      changes.EnginePreviewer{},
 		Executor:       changes.SentryExecutor{API: o.Sentry},
 		Now:            o.Now,

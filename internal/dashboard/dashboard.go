@@ -172,7 +172,7 @@ func New(ctx context.Context, o Options) (*Server, error) {
 		AfterSync: s.afterSync(),
 	})
 	s.notify = notify.New(notify.Config{Repo: o.Store.Notify(), Now: o.Now, BaseURL: o.BaseURL, Logger: o.Logger})
-	s.changes = newChanges(o, s.runner, o.Logger, func(ctx context.Context, r *changes.Request) {
+	s.changes = newChanges(o, s.runner, ex, o.Logger, func(ctx context.Context, r *changes.Request) {
 		if err := s.notify.RequestAwaitingApproval(ctx, r); err != nil {
 			s.log.Error("publish a change request awaiting approval", "err", err)
 		}

@@ -350,6 +350,17 @@ func globalBy(org access.Org, roles []access.OrgRole, role string) string {
 	return ""
 }
 
+// Current returns the snapshot the read model shows, with its engine; ok
+// is false before the first snapshot. Both are shared with every page and
+// must not be modified.
+func (s *Service) Current() (meta store.SnapshotMeta, eng *access.Engine, ok bool) {
+	st := s.cur.Load()
+	if st == nil {
+		return store.SnapshotMeta{}, nil, false
+	}
+	return st.meta, st.eng, true
+}
+
 // load returns the current state, or an EUNAVAILABLE error before the
 // first snapshot.
 func (s *Service) load() (*state, error) {

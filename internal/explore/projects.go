@@ -100,6 +100,20 @@ func (st *state) projectRow(i int) ProjectRow {
 	return ProjectRow{Slug: p.p.Slug, Name: p.p.Name, Platform: p.p.Platform, Teams: teams, Reach: p.reach}
 }
 
+// ProjectRow returns the project's row (its teams and reach) without who
+// reaches it by which path. Unknown projects are a ENOTFOUND error.
+func (s *Service) ProjectRow(ctx context.Context, slug string) (ProjectRow, error) {
+	st, err := s.load()
+	if err != nil {
+		return ProjectRow{}, err
+	}
+	pi, ok := st.projectBySlug[slug]
+	if !ok {
+		return ProjectRow{}, notFound("No project %q in snapshot %d.", slug, st.meta.ID)
+	}
+	return st.projectRow(pi), ctx.Err()
+}
+
 // GroupCap is the most members a project page lists per access path.
 const GroupCap = 200
 

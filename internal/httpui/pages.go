@@ -27,6 +27,7 @@ type Explorer interface {
 	Team(ctx context.Context, slug string, page int) (explore.TeamDetail, error)
 	Projects(ctx context.Context, q explore.ProjectQuery) (explore.ProjectList, error)
 	Project(ctx context.Context, slug string) (explore.ProjectDetail, error)
+	ProjectRow(ctx context.Context, slug string) (explore.ProjectRow, error)
 	Lookup(ctx context.Context, member, project, scope string) (explore.Lookup, error)
 	Suggest(ctx context.Context, kind, q string) ([]explore.Suggestion, error)
 	Search(ctx context.Context, q string, limit int) (explore.SearchResults, error)

@@ -28,7 +28,7 @@ func (s *Server) handleProjectAccess(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	d, err := ex.Project(ctx, c.Param("slug"))
+	row, err := ex.ProjectRow(ctx, c.Param("slug"))
 	if err != nil {
 		return err
 	}
@@ -37,12 +37,12 @@ func (s *Server) handleProjectAccess(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v := web.ProjectAccessView{Project: d.Row.Slug, Viewer: ch.SelfServiceOnly, SelfID: ch.SelfID, SelfEmail: a.Email,
-		Member: c.QueryParam("member"), Teams: projectAccessTeams(ch, d.Row.Teams)}
+	v := web.ProjectAccessView{Project: row.Slug, Viewer: ch.SelfServiceOnly, SelfID: ch.SelfID, SelfEmail: a.Email,
+		Member: c.QueryParam("member"), Teams: projectAccessTeams(ch, row.Teams)}
 	if !v.Viewer {
 		v.Members = memberOptions(ch)
 	}
-	return s.page(c, http.StatusOK, "Give access to "+d.Row.Slug, web.NavProjects, web.ProjectAccessForm(v))
+	return s.page(c, http.StatusOK, "Give access to "+row.Slug, web.NavProjects, web.ProjectAccessForm(v))
 }
 
 // projectAccessTeams are the project's teams in slug order, SCIM-managed
