@@ -138,8 +138,9 @@ func runServe(ctx context.Context, e env, args []string) error {
 		SessionKey: []byte(c.SessionKey), SessionIdle: c.SessionIdle, SessionAbsolute: c.SessionAbsolute,
 		SAML:            samlCfg,
 		SyncConcurrency: c.SyncConcurrency, SyncInterval: c.SyncInterval, SnapshotRetain: c.SnapshotRetain,
-		Policy: approvalPolicy(c),
-		Ops:    ops,
+		Policy:       approvalPolicy(c),
+		WebhookAllow: c.WebhookAllow,
+		Ops:          ops,
 	})
 	if err != nil {
 		return err

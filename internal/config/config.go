@@ -8,6 +8,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net/netip"
 	"net/url"
 	"os"
 	"strings"
@@ -60,6 +61,12 @@ type Config struct {
 	// (SENTRY_ACCESS_SENSITIVE_APPROVALS, default 2).
 	Approvals          int
 	SensitiveApprovals int
+
+	// WebhookAllow lists the internal addresses (CIDR prefixes or single
+	// IPs) webhooks may be posted to; every other loopback, private,
+	// link-local or cloud-metadata address is refused
+	// (SENTRY_ACCESS_WEBHOOK_ALLOW, comma-separated, default none).
+	WebhookAllow []netip.Prefix
 
 	// DSN, when set, reports the dashboard's own errors to Sentry (SENTRY_DSN).
 	DSN string
@@ -181,6 +188,13 @@ func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (Config, 
 	dur(&c.ClockSkew, "SAML_CLOCK_SKEW")
 	num(&c.Approvals, "SENTRY_ACCESS_APPROVALS")
 	num(&c.SensitiveApprovals, "SENTRY_ACCESS_SENSITIVE_APPROVALS")
+	if v := getenv("SENTRY_ACCESS_WEBHOOK_ALLOW"); v != "" {
+		ps, err := ParsePrefixes(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("SENTRY_ACCESS_WEBHOOK_ALLOW: %w", err))
+		}
+		c.WebhookAllow = ps
+	}
 	str(&c.DSN, "SENTRY_DSN")
 	secret(&c.MetricsToken, "SENTRY_ACCESS_METRICS_TOKEN")
 	str(&c.LogFormat, "SENTRY_ACCESS_LOG_FORMAT")
@@ -197,6 +211,25 @@ func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (Config, 
 		}
 	}
 	return c, errors.Join(errs...)
+}
+
+// ParsePrefixes reads a comma- or space-separated list of CIDR prefixes
+// (10.0.0.0/8, fd00::/8) or single addresses (192.168.1.20, taken as a
+// /32 or /128). It names the first entry that is neither.
+func ParsePrefixes(list string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.FieldsFunc(list, func(r rune) bool { return r == ',' || r == ' ' }) {
+		if p, err := netip.ParsePrefix(f); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(f)
+		if err != nil {
+			return nil, fmt.Errorf("%q is neither an address nor a CIDR prefix (like 10.0.0.0/8)", f)
+		}
+		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+	}
+	return out, nil
 }
 
 // RequireSentry reports every problem with the Sentry connection settings.

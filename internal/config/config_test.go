@@ -2,6 +2,7 @@ package config
 
 import (
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -24,6 +25,7 @@ func TestLoadReadsEnvironmentAndSecretFiles(t *testing.T) {
 		"SENTRY_ORG":                  "from-env",
 		"SENTRY_AUTH_TOKEN_FILE":      tokenFile,
 		"SENTRY_ACCESS_SYNC_INTERVAL": "5m",
+		"SENTRY_ACCESS_WEBHOOK_ALLOW": "10.20.0.0/16, 192.168.1.7,fd00::1",
 	}))
 	if err != nil {
 		t.Fatal(err)
@@ -37,6 +39,9 @@ func TestLoadReadsEnvironmentAndSecretFiles(t *testing.T) {
 	if c.SyncInterval.Minutes() != 5 {
 		t.Errorf("sync interval: got %v", c.SyncInterval)
 	}
+	if got := fmt.Sprint(c.WebhookAllow); got != "[10.20.0.0/16 192.168.1.7/32 fd00::1/128]" {
+		t.Errorf("webhook allowlist: got %s", got)
+	}
 }
 
 func TestLoadReportsEveryBadValue(t *testing.T) {
@@ -46,11 +51,12 @@ func TestLoadReportsEveryBadValue(t *testing.T) {
 		"SENTRY_ACCESS_SYNC_CONCURRENCY": "many",
 		"SENTRY_AUTH_TOKEN_FILE":         "/does/not/exist",
 		"SAML_ALLOW_IDP_INITIATED":       "maybe",
+		"SENTRY_ACCESS_WEBHOOK_ALLOW":    "10.0.0.0/8,intranet",
 	}))
 	if err == nil {
 		t.Fatal("want errors")
 	}
-	for _, want := range []string{"SENTRY_ACCESS_SYNC_INTERVAL", "SENTRY_ACCESS_SYNC_CONCURRENCY", "SENTRY_AUTH_TOKEN_FILE", "SAML_ALLOW_IDP_INITIATED"} {
+	for _, want := range []string{"SENTRY_ACCESS_SYNC_INTERVAL", "SENTRY_ACCESS_SYNC_CONCURRENCY", "SENTRY_AUTH_TOKEN_FILE", "SAML_ALLOW_IDP_INITIATED", `SENTRY_ACCESS_WEBHOOK_ALLOW: "intranet"`} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error does not name %s: %v", want, err)
 		}

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"slices"
 	"sync"
 	"time"
@@ -68,6 +69,10 @@ type Options struct {
 	SyncConcurrency int
 	SyncInterval    time.Duration
 	SnapshotRetain  int
+
+	// WebhookAllow lists the internal addresses webhooks may be posted to
+	// (notify.Config.Allow).
+	WebhookAllow []netip.Prefix
 
 	// Policy is the change-request approval policy; the zero value is
 	// changes.DefaultPolicy.
@@ -171,7 +176,7 @@ func New(ctx context.Context, o Options) (*Server, error) {
 		OnRun:     o.Ops.onRun(),
 		AfterSync: s.afterSync(),
 	})
-	s.notify = notify.New(notify.Config{Repo: o.Store.Notify(), Now: o.Now, BaseURL: o.BaseURL, Logger: o.Logger})
+	s.notify = notify.New(notify.Config{Repo: o.Store.Notify(), Now: o.Now, BaseURL: o.BaseURL, Logger: o.Logger, Allow: o.WebhookAllow})
 	s.changes = newChanges(o, s.runner, ex, o.Logger, func(ctx context.Context, r *changes.Request) {
 		if err := s.notify.RequestAwaitingApproval(ctx, r); err != nil {
 			s.log.Error("publish a change request awaiting approval", "err", err)

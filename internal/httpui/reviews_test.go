@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -117,7 +118,9 @@ func newRvEnv(t *testing.T, entries int) *rvEnv {
 	srv, err := httpui.New(httpui.Config{BaseURL: base}, httpui.Deps{
 		Now: now, Sessions: headerUser{}, SAML: noSAML{}, Assets: assets,
 		Audit: auditlog.New(st, now), Reviews: reviews,
-		Notify: notify.New(notify.Config{Repo: st.Notify(), Now: now, MaxAttempts: 2}),
+		// The test receivers listen on 127.0.0.1, refused unless allowed.
+		Notify: notify.New(notify.Config{Repo: st.Notify(), Now: now, MaxAttempts: 2,
+			Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}}),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -345,5 +348,15 @@ func TestNotificationSettingsAreForAdminsAndSendATest(t *testing.T) {
 	}
 	if tested.text("delivery-state") != "delivered" {
 		t.Errorf("delivery log state = %q", tested.text("delivery-state"))
+	}
+	// A receiver on the cloud-metadata address is refused, and the page
+	// says so in words.
+	if meta, _, _ := e.do(t, rvAdmin, "/settings/notifications", url.Values{"name": {"meta"}, "url": {"http://169.254.169.254/latest/meta-data/"},
+		"format": {"generic"}, "event": {"findings.new"}}, true); meta.status != http.StatusOK {
+		t.Fatalf("save the metadata URL: %d", meta.status)
+	}
+	refused, _, _ := e.do(t, rvAdmin, "/settings/notifications/2/test", url.Values{}, true)
+	if msg := refused.text("notify-message"); !strings.Contains(msg, "internal address") || !strings.Contains(msg, "SENTRY_ACCESS_WEBHOOK_ALLOW") {
+		t.Errorf("test of an internal receiver: %q", msg)
 	}
 }

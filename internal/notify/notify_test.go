@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -21,6 +22,9 @@ import (
 )
 
 var t0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+
+// loopback allows the local test receivers (refused by default).
+var loopback = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
 
 // receiver is a local webhook endpoint that answers the statuses in plan
 // (then 200) and records what it got.
@@ -72,6 +76,7 @@ func newEnv(t *testing.T) env {
 	now := t0
 	n := notify.New(notify.Config{
 		Repo: st.Notify(), Now: func() time.Time { return now }, BaseURL: "https://access.acme.test",
+		Allow:       loopback,                             // the test receivers listen on 127.0.0.1
 		Rand:        func(n int64) int64 { return n - 1 }, // the longest wait: deterministic
 		MaxAttempts: 4, Backoff: time.Minute, MaxBackoff: 10 * time.Minute,
 	})
@@ -209,7 +214,7 @@ func TestPendingDeliveriesSurviveARestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := notify.New(notify.Config{Repo: st.Notify(), Now: func() time.Time { return t0 }})
+	n := notify.New(notify.Config{Repo: st.Notify(), Now: func() time.Time { return t0 }, Allow: loopback})
 	if _, _, err := n.SaveSubscription(ctx, notify.SubscriptionInput{Name: "x", URL: rcv.srv.URL, Format: notify.FormatGeneric,
 		Events: []notify.EventKind{notify.EventFindingsNew}, Enabled: true}); err != nil {
 		t.Fatal(err)
@@ -224,7 +229,7 @@ func TestPendingDeliveriesSurviveARestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	n = notify.New(notify.Config{Repo: st.Notify(), Now: func() time.Time { return t0 }})
+	n = notify.New(notify.Config{Repo: st.Notify(), Now: func() time.Time { return t0 }, Allow: loopback})
 	if got, err := n.DeliverDue(ctx); err != nil || got != 1 || rcv.count() != 1 {
 		t.Errorf("after restart: attempted %d (%v), receiver got %d; want the queued delivery sent", got, err, rcv.count())
 	}
@@ -365,5 +370,104 @@ func TestDriftFindingsAreAnnouncedOnceEach(t *testing.T) {
 	}
 	if got := deliveries(); got != 2 {
 		t.Fatalf("third sync: %d deliveries, want still 2", got)
+	}
+}
+
+// Webhooks go to receivers outside the network the dashboard runs in: a
+// URL whose host is, or resolves to, a loopback, private, link-local or
+// cloud-metadata address is refused at send time, on the address actually
+// dialled, unless the allowlist names it.
+func TestInternalAddressesAreRefusedUnlessAllowed(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	rcv := newReceiver(t)
+	_, port, _ := strings.Cut(strings.TrimPrefix(rcv.srv.URL, "http://"), ":")
+	tests := []struct {
+		name  string
+		url   string
+		allow []netip.Prefix
+		sent  bool
+	}{
+		{"loopback by IP", rcv.srv.URL, nil, false},
+		{"loopback by a name that resolves to it", "http://localhost:" + port + "/", nil, false},
+		{"IPv6 loopback", "http://[::1]:" + port + "/", nil, false},
+		{"IPv4-mapped loopback", "http://[::ffff:127.0.0.1]:" + port + "/", nil, false},
+		{"cloud metadata", "http://169.254.169.254/latest/meta-data/", nil, false},
+		{"link-local IPv6", "http://[fe80::1]:80/", nil, false},
+		{"private 10/8", "http://10.1.2.3:80/", nil, false},
+		{"private 192.168/16", "http://192.168.0.10:80/", nil, false},
+		{"private 172.16/12", "http://172.20.0.1:80/", nil, false},
+		{"unique local IPv6", "http://[fd00:ec2::254]:80/", nil, false},
+		{"carrier-grade NAT (Alibaba's metadata address)", "http://100.100.100.200/", nil, false},
+		{"unspecified", "http://0.0.0.0:" + port + "/", nil, false},
+		{"an allowlisted internal receiver", rcv.srv.URL, loopback, true},
+		{"an allowlist of another range", rcv.srv.URL, []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			st, err := store.Open(filepath.Join(t.TempDir(), "sa.db"), store.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			n := notify.New(notify.Config{Repo: st.Notify(), Now: func() time.Time { return t0 }, Allow: tt.allow, Timeout: 2 * time.Second})
+			v, _, err := n.SaveSubscription(ctx, notify.SubscriptionInput{Name: "x", URL: tt.url, Format: notify.FormatGeneric,
+				Events: []notify.EventKind{notify.EventFindingsNew}, Enabled: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			before := rcv.count()
+			d, err := n.SendTest(ctx, v.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := d.State == notify.DeliveryDelivered; got != tt.sent {
+				t.Fatalf("delivered = %v (%+v), want %v", got, d, tt.sent)
+			}
+			if tt.sent {
+				return
+			}
+			if strings.Contains(tt.url, port) && rcv.count() != before {
+				t.Error("the refused address was connected to")
+			}
+			if !strings.Contains(d.LastError, "internal address") || !strings.Contains(d.LastError, "SENTRY_ACCESS_WEBHOOK_ALLOW") {
+				t.Errorf("last error = %q, want it to say the address is internal and how to allow it", d.LastError)
+			}
+		})
+	}
+}
+
+// What an admin reads after a failed send is a sentence, the same for
+// every way a connection can fail: it does not tell a closed port from a
+// filtered one or a name that does not resolve.
+func TestAFailedSendSaysTheSameForEveryNetworkError(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	closed := httptest.NewServer(http.NotFoundHandler())
+	closedURL := closed.URL
+	closed.Close()
+	for _, url := range []string{closedURL, "http://no-such-host.invalid/hook"} {
+		t.Run(url, func(t *testing.T) {
+			t.Parallel()
+			st, err := store.Open(filepath.Join(t.TempDir(), "sa.db"), store.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			n := notify.New(notify.Config{Repo: st.Notify(), Now: func() time.Time { return t0 }, Allow: loopback, Timeout: 2 * time.Second})
+			v, _, err := n.SaveSubscription(ctx, notify.SubscriptionInput{Name: "x", URL: url, Format: notify.FormatGeneric,
+				Events: []notify.EventKind{notify.EventFindingsNew}, Enabled: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			d, err := n.SendTest(ctx, v.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.LastError != "The receiver could not be reached." {
+				t.Errorf("last error = %q, want the generic sentence", d.LastError)
+			}
+		})
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
-	"crypto/tls"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -14,11 +13,10 @@ import (
 	"io"
 	"log/slog"
 	"math/big"
-	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/sentry-access/sentry-access/internal/sentryaccess"
@@ -50,9 +48,15 @@ type Repo interface {
 
 // Config wires a Notifier. Repo is required.
 type Config struct {
-	Repo   Repo
-	Client *http.Client // nil: a client with a 10 s timeout
-	Now    func() time.Time
+	Repo Repo
+	// Allow lists the internal addresses webhooks may be posted to
+	// (SENTRY_ACCESS_WEBHOOK_ALLOW): by default a receiver on a loopback,
+	// private, link-local or cloud-metadata address is refused, checked on
+	// the address dialled at send time.
+	Allow []netip.Prefix
+	// Timeout bounds one delivery attempt (default 10 s).
+	Timeout time.Duration
+	Now     func() time.Time
 	// Sleep waits in Run; it returns ctx.Err() when ctx ends first.
 	Sleep func(ctx context.Context, d time.Duration) error
 	// Rand returns a uniform number in [0, n) for jitter (nil: crypto/rand).
@@ -86,12 +90,12 @@ type Notifier struct {
 
 // New returns a Notifier.
 func New(cfg Config) *Notifier {
-	n := &Notifier{repo: cfg.Repo, client: cfg.Client, now: cfg.Now, sleep: cfg.Sleep, rand: cfg.Rand,
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 10 * time.Second
+	}
+	n := &Notifier{repo: cfg.Repo, client: guardedClient(cfg.Timeout, cfg.Allow), now: cfg.Now, sleep: cfg.Sleep, rand: cfg.Rand,
 		maxAttempts: cfg.MaxAttempts, backoff: cfg.Backoff, maxBackoff: cfg.MaxBackoff, poll: cfg.PollInterval,
 		baseURL: strings.TrimRight(cfg.BaseURL, "/"), log: cfg.Logger}
-	if n.client == nil {
-		n.client = &http.Client{Timeout: 10 * time.Second}
-	}
 	if n.now == nil {
 		n.now = time.Now
 	}
@@ -333,23 +337,16 @@ func (n *Notifier) send(ctx context.Context, sub *Subscription, d Delivery) (int
 	return resp.StatusCode, wait, sentryaccess.Errorf(sentryaccess.EUNAVAILABLE, "The receiver answered %d %s.", resp.StatusCode, http.StatusText(resp.StatusCode))
 }
 
-// unreachable says in words why a post did not reach the receiver.
+// unreachable says in words why a post did not reach the receiver: that
+// the destination is internal (and how to allow it), or one sentence for
+// every network failure. Which one (refused, timed out, unresolved, TLS)
+// goes to the server log only: shown to the person who typed the URL it
+// would make the test button a scanner of the dashboard's network.
 func unreachable(err error) error {
-	var dnsErr *net.DNSError
-	var certErr *tls.CertificateVerificationError
-	var netErr net.Error
-	why := "The receiver could not be reached."
-	switch {
-	case errors.As(err, &dnsErr):
-		why = "The receiver's host name does not resolve."
-	case errors.As(err, &certErr):
-		why = "The receiver's TLS certificate was not trusted."
-	case errors.Is(err, syscall.ECONNREFUSED):
-		why = "The receiver refused the connection."
-	case errors.As(err, &netErr) && netErr.Timeout():
-		why = "The receiver did not answer in time."
+	if errors.Is(err, errInternalAddress) {
+		return sentryaccess.Errorf(sentryaccess.EUNAVAILABLE, "The webhook's host is an internal address (loopback, private, link-local or cloud metadata), which webhooks may not reach; list it in SENTRY_ACCESS_WEBHOOK_ALLOW if the receiver is internal.")
 	}
-	return sentryaccess.Errorf(sentryaccess.EUNAVAILABLE, "%s", why)
+	return sentryaccess.Errorf(sentryaccess.EUNAVAILABLE, "The receiver could not be reached.")
 }
 
 // Run delivers due deliveries every PollInterval until ctx ends. Pending
