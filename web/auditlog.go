@@ -49,6 +49,11 @@ type AuditView struct {
 	QuarterFrom, QuarterTo string
 }
 
+// Quarter is the filter of the last 90 days, for the quarterly exports.
+func (v AuditView) Quarter() AuditFilterView {
+	return AuditFilterView{From: v.QuarterFrom, To: v.QuarterTo}
+}
+
 // AuditExportSummary is what the export-summary fragment shows.
 type AuditExportSummary struct {
 	Format   string

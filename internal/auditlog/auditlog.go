@@ -163,18 +163,34 @@ func classifyAuditError(msg string) Emptiness {
 // Format is an export format.
 type Format string
 
-// Export formats.
+// Export formats. FormatCSV and FormatJSON carry every field Sentry sent;
+// FormatReview is the quarterly access review's evidence shape: a JSON
+// array of {date, event, actor, target, ip}, one object per entry.
 const (
-	FormatCSV  Format = "csv"
-	FormatJSON Format = "json"
+	FormatCSV    Format = "csv"
+	FormatJSON   Format = "json"
+	FormatReview Format = "review"
 )
+
+// Valid reports whether f is one of the export formats.
+func (f Format) Valid() bool {
+	return f == FormatCSV || f == FormatJSON || f == FormatReview
+}
 
 // ContentType returns the MIME type of the format.
 func (f Format) ContentType() string {
-	if f == FormatJSON {
+	if f == FormatJSON || f == FormatReview {
 		return "application/json"
 	}
 	return "text/csv; charset=utf-8"
+}
+
+// Ext returns the file extension of the format, without the dot.
+func (f Format) Ext() string {
+	if f == FormatReview {
+		return "json"
+	}
+	return string(f)
 }
 
 // Summary is what an export wrote.
@@ -191,8 +207,8 @@ const exportPage = 1000
 // f.Limit ignored) to w in format, computing the row count and the SHA-256
 // of exactly the bytes written as it goes.
 func (s *Service) Export(ctx context.Context, w io.Writer, format Format, f store.AuditFilter) (Summary, error) {
-	if format != FormatCSV && format != FormatJSON {
-		return Summary{}, sentryaccess.Errorf(sentryaccess.EINVALID, "Unknown export format %q", format)
+	if !format.Valid() {
+		return Summary{}, sentryaccess.Errorf(sentryaccess.EINVALID, "Pick an export format: CSV, JSON or the quarterly review's JSON.")
 	}
 	if !f.From.IsZero() && !f.To.IsZero() && f.To.Before(f.From) {
 		return Summary{}, sentryaccess.Errorf(sentryaccess.EINVALID, "The end date is before the start date")
@@ -230,16 +246,23 @@ func (s *Service) Export(ctx context.Context, w io.Writer, format Format, f stor
 	return Summary{Rows: rows, Bytes: hw.n, SHA256: hex.EncodeToString(hw.h.Sum(nil))}, nil
 }
 
-// Filename is the download name of an export of f.
-func Filename(format Format, f store.AuditFilter) string {
-	from, to := "start", "now"
+// Filename is the download name of an export of f made at now: the date
+// range it covers, as YYYY-MM-DD to YYYY-MM-DD (an open start is "all",
+// an open end is now's day), then "-review" for the review shape, e.g.
+// audit-log-2026-09-04-to-2026-12-03-review.json.
+func Filename(format Format, f store.AuditFilter, now time.Time) string {
+	from, to := "all", now.UTC().Format(time.DateOnly)
 	if !f.From.IsZero() {
-		from = f.From.UTC().Format("20060102")
+		from = f.From.UTC().Format(time.DateOnly)
 	}
 	if !f.To.IsZero() {
-		to = f.To.UTC().Format("20060102")
+		to = f.To.UTC().Format(time.DateOnly)
 	}
-	return fmt.Sprintf("audit-log-%s-%s.%s", from, to, format)
+	suffix := ""
+	if format == FormatReview {
+		suffix = "-review"
+	}
+	return fmt.Sprintf("audit-log-%s-to-%s%s.%s", from, to, suffix, format.Ext())
 }
 
 type hashWriter struct {
@@ -262,10 +285,45 @@ type encoder interface {
 }
 
 func newEncoder(f Format, w io.Writer) encoder {
-	if f == FormatJSON {
-		return &jsonEncoder{w: w}
+	switch f {
+	case FormatJSON:
+		return &jsonEncoder{w: w, shape: func(e sentry.AuditLogEntry) any { return e }}
+	case FormatReview:
+		return &jsonEncoder{w: w, shape: func(e sentry.AuditLogEntry) any { return ReviewRow(e) }}
 	}
 	return &csvEncoder{w: csv.NewWriter(w)}
+}
+
+// ReviewEntry is one audit-log entry in the quarterly review's shape.
+// Actor is the actor's email (else its name, else its id; "" for Sentry
+// itself), Target the target user's email (else name or id) or the
+// target object's id, IP the address Sentry recorded.
+type ReviewEntry struct {
+	Date   string `json:"date"`
+	Event  string `json:"event"`
+	Actor  string `json:"actor"`
+	Target string `json:"target"`
+	IP     string `json:"ip"`
+}
+
+// ReviewRow returns e in the review shape; Date is RFC 3339 in UTC.
+func ReviewRow(e sentry.AuditLogEntry) ReviewEntry {
+	who := func(a *sentry.AuditActor) string {
+		if a == nil {
+			return ""
+		}
+		for _, s := range []string{a.Email, a.Name, a.ID} {
+			if s != "" {
+				return s
+			}
+		}
+		return ""
+	}
+	target := who(e.TargetUser)
+	if target == "" && e.TargetObject != nil {
+		target = strconv.FormatInt(*e.TargetObject, 10)
+	}
+	return ReviewEntry{Date: e.DateCreated.UTC().Format(time.RFC3339), Event: e.Event, Actor: who(e.Actor), Target: target, IP: e.IPAddress}
 }
 
 // CSVHeader is the export CSV's header row.
@@ -316,10 +374,12 @@ func SafeCell(s string) string {
 	return s
 }
 
-// jsonEncoder writes a JSON array with one entry per line.
+// jsonEncoder writes a JSON array with one entry per line, each entry as
+// shape makes it.
 type jsonEncoder struct {
-	w    io.Writer
-	rows int
+	w     io.Writer
+	rows  int
+	shape func(sentry.AuditLogEntry) any
 }
 
 func (j *jsonEncoder) begin() error {
@@ -329,7 +389,7 @@ func (j *jsonEncoder) begin() error {
 
 func (j *jsonEncoder) row(e sentry.AuditLogEntry) error {
 	e.DateCreated = e.DateCreated.UTC()
-	b, err := json.Marshal(e)
+	b, err := json.Marshal(j.shape(e))
 	if err != nil {
 		return err
 	}

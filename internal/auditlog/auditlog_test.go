@@ -5,8 +5,10 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"flag"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"testing"
@@ -89,6 +91,7 @@ func TestExportsMatchTheGoldenFilesAndReportTheirHash(t *testing.T) {
 		{"json of everything", auditlog.FormatJSON, store.AuditFilter{}, "export-all.json", 5},
 		{"csv of days 2 to 4", auditlog.FormatCSV, store.AuditFilter{From: t0.Add(48 * time.Hour), To: t0.Add(96 * time.Hour)}, "export-range.csv", 3},
 		{"json of nothing", auditlog.FormatJSON, store.AuditFilter{Event: "org.remove"}, "export-empty.json", 0},
+		{"review shape of days 2 to 4", auditlog.FormatReview, store.AuditFilter{From: t0.Add(48 * time.Hour), To: t0.Add(96 * time.Hour)}, "export-review.json", 3},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -106,6 +109,50 @@ func TestExportsMatchTheGoldenFilesAndReportTheirHash(t *testing.T) {
 				t.Errorf("summary = %+v, want %d rows and %d bytes", sum, tt.rows, buf.Len())
 			}
 		})
+	}
+}
+
+// The quarterly review's shape is exactly {date, event, actor, target,
+// ip}: no other key, every key present, actor and target by email.
+func TestReviewExportIsAnArrayOfDateEventActorTargetIP(t *testing.T) {
+	t.Parallel()
+	s := openStore(t)
+	seed(t, s, 2)
+	var buf bytes.Buffer
+	if _, err := auditlog.New(s, nil).Export(context.Background(), &buf, auditlog.FormatReview, store.AuditFilter{}); err != nil {
+		t.Fatal(err)
+	}
+	var rows []map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &rows); err != nil {
+		t.Fatalf("not a JSON array: %v\n%s", err, buf.Bytes())
+	}
+	if len(rows) != 2 {
+		t.Fatalf("rows = %d, want 2", len(rows))
+	}
+	want := map[string]any{"date": "2026-01-12T12:00:00Z", "event": "member.remove", "actor": "ana@acme.test", "target": "102", "ip": "10.0.0.1"}
+	if !maps.Equal(rows[0], want) {
+		t.Errorf("newest row = %v, want %v", rows[0], want)
+	}
+}
+
+func TestExportFileNamesCarryTheDateRange(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC)
+	q := store.AuditFilter{From: time.Date(2026, 9, 4, 0, 0, 0, 0, time.UTC), To: time.Date(2026, 12, 3, 23, 59, 59, 0, time.UTC)}
+	tests := []struct {
+		format auditlog.Format
+		filter store.AuditFilter
+		want   string
+	}{
+		{auditlog.FormatCSV, q, "audit-log-2026-09-04-to-2026-12-03.csv"},
+		{auditlog.FormatJSON, q, "audit-log-2026-09-04-to-2026-12-03.json"},
+		{auditlog.FormatReview, q, "audit-log-2026-09-04-to-2026-12-03-review.json"},
+		{auditlog.FormatCSV, store.AuditFilter{}, "audit-log-all-to-2026-12-03.csv"},
+	}
+	for _, tt := range tests {
+		if got := auditlog.Filename(tt.format, tt.filter, now); got != tt.want {
+			t.Errorf("Filename(%s, %v) = %q, want %q", tt.format, tt.filter, got, tt.want)
+		}
 	}
 }
 

@@ -140,7 +140,7 @@ func (s *Server) handleAuditExport(format auditlog.Format) echo.HandlerFunc {
 		}
 		h := c.Response().Header()
 		h.Set(echo.HeaderContentType, format.ContentType())
-		h.Set(echo.HeaderContentDisposition, fmt.Sprintf("attachment; filename=%q", auditlog.Filename(format, f)))
+		h.Set(echo.HeaderContentDisposition, fmt.Sprintf("attachment; filename=%q", auditlog.Filename(format, f, s.deps.Now())))
 		h.Set("Cache-Control", "no-store")
 		h.Set("Trailer", "X-Export-Rows, X-Export-SHA256, X-Export-Error")
 		c.Response().WriteHeader(http.StatusOK)
@@ -169,11 +169,14 @@ func (s *Server) handleAuditExportSummary(c echo.Context) error {
 		return err
 	}
 	format := auditlog.Format(c.QueryParam("format"))
+	if !format.Valid() {
+		return sentryaccess.Errorf(sentryaccess.EINVALID, "Pick an export format: CSV, JSON or the quarterly review's JSON.")
+	}
 	sum, err := svc.Export(c.Request().Context(), io.Discard, format, f)
 	if err != nil {
 		return err
 	}
 	c.Response().Header().Add("Vary", "HX-Request")
 	return render(c, http.StatusOK, web.AuditExportSummaryFragment(web.AuditExportSummary{
-		Format: string(format), Filename: auditlog.Filename(format, f), Rows: sum.Rows, Bytes: sum.Bytes, SHA256: sum.SHA256}))
+		Format: string(format), Filename: auditlog.Filename(format, f, s.deps.Now()), Rows: sum.Rows, Bytes: sum.Bytes, SHA256: sum.SHA256}))
 }

@@ -229,13 +229,18 @@ func TestAuditPagingLoadsTheNextRows(t *testing.T) {
 func TestAuditExportCarriesItsHashInTrailersAndTheSummaryAgrees(t *testing.T) {
 	t.Parallel()
 	e := newRvEnv(t, 5)
-	for _, format := range []string{"csv", "json"} {
+	for _, tt := range []struct{ format, path, file string }{
+		{"csv", "/audit/export.csv", "audit-log-2026-03-01-to-2026-03-02.csv"},
+		{"json", "/audit/export.json", "audit-log-2026-03-01-to-2026-03-02.json"},
+		{"review", "/audit/export/review.json", "audit-log-2026-03-01-to-2026-03-02-review.json"},
+	} {
+		format := tt.format
 		t.Run(format, func(t *testing.T) {
-			_, resp, body := e.do(t, rvApprover, "/audit/export."+format+"?from=2026-03-01&to=2026-03-02", nil, false)
+			_, resp, body := e.do(t, rvApprover, tt.path+"?from=2026-03-01&to=2026-03-02", nil, false)
 			if resp.StatusCode != http.StatusOK {
 				t.Fatalf("status %d", resp.StatusCode)
 			}
-			if cd := resp.Header.Get("Content-Disposition"); !strings.Contains(cd, "audit-log-20260301-20260302."+format) {
+			if cd := resp.Header.Get("Content-Disposition"); !strings.Contains(cd, tt.file) {
 				t.Errorf("Content-Disposition = %q", cd)
 			}
 			sum := sha256.Sum256(body)

@@ -107,6 +107,7 @@ func (s *Server) routes() {
 	approve.GET("/audit/rows", s.handleAuditRows)
 	approve.GET("/audit/export.csv", s.handleAuditExport(auditlog.FormatCSV))
 	approve.GET("/audit/export.json", s.handleAuditExport(auditlog.FormatJSON))
+	approve.GET("/audit/export/review.json", s.handleAuditExport(auditlog.FormatReview))
 	approve.GET("/audit/export/summary", s.handleAuditExportSummary)
 	approve.GET("/audit/:id", s.handleAuditEntry)
 	app.GET("/reviews", s.handleReviews)
