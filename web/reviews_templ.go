@@ -127,7 +127,7 @@ func ReviewListPage(v ReviewListView) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		if v.CanCreate {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "<form class=\"filters panel\" method=\"post\" action=\"/reviews\" hx-post=\"/reviews\" hx-target=\"#flash\" data-testid=\"review-create\"><label>Name <input type=\"text\" name=\"name\" required data-testid=\"review-name\"></label> <label>Scope <select name=\"scope\" data-testid=\"review-scope\"><option value=\"org\">Whole organization</option> <option value=\"privileged-roles\">Privileged org roles</option> <option value=\"integrations-and-tokens\">Integrations and tokens</option> ")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "<form class=\"filters panel\" method=\"post\" action=\"/reviews\" hx-post=\"/reviews\" hx-target=\"#flash\" data-testid=\"review-create\"><label>Name <input type=\"text\" name=\"name\" required data-testid=\"review-name\"></label> <label>Scope <select name=\"scope\" data-testid=\"review-scope\"><option value=\"org\">Whole organization</option> <option value=\"privileged-roles\">Privileged org roles (owner, manager, legacy admin)</option> <option value=\"integrations-and-tokens\">Integrations and tokens</option> ")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -589,9 +589,9 @@ func ReviewBody(v ReviewView) templ.Component {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var35 string
-				templ_7745c5c3_Var35, templ_7745c5c3_Err = templruntime.NewAttributeExpression(changeHref(v.Campaign.ChangeRequestID)).ResolveURL(ctx)
+				templ_7745c5c3_Var35, templ_7745c5c3_Err = templruntime.NewAttributeExpression(changeHrefID(v.Campaign.ChangeRequestID)).ResolveURL(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/reviews.templ`, Line: 89, Col: 66}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/reviews.templ`, Line: 89, Col: 68}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var35)
 				if templ_7745c5c3_Err != nil {
@@ -604,7 +604,7 @@ func ReviewBody(v ReviewView) templ.Component {
 				var templ_7745c5c3_Var36 string
 				templ_7745c5c3_Var36, templ_7745c5c3_Err = templ.JoinStringErrs(v.Campaign.ChangeRequestID)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/reviews.templ`, Line: 89, Col: 148}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/reviews.templ`, Line: 89, Col: 150}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var36))
 				if templ_7745c5c3_Err != nil {

@@ -319,6 +319,10 @@ func TestReviewCampaignFromCreationToEvidence(t *testing.T) {
 	if closed.text("review-state") != "closed" || closed.count("review-evidence") != 1 || closed.count("review-change-request") != 1 {
 		t.Errorf("closed page: state %q, evidence links %d", closed.text("review-state"), closed.count("review-evidence"))
 	}
+	// The link opens the request the revocations became, not a blank form.
+	if href, _ := closed.doc.Find(`[data-testid="review-change-request"]`).Attr("href"); href != "/changes/1" {
+		t.Errorf("change request link = %q, want /changes/1", href)
+	}
 }
 
 func TestNotificationSettingsAreForAdminsAndSendATest(t *testing.T) {

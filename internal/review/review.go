@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sentry-access/sentry-access/internal/access"
 	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 )
 
@@ -185,6 +186,9 @@ func (it Item) Describe() string {
 	case KindTeamMembership:
 		return fmt.Sprintf("%s on team %s (%s)", it.MemberEmail, it.Team, it.TeamRole)
 	case KindOrgRole:
+		if it.OrgRole == access.RoleAdmin {
+			return fmt.Sprintf("%s has org role admin (the retired legacy admin role)", it.MemberEmail)
+		}
 		return fmt.Sprintf("%s has org role %s", it.MemberEmail, it.OrgRole)
 	case KindOrgMembership:
 		return fmt.Sprintf("%s is a member (%s)", it.MemberEmail, it.OrgRole)

@@ -174,6 +174,25 @@ func TestScopesListTheirItems(t *testing.T) {
 	}
 }
 
+// The retired admin role still grants team:admin, project:admin and
+// org:integrations to the members who hold it: a privileged-role campaign
+// that left them out would certify an org with hidden admins.
+func TestPrivilegedRoleCampaignsIncludeLegacyAdmins(t *testing.T) {
+	t.Parallel()
+	snap := acme()
+	snap.Members = append(snap.Members, access.Member{ID: "6", Email: "fay@acme.test", OrgRole: "admin", State: access.StateActive,
+		Has2FA: true, Flags: access.MemberFlags{SSOLinked: true}})
+	items, _, err := review.BuildItems(snap, review.ScopePrivileged)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"ana@acme.test has org role owner", "bo@acme.test has org role manager",
+		"fay@acme.test has org role admin (the retired legacy admin role)"}
+	if got := describe(items); !slices.Equal(got, want) {
+		t.Errorf("items:\n got %q\nwant %q", got, want)
+	}
+}
+
 func TestItemsCarryTheReviewersContext(t *testing.T) {
 	t.Parallel()
 	items, _, err := review.BuildItems(acme(), review.TeamScope("payments"))

@@ -137,11 +137,14 @@ func (s *Service) Create(ctx context.Context, actor sentryaccess.Actor, in NewCa
 	return c, nil
 }
 
-// privileged reports whether an org role is privileged: global access, or
+// privileged reports whether an org role is privileged: global access,
 // any of org:write, org:admin, member:write, member:admin (Sentry's manager
-// and owner roles; src/sentry/conf/server.py SENTRY_ROLES).
+// and owner roles; src/sentry/conf/server.py SENTRY_ROLES), or the retired
+// legacy admin role (is_retired in SENTRY_ROLES: it keeps team:admin,
+// project:admin and org:integrations, and a member can still hold it
+// though no one can be given it any more).
 func privileged(r access.OrgRole) bool {
-	if r.IsGlobal {
+	if r.IsGlobal || r.IsRetired || r.ID == access.RoleAdmin {
 		return true
 	}
 	for _, sc := range r.Scopes {
