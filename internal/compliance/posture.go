@@ -47,6 +47,15 @@ type PostureCheck struct {
 //     create projects, each creating a team (warn);
 //   - owners: between MinOwners and MaxOwners; managers at most MaxManagers
 //     (both roles are global: they reach everything);
+//   - member-invite: allowMemberInvite (not flags.disable_member_invite)
+//     lets members, who hold member:invite without member:admin, invite
+//     people into the organization (warn);
+//   - join-requests: allowJoinRequests (option sentry:join_requests,
+//     default on) lets people outside the org ask to join it (warn);
+//   - legacy-admins: members still holding the retired admin org role,
+//     which keeps team:admin, project:admin and org:integrations but can no
+//     longer be given (is_retired in SENTRY_ROLES, src/sentry/conf/server.py;
+//     warn, naming them);
 //   - integration-scopes: internal integrations holding org:admin or
 //     member:admin act with them on every team (OrganizationGlobalMembership);
 //   - ip-allowlist: not exposed by the API: a manual check.
@@ -83,7 +92,10 @@ func Posture(inv *Inventory) []PostureCheck {
 		out = append(out, unknown("2fa-required", "Two-factor authentication required", security),
 			unknown("open-membership", "Open membership off", general),
 			unknown("member-project-creation", "Members cannot create projects", general),
-			unknown("owners", "Number of owners and managers", general))
+			unknown("owners", "Number of owners and managers", general),
+			unknown("member-invite", "Members cannot invite", general),
+			unknown("join-requests", "Join requests off", general),
+			unknown("legacy-admins", "No legacy admins", general))
 	} else {
 		c = PostureCheck{ID: "2fa-required", Title: "Two-factor authentication required", Where: "Settings → Security & Privacy → Require Two-Factor Authentication (" + security + ")"}
 		without := 0
@@ -135,6 +147,7 @@ func Posture(inv *Inventory) []PostureCheck {
 			c.Detail += " Owners: " + strings.Join(owners, ", ") + "."
 		}
 		out = append(out, c)
+		out = append(out, memberSettingChecks(s, general, base+"/settings/"+org+"/members/")...)
 	}
 
 	c = PostureCheck{ID: "integration-scopes", Title: "No integrations with broad scopes", Where: "Settings → Custom Integrations (" + base + "/settings/" + org + "/developer-settings/)"}
@@ -161,6 +174,32 @@ func Posture(inv *Inventory) []PostureCheck {
 	return assumedChecks(out, s)
 }
 
+// memberSettingChecks are the checks of who may bring people into the
+// organization: member invites, join requests and the retired admin role.
+func memberSettingChecks(s *access.Snapshot, general, members string) []PostureCheck {
+	invite := PostureCheck{ID: "member-invite", Title: "Members cannot invite", Where: "Settings → General Settings → Let Members Invite Others (" + general + ")"}
+	if s.Org.AllowMemberInvite {
+		invite.Status, invite.Detail = StatusWarn, "Members may invite people into the organization (allowMemberInvite is on): anyone with the Member role can add an account, outside the approvals of sentry-access."
+	} else {
+		invite.Status, invite.Detail = StatusPass, "Only managers and owners (member:admin) invite people into the organization."
+	}
+	join := PostureCheck{ID: "join-requests", Title: "Join requests off", Where: "Settings → General Settings → Allow Join Requests (" + general + ")"}
+	if s.Org.AllowJoinRequests {
+		join.Status, join.Detail = StatusWarn, "Join requests are allowed (allowJoinRequests is on): people outside the organization can ask to join it, and an owner or manager can let them in from Sentry's own page."
+	} else {
+		join.Status, join.Detail = StatusPass, "Nobody outside the organization can ask to join it."
+	}
+	legacy := PostureCheck{ID: "legacy-admins", Title: "No legacy admins", Where: "Settings → Members (" + members + ")"}
+	if admins := roleHolders(s, access.RoleAdmin); len(admins) > 0 {
+		legacy.Status = StatusWarn
+		legacy.Detail = fmt.Sprintf("%d member(s) still hold the retired Admin org role, which gives team:admin, project:admin and org:integrations and can no longer be given: %s. Move each to Member (with the Team Admin role where needed) or to Manager.",
+			len(admins), strings.Join(admins, ", "))
+	} else {
+		legacy.Status, legacy.Detail = StatusPass, "No member holds the retired Admin org role."
+	}
+	return []PostureCheck{invite, join, legacy}
+}
+
 // roleHolders returns the emails of active members with the org role.
 func roleHolders(s *access.Snapshot, role string) []string {
 	var out []string
@@ -179,6 +218,8 @@ var postureFields = map[string]string{
 	"open-membership":         "openMembership",
 	"member-project-creation": "allowMemberProjectCreation",
 	"sso-required":            "requiresSso",
+	"member-invite":           "allowMemberInvite",
+	"join-requests":           "allowJoinRequests",
 }
 
 // assumedChecks marks the checks whose setting the server did not send.

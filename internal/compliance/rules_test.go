@@ -422,6 +422,13 @@ func TestPostureChecklist(t *testing.T) {
 		}, "integration-scopes", compliance.StatusUnknown},
 		{"IP allowlisting is always a manual check", func(inv *compliance.Inventory) {}, "ip-allowlist", compliance.StatusManual},
 		{"without a snapshot 2FA is unknown", func(inv *compliance.Inventory) { inv.Snapshot = nil }, "2fa-required", compliance.StatusUnknown},
+		{"members may invite", func(inv *compliance.Inventory) { inv.Snapshot.Org.AllowMemberInvite = true }, "member-invite", compliance.StatusWarn},
+		{"only managers and owners invite", func(inv *compliance.Inventory) { inv.Snapshot.Org.AllowMemberInvite = false }, "member-invite", compliance.StatusPass},
+		{"join requests allowed", func(inv *compliance.Inventory) { inv.Snapshot.Org.AllowJoinRequests = true }, "join-requests", compliance.StatusWarn},
+		{"join requests off", func(inv *compliance.Inventory) { inv.Snapshot.Org.AllowJoinRequests = false }, "join-requests", compliance.StatusPass},
+		{"a legacy admin is present", func(inv *compliance.Inventory) { inv.Snapshot.Members[2].OrgRole = "admin" }, "legacy-admins", compliance.StatusWarn},
+		{"no legacy admin", func(inv *compliance.Inventory) {}, "legacy-admins", compliance.StatusPass},
+		{"without a snapshot join requests are unknown", func(inv *compliance.Inventory) { inv.Snapshot = nil }, "join-requests", compliance.StatusUnknown},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -846,6 +853,14 @@ func TestPostureChecksOnAnAssumedSettingSaySo(t *testing.T) {
 	}
 	if a := got["2fa-required"].Assumed; !strings.Contains(a, "require2FA") || !strings.Contains(a, "off") {
 		t.Errorf("2fa-required assumed = %q", a)
+	}
+	inv.Snapshot.Server.Fields = append(inv.Snapshot.Server.Fields,
+		access.FieldSource{Field: "allowJoinRequests", Provenance: access.Assumed, Value: "on", Note: "the sentry:join_requests default"})
+	for _, c := range compliance.Posture(inv) {
+		got[c.ID] = c
+	}
+	if a := got["join-requests"].Assumed; !strings.Contains(a, "allowJoinRequests") {
+		t.Errorf("join-requests assumed = %q", a)
 	}
 	if a := got["open-membership"].Assumed; a != "" {
 		t.Errorf("open-membership assumed = %q, want none (detected)", a)
