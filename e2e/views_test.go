@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
@@ -379,4 +380,88 @@ func TestTheGraphFocusesOnAnEmailOrASlugAndOpensTheRest(t *testing.T) {
 	click(t, back, "25 before")
 	check(t, expect().Locator(byTestID(page, "graph-node").And(page.Locator(`[data-kind="member"]`)).First()).ToHaveText(regexp.MustCompile(regexp.QuoteMeta(first))), "back to the first slice")
 	screenshot(t, page, "graph-slices")
+}
+
+// TestAViewerIsShownNoLinkOrButtonThatLeadsToA403 crawls the dashboard as
+// a viewer from the navigation, two links deep (one page per kind of
+// path), and follows every link and every form or button that posts:
+// none may answer 403 (the change requests page showed "Audit trail").
+// Posts are sent empty, so an allowed one fails validation instead of
+// changing anything; logging out is left out.
+func TestAViewerIsShownNoLinkOrButtonThatLeadsToA403(t *testing.T) {
+	e := startDemo(t)
+	page, _ := e.loginAs(t, sentryaccess.RoleViewer, "/teams/platform")
+	// A request of her own, so that its page is crawled too.
+	click(t, byTestID(page, "request-team-add"), "Add to team…")
+	must(t, byTestID(page, "justification").Fill("On call for platform"), "justification")
+	click(t, byTestID(page, "submit-change"), "Submit")
+	must(t, page.WaitForURL("**/changes/1"), "her request")
+	kind := regexp.MustCompile(`/[0-9]+|=[^&]*`)
+	seen := map[string]bool{}
+	type target struct{ method, url, from string }
+	var forbidden []string
+	queue := []string{"/", "/changes/1"}
+	for depth := 0; depth < 3 && len(queue) > 0; depth++ {
+		var next []string
+		for _, path := range queue {
+			_, err := page.Goto(e.URL + path)
+			must(t, err, "open "+path)
+			raw, err := page.Evaluate(`() => {
+				const out = [];
+				for (const a of document.querySelectorAll('a[href^="/"]')) out.push({method: "GET", url: a.getAttribute("href")});
+				for (const f of document.querySelectorAll('form[method="post" i]')) out.push({method: "POST", url: f.getAttribute("action") || location.pathname});
+				for (const b of document.querySelectorAll('[hx-post]')) out.push({method: "POST", url: b.getAttribute("hx-post")});
+				return out;
+			}`)
+			must(t, err, "collect the links of "+path)
+			for _, x := range raw.([]any) {
+				m := x.(map[string]any)
+				tg := target{m["method"].(string), strings.SplitN(m["url"].(string), "#", 2)[0], path}
+				if tg.url == "" || tg.url == "/logout" || strings.HasPrefix(tg.url, "/static/") {
+					continue
+				}
+				key := tg.method + " " + kind.ReplaceAllString(tg.url, "/:n")
+				if seen[key] {
+					continue
+				}
+				seen[key] = true
+				status, err := page.Evaluate(`async ([method, url]) => {
+					const r = await fetch(url, {method, redirect: "manual", body: method === "POST" ? new FormData() : undefined});
+					return r.status;
+				}`, []string{tg.method, tg.url})
+				must(t, err, tg.method+" "+tg.url)
+				if n, _ := status.(int); n == 403 {
+					forbidden = append(forbidden, fmt.Sprintf("%s %s (on %s)", tg.method, tg.url, tg.from))
+				}
+				if tg.method == "GET" && !strings.Contains(tg.url, "export") && !strings.HasSuffix(tg.url, ".zip") {
+					next = append(next, tg.url)
+				}
+			}
+		}
+		queue = next
+	}
+	t.Logf("followed %d kinds of links and buttons", len(seen))
+	if len(seen) < 40 {
+		t.Errorf("followed only %d kinds of links: the crawl did not reach the pages", len(seen))
+	}
+	for _, f := range forbidden {
+		t.Errorf("a viewer is shown %s, which answers 403", f)
+	}
+}
+
+// TestTheNewChangeRequestFormOpensWithoutAnError: before anything is
+// entered the form shows no error, for a viewer (whose own member is
+// filled in) as for an approver; the preview appears once a team is
+// chosen.
+func TestTheNewChangeRequestFormOpensWithoutAnError(t *testing.T) {
+	e := startDemo(t)
+	for _, r := range []sentryaccess.Role{sentryaccess.RoleViewer, sentryaccess.RoleApprover} {
+		page, _ := e.loginAs(t, r, "/changes/new")
+		must(t, expect().Locator(byTestID(page, "page-title")).ToHaveText("New change request"), "the form")
+		// Give a load-time preview the time to come back.
+		page.WaitForTimeout(800)
+		check(t, expect().Locator(byTestID(page, "form-error")).ToHaveCount(0), string(r)+": no error before anything is entered")
+		check(t, expect().Locator(byTestID(page, "preview-hint")).ToBeVisible(), string(r)+": the preview says what it waits for")
+		screenshot(t, page, "change-form-new-"+string(r))
+	}
 }

@@ -72,7 +72,23 @@ type ChangeFormView struct {
 
 // Filled reports whether any step names what it acts on (a kind alone is
 // the untouched default of a new form).
-func (v ChangeFormView) Filled() bool { return slices.ContainsFunc(v.Rows, StepRow.Filled) }
+func (v ChangeFormView) Filled() bool {
+	self := ""
+	if v.Viewer {
+		// A viewer's own member is filled in for her: it is not input.
+		self = v.SelfID
+	}
+	return slices.ContainsFunc(v.Rows, func(r StepRow) bool { return r.FilledBesides(self) })
+}
+
+// FilledBesides is Filled, not counting a member that is self (the
+// viewer's own member, which the form fills in).
+func (r StepRow) FilledBesides(self string) bool {
+	if self != "" && r.Member == self {
+		r.Member = ""
+	}
+	return r.Filled()
+}
 
 // Filled reports whether the row names what it acts on: a member, team,
 // project or any other target field besides the kind.
@@ -126,6 +142,9 @@ type PreviewView struct {
 type ChangeDetailView struct {
 	changes.Detail
 	Now time.Time
+	// CanSeeTrail reports whether the viewer may open the audit trail
+	// (approvers and admins).
+	CanSeeTrail bool
 }
 
 // Polling reports whether the page should poll the apply status.

@@ -224,7 +224,11 @@ func (s *Server) handleChangePreview(c echo.Context) error {
 	}
 	c.Response().Header().Add("Vary", "HX-Request")
 	f, err := s.bindChangeForm(c)
-	if !slices.ContainsFunc(f.view.Rows, web.StepRow.Filled) {
+	if ch, cerr := svc.Choices(c.Request().Context(), actor(c)); cerr == nil && ch.SelfServiceOnly {
+		// A viewer's own member is filled in for her: it is not input.
+		f.view.Viewer, f.view.SelfID = true, ch.SelfID
+	}
+	if !f.view.Filled() {
 		// Nothing chosen yet (a new form has a kind but no target): no
 		// preview, and no error for what the user has not touched.
 		return render(c, http.StatusOK, web.ChangePreview(web.PreviewView{Empty: true}))
@@ -275,7 +279,8 @@ func (s *Server) handleChange(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v := web.ChangeDetailView{Detail: d, Now: s.deps.Now()}
+	id, _ := IdentityFromContext(c.Request().Context())
+	v := web.ChangeDetailView{Detail: d, Now: s.deps.Now(), CanSeeTrail: id.Role.AtLeast(sentryaccess.RoleApprover)}
 	if wantsFragment(c.Request()) && c.Request().Header.Get("HX-Target") == "change-status" {
 		c.Response().Header().Add("Vary", "HX-Request")
 		return render(c, http.StatusOK, web.ChangeStatus(v))

@@ -262,7 +262,8 @@ func TestThePreviewShowsTheDiffOrA422(t *testing.T) {
 	}{
 		{"joining a team shows the projects gained", priya, joinForm(self, "platform", "", ""), http.StatusOK, "k8s-operator"},
 		{"an untouched new form gets the hint, not an error", priya, url.Values{"kind": {"team-add"}, "member": {""}, "team": {""}}, http.StatusOK, "once a step names"},
-		{"a form without a step is invalid", priya, url.Values{"kind": {""}, "member": {self}}, http.StatusUnprocessableEntity, "at least one step"},
+		{"a form without a step is invalid", maya, url.Values{"kind": {""}, "member": {other}}, http.StatusUnprocessableEntity, "at least one step"},
+		{"a viewer's own member alone is not input: the hint", priya, url.Values{"kind": {"team-add"}, "member": {self}, "team": {""}}, http.StatusOK, "once a step names"},
 		{"a step missing its team is invalid", maya, joinForm(other, "", "", ""), http.StatusUnprocessableEntity, "needs a team and a member"},
 		{"a viewer may not ask for someone else", priya, joinForm(other, "platform", "", ""), http.StatusUnprocessableEntity, "only request changes for themselves"},
 		{"an IdP-provisioned team blocks the request", maya, joinForm(other, "identity", "", ""), http.StatusOK, "Sentry would refuse this"},
