@@ -6,6 +6,7 @@ import (
 	"github.com/sentry-access/sentry-access/internal/compliance"
 	"github.com/sentry-access/sentry-access/internal/notify"
 	"github.com/sentry-access/sentry-access/internal/syncer"
+	"github.com/sentry-access/sentry-access/internal/unapproved"
 )
 
 // afterSync is what happens after every successful sync, in order (the
@@ -19,6 +20,7 @@ func (s *Server) afterSync() syncer.Pipeline {
 		{Name: "note the audit-log status", When: syncer.AfterFullSync, Run: s.noteAuditStatus},
 		{Name: "refresh the token, SCIM and SSO inventory", When: syncer.AfterEverySync, Run: s.refreshInventory},
 		{Name: "announce new drift findings", When: syncer.AfterEverySync, Run: s.announceDrift},
+		{Name: "detect changes made outside sentry-access", When: syncer.AfterEverySync, Run: s.detectUnapproved},
 		{Name: "announce risk findings and access changes", When: syncer.AfterNewSnapshot, Run: s.announceAccessChanges},
 	}}
 }
@@ -72,4 +74,22 @@ func (s *Server) announceAccessChanges(ctx context.Context, sy *syncer.Synced) e
 		return nil
 	}
 	return s.notify.SnapshotChanged(ctx, sy.Previous.ID, sy.Result.Snapshot.ID, sy.BeforeEngine, sy.Current, sy.Diff)
+}
+
+// detectUnapproved matches the access changes of a new snapshot against
+// the change requests sentry-access carried out and flags the rest as
+// made outside sentry-access; after every sync it also attaches audit
+// entries archived since and settles findings whose revert request ended.
+// The first snapshot has nothing to compare.
+func (s *Server) detectUnapproved(ctx context.Context, sy *syncer.Synced) error {
+	in := unapproved.Sync{AuditError: sy.Result.AuditError}
+	if sy.Saved && sy.Current != nil {
+		m := sy.Result.Snapshot
+		in.Snapshot, in.After, in.Started, in.Ended = m.ID, sy.Current.Snapshot(), m.Created.Add(-m.Duration), m.Created
+		if p := sy.Previous; p != nil && sy.BeforeEngine != nil {
+			in.Previous, in.PreviousStarted, in.Before, in.Diff = p.ID, p.Created.Add(-p.Duration), sy.BeforeEngine.Snapshot(), sy.Diff
+		}
+	}
+	_, err := s.unapproved.Detect(ctx, in)
+	return err
 }

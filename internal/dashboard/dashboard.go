@@ -35,6 +35,7 @@ import (
 	"github.com/sentry-access/sentry-access/internal/session"
 	"github.com/sentry-access/sentry-access/internal/store"
 	"github.com/sentry-access/sentry-access/internal/syncer"
+	"github.com/sentry-access/sentry-access/internal/unapproved"
 	"github.com/sentry-access/sentry-access/static"
 )
 
@@ -104,6 +105,7 @@ type Server struct {
 	audit      *auditlog.Service
 	notify     *notify.Notifier
 	compliance *compliance.Service
+	unapproved *unapproved.Service
 }
 
 // New builds the server. It loads the current snapshot, if any, into the
@@ -183,6 +185,10 @@ func New(ctx context.Context, o Options) (*Server, error) {
 		}
 	})
 	s.expiry = &changes.Scheduler{Service: s.changes}
+	s.unapproved = unapproved.New(unapproved.Config{
+		Repo: unapproved.StoreRepo{Records: o.Store.Unapproved()}, Requests: s.changes, Archive: o.Store,
+		Current: storeSnapshots{st: o.Store, shown: ex}.Current, Now: o.Now, Logger: o.Logger,
+	})
 	s.compliance = compliance.NewService(o.Store, compliance.Options{SentryURL: o.Connection.SentryURL, Now: o.Now, Logger: o.Logger})
 	s.audit = auditlog.New(o.Store, o.Now)
 	reviews := review.New(review.Config{

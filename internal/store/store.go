@@ -181,6 +181,9 @@ func prepare(tx *bolt.Tx) error {
 	if err := ensureReplayBuckets(tx); err != nil {
 		return err
 	}
+	if err := ensureUnapprovedBuckets(tx); err != nil {
+		return err
+	}
 	if err := ensureSessionBuckets(tx); err != nil {
 		return err
 	}

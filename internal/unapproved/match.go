@@ -72,6 +72,9 @@ type Explanation struct {
 	Verdict   Verdict
 	By        []StepRef
 	Remainder string
+	// Approved is, for a partial verdict, the role the steps asked for
+	// ("" for a team join: Sentry's null): reverting the rest sets it.
+	Approved string
 }
 
 // Flagged reports whether the change was made, at least in part, outside
@@ -243,8 +246,8 @@ func (x *index) explain(c Change) Explanation {
 		}
 		return e
 	}
-	partial := func(rest string, by ...[]Applied) Explanation {
-		e.Verdict, e.By, e.Remainder = Partial, refs(by...), rest
+	partial := func(approved, rest string, by ...[]Applied) Explanation {
+		e.Verdict, e.By, e.Remainder, e.Approved = Partial, refs(by...), rest, approved
 		return e
 	}
 	is := func(p changes.Params) bool { return p.Member == c.Member }
@@ -269,7 +272,7 @@ func (x *index) explain(c Change) Explanation {
 		if asked || len(role) > 0 {
 			return explained(invites, role)
 		}
-		return partial(fmt.Sprintf("%s invited %s as %s; the org role %s was set outside sentry-access",
+		return partial(inviteRole(invites), fmt.Sprintf("%s invited %s as %s; the org role %s was set outside sentry-access",
 			requestsText(invites), c.who(), inviteRole(invites), c.To), invites)
 	case KindMemberRemoved:
 		return explained(x.find(func(k changes.Kind, p changes.Params) bool {
@@ -282,8 +285,9 @@ func (x *index) explain(c Change) Explanation {
 		case len(exact) > 0:
 			return explained(exact)
 		case len(all) > 0:
-			return partial(fmt.Sprintf("%s set the org role to %s; it is %s now: changed again outside sentry-access",
-				requestsText(all), all[len(all)-1].Step.Params.Role, c.To), all)
+			last := all[len(all)-1].Step.Params.Role
+			return partial(last, fmt.Sprintf("%s set the org role to %s; it is %s now: changed again outside sentry-access",
+				requestsText(all), last, c.To), all)
 		}
 	case KindTeamJoined:
 		joins := x.joins(c)
@@ -299,7 +303,7 @@ func (x *index) explain(c Change) Explanation {
 		if len(roles) > 0 || x.renamedWithRole(c) {
 			return explained(joins, roles)
 		}
-		return partial(fmt.Sprintf("%s added %s to team %s; the team role %s was set outside sentry-access",
+		return partial("", fmt.Sprintf("%s added %s to team %s; the team role %s was set outside sentry-access",
 			requestsText(joins), c.who(), c.Team, c.To), joins)
 	case KindTeamLeft:
 		return explained(x.find(func(k changes.Kind, p changes.Params) bool {
@@ -334,8 +338,9 @@ func (x *index) explain(c Change) Explanation {
 			}
 		}
 		if len(all) > 0 {
-			return partial(fmt.Sprintf("%s set the team role to %s; it is %s now: changed again outside sentry-access",
-				requestsText(all), all[len(all)-1].Step.Params.Role, roleText(c.To)), all)
+			last := all[len(all)-1].Step.Params.Role
+			return partial(last, fmt.Sprintf("%s set the team role to %s; it is %s now: changed again outside sentry-access",
+				requestsText(all), last, roleText(c.To)), all)
 		}
 	case KindProjectLinked, KindProjectUnlinked:
 		kind := changes.KindProjectLink
