@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sentry-access/sentry-access/internal/access"
@@ -22,6 +23,9 @@ type Source interface {
 	CurrentSnapshotID(ctx context.Context) (uint64, error)
 	// LoadInventory returns the last inventory; ENOTFOUND when none.
 	LoadInventory(ctx context.Context) (store.Inventory, error)
+	// InventoryFetchedAt returns the last inventory's FetchedAt without
+	// decoding it; ENOTFOUND when none.
+	InventoryFetchedAt(ctx context.Context) (time.Time, error)
 	// TokenIntents returns the recorded intents.
 	TokenIntents(ctx context.Context) ([]store.TokenIntent, error)
 	// AddTokenIntent records an intent; EINVALID without a name.
@@ -43,31 +47,58 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// Service answers the compliance pages from the store.
+// Service answers the compliance pages from the store. The pages are
+// prepared once from their inputs (the snapshot, the inventory fetched
+// after every sync, the recorded intents and the audit ledger) and
+// answered from then on with a lookup; see Prepare.
 type Service struct {
 	src  Source
 	opts Options
 
-	// memo is the last assembled Inventory, reused while the stored
-	// inventory (fetched after every sync) is the same and for at most
-	// memoTTL (some rules depend on the time). Nobody may modify it.
-	mu      sync.Mutex
-	memo    *Inventory
-	memoKey memoKey
-	memoAt  time.Time
-	// scim is the SCIM view built from scimFor (the drift rules over
-	// 10,000 members are the costliest page to compute).
-	scimFor *Inventory
-	scim    SCIMView
+	// cur are the pages prepared last (nil before the first). Builds are
+	// serialized by buildMu; refreshing marks a background rebuild for
+	// the clock's rules, bg waits for it.
+	cur        atomic.Pointer[pages]
+	buildMu    sync.Mutex
+	intents    atomic.Uint64 // bumped by each recorded intent
+	refreshing atomic.Bool
+	bg         sync.WaitGroup
 }
 
-// memoTTL bounds how long an assembled Inventory is reused.
+// memoTTL is how long prepared pages are shown before the rules that
+// depend on the clock (days since an invite, since a token's last use)
+// run again, in the background.
 const memoTTL = time.Minute
 
-// memoKey names what an assembled Inventory was built from.
+// memoKey names what prepared pages were built from.
 type memoKey struct {
 	snapshot  uint64
 	inventory time.Time
+	intents   uint64
+}
+
+// pages are the compliance pages' view models, prepared from one
+// Inventory at one time (at). Nothing in them may be modified.
+type pages struct {
+	key memoKey
+	at  time.Time
+	inv *Inventory
+
+	tokens    TokensView
+	scim      SCIMView
+	sso       SSOStatus
+	endpoints SAMLEndpoints
+	guides    []IdPGuide
+	posture   []PostureCheck
+	// The troubleshooting page's diagnostics that need no input, and the
+	// members and projects its form suggests.
+	scimDiag          []Diagnosis
+	members, projects []string
+
+	// eng is the snapshot's engine for the project diagnosis, built at
+	// the first diagnosis.
+	engOnce sync.Once
+	eng     *access.Engine
 }
 
 // NewService returns a Service over src.
@@ -96,45 +127,133 @@ func ledgerEvents() []string {
 // inventory fetch.
 const notFetched = "not read yet: no inventory has been fetched from Sentry (it is read with each sync)"
 
-// Load assembles the Inventory from the store. A missing snapshot leaves
-// Snapshot nil; a missing inventory marks every part as not read yet.
-//
-// The result is shared between callers and must not be modified: it is
-// reused until the next inventory fetch (after every sync), a recorded
-// intent, or memoTTL, since assembling it at 10,000 members costs a
-// snapshot copy and a dozen audit-log scans.
+// Load returns the Inventory the pages are prepared from. A missing
+// snapshot leaves Snapshot nil; a missing inventory marks every part as
+// not read yet. The result is shared between callers and must not be
+// modified.
 func (s *Service) Load(ctx context.Context) (*Inventory, error) {
+	p, err := s.current(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return p.inv, nil
+}
+
+// Prepare builds the pages from the store's current inputs, unless the
+// pages of the same inputs are prepared and fresh. The after-sync
+// pipeline calls it after each inventory fetch, so that no page view pays
+// for it.
+func (s *Service) Prepare(ctx context.Context) error {
+	key, err := s.key(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = s.build(ctx, key, true)
+	return err
+}
+
+// key reads what the pages depend on: the current snapshot's id and the
+// inventory's fetch time (both without decoding anything), and the
+// intents recorded.
+func (s *Service) key(ctx context.Context) (memoKey, error) {
+	snapID, err := s.src.CurrentSnapshotID(ctx)
+	if err != nil {
+		return memoKey{}, fmt.Errorf("load inventory: %w", err)
+	}
+	at, err := s.src.InventoryFetchedAt(ctx)
+	if err != nil && sentryaccess.ErrorCode(err) != sentryaccess.ENOTFOUND {
+		return memoKey{}, fmt.Errorf("load inventory: %w", err)
+	}
+	return memoKey{snapshot: snapID, inventory: at, intents: s.intents.Load()}, nil
+}
+
+// stale reports whether pages built at at are due for the clock's rules
+// at now.
+func stale(at, now time.Time) bool { return now.Sub(at) >= memoTTL || now.Before(at) }
+
+// current returns the pages for the store's current inputs: the prepared
+// ones when their inputs are the same (starting a background refresh when
+// they are older than memoTTL), else pages built now.
+func (s *Service) current(ctx context.Context) (*pages, error) {
+	key, err := s.key(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if p := s.cur.Load(); p != nil && p.key == key {
+		if stale(p.at, s.opts.Now()) && s.refreshing.CompareAndSwap(false, true) {
+			s.bg.Go(func() {
+				defer s.refreshing.Store(false)
+				bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+				defer cancel()
+				if _, err := s.build(bctx, key, true); err != nil {
+					s.opts.Logger.Error("refresh the compliance pages", "err", err)
+				}
+			})
+		}
+		return p, nil
+	}
+	return s.build(ctx, key, false)
+}
+
+// build prepares the pages of key, one build at a time: a caller that
+// waited for another's build of the same inputs takes its result (a
+// refresh does unless those pages are stale too).
+func (s *Service) build(ctx context.Context, key memoKey, refresh bool) (*pages, error) {
+	s.buildMu.Lock()
+	defer s.buildMu.Unlock()
+	now := s.opts.Now()
+	if p := s.cur.Load(); p != nil && p.key == key && (!refresh || !stale(p.at, now)) {
+		return p, nil
+	}
 	si, err := s.src.LoadInventory(ctx)
 	if err != nil && sentryaccess.ErrorCode(err) != sentryaccess.ENOTFOUND {
 		return nil, fmt.Errorf("load inventory: %w", err)
 	}
-	snapID, err2 := s.src.CurrentSnapshotID(ctx)
-	if err2 != nil {
-		return nil, fmt.Errorf("load inventory: %w", err2)
-	}
-	key, now := memoKey{snapID, si.FetchedAt}, s.opts.Now()
-	s.mu.Lock()
-	if s.memo != nil && s.memoKey == key && now.Sub(s.memoAt) < memoTTL && !now.Before(s.memoAt) {
-		inv := s.memo
-		s.mu.Unlock()
-		return inv, nil
-	}
-	s.mu.Unlock()
 	inv, err := s.assemble(ctx, si, err)
 	if err != nil {
 		return nil, err
 	}
-	s.mu.Lock()
-	s.memo, s.memoKey, s.memoAt = inv, key, now
-	s.mu.Unlock()
-	return inv, nil
+	p := preparePages(inv, now)
+	p.key = key
+	s.cur.Store(p)
+	return p, nil
 }
 
-// forget drops the memoized Inventory (after a recorded intent).
-func (s *Service) forget() {
-	s.mu.Lock()
-	s.memo = nil
-	s.mu.Unlock()
+// preparePages runs every page's rules over inv at now.
+func preparePages(inv *Inventory, now time.Time) *pages {
+	p := &pages{inv: inv, at: now}
+	p.tokens = TokensView{Tokens: Tokens(inv), Ledger: Ledger(inv), Findings: TokenFindings(inv, now),
+		BlindSpots: BlindSpots(inv), Templates: inv.Settings.Templates, Environments: inv.Settings.Environments,
+		FetchedAt: inv.FetchedAt, StaleDays: inv.Settings.StaleDays}
+	users, teams := SCIMSideBySide(inv)
+	hidden := map[Part]string{}
+	for _, part := range []Part{PartSCIMUsers, PartSCIMGroups, PartAuthProvider} {
+		if why, ok := inv.Hidden[part]; ok {
+			hidden[part] = why
+		}
+	}
+	p.sso = SSO(inv)
+	p.scim = SCIMView{SSO: p.sso, Users: users, Teams: teams, Findings: DriftFindings(inv, now),
+		Hidden: hidden, HasSnapshot: inv.Snapshot != nil}
+	p.endpoints = Endpoints(inv)
+	p.guides = Guides(p.endpoints)
+	p.posture = Posture(inv)
+	p.scimDiag = SCIMDiagnostics(inv)
+	if inv.Snapshot != nil {
+		for _, m := range inv.Snapshot.Members {
+			p.members = append(p.members, m.Email)
+		}
+		for _, pr := range inv.Snapshot.Projects {
+			p.projects = append(p.projects, pr.Slug)
+		}
+	}
+	return p
+}
+
+// engine returns the snapshot's engine, built once.
+func (p *pages) engine() *access.Engine {
+	p.engOnce.Do(func() { p.eng = access.New(p.inv.Snapshot) })
+	return p.eng
 }
 
 // assemble builds the Inventory from the stored inventory si (or its
@@ -182,15 +301,14 @@ type TokensView struct {
 	StaleDays    int
 }
 
-// Tokens returns the token page.
+// Tokens returns the token page. Its slices are shared between callers
+// and must not be modified.
 func (s *Service) Tokens(ctx context.Context) (TokensView, error) {
-	inv, err := s.Load(ctx)
+	p, err := s.current(ctx)
 	if err != nil {
 		return TokensView{}, err
 	}
-	return TokensView{Tokens: Tokens(inv), Ledger: Ledger(inv), Findings: TokenFindings(inv, s.opts.Now()),
-		BlindSpots: BlindSpots(inv), Templates: inv.Settings.Templates, Environments: inv.Settings.Environments,
-		FetchedAt: inv.FetchedAt, StaleDays: inv.Settings.StaleDays}, nil
+	return p.tokens, nil
 }
 
 // IntentInput is what the token helper form posts.
@@ -222,7 +340,7 @@ func (s *Service) RecordIntent(ctx context.Context, in IntentInput) (Suggestion,
 	if err != nil {
 		return Suggestion{}, store.TokenIntent{}, fmt.Errorf("record intent: %w", err)
 	}
-	s.forget()
+	s.intents.Add(1)
 	return sug, ti, nil
 }
 
@@ -240,30 +358,11 @@ type SCIMView struct {
 
 // SCIM returns the SCIM page.
 func (s *Service) SCIM(ctx context.Context) (SCIMView, error) {
-	inv, err := s.Load(ctx)
+	p, err := s.current(ctx)
 	if err != nil {
 		return SCIMView{}, err
 	}
-	s.mu.Lock()
-	if s.scimFor == inv {
-		v := s.scim
-		s.mu.Unlock()
-		return v, nil
-	}
-	s.mu.Unlock()
-	users, teams := SCIMSideBySide(inv)
-	hidden := map[Part]string{}
-	for _, p := range []Part{PartSCIMUsers, PartSCIMGroups, PartAuthProvider} {
-		if why, ok := inv.Hidden[p]; ok {
-			hidden[p] = why
-		}
-	}
-	v := SCIMView{SSO: SSO(inv), Users: users, Teams: teams, Findings: DriftFindings(inv, s.opts.Now()),
-		Hidden: hidden, HasSnapshot: inv.Snapshot != nil}
-	s.mu.Lock()
-	s.scimFor, s.scim = inv, v
-	s.mu.Unlock()
-	return v, nil
+	return p.scim, nil
 }
 
 // SSOView is the SSO page's view model. Checks is set when the checker
@@ -280,25 +379,25 @@ type SSOView struct {
 // SSO returns the SSO page; with acs or audience set it also runs the
 // misconfiguration checker.
 func (s *Service) SSO(ctx context.Context, acs, audience string) (SSOView, error) {
-	inv, err := s.Load(ctx)
+	p, err := s.current(ctx)
 	if err != nil {
 		return SSOView{}, err
 	}
-	e := Endpoints(inv)
-	v := SSOView{Status: SSO(inv), Endpoints: e, Guides: Guides(e), ACS: acs, Audience: audience}
+	v := SSOView{Status: p.sso, Endpoints: p.endpoints, Guides: p.guides, ACS: acs, Audience: audience}
 	if acs != "" || audience != "" {
-		v.Checks = CheckSAMLConfig(inv, acs, audience)
+		v.Checks = CheckSAMLConfig(p.inv, acs, audience)
 	}
 	return v, nil
 }
 
-// Posture returns the posture checklist.
+// Posture returns the posture checklist, shared between callers (it must
+// not be modified).
 func (s *Service) Posture(ctx context.Context) ([]PostureCheck, error) {
-	inv, err := s.Load(ctx)
+	p, err := s.current(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return Posture(inv), nil
+	return p.posture, nil
 }
 
 // TroubleshootView is the troubleshooting page's view model.
@@ -312,12 +411,14 @@ type TroubleshootView struct {
 	Projects  []string
 }
 
-// Troubleshoot returns the diagnostics that need no input.
+// Troubleshoot returns the diagnostics that need no input. Its slices
+// are shared between callers and must not be modified.
 func (s *Service) Troubleshoot(ctx context.Context) (TroubleshootView, error) {
-	inv, err := s.Load(ctx)
+	p, err := s.current(ctx)
 	if err != nil {
 		return TroubleshootView{}, err
 	}
+	inv := p.inv
 	rows, _, err := s.src.AuditEntries(ctx, store.AuditFilter{Limit: 1})
 	if err != nil {
 		return TroubleshootView{}, fmt.Errorf("troubleshoot: %w", err)
@@ -327,17 +428,9 @@ func (s *Service) Troubleshoot(ctx context.Context) (TroubleshootView, error) {
 	if err != nil {
 		return TroubleshootView{}, fmt.Errorf("troubleshoot: %w", err)
 	}
-	v := TroubleshootView{Endpoints: Endpoints403(), SSO: SSOLoginFailures(), SCIM: SCIMDiagnostics(inv),
-		AuditLog: AuditLogDiagnosis(inv, archived), RateLimit: RateLimitDiagnosis(hist)}
-	if inv.Snapshot != nil {
-		for _, m := range inv.Snapshot.Members {
-			v.Members = append(v.Members, m.Email)
-		}
-		for _, p := range inv.Snapshot.Projects {
-			v.Projects = append(v.Projects, p.Slug)
-		}
-	}
-	return v, nil
+	return TroubleshootView{Endpoints: Endpoints403(), SSO: SSOLoginFailures(), SCIM: p.scimDiag,
+		AuditLog: AuditLogDiagnosis(inv, archived), RateLimit: RateLimitDiagnosis(hist),
+		Members: p.members, Projects: p.projects}, nil
 }
 
 // DiagnoseProject answers "a user cannot see a project".
@@ -346,14 +439,14 @@ func (s *Service) DiagnoseProject(ctx context.Context, member, project string) (
 	if member == "" || project == "" {
 		return Diagnosis{}, sentryaccess.Errorf(sentryaccess.EINVALID, "Enter a member (email or id) and a project slug.")
 	}
-	_, snap, err := s.src.CurrentSnapshot(ctx)
-	if sentryaccess.ErrorCode(err) == sentryaccess.ENOTFOUND {
-		return Diagnosis{}, sentryaccess.Errorf(sentryaccess.EUNAVAILABLE, "No snapshot yet: run a sync with Sentry first.")
-	}
+	p, err := s.current(ctx)
 	if err != nil {
 		return Diagnosis{}, fmt.Errorf("diagnose project: %w", err)
 	}
-	d, err := CannotSeeProject(snap, member, project)
+	if p.inv.Snapshot == nil {
+		return Diagnosis{}, sentryaccess.Errorf(sentryaccess.EUNAVAILABLE, "No snapshot yet: run a sync with Sentry first.")
+	}
+	d, err := cannotSeeProject(p.engine(), member, project)
 	switch {
 	case errors.Is(err, access.ErrUnknownMember):
 		return Diagnosis{}, sentryaccess.Errorf(sentryaccess.EINVALID, "No member %q in the last snapshot.", member)

@@ -102,7 +102,12 @@ func CannotSeeProject(s *access.Snapshot, memberRef, project string) (Diagnosis,
 	if s == nil {
 		return Diagnosis{}, errors.New("cannot see project: no snapshot yet")
 	}
-	eng := access.New(s)
+	return cannotSeeProject(access.New(s), memberRef, project)
+}
+
+// cannotSeeProject is CannotSeeProject with the snapshot's engine.
+func cannotSeeProject(eng *access.Engine, memberRef, project string) (Diagnosis, error) {
+	s := eng.Snapshot()
 	dec, err := eng.Explain(memberRef, project, "")
 	if err != nil {
 		return Diagnosis{}, fmt.Errorf("cannot see project: %w", err)

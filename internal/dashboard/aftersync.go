@@ -19,6 +19,7 @@ func (s *Server) afterSync() syncer.Pipeline {
 		{Name: "show the new snapshot in the read model", When: syncer.AfterNewSnapshot, Run: s.showSnapshot},
 		{Name: "note the audit-log status", When: syncer.AfterFullSync, Run: s.noteAuditStatus},
 		{Name: "refresh the token, SCIM and SSO inventory", When: syncer.AfterEverySync, Run: s.refreshInventory},
+		{Name: "prepare the compliance pages", When: syncer.AfterEverySync, Run: s.prepareCompliance},
 		{Name: "announce new drift findings", When: syncer.AfterEverySync, Run: s.announceDrift},
 		{Name: "detect changes made outside sentry-access", When: syncer.AfterEverySync, Run: s.detectUnapproved},
 		{Name: "announce risk findings and access changes", When: syncer.AfterNewSnapshot, Run: s.announceAccessChanges},
@@ -46,6 +47,13 @@ func (s *Server) refreshInventory(ctx context.Context, _ *syncer.Synced) error {
 		SCIMConfigured: s.opts.Connection.SCIMConfigured, Now: s.opts.Now, Logger: s.log,
 	})
 	return err
+}
+
+// prepareCompliance runs the token, SCIM, SSO, posture and troubleshooting
+// rules over the new inventory and snapshot once, so that the pages answer
+// with a lookup.
+func (s *Server) prepareCompliance(ctx context.Context, _ *syncer.Synced) error {
+	return s.compliance.Prepare(ctx)
 }
 
 // announceDrift publishes the token-hygiene and SCIM/SSO drift findings not

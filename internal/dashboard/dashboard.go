@@ -190,6 +190,10 @@ func New(ctx context.Context, o Options) (*Server, error) {
 		Current: storeSnapshots{st: o.Store, shown: ex}.Current, Now: o.Now, Logger: o.Logger,
 	})
 	s.compliance = compliance.NewService(o.Store, compliance.Options{SentryURL: o.Connection.SentryURL, Now: o.Now, Logger: o.Logger})
+	if err := s.compliance.Prepare(ctx); err != nil {
+		// The first page view prepares them then.
+		s.log.Error("prepare the compliance pages", "err", err)
+	}
 	s.audit = auditlog.New(o.Store, o.Now)
 	reviews := review.New(review.Config{
 		Repo: o.Store.Reviews(), Changes: s.changes, Now: o.Now, Logger: o.Logger,

@@ -130,3 +130,23 @@ func TestARepeatedInventoryLoadSeesTheLatestSaveAndCallersCannotChangeIt(t *test
 		t.Errorf("load after a new save: token %q, want second", got)
 	}
 }
+
+// InventoryFetchedAt says when the stored inventory was fetched without
+// decoding it: ENOTFOUND before the first fetch, then each fetch's time.
+func TestInventoryFetchedAtFollowsEachSave(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := mustOpen(t)
+	if _, err := s.InventoryFetchedAt(ctx); sentryaccess.ErrorCode(err) != sentryaccess.ENOTFOUND {
+		t.Fatalf("before the first fetch: err = %v, want ENOTFOUND", err)
+	}
+	for _, at := range []time.Time{time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC), time.Date(2026, 3, 1, 9, 15, 0, 123, time.UTC)} {
+		if err := s.SaveInventory(ctx, store.Inventory{FetchedAt: at}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.InventoryFetchedAt(ctx)
+		if err != nil || !got.Equal(at) {
+			t.Errorf("after saving the inventory fetched at %v: %v, %v", at, got, err)
+		}
+	}
+}
