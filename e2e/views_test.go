@@ -465,3 +465,71 @@ func TestTheNewChangeRequestFormOpensWithoutAnError(t *testing.T) {
 		screenshot(t, page, "change-form-new-"+string(r))
 	}
 }
+
+// TestEveryFragmentURLOpenedDirectlyIsAFullPage: every URL htmx fetches a
+// fragment from (each hx-get on the pages an admin reaches two links deep)
+// opened directly in the browser shows a whole page, with its title and
+// the navigation, not a bare fragment; a diagnosis opened directly shows
+// on the troubleshooting page with its form filled in.
+func TestEveryFragmentURLOpenedDirectlyIsAFullPage(t *testing.T) {
+	e := startDemo(t)
+	page, _ := e.loginAs(t, sentryaccess.RoleAdmin, "/")
+	kind := regexp.MustCompile(`/[0-9]+|=[^&]*`)
+	pages, fragments := map[string]bool{}, map[string]string{}
+	queue := []string{"/", "/audit"}
+	for depth := 0; depth < 2 && len(queue) > 0; depth++ {
+		var next []string
+		for _, path := range queue {
+			_, err := page.Goto(e.URL + path)
+			must(t, err, "open "+path)
+			raw, err := page.Evaluate(`() => ({
+				links: [...document.querySelectorAll('a[href^="/"]')].map(a => a.getAttribute("href")),
+				gets: [...document.querySelectorAll('[hx-get]')].map(x => x.getAttribute("hx-get")),
+			})`)
+			must(t, err, "collect "+path)
+			m := raw.(map[string]any)
+			for _, g := range m["gets"].([]any) {
+				u := g.(string)
+				if k := kind.ReplaceAllString(u, "/:n"); fragments[k] == "" {
+					fragments[k] = u
+				}
+			}
+			for _, l := range m["links"].([]any) {
+				u := l.(string)
+				k := kind.ReplaceAllString(u, "/:n")
+				if !pages[k] && !strings.Contains(u, "export") && u != "/logout" && !strings.HasPrefix(u, "/static/") {
+					pages[k] = true
+					next = append(next, u)
+				}
+			}
+		}
+		queue = next
+	}
+	fragments["diagnosis"] = "/troubleshoot/project?member=paul.payne%40acme.test&project=auth-service"
+	fragments["403"] = "/troubleshoot/forbidden?endpoint=audit-logs&scopes=org%3Aread"
+	for _, u := range []string{"/sync", "/changes/new/step?i=1", "/sso/check?acs=https%3A%2F%2Fexample.test", "/lookup/suggest?kind=member&member=pri", "/troubleshoot/project?member=nobody"} {
+		fragments[u] = u
+	}
+	if len(fragments) < 12 {
+		t.Errorf("found only %d fragment URLs: %v", len(fragments), fragments)
+	}
+	for _, u := range fragments {
+		resp, err := page.Goto(e.URL + u)
+		must(t, err, "open "+u)
+		if resp.Status() >= 400 && resp.Status() != 422 {
+			t.Errorf("%s opened directly answers %d", u, resp.Status())
+			continue
+		}
+		title, err := byTestID(page, "page-title").Count()
+		must(t, err, "title of "+u)
+		nav, err := byTestID(page, "user-email").Count()
+		must(t, err, "navigation of "+u)
+		if title != 1 || nav != 1 {
+			t.Errorf("%s opened directly is not a whole page (title %d, navigation %d); it ends at %s", u, title, nav, page.URL())
+		}
+	}
+	_, err := page.Goto(e.URL + fragments["diagnosis"])
+	must(t, err, "a diagnosis URL")
+	check(t, expect().Locator(byTestID(page, "ts-member")).ToHaveValue("paul.payne@acme.test"), "the form keeps the member")
+	check(t, expect().Locator(byTestID(page, "ts-project").Locator(`[data-testid="diagnosis-fix"]`)).ToContainText("backend-eng"), "the diagnosis is on the page")
+}

@@ -30,6 +30,16 @@ func complianceNav() []NavItem {
 	}
 }
 
+// TroubleshootAnswers are the troubleshooting page's forms as asked, with
+// their answers rendered in place (a diagnosis URL opened directly), or
+// empty.
+type TroubleshootAnswers struct {
+	Member, Project  string
+	ProjectResult    templ.Component
+	Endpoint, Scopes string
+	ForbiddenResult  templ.Component
+}
+
 // SCIMRowsPerPage is how many rows each table of the SCIM page (drift
 // findings, members and SCIM users, teams and SCIM groups) shows at once;
 // at 10,000 members a whole table is too long to render or read.

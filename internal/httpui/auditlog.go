@@ -39,6 +39,9 @@ func (s *Server) audit() (AuditLog, error) {
 
 // auditFilter reads the filter form. Dates are whole UTC days: "to"
 // includes its whole day.
+// auditFilterParams are the query parameters of the audit log's filter.
+func auditFilterParams() []string { return []string{"event", "actor", "target", "from", "to"} }
+
 func auditFilter(c echo.Context) (web.AuditFilterView, store.AuditFilter, error) {
 	v := web.AuditFilterView{
 		Event: strings.TrimSpace(c.QueryParam("event")), Actor: strings.TrimSpace(c.QueryParam("actor")),
@@ -96,6 +99,9 @@ func (s *Server) handleAudit(c echo.Context) error {
 
 // handleAuditRows answers "load more" with the next page's rows.
 func (s *Server) handleAuditRows(c echo.Context) error {
+	if !wantsFragment(c.Request()) {
+		return toPage(c, "/audit", auditFilterParams()...)
+	}
 	svc, err := s.audit()
 	if err != nil {
 		return err
@@ -160,6 +166,9 @@ func (s *Server) handleAuditExport(format auditlog.Format) echo.HandlerFunc {
 // handleAuditExportSummary computes an export's row count and SHA-256
 // without sending it, for the page.
 func (s *Server) handleAuditExportSummary(c echo.Context) error {
+	if !wantsFragment(c.Request()) {
+		return toPage(c, "/audit", auditFilterParams()...)
+	}
 	svc, err := s.audit()
 	if err != nil {
 		return err

@@ -113,6 +113,9 @@ func (s *Server) handleChangeForm(c echo.Context) error {
 
 // handleChangeStepRow is the "Add step" fragment.
 func (s *Server) handleChangeStepRow(c echo.Context) error {
+	if !wantsFragment(c.Request()) {
+		return toPage(c, "/changes/new")
+	}
 	svc, err := s.changesSvc()
 	if err != nil {
 		return err

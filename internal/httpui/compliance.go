@@ -155,6 +155,12 @@ func (s *Server) handlePosture(c echo.Context) error {
 }
 
 func (s *Server) handleTroubleshoot(c echo.Context) error {
+	return s.troubleshootPage(c, http.StatusOK, web.TroubleshootAnswers{})
+}
+
+// troubleshootPage renders the troubleshooting page with a's forms and
+// answers.
+func (s *Server) troubleshootPage(c echo.Context, status int, a web.TroubleshootAnswers) error {
 	svc, err := s.complianceSvc()
 	if err != nil {
 		return err
@@ -163,43 +169,67 @@ func (s *Server) handleTroubleshoot(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.page(c, http.StatusOK, "Troubleshoot", web.NavTroubleshoot, web.TroubleshootPage(v))
+	return s.page(c, status, "Troubleshoot", web.NavTroubleshoot, web.TroubleshootPage(v, a))
 }
 
-// handleDiagnoseProject answers "a user cannot see a project": the
-// diagnosis fragment for htmx, a page with it otherwise.
+// diagnosisAnswer answers a troubleshooting form: the diagnosis fragment
+// for htmx; opened directly, the troubleshooting page with the form as
+// asked and its answer (or why it could not be answered) in place, and
+// just the page when nothing was asked.
+func (s *Server) diagnosisAnswer(c echo.Context, a web.TroubleshootAnswers, asked bool, d compliance.Diagnosis, err error, set func(*web.TroubleshootAnswers, templ.Component)) error {
+	if wantsFragment(c.Request()) {
+		if err != nil {
+			return err
+		}
+		c.Response().Header().Add("Vary", "HX-Request")
+		return render(c, http.StatusOK, web.DiagnosisView(d))
+	}
+	if !asked {
+		return s.troubleshootPage(c, http.StatusOK, a)
+	}
+	if err != nil {
+		status, msg := classify(err)
+		if status != http.StatusUnprocessableEntity {
+			return err
+		}
+		set(&a, web.Flash(web.FlashError, msg, RequestID(c.Request())))
+		return s.troubleshootPage(c, status, a)
+	}
+	set(&a, web.DiagnosisView(d))
+	return s.troubleshootPage(c, http.StatusOK, a)
+}
+
+// handleDiagnoseProject answers "a user cannot see a project".
 func (s *Server) handleDiagnoseProject(c echo.Context) error {
 	svc, err := s.complianceSvc()
 	if err != nil {
 		return err
 	}
-	d, err := svc.DiagnoseProject(c.Request().Context(), c.QueryParam("member"), c.QueryParam("project"))
-	if err != nil {
-		return err
-	}
-	if d.ChangeURL != "" {
-		may, err := s.mayRequest(c, d.ChangeSteps)
-		if err != nil {
-			return err
+	a := web.TroubleshootAnswers{Member: strings.TrimSpace(c.QueryParam("member")), Project: strings.TrimSpace(c.QueryParam("project"))}
+	asked := a.Member != "" || a.Project != ""
+	d, err := svc.DiagnoseProject(c.Request().Context(), a.Member, a.Project)
+	if err == nil && d.ChangeURL != "" {
+		may, merr := s.mayRequest(c, d.ChangeSteps)
+		if merr != nil {
+			return merr
 		}
 		if !may[0] {
 			d.ChangeURL, d.ChangeSteps = "", nil
 			d.Fix += " " + askAnApprover
 		}
 	}
-	return s.fragmentOr(c, "Troubleshoot", web.NavTroubleshoot, web.DiagnosisView(d), web.DiagnosisView(d))
+	return s.diagnosisAnswer(c, a, asked, d, err, func(a *web.TroubleshootAnswers, r templ.Component) { a.ProjectResult = r })
 }
 
+// handleDiagnose403 answers "a 403 on a team or member endpoint".
 func (s *Server) handleDiagnose403(c echo.Context) error {
 	svc, err := s.complianceSvc()
 	if err != nil {
 		return err
 	}
-	d, err := svc.Diagnose403(c.Request().Context(), c.QueryParam("endpoint"), c.QueryParam("scopes"))
-	if err != nil {
-		return err
-	}
-	return s.fragmentOr(c, "Troubleshoot", web.NavTroubleshoot, web.DiagnosisView(d), web.DiagnosisView(d))
+	a := web.TroubleshootAnswers{Endpoint: c.QueryParam("endpoint"), Scopes: c.QueryParam("scopes")}
+	d, err := svc.Diagnose403(c.Request().Context(), a.Endpoint, a.Scopes)
+	return s.diagnosisAnswer(c, a, a.Endpoint != "", d, err, func(a *web.TroubleshootAnswers, r templ.Component) { a.ForbiddenResult = r })
 }
 
 // fragmentOr renders fragment for an htmx fragment request and page

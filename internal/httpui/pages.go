@@ -325,6 +325,9 @@ func (s *Server) handleSuggest(c echo.Context) error {
 		return err
 	}
 	kind := c.QueryParam("kind")
+	if !wantsFragment(c.Request()) {
+		return toPage(c, "/lookup", "member", "project")
+	}
 	list, err := ex.Suggest(c.Request().Context(), kind, c.QueryParam(kind))
 	if err != nil {
 		return err
@@ -412,6 +415,9 @@ func (s *Server) handleConnection(c echo.Context) error {
 // "what changed") shows the previous snapshot, so htmx is told to reload
 // the page (HX-Refresh) rather than swap in only the finished panel.
 func (s *Server) handleSyncStatus(c echo.Context) error {
+	if !wantsFragment(c.Request()) {
+		return toPage(c, "/") // the panel is on the overview
+	}
 	v, err := s.syncPanel(c)
 	if err != nil {
 		return err
