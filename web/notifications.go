@@ -21,6 +21,14 @@ func eventLabel(k notify.EventKind) string {
 	switch k {
 	case notify.EventRequestAwaiting:
 		return "Change request awaiting approval"
+	case notify.EventRequestApplied:
+		return "Change request applied"
+	case notify.EventRequestDenied:
+		return "Change request denied"
+	case notify.EventRequestFailed:
+		return "Change request failed"
+	case notify.EventUnapproved:
+		return "Access changed outside sentry-access"
 	case notify.EventGrantExpiring:
 		return "Grant about to expire"
 	case notify.EventFindingsNew:

@@ -167,10 +167,12 @@ func (s *Service) Apply(ctx context.Context, id string) (*Request, error) {
 	}
 
 	now := s.now().UTC()
+	ended := false
 	r, err = s.repo.UpdateRequest(ctx, id, func(r *Request) ([]TrailRecord, error) {
 		if r.State != StateApplying {
 			return nil, nil
 		}
+		ended = true
 		applied := 0
 		for _, st := range r.Steps {
 			if st.State == StepApplied {
@@ -191,6 +193,9 @@ func (s *Service) Apply(ctx context.Context, id string) (*Request, error) {
 	})
 	if err != nil {
 		return nil, fmt.Errorf("apply request %s: finish: %w", id, err)
+	}
+	if ended {
+		s.tellFinished(ctx, r)
 	}
 	if s.resync != nil {
 		if t := touchedBy(r.Steps); len(t.Teams)+len(t.Projects)+len(t.Members) > 0 {

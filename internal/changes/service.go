@@ -38,6 +38,10 @@ type Config struct {
 	// Created, when set, is told of every request stored as awaiting
 	// approval (the dashboard sends webhooks from it); it must not block.
 	Created func(ctx context.Context, r *Request)
+	// Finished, when set, is told of every request that ends applied,
+	// partially failed, failed or denied, once, right after the state is
+	// stored (the dashboard sends webhooks from it); it must not block.
+	Finished func(ctx context.Context, r *Request)
 	// Background runs work that outlives the call that starts it: the
 	// apply after a request's last approval. Nil runs it on a new
 	// goroutine; tests run it inline, or hold it.
@@ -61,6 +65,7 @@ type Service struct {
 	// accessReqs lists Sentry's access requests; nil disables the inbox.
 	accessReqs AccessRequestLister
 	created    func(context.Context, *Request)
+	finished   func(context.Context, *Request)
 	background func(fn func())
 
 	mu       sync.Mutex
@@ -75,7 +80,7 @@ func New(cfg Config) *Service {
 		repo: cfg.Repo, snaps: cfg.Snapshots, preview: cfg.Previewer, exec: cfg.Executor,
 		policy: cfg.Policy, now: cfg.Now, sleep: cfg.Sleep, resync: cfg.Resync,
 		maxAtt: cfg.MaxAttempts, backoff: cfg.Backoff, log: cfg.Logger,
-		applying: map[string]bool{}, accessReqs: cfg.AccessRequests, created: cfg.Created,
+		applying: map[string]bool{}, accessReqs: cfg.AccessRequests, created: cfg.Created, finished: cfg.Finished,
 		background: cfg.Background,
 	}
 	if s.background == nil {
@@ -342,7 +347,17 @@ func (s *Service) decide(ctx context.Context, actor sentryaccess.Actor, id strin
 	if err != nil {
 		return nil, fmt.Errorf("decide request %s: %w", id, err)
 	}
+	if r.State == StateDenied {
+		s.tellFinished(ctx, r)
+	}
 	return r, nil
+}
+
+// tellFinished tells Config.Finished that r ended.
+func (s *Service) tellFinished(ctx context.Context, r *Request) {
+	if s.finished != nil {
+		s.finished(ctx, r.Clone())
+	}
 }
 
 // Cancel withdraws a request that is not yet being applied. Only the

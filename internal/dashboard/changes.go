@@ -63,11 +63,13 @@ func (s storeSnapshots) AccessRequests(ctx context.Context) ([]sentry.AccessRequ
 
 // newChanges builds the change-request service: requests in the store,
 // steps carried out with the Sentry client, and a sync through the runner
-// after each apply so the pages show the result.
-func newChanges(o Options, runner *syncer.Runner, ex *explore.Service, log *slog.Logger, created func(context.Context, *changes.Request)) *changes.Service {
+// after each apply so the pages show the result. created and finished are
+// told of requests awaiting approval and of requests that ended.
+func newChanges(o Options, runner *syncer.Runner, ex *explore.Service, log *slog.Logger, created, finished func(context.Context, *changes.Request)) *changes.Service {
 	snaps := storeSnapshots{st: o.Store, shown: ex}
 	return changes.New(changes.Config{
 		Created:        created,
+		Finished:       finished,
 		Policy:         o.Policy,
 		Repo:           o.Store.Changes(),
 		Snapshots:      snaps,

@@ -183,11 +183,15 @@ func New(ctx context.Context, o Options) (*Server, error) {
 		if err := s.notify.RequestAwaitingApproval(ctx, r); err != nil {
 			s.log.Error("publish a change request awaiting approval", "err", err)
 		}
+	}, func(ctx context.Context, r *changes.Request) {
+		if err := s.notify.RequestFinished(ctx, r); err != nil {
+			s.log.Error("publish a change request that ended", "request", r.ID, "err", err)
+		}
 	})
 	s.expiry = &changes.Scheduler{Service: s.changes}
 	s.unapproved = unapproved.New(unapproved.Config{
 		Repo: unapproved.StoreRepo{Records: o.Store.Unapproved()}, Requests: s.changes, Archive: o.Store,
-		Current: storeSnapshots{st: o.Store, shown: ex}.Current, Now: o.Now, Logger: o.Logger,
+		Current: storeSnapshots{st: o.Store, shown: ex}.Current, Announce: announceUnapproved{s.notify}, Now: o.Now, Logger: o.Logger,
 	})
 	s.compliance = compliance.NewService(o.Store, compliance.Options{SentryURL: o.Connection.SentryURL, Now: o.Now, Logger: o.Logger})
 	if err := s.compliance.Prepare(ctx); err != nil {

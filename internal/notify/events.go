@@ -110,7 +110,8 @@ func (n *Notifier) RequestAwaitingApproval(ctx context.Context, r *changes.Reque
 		Text:  fmt.Sprintf("Requested by %s; needs %d approval(s).", r.Requester, r.Required),
 		Link:  n.link("/changes/" + r.ID),
 		Data: map[string]any{"id": r.ID, "title": r.Title, "requester": r.Requester, "required": r.Required,
-			"steps": len(r.Steps), "source": r.Source},
+			"steps": len(r.Steps), "source": r.Source, "justification": r.Justification,
+			"links": map[string]string{"request": n.link("/changes/" + r.ID)}},
 	})
 	return err
 }

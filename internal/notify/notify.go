@@ -1,6 +1,7 @@
 // Package notify sends outgoing webhooks about access events: change
-// requests awaiting approval, grants about to expire, new risk findings and
-// access changes between snapshots. Subscriptions choose a URL, a body
+// requests awaiting approval, applied, denied or failed, grants about to
+// expire, new risk findings, access changes between snapshots and access
+// changes made outside sentry-access. Subscriptions choose a URL, a body
 // format (generic JSON or a Slack-compatible {"text": …}) and the events
 // they want. Every delivery goes through an outbox persisted in bbolt, so a
 // delivery survives a restart; failures are retried with exponential backoff
@@ -37,16 +38,23 @@ type EventKind string
 // Event kinds.
 const (
 	EventRequestAwaiting EventKind = "change-request.awaiting-approval"
-	EventGrantExpiring   EventKind = "grant.expiring"
-	EventFindingsNew     EventKind = "findings.new"
-	EventAccessChanged   EventKind = "access.changed"
+	EventRequestApplied  EventKind = "change-request.applied"
+	EventRequestDenied   EventKind = "change-request.denied"
+	// EventRequestFailed is a request that failed or partially failed.
+	EventRequestFailed EventKind = "change-request.failed"
+	EventGrantExpiring EventKind = "grant.expiring"
+	EventFindingsNew   EventKind = "findings.new"
+	EventAccessChanged EventKind = "access.changed"
+	// EventUnapproved is access changes made outside sentry-access.
+	EventUnapproved EventKind = "access.unapproved"
 	// EventTest is sent by "send test" to one subscription only.
 	EventTest EventKind = "test"
 )
 
 // EventKinds returns the subscribable event kinds in display order.
 func EventKinds() []EventKind {
-	return []EventKind{EventRequestAwaiting, EventGrantExpiring, EventFindingsNew, EventAccessChanged}
+	return []EventKind{EventRequestAwaiting, EventRequestApplied, EventRequestDenied, EventRequestFailed,
+		EventGrantExpiring, EventFindingsNew, EventAccessChanged, EventUnapproved}
 }
 
 // Subscription is a webhook endpoint and what it wants.
