@@ -13,9 +13,12 @@ FUZZTIME ?= 5s
 build: generate
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/sentry-access
 
-## demo: simulator + built-in dev IdP + first sync + dashboard, on loopback
+## demo: simulator + built-in dev IdP + first sync + dashboard, on loopback.
+## make demo LISTEN=127.0.0.1:9090 DEMO_FLAGS="--members 10000" (README: Demo flags)
+LISTEN ?= 127.0.0.1:8080
+DEMO_FLAGS ?=
 demo: build
-	./$(BIN) demo
+	./$(BIN) demo --listen $(LISTEN) $(DEMO_FLAGS)
 
 ## sim: the Sentry simulator alone, with the demo org
 sim: build

@@ -533,3 +533,24 @@ func TestEveryFragmentURLOpenedDirectlyIsAFullPage(t *testing.T) {
 	check(t, expect().Locator(byTestID(page, "ts-member")).ToHaveValue("paul.payne@acme.test"), "the form keeps the member")
 	check(t, expect().Locator(byTestID(page, "ts-project").Locator(`[data-testid="diagnosis-fix"]`)).ToContainText("backend-eng"), "the diagnosis is on the page")
 }
+
+// TestTheDevIdPLoginPageSaysWhereTheLoginsAre: the demo's IdP login form
+// says that its users and passwords were printed where the demo started.
+func TestTheDevIdPLoginPageSaysWhereTheLoginsAre(t *testing.T) {
+	e := startDemo(t)
+	page := newPage(t)
+	_, err := page.Goto(e.URL + "/")
+	must(t, err, "open the dashboard")
+	must(t, expect().Locator(page.Locator(`input[name="user"]`)).ToBeVisible(), "the IdP's login form")
+	note := byTestID(page, "idp-logins-note")
+	check(t, expect().Locator(note).ToContainText("printed in the terminal"), "where the logins are")
+	check(t, expect().Locator(note).ToContainText("sentry-access demo"), "which command printed them")
+	for _, u := range e.Users {
+		check(t, expect().Locator(note).ToContainText(u.Username), "lists "+u.Username)
+		check(t, expect().Locator(note).Not().ToContainText(u.Password), "never shows a password")
+	}
+	check(t, expect().Locator(page.Locator(`label:has(input[name="user"])`)).ToHaveCount(1), "the user field has a label")
+	screenshot(t, page, "devidp-login")
+	fillIdPLogin(t, page, e.user(t, sentryaccess.RoleViewer))
+	must(t, expect().Locator(byTestID(page, "user-email")).ToBeVisible(), "signed in through the form")
+}

@@ -16,11 +16,13 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"html/template"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -70,6 +72,29 @@ func demoUsers() []User {
 		{Username: "marco", Email: "marco.mendes@acme.test", GivenName: "Marco", Surname: "Mendes", Role: sentryaccess.RoleApprover},
 		{Username: "priya", Email: "priya.patel@acme.test", GivenName: "Priya", Surname: "Patel", Role: sentryaccess.RoleViewer},
 	}
+}
+
+// loginForm is samlidp's login form (same fields) with a heading, labels
+// and a note naming the users and where their passwords were printed.
+func loginForm(users []User) *template.Template {
+	var names []string
+	for _, u := range users {
+		names = append(names, u.Username+" ("+string(u.Role)+")")
+	}
+	note := "This is the built-in development IdP of the sentry-access demo. Its users are " + strings.Join(names, ", ") +
+		"; their passwords were printed in the terminal where you started sentry-access demo (make demo), and change at every start."
+	return template.Must(template.New("devidp-login").Parse(`<!DOCTYPE html>` +
+		`<html lang="en"><head><meta charset="utf-8"><title>Sign in · sentry-access dev IdP</title></head>` +
+		`<body><main><h1>Sign in to the sentry-access demo</h1>` +
+		`<p data-testid="idp-logins-note">` + template.HTMLEscapeString(note) + `</p>` +
+		`{{if .Toast}}<p role="alert">{{.Toast}}</p>{{end}}` +
+		`<form method="post" action="{{.URL}}">` +
+		`<p><label>Username <input type="text" name="user" autocomplete="username" value="" /></label></p>` +
+		`<p><label>Password <input type="password" name="password" autocomplete="current-password" value="" /></label></p>` +
+		`<input type="hidden" name="SAMLRequest" value="{{.SAMLRequest}}" />` +
+		`<input type="hidden" name="RelayState" value="{{.RelayState}}" />` +
+		`<input type="submit" value="Sign in" />` +
+		`</form></main></body></html>`))
 }
 
 func groupFor(r sentryaccess.Role) string {
@@ -138,6 +163,9 @@ func Start(ctx context.Context, cfg Config) (*IdP, error) {
 		Store:       &samlidp.MemoryStore{},
 		Logger:      slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelInfo),
 		Clock:       samlauth.DSigClock(cfg.Now),
+		// The login form says where the demo's logins are: they are made
+		// at every start and printed by the demo, never shown here.
+		LoginFormTemplate: loginForm(demoUsers()),
 		// The admin API (users, services, sessions) is not served: the SP
 		// is registered in-process by Register.
 		AdminMiddleware: func(http.Handler) http.Handler {
