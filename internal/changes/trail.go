@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sentry-access/sentry-access/internal/sentryaccess"
+	"github.com/sentry-access/sentry-access/internal/store"
 )
 
 // TrailKind names what a trail record records.
@@ -35,8 +36,9 @@ const (
 
 // TrailRecord is one entry of the dashboard's own audit trail. Records are
 // append-only and hash-chained: PrevHash is the Hash of the record before,
-// and Hash is the SHA-256 of the record's canonical bytes (its JSON with
-// Hash empty), so editing or deleting any record breaks the chain.
+// and Hash is the SHA-256 of the record's canonical bytes (the JSON of its
+// stored form with Hash empty, store.TrailEntry.CanonicalBytes), so editing
+// or deleting any record breaks the chain.
 type TrailRecord struct {
 	Seq       uint64    `json:"seq"`
 	At        time.Time `json:"at"`
@@ -63,27 +65,15 @@ type TrailHead struct {
 	Hash string `json:"hash"`
 }
 
-// CanonicalBytes returns the bytes hashed for r: its JSON encoding with Hash
-// empty. Field order is the struct's, so the encoding is deterministic.
-func (r TrailRecord) CanonicalBytes() []byte {
-	r.Hash = ""
-	r.At = r.At.UTC()
-	b, err := json.Marshal(r)
-	if err != nil { // a struct of strings, ints and a time cannot fail
-		panic(fmt.Sprintf("marshal trail record: %v", err))
-	}
-	return b
-}
+// CanonicalBytes returns the bytes hashed for r: those of its stored form
+// (store.TrailEntry), so the hash covers what is on disk.
+func (r TrailRecord) CanonicalBytes() []byte { return trailEntry(r).CanonicalBytes() }
 
 // SealTrailRecord places r after head: it sets Seq, PrevHash and Hash and
-// returns the sealed record and the new head.
+// returns the sealed record and the new head (store.SealTrailEntry).
 func SealTrailRecord(head TrailHead, r TrailRecord) (TrailRecord, TrailHead) {
-	r.Seq = head.Seq + 1
-	r.PrevHash = head.Hash
-	r.At = r.At.UTC()
-	sum := sha256.Sum256(r.CanonicalBytes())
-	r.Hash = hex.EncodeToString(sum[:])
-	return r, TrailHead{Seq: r.Seq, Hash: r.Hash}
+	e, h := store.SealTrailEntry(store.TrailHead(head), trailEntry(r))
+	return fromTrailEntry(e), TrailHead(h)
 }
 
 // VerifyTrail checks a whole trail, in append order, against the head the

@@ -71,7 +71,7 @@ func newChanges(o Options, runner *syncer.Runner, ex *explore.Service, log *slog
 		Created:        created,
 		Finished:       finished,
 		Policy:         o.Policy,
-		Repo:           o.Store.Changes(),
+		Repo:           changes.NewStoreRepo(o.Store),
 		Snapshots:      snaps,
 		AccessRequests: snaps,
 		Previewer:      changes.EnginePreviewer{},

@@ -178,7 +178,7 @@ func New(ctx context.Context, o Options) (*Server, error) {
 		OnRun:     o.Ops.onRun(),
 		AfterSync: s.afterSync(),
 	})
-	s.notify = notify.New(notify.Config{Repo: o.Store.Notify(), Now: o.Now, BaseURL: o.BaseURL, Logger: o.Logger, Allow: o.WebhookAllow})
+	s.notify = notify.New(notify.Config{Repo: notify.NewStoreRepo(o.Store), Now: o.Now, BaseURL: o.BaseURL, Logger: o.Logger, Allow: o.WebhookAllow})
 	s.changes = newChanges(o, s.runner, ex, o.Logger, func(ctx context.Context, r *changes.Request) {
 		if err := s.notify.RequestAwaitingApproval(ctx, r); err != nil {
 			s.log.Error("publish a change request awaiting approval", "err", err)
@@ -200,7 +200,7 @@ func New(ctx context.Context, o Options) (*Server, error) {
 	}
 	s.audit = auditlog.New(o.Store, o.Now)
 	reviews := review.New(review.Config{
-		Repo: o.Store.Reviews(), Changes: s.changes, Now: o.Now, Logger: o.Logger,
+		Repo: review.NewStoreRepo(o.Store), Changes: s.changes, Now: o.Now, Logger: o.Logger,
 		Snapshots: review.SnapshotFunc(func(ctx context.Context) (uint64, *access.Snapshot, error) {
 			m, snap, err := o.Store.CurrentSnapshot(ctx)
 			return m.ID, snap, err

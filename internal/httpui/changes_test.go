@@ -119,7 +119,7 @@ func newChangesEnv(t *testing.T) *changesEnv {
 	}
 	data := changeData{st}
 	svc := changes.New(changes.Config{
-		Repo: st.Changes(), Snapshots: data, AccessRequests: data, Previewer: changes.EnginePreviewer{},
+		Repo: changes.NewStoreRepo(st), Snapshots: data, AccessRequests: data, Previewer: changes.EnginePreviewer{},
 		Executor: changes.SentryExecutor{API: client}, Now: clock.Now, Background: func(fn func()) { fn() },
 		Resync: func(ctx context.Context, _ changes.Touched) error { _, err := sy.Full(ctx); return err },
 	})

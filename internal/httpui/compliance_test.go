@@ -72,7 +72,7 @@ func newComplianceEnv(t *testing.T, o complianceOpts) *complianceEnv {
 		Sessions: fixedUser{samlauth.Identity{Email: "rita@acme.test", Role: o.role}},
 		SAML:     noSAML{}, Assets: assets, Compliance: svc,
 		// The changes service decides which change requests the pages offer.
-		Changes: changes.New(changes.Config{Repo: st.Changes(), Snapshots: changeData{st}, Previewer: changes.EnginePreviewer{},
+		Changes: changes.New(changes.Config{Repo: changes.NewStoreRepo(st), Snapshots: changeData{st}, Previewer: changes.EnginePreviewer{},
 			Executor: changes.SentryExecutor{API: client}, Now: sentrysim.DemoEpoch}),
 	})
 	if err != nil {

@@ -103,7 +103,7 @@ func newRvEnv(t *testing.T, entries int) *rvEnv {
 		}
 	}
 	ch := &recordingChanges{}
-	reviews := review.New(review.Config{Repo: st.Reviews(), Changes: ch, Now: now,
+	reviews := review.New(review.Config{Repo: review.NewStoreRepo(st), Changes: ch, Now: now,
 		Snapshots: review.SnapshotFunc(func(ctx context.Context) (uint64, *access.Snapshot, error) {
 			m, s, err := st.CurrentSnapshot(ctx)
 			return m.ID, s, err
@@ -119,7 +119,7 @@ func newRvEnv(t *testing.T, entries int) *rvEnv {
 		Now: now, Sessions: headerUser{}, SAML: noSAML{}, Assets: assets,
 		Audit: auditlog.New(st, now), Reviews: reviews,
 		// The test receivers listen on 127.0.0.1, refused unless allowed.
-		Notify: notify.New(notify.Config{Repo: st.Notify(), Now: now, MaxAttempts: 2,
+		Notify: notify.New(notify.Config{Repo: notify.NewStoreRepo(st), Now: now, MaxAttempts: 2,
 			Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}}),
 	})
 	if err != nil {

@@ -75,7 +75,7 @@ func newEnv(t *testing.T) env {
 	t.Cleanup(func() { _ = st.Close() })
 	now := t0
 	n := notify.New(notify.Config{
-		Repo: st.Notify(), Now: func() time.Time { return now }, BaseURL: "https://access.acme.test",
+		Repo: notify.NewStoreRepo(st), Now: func() time.Time { return now }, BaseURL: "https://access.acme.test",
 		Allow:       loopback,                             // the test receivers listen on 127.0.0.1
 		Rand:        func(n int64) int64 { return n - 1 }, // the longest wait: deterministic
 		MaxAttempts: 4, Backoff: time.Minute, MaxBackoff: 10 * time.Minute,
@@ -214,7 +214,7 @@ func TestPendingDeliveriesSurviveARestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := notify.New(notify.Config{Repo: st.Notify(), Now: func() time.Time { return t0 }, Allow: loopback})
+	n := notify.New(notify.Config{Repo: notify.NewStoreRepo(st), Now: func() time.Time { return t0 }, Allow: loopback})
 	if _, _, err := n.SaveSubscription(ctx, notify.SubscriptionInput{Name: "x", URL: rcv.srv.URL, Format: notify.FormatGeneric,
 		Events: []notify.EventKind{notify.EventFindingsNew}, Enabled: true}); err != nil {
 		t.Fatal(err)
@@ -229,7 +229,7 @@ func TestPendingDeliveriesSurviveARestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	n = notify.New(notify.Config{Repo: st.Notify(), Now: func() time.Time { return t0 }, Allow: loopback})
+	n = notify.New(notify.Config{Repo: notify.NewStoreRepo(st), Now: func() time.Time { return t0 }, Allow: loopback})
 	if got, err := n.DeliverDue(ctx); err != nil || got != 1 || rcv.count() != 1 {
 		t.Errorf("after restart: attempted %d (%v), receiver got %d; want the queued delivery sent", got, err, rcv.count())
 	}
@@ -302,7 +302,7 @@ func TestSecretsAreNeverShownAfterCreation(t *testing.T) {
 	if _, shown, err := e.n.SaveSubscription(ctx, notify.SubscriptionInput{ID: v.ID, Name: "ops2", URL: v.URL, Format: v.Format, Events: v.Events, Enabled: true}); err != nil || shown != "" {
 		t.Fatalf("edit: shown %q, %v", shown, err)
 	}
-	sub, _ := e.st.Notify().Subscription(ctx, v.ID)
+	sub, _ := notify.NewStoreRepo(e.st).Subscription(ctx, v.ID)
 	if sub.Secret != secret {
 		t.Error("editing lost the secret")
 	}
@@ -411,7 +411,7 @@ func TestInternalAddressesAreRefusedUnlessAllowed(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer st.Close()
-			n := notify.New(notify.Config{Repo: st.Notify(), Now: func() time.Time { return t0 }, Allow: tt.allow, Timeout: 2 * time.Second})
+			n := notify.New(notify.Config{Repo: notify.NewStoreRepo(st), Now: func() time.Time { return t0 }, Allow: tt.allow, Timeout: 2 * time.Second})
 			v, _, err := n.SaveSubscription(ctx, notify.SubscriptionInput{Name: "x", URL: tt.url, Format: notify.FormatGeneric,
 				Events: []notify.EventKind{notify.EventFindingsNew}, Enabled: true})
 			if err != nil {
@@ -455,7 +455,7 @@ func TestAFailedSendSaysTheSameForEveryNetworkError(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer st.Close()
-			n := notify.New(notify.Config{Repo: st.Notify(), Now: func() time.Time { return t0 }, Allow: loopback, Timeout: 2 * time.Second})
+			n := notify.New(notify.Config{Repo: notify.NewStoreRepo(st), Now: func() time.Time { return t0 }, Allow: loopback, Timeout: 2 * time.Second})
 			v, _, err := n.SaveSubscription(ctx, notify.SubscriptionInput{Name: "x", URL: url, Format: notify.FormatGeneric,
 				Events: []notify.EventKind{notify.EventFindingsNew}, Enabled: true})
 			if err != nil {

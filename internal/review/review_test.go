@@ -109,7 +109,7 @@ func newEnv(t *testing.T) env {
 	t.Cleanup(func() { _ = s.Close() })
 	now := t0
 	ch := &fakeChanges{}
-	svc := review.New(review.Config{Repo: s.Reviews(), Snapshots: snaps{acme()}, Changes: ch, Now: func() time.Time { return now }})
+	svc := review.New(review.Config{Repo: review.NewStoreRepo(s), Snapshots: snaps{acme()}, Changes: ch, Now: func() time.Time { return now }})
 	return env{svc: svc, ch: ch, clock: &now}
 }
 

@@ -2,13 +2,15 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
-
-	"github.com/sentry-access/sentry-access/internal/changes"
 )
 
 // Change-request buckets. Requests and trail records are keyed by their
@@ -18,12 +20,13 @@ const (
 	bucketChangeRequests = "change_requests" // seq → changeRequestRecord
 	bucketChangeGrants   = "change_grants"   // request id → changeGrantRecord
 	bucketChangeTrail    = "change_trail"    // seq → changeTrailRecord
-	bucketChangeMeta     = "change_meta"     // keyTrailHead → changes.TrailHead
+	bucketChangeMeta     = "change_meta"     // keyTrailHead → TrailHead
 )
 
 const keyTrailHead = "trail_head"
 
-// changesRecordVersion is the version of the change records' on-disk form.
+// changesRecordVersion is the version of the change records' on-disk form
+// (ChangeRequest, ChangeGrant, TrailEntry).
 const changesRecordVersion = 1
 
 // ensureChangesBuckets creates the change-request buckets. Open should call
@@ -37,41 +40,196 @@ func ensureChangesBuckets(tx *bolt.Tx) error {
 	return nil
 }
 
-// changeRequestRecord is the on-disk form of a changes.Request.
+// The change-request records. Their JSON is the file format: the
+// changes service maps its domain types to and from them
+// (changes.StoreRepo), so a change of the domain types cannot change what
+// is on disk. Each record is stored with its version, changesRecordVersion.
+
+// ChangeRequest is the on-disk form of a change request.
+type ChangeRequest struct {
+	ID            string           `json:"id"`
+	Title         string           `json:"title"`
+	Requester     string           `json:"requester"`
+	RequesterRole string           `json:"requesterRole"`
+	Justification string           `json:"justification,omitempty"`
+	Steps         []ChangeStep     `json:"steps"`
+	ExpiresAt     *time.Time       `json:"expiresAt,omitempty"`
+	ExtendsGrant  string           `json:"extendsGrant,omitempty"`
+	RevokesGrant  string           `json:"revokesGrant,omitempty"`
+	GrantID       string           `json:"grantId,omitempty"`
+	CreatedAt     time.Time        `json:"createdAt"`
+	UpdatedAt     time.Time        `json:"updatedAt"`
+	State         string           `json:"state"`
+	Approvals     []ChangeDecision `json:"approvals,omitempty"`
+	Source        string           `json:"source"`
+	Required      int              `json:"required"`
+	Preview       *ChangePreview   `json:"preview,omitempty"`
+}
+
+// ChangeStep is the on-disk form of one step with its apply record.
+type ChangeStep struct {
+	Index        int          `json:"index"`
+	Kind         string       `json:"kind"`
+	Params       ChangeParams `json:"params"`
+	State        string       `json:"state"`
+	Attempts     int          `json:"attempts"`
+	SentryStatus int          `json:"sentryStatus,omitempty"`
+	SentryError  string       `json:"sentryError,omitempty"`
+	StartedAt    *time.Time   `json:"startedAt,omitempty"`
+	FinishedAt   *time.Time   `json:"finishedAt,omitempty"`
+	Result       string       `json:"result,omitempty"`
+}
+
+// ChangeParams is the on-disk form of a step's arguments.
+type ChangeParams struct {
+	Member        string   `json:"member,omitempty"`
+	Email         string   `json:"email,omitempty"`
+	Team          string   `json:"team,omitempty"`
+	TeamID        string   `json:"teamId,omitempty"`
+	Project       string   `json:"project,omitempty"`
+	Role          string   `json:"role,omitempty"`
+	PreviousRole  string   `json:"previousRole,omitempty"`
+	Name          string   `json:"name,omitempty"`
+	AccessRequest string   `json:"accessRequest,omitempty"`
+	Add           []string `json:"add,omitempty"`
+	Remove        []string `json:"remove,omitempty"`
+}
+
+// ChangeDecision is the on-disk form of one approval or denial.
+type ChangeDecision struct {
+	Actor   string    `json:"actor"`
+	Role    string    `json:"role"`
+	Approve bool      `json:"approve"`
+	Comment string    `json:"comment,omitempty"`
+	At      time.Time `json:"at"`
+}
+
+// ChangePreview is the on-disk form of a request's preview.
+type ChangePreview struct {
+	ComputedAt time.Time         `json:"computedAt"`
+	Violations []ChangeViolation `json:"violations,omitempty"`
+	Deltas     []ChangeDelta     `json:"deltas,omitempty"`
+}
+
+// ChangeViolation is the on-disk form of a rule a step breaks.
+type ChangeViolation struct {
+	Step     int    `json:"step"`
+	Code     string `json:"code"`
+	Message  string `json:"message"`
+	Blocking bool   `json:"blocking"`
+}
+
+// ChangeDelta is the on-disk form of one member's change of access to one
+// project.
+type ChangeDelta struct {
+	Member      string   `json:"member"`
+	Email       string   `json:"email"`
+	Project     string   `json:"project"`
+	GainsAccess bool     `json:"gainsAccess,omitempty"`
+	LosesAccess bool     `json:"losesAccess,omitempty"`
+	Gained      []string `json:"gained,omitempty"`
+	Lost        []string `json:"lost,omitempty"`
+}
+
+// ChangeGrant is the on-disk form of time-bound access.
+type ChangeGrant struct {
+	ID              string       `json:"id"`
+	RequestID       string       `json:"requestId"`
+	Requester       string       `json:"requester"`
+	Title           string       `json:"title"`
+	Member          string       `json:"member,omitempty"`
+	Revert          []ChangeStep `json:"revert"`
+	ExpiresAt       time.Time    `json:"expiresAt"`
+	CreatedAt       time.Time    `json:"createdAt"`
+	State           string       `json:"state"`
+	RevokeRequestID string       `json:"revokeRequestId,omitempty"`
+	Extensions      []string     `json:"extensions,omitempty"`
+}
+
+// TrailEntry is the on-disk form of one record of the dashboard's audit
+// trail. The trail is append-only and hash-chained: PrevHash is the Hash
+// of the entry before, and Hash is the SHA-256 of CanonicalBytes. The
+// canonical bytes are this record's JSON with Hash empty, fields in this
+// order: what a hash covers is the stored form, so it changes only with a
+// new record version.
+type TrailEntry struct {
+	Seq            uint64    `json:"seq"`
+	At             time.Time `json:"at"`
+	Actor          string    `json:"actor"`
+	Kind           string    `json:"kind"`
+	RequestID      string    `json:"requestId,omitempty"`
+	GrantID        string    `json:"grantId,omitempty"`
+	Step           int       `json:"step,omitempty"`
+	Before         string    `json:"before,omitempty"`
+	After          string    `json:"after,omitempty"`
+	SentryStatus   int       `json:"sentryStatus,omitempty"`
+	SentryResponse string    `json:"sentryResponse,omitempty"`
+	Comment        string    `json:"comment,omitempty"`
+	PrevHash       string    `json:"prevHash"`
+	Hash           string    `json:"hash"`
+}
+
+// CanonicalBytes returns the bytes hashed for e: its JSON with Hash empty
+// and At in UTC.
+func (e TrailEntry) CanonicalBytes() []byte {
+	e.Hash = ""
+	e.At = e.At.UTC()
+	b, err := json.Marshal(e)
+	if err != nil { // a struct of strings, ints and a time cannot fail
+		panic(fmt.Sprintf("marshal trail entry: %v", err))
+	}
+	return b
+}
+
+// TrailHead is the position of the last appended entry; the zero head is
+// the empty trail.
+type TrailHead struct {
+	Seq  uint64 `json:"seq"`
+	Hash string `json:"hash"`
+}
+
+// SealTrailEntry places e after head: it sets Seq, PrevHash and Hash and
+// returns the sealed entry and the new head.
+func SealTrailEntry(head TrailHead, e TrailEntry) (TrailEntry, TrailHead) {
+	e.Seq = head.Seq + 1
+	e.PrevHash = head.Hash
+	e.At = e.At.UTC()
+	sum := sha256.Sum256(e.CanonicalBytes())
+	e.Hash = hex.EncodeToString(sum[:])
+	return e, TrailHead{Seq: e.Seq, Hash: e.Hash}
+}
+
+// changeRequestRecord, changeGrantRecord and changeTrailRecord are the
+// versioned records as stored.
 type changeRequestRecord struct {
 	V int `json:"v"`
-	changes.Request
+	ChangeRequest
 }
 
-// changeGrantRecord is the on-disk form of a changes.Grant.
 type changeGrantRecord struct {
 	V int `json:"v"`
-	changes.Grant
+	ChangeGrant
 }
 
-// changeTrailRecord is the on-disk form of a changes.TrailRecord. The
-// record's canonical bytes (what its hash covers) are those of the embedded
-// TrailRecord alone.
 type changeTrailRecord struct {
 	V int `json:"v"`
-	changes.TrailRecord
+	TrailEntry
 }
 
-// ChangesRepo implements changes.Repo on the store.
-type ChangesRepo struct{ s *Store }
-
-// Changes returns the change-request repository.
-func (s *Store) Changes() *ChangesRepo { return &ChangesRepo{s: s} }
-
-var _ changes.Repo = (*ChangesRepo)(nil)
-
-func changesPut(b *bolt.Bucket, k []byte, v any) error {
-	data, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Errorf("encode %x: %w", k, err)
+// checkVersion refuses a record written by a newer program.
+func checkVersion(what string, v, known int) error {
+	if v > known {
+		return fmt.Errorf("%s: record version %d is newer than this program's %d", what, v, known)
 	}
-	return b.Put(k, data)
+	return nil
 }
+
+// ChangeRecords stores change requests, grants and the audit trail. Every
+// method is one transaction.
+type ChangeRecords struct{ s *Store }
+
+// Changes returns the change-request records.
+func (s *Store) Changes() *ChangeRecords { return &ChangeRecords{s: s} }
 
 func requestSeq(id string) (uint64, error) {
 	n, err := strconv.ParseUint(id, 10, 64)
@@ -82,7 +240,7 @@ func requestSeq(id string) (uint64, error) {
 }
 
 // update runs fn in a write transaction with the change buckets present.
-func (r *ChangesRepo) update(ctx context.Context, fn func(tx *bolt.Tx) error) error {
+func (r *ChangeRecords) update(ctx context.Context, fn func(tx *bolt.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -96,14 +254,25 @@ func (r *ChangesRepo) update(ctx context.Context, fn func(tx *bolt.Tx) error) er
 
 // view runs fn in a read transaction; fn must accept nil buckets (a file
 // where no change was ever written).
-func (r *ChangesRepo) view(ctx context.Context, fn func(tx *bolt.Tx) error) error {
+func (r *ChangeRecords) view(ctx context.Context, fn func(tx *bolt.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	return r.s.db.View(fn)
 }
 
-func readRequest(tx *bolt.Tx, id string) (*changes.Request, error) {
+func decodeRequest(id string, v []byte) (*ChangeRequest, error) {
+	var rec changeRequestRecord
+	if err := json.Unmarshal(v, &rec); err != nil {
+		return nil, fmt.Errorf("decode request %s: %w", id, err)
+	}
+	if err := checkVersion("request "+id, rec.V, changesRecordVersion); err != nil {
+		return nil, err
+	}
+	return &rec.ChangeRequest, nil
+}
+
+func readRequest(tx *bolt.Tx, id string) (*ChangeRequest, error) {
 	seq, err := requestSeq(id)
 	if err != nil {
 		return nil, err
@@ -116,46 +285,66 @@ func readRequest(tx *bolt.Tx, id string) (*changes.Request, error) {
 	if v == nil {
 		return nil, fmt.Errorf("request %s: %w", id, notFound())
 	}
-	var rec changeRequestRecord
-	if err := json.Unmarshal(v, &rec); err != nil {
-		return nil, fmt.Errorf("decode request %s: %w", id, err)
-	}
-	return &rec.Request, nil
+	return decodeRequest(id, v)
 }
 
-func writeRequest(tx *bolt.Tx, req *changes.Request) error {
+func writeRequest(tx *bolt.Tx, req *ChangeRequest) error {
 	seq, err := requestSeq(req.ID)
 	if err != nil {
 		return err
 	}
-	return changesPut(tx.Bucket([]byte(bucketChangeRequests)), itob(seq), changeRequestRecord{V: changesRecordVersion, Request: *req})
+	return putJSON(tx.Bucket([]byte(bucketChangeRequests)), itob(seq), changeRequestRecord{V: changesRecordVersion, ChangeRequest: *req})
 }
 
-// appendTrail seals recs after the stored head and writes them.
-func appendTrail(tx *bolt.Tx, recs []changes.TrailRecord) error {
-	if len(recs) == 0 {
+func decodeGrant(id string, v []byte) (*ChangeGrant, error) {
+	var rec changeGrantRecord
+	if err := json.Unmarshal(v, &rec); err != nil {
+		return nil, fmt.Errorf("decode grant %s: %w", id, err)
+	}
+	if err := checkVersion("grant "+id, rec.V, changesRecordVersion); err != nil {
+		return nil, err
+	}
+	return &rec.ChangeGrant, nil
+}
+
+func decodeTrailEntry(seq uint64, v []byte) (*TrailEntry, error) {
+	var rec changeTrailRecord
+	if err := json.Unmarshal(v, &rec); err != nil {
+		return nil, fmt.Errorf("decode trail record %d: %w", seq, err)
+	}
+	if err := checkVersion(fmt.Sprintf("trail record %d", seq), rec.V, changesRecordVersion); err != nil {
+		return nil, err
+	}
+	return &rec.TrailEntry, nil
+}
+
+// appendTrail seals entries after the stored head and writes them.
+func appendTrail(tx *bolt.Tx, entries []TrailEntry) error {
+	if len(entries) == 0 {
 		return nil
 	}
 	meta := tx.Bucket([]byte(bucketChangeMeta))
-	var head changes.TrailHead
+	var head TrailHead
 	if v := meta.Get([]byte(keyTrailHead)); v != nil {
 		if err := json.Unmarshal(v, &head); err != nil {
 			return fmt.Errorf("decode trail head: %w", err)
 		}
 	}
 	tb := tx.Bucket([]byte(bucketChangeTrail))
-	for _, rec := range recs {
-		var sealed changes.TrailRecord
-		sealed, head = changes.SealTrailRecord(head, rec)
-		if err := changesPut(tb, itob(sealed.Seq), changeTrailRecord{V: changesRecordVersion, TrailRecord: sealed}); err != nil {
+	for _, e := range entries {
+		var sealed TrailEntry
+		sealed, head = SealTrailEntry(head, e)
+		if err := putJSON(tb, itob(sealed.Seq), changeTrailRecord{V: changesRecordVersion, TrailEntry: sealed}); err != nil {
 			return err
 		}
 	}
-	return changesPut(meta, []byte(keyTrailHead), head)
+	return putJSON(meta, []byte(keyTrailHead), head)
 }
 
-// CreateRequest implements changes.Repo.
-func (r *ChangesRepo) CreateRequest(ctx context.Context, req *changes.Request, trail []changes.TrailRecord) error {
+// CreateRequest stores a new request, assigning req.ID (an increasing
+// decimal sequence) and the RequestID of every trail entry, which it
+// appends in the same transaction.
+func (r *ChangeRecords) CreateRequest(ctx context.Context, req *ChangeRequest, trail []TrailEntry) error {
 	err := r.update(ctx, func(tx *bolt.Tx) error {
 		seq, err := tx.Bucket([]byte(bucketChangeRequests)).NextSequence()
 		if err != nil {
@@ -176,9 +365,9 @@ func (r *ChangesRepo) CreateRequest(ctx context.Context, req *changes.Request, t
 	return nil
 }
 
-// Request implements changes.Repo.
-func (r *ChangesRepo) Request(ctx context.Context, id string) (*changes.Request, error) {
-	var out *changes.Request
+// Request returns the request with id (ENOTFOUND when there is none).
+func (r *ChangeRecords) Request(ctx context.Context, id string) (*ChangeRequest, error) {
+	var out *ChangeRequest
 	err := r.view(ctx, func(tx *bolt.Tx) error {
 		var err error
 		out, err = readRequest(tx, id)
@@ -190,9 +379,12 @@ func (r *ChangesRepo) Request(ctx context.Context, id string) (*changes.Request,
 	return out, nil
 }
 
-// UpdateRequest implements changes.Repo.
-func (r *ChangesRepo) UpdateRequest(ctx context.Context, id string, fn func(*changes.Request) ([]changes.TrailRecord, error)) (*changes.Request, error) {
-	var out *changes.Request
+// UpdateRequest reads the request, calls fn on it and, if fn returns no
+// error, writes it back and appends the trail entries fn returned (their
+// RequestID defaulting to id), in one transaction. fn's error is returned
+// wrapped; nothing is written then.
+func (r *ChangeRecords) UpdateRequest(ctx context.Context, id string, fn func(*ChangeRequest) ([]TrailEntry, error)) (*ChangeRequest, error) {
+	var out *ChangeRequest
 	err := r.update(ctx, func(tx *bolt.Tx) error {
 		req, err := readRequest(tx, id)
 		if err != nil {
@@ -220,9 +412,10 @@ func (r *ChangesRepo) UpdateRequest(ctx context.Context, id string, fn func(*cha
 	return out, nil
 }
 
-// ListRequests implements changes.Repo: newest first.
-func (r *ChangesRepo) ListRequests(ctx context.Context, f changes.RequestFilter) ([]changes.Request, error) {
-	var out []changes.Request
+// ListRequests returns the requests keep accepts (nil: all), newest
+// first, at most limit of them (0: no limit).
+func (r *ChangeRecords) ListRequests(ctx context.Context, keep func(*ChangeRequest) bool, limit int) ([]ChangeRequest, error) {
+	var out []ChangeRequest
 	err := r.view(ctx, func(tx *bolt.Tx) error {
 		b := tx.Bucket([]byte(bucketChangeRequests))
 		if b == nil {
@@ -230,15 +423,15 @@ func (r *ChangesRepo) ListRequests(ctx context.Context, f changes.RequestFilter)
 		}
 		c := b.Cursor()
 		for k, v := c.Last(); k != nil; k, v = c.Prev() {
-			var rec changeRequestRecord
-			if err := json.Unmarshal(v, &rec); err != nil {
-				return fmt.Errorf("decode request %d: %w", btoi(k), err)
+			req, err := decodeRequest(strconv.FormatUint(btoi(k), 10), v)
+			if err != nil {
+				return err
 			}
-			if !f.Match(&rec.Request) {
+			if keep != nil && !keep(req) {
 				continue
 			}
-			out = append(out, rec.Request)
-			if f.Limit > 0 && len(out) >= f.Limit {
+			out = append(out, *req)
+			if limit > 0 && len(out) >= limit {
 				break
 			}
 		}
@@ -250,9 +443,9 @@ func (r *ChangesRepo) ListRequests(ctx context.Context, f changes.RequestFilter)
 	return out, nil
 }
 
-// CreateGrant implements changes.Repo. A grant whose id exists already is
-// refused with ECONFLICT.
-func (r *ChangesRepo) CreateGrant(ctx context.Context, g *changes.Grant, trail []changes.TrailRecord) error {
+// CreateGrant stores a new grant under g.ID and appends trail. A grant
+// whose id exists already is ECONFLICT.
+func (r *ChangeRecords) CreateGrant(ctx context.Context, g *ChangeGrant, trail []TrailEntry) error {
 	err := r.update(ctx, func(tx *bolt.Tx) error {
 		b := tx.Bucket([]byte(bucketChangeGrants))
 		if g.ID == "" {
@@ -261,7 +454,7 @@ func (r *ChangesRepo) CreateGrant(ctx context.Context, g *changes.Grant, trail [
 		if b.Get([]byte(g.ID)) != nil {
 			return fmt.Errorf("grant %s exists: %w", g.ID, conflict())
 		}
-		if err := changesPut(b, []byte(g.ID), changeGrantRecord{V: changesRecordVersion, Grant: *g}); err != nil {
+		if err := putJSON(b, []byte(g.ID), changeGrantRecord{V: changesRecordVersion, ChangeGrant: *g}); err != nil {
 			return err
 		}
 		return appendTrail(tx, trail)
@@ -272,25 +465,25 @@ func (r *ChangesRepo) CreateGrant(ctx context.Context, g *changes.Grant, trail [
 	return nil
 }
 
-// UpdateGrant implements changes.Repo.
-func (r *ChangesRepo) UpdateGrant(ctx context.Context, id string, fn func(*changes.Grant) ([]changes.TrailRecord, error)) (*changes.Grant, error) {
-	var out *changes.Grant
+// UpdateGrant is UpdateRequest for grants (trail GrantIDs default to id).
+func (r *ChangeRecords) UpdateGrant(ctx context.Context, id string, fn func(*ChangeGrant) ([]TrailEntry, error)) (*ChangeGrant, error) {
+	var out *ChangeGrant
 	err := r.update(ctx, func(tx *bolt.Tx) error {
 		b := tx.Bucket([]byte(bucketChangeGrants))
 		v := b.Get([]byte(id))
 		if v == nil {
 			return fmt.Errorf("grant %s: %w", id, notFound())
 		}
-		var rec changeGrantRecord
-		if err := json.Unmarshal(v, &rec); err != nil {
-			return fmt.Errorf("decode grant %s: %w", id, err)
-		}
-		trail, err := fn(&rec.Grant)
+		g, err := decodeGrant(id, v)
 		if err != nil {
 			return err
 		}
-		rec.Grant.ID, rec.V = id, changesRecordVersion
-		if err := changesPut(b, []byte(id), rec); err != nil {
+		trail, err := fn(g)
+		if err != nil {
+			return err
+		}
+		g.ID = id
+		if err := putJSON(b, []byte(id), changeGrantRecord{V: changesRecordVersion, ChangeGrant: *g}); err != nil {
 			return err
 		}
 		for i := range trail {
@@ -298,7 +491,7 @@ func (r *ChangesRepo) UpdateGrant(ctx context.Context, id string, fn func(*chang
 				trail[i].GrantID = id
 			}
 		}
-		out = &rec.Grant
+		out = g
 		return appendTrail(tx, trail)
 	})
 	if err != nil {
@@ -307,21 +500,22 @@ func (r *ChangesRepo) UpdateGrant(ctx context.Context, id string, fn func(*chang
 	return out, nil
 }
 
-// ListGrants implements changes.Repo: soonest expiry first.
-func (r *ChangesRepo) ListGrants(ctx context.Context, f changes.GrantFilter) ([]changes.Grant, error) {
-	var out []changes.Grant
+// ListGrants returns the grants keep accepts (nil: all), soonest expiry
+// first.
+func (r *ChangeRecords) ListGrants(ctx context.Context, keep func(*ChangeGrant) bool) ([]ChangeGrant, error) {
+	var out []ChangeGrant
 	err := r.view(ctx, func(tx *bolt.Tx) error {
 		b := tx.Bucket([]byte(bucketChangeGrants))
 		if b == nil {
 			return nil
 		}
 		return b.ForEach(func(k, v []byte) error {
-			var rec changeGrantRecord
-			if err := json.Unmarshal(v, &rec); err != nil {
-				return fmt.Errorf("decode grant %s: %w", k, err)
+			g, err := decodeGrant(string(k), v)
+			if err != nil {
+				return err
 			}
-			if f.Match(&rec.Grant) {
-				out = append(out, rec.Grant)
+			if keep == nil || keep(g) {
+				out = append(out, *g)
 			}
 			return nil
 		})
@@ -329,29 +523,22 @@ func (r *ChangesRepo) ListGrants(ctx context.Context, f changes.GrantFilter) ([]
 	if err != nil {
 		return nil, fmt.Errorf("list grants: %w", err)
 	}
-	sortGrants(out)
+	slices.SortStableFunc(out, func(a, b ChangeGrant) int { return a.ExpiresAt.Compare(b.ExpiresAt) })
 	return out, nil
 }
 
-func sortGrants(gs []changes.Grant) {
-	for i := 1; i < len(gs); i++ { // insertion sort: stable, lists are short
-		for j := i; j > 0 && gs[j].ExpiresAt.Before(gs[j-1].ExpiresAt); j-- {
-			gs[j], gs[j-1] = gs[j-1], gs[j]
-		}
-	}
-}
-
-// AppendTrail implements changes.Repo.
-func (r *ChangesRepo) AppendTrail(ctx context.Context, recs ...changes.TrailRecord) error {
-	if err := r.update(ctx, func(tx *bolt.Tx) error { return appendTrail(tx, recs) }); err != nil {
+// AppendTrail seals entries after the current head and appends them.
+func (r *ChangeRecords) AppendTrail(ctx context.Context, entries ...TrailEntry) error {
+	if err := r.update(ctx, func(tx *bolt.Tx) error { return appendTrail(tx, entries) }); err != nil {
 		return fmt.Errorf("append trail: %w", err)
 	}
 	return nil
 }
 
-// Trail implements changes.Repo: records in append order.
-func (r *ChangesRepo) Trail(ctx context.Context, f changes.TrailFilter) ([]changes.TrailRecord, error) {
-	var out []changes.TrailRecord
+// Trail returns the entries keep accepts (nil: all) in append order, at
+// most limit of them (0: no limit).
+func (r *ChangeRecords) Trail(ctx context.Context, keep func(*TrailEntry) bool, limit int) ([]TrailEntry, error) {
+	var out []TrailEntry
 	err := r.view(ctx, func(tx *bolt.Tx) error {
 		b := tx.Bucket([]byte(bucketChangeTrail))
 		if b == nil {
@@ -359,15 +546,15 @@ func (r *ChangesRepo) Trail(ctx context.Context, f changes.TrailFilter) ([]chang
 		}
 		c := b.Cursor()
 		for k, v := c.First(); k != nil; k, v = c.Next() {
-			var rec changeTrailRecord
-			if err := json.Unmarshal(v, &rec); err != nil {
-				return fmt.Errorf("decode trail record %d: %w", btoi(k), err)
+			e, err := decodeTrailEntry(btoi(k), v)
+			if err != nil {
+				return err
 			}
-			if !f.Match(&rec.TrailRecord) {
+			if keep != nil && !keep(e) {
 				continue
 			}
-			out = append(out, rec.TrailRecord)
-			if f.Limit > 0 && len(out) >= f.Limit {
+			out = append(out, *e)
+			if limit > 0 && len(out) >= limit {
 				break
 			}
 		}
@@ -379,9 +566,9 @@ func (r *ChangesRepo) Trail(ctx context.Context, f changes.TrailFilter) ([]chang
 	return out, nil
 }
 
-// TrailHead implements changes.Repo.
-func (r *ChangesRepo) TrailHead(ctx context.Context) (changes.TrailHead, error) {
-	var head changes.TrailHead
+// TrailHead returns the sequence and hash of the last entry appended.
+func (r *ChangeRecords) TrailHead(ctx context.Context) (TrailHead, error) {
+	var head TrailHead
 	err := r.view(ctx, func(tx *bolt.Tx) error {
 		b := tx.Bucket([]byte(bucketChangeMeta))
 		if b == nil {

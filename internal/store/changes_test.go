@@ -36,7 +36,7 @@ func TestChangesRepoRequests(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "s.db")
 	s := openChanges(t, path)
-	repo := s.Changes()
+	repo := changes.NewStoreRepo(s)
 
 	a, b := newRequest("first"), newRequest("second")
 	for _, r := range []*changes.Request{a, b} {
@@ -112,7 +112,7 @@ func TestChangesRepoRequests(t *testing.T) {
 	}
 	s = openChanges(t, path)
 	defer s.Close()
-	repo = s.Changes()
+	repo = changes.NewStoreRepo(s)
 	got, err = repo.Request(ctx, a.ID)
 	if err != nil || got.State != changes.StateApproved || got.Steps[0].State != changes.StepApproved {
 		t.Fatalf("after reopen: %+v, %v", got, err)
@@ -129,7 +129,7 @@ func TestChangesRepoGrants(t *testing.T) {
 	ctx := context.Background()
 	s := openChanges(t, filepath.Join(t.TempDir(), "s.db"))
 	defer s.Close()
-	repo := s.Changes()
+	repo := changes.NewStoreRepo(s)
 	t0 := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 	for i, id := range []string{"7", "3"} {
 		g := &changes.Grant{ID: id, RequestID: id, State: changes.GrantActive, ExpiresAt: t0.Add(time.Duration(2-i) * time.Hour)}
@@ -189,7 +189,7 @@ func TestChangesTrailTamperingOnDisk(t *testing.T) {
 			s := openChanges(t, path)
 			at := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 			for i := range 3 {
-				if err := s.Changes().AppendTrail(ctx, changes.TrailRecord{At: at.Add(time.Duration(i) * time.Second), Actor: "ana@acme.test", Kind: changes.TrailRequestApproved}); err != nil {
+				if err := changes.NewStoreRepo(s).AppendTrail(ctx, changes.TrailRecord{At: at.Add(time.Duration(i) * time.Second), Actor: "ana@acme.test", Kind: changes.TrailRequestApproved}); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -206,8 +206,8 @@ func TestChangesTrailTamperingOnDisk(t *testing.T) {
 			db.Close()
 			s = openChanges(t, path)
 			defer s.Close()
-			head, _ := s.Changes().TrailHead(ctx)
-			recs, err := s.Changes().Trail(ctx, changes.TrailFilter{})
+			head, _ := changes.NewStoreRepo(s).TrailHead(ctx)
+			recs, err := changes.NewStoreRepo(s).Trail(ctx, changes.TrailFilter{})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -34,8 +33,11 @@ const (
 )
 
 // inventoryVersion and intentsVersion are the record versions written.
+// Inventory version 1 stored Sentry's access requests with the whole member
+// and team objects of the API; version 2 keeps the fields the dashboard
+// reads, under the same names, so version 1 records decode as they are.
 const (
-	inventoryVersion = 1
+	inventoryVersion = 2
 	intentsVersion   = 1
 )
 
@@ -54,17 +56,122 @@ type Inventory struct {
 	Hidden         map[string]string
 }
 
-// inventoryRecord is the on-disk form of Inventory.
+// inventoryRecord is the on-disk form of Inventory. Its parts are the
+// store's own records, not Sentry's wire types: what Sentry adds to its
+// answers does not change the file.
 type inventoryRecord struct {
-	V              int                    `json:"v"`
-	FetchedAt      time.Time              `json:"fetchedAt"`
-	OrgAuthTokens  []sentry.OrgAuthToken  `json:"orgAuthTokens,omitempty"`
-	SentryApps     []sentry.SentryApp     `json:"sentryApps,omitempty"`
-	AuthProvider   *sentry.AuthProvider   `json:"authProvider,omitempty"`
-	SCIMUsers      []sentry.SCIMUser      `json:"scimUsers,omitempty"`
-	SCIMGroups     []sentry.SCIMGroup     `json:"scimGroups,omitempty"`
-	AccessRequests []sentry.AccessRequest `json:"accessRequests,omitempty"`
-	Hidden         map[string]string      `json:"hidden,omitempty"`
+	V              int                   `json:"v"`
+	FetchedAt      time.Time             `json:"fetchedAt"`
+	OrgAuthTokens  []orgTokenRecord      `json:"orgAuthTokens,omitempty"`
+	SentryApps     []sentryAppRecord     `json:"sentryApps,omitempty"`
+	AuthProvider   *authProviderRecord   `json:"authProvider,omitempty"`
+	SCIMUsers      []scimUserRecord      `json:"scimUsers,omitempty"`
+	SCIMGroups     []scimGroupRecord     `json:"scimGroups,omitempty"`
+	AccessRequests []accessRequestRecord `json:"accessRequests,omitempty"`
+	Hidden         map[string]string     `json:"hidden,omitempty"`
+}
+
+// orgTokenRecord is an org auth token without its value, which is never
+// stored.
+type orgTokenRecord struct {
+	ID                  string     `json:"id"`
+	Name                string     `json:"name"`
+	Scopes              []string   `json:"scopes"`
+	TokenLastCharacters string     `json:"tokenLastCharacters"`
+	DateCreated         time.Time  `json:"dateCreated"`
+	DateLastUsed        *time.Time `json:"dateLastUsed"`
+	ProjectLastUsedID   *string    `json:"projectLastUsedId"`
+}
+
+type sentryAppRecord struct {
+	UUID          string       `json:"uuid"`
+	Slug          string       `json:"slug"`
+	Name          string       `json:"name"`
+	Author        string       `json:"author"`
+	Status        string       `json:"status"`
+	Scopes        []string     `json:"scopes"`
+	Events        []string     `json:"events"`
+	Overview      string       `json:"overview"`
+	IsAlertable   bool         `json:"isAlertable"`
+	WebhookURL    *string      `json:"webhookUrl"`
+	DateCreated   time.Time    `json:"dateCreated,omitzero"`
+	Owner         *ownerRecord `json:"owner,omitempty"`
+	VerifyInstall bool         `json:"verifyInstall"`
+}
+
+type ownerRecord struct {
+	ID   int    `json:"id"`
+	Slug string `json:"slug"`
+}
+
+type authProviderRecord struct {
+	ID                string `json:"id"`
+	ProviderName      string `json:"provider_name"`
+	PendingLinksCount int    `json:"pending_links_count"`
+	LoginURL          string `json:"login_url"`
+	DefaultRole       string `json:"default_role"`
+	RequireLink       bool   `json:"require_link"`
+	SCIMEnabled       bool   `json:"scim_enabled"`
+}
+
+type scimUserRecord struct {
+	Schemas       []string          `json:"schemas"`
+	ID            string            `json:"id"`
+	UserName      string            `json:"userName"`
+	Emails        []scimEmailRecord `json:"emails"`
+	Name          scimNameRecord    `json:"name"`
+	Active        *bool             `json:"active,omitempty"`
+	Meta          metaRecord        `json:"meta"`
+	SentryOrgRole string            `json:"sentryOrgRole"`
+}
+
+type scimEmailRecord struct {
+	Primary bool   `json:"primary"`
+	Value   string `json:"value"`
+	Type    string `json:"type"`
+}
+
+type scimNameRecord struct {
+	GivenName  string `json:"givenName"`
+	FamilyName string `json:"familyName"`
+}
+
+type scimMemberRecord struct {
+	Value   string `json:"value"`
+	Display string `json:"display"`
+}
+
+type metaRecord struct {
+	ResourceType string `json:"resourceType"`
+}
+
+type scimGroupRecord struct {
+	Schemas     []string           `json:"schemas"`
+	ID          string             `json:"id"`
+	DisplayName string             `json:"displayName"`
+	Members     []scimMemberRecord `json:"members"`
+	Meta        metaRecord         `json:"meta"`
+}
+
+// accessRequestRecord is one of Sentry's team access requests: who asks
+// to join which team, and who asked for them.
+type accessRequestRecord struct {
+	ID        string        `json:"id"`
+	Member    personRecord  `json:"member"`
+	Team      teamRefRecord `json:"team"`
+	Requester *personRecord `json:"requester"`
+}
+
+type personRecord struct {
+	ID    string `json:"id"`
+	Email string `json:"email"`
+	Name  string `json:"name"`
+}
+
+type teamRefRecord struct {
+	ID   string `json:"id"`
+	Slug string `json:"slug"`
+	Name string `json:"name"`
 }
 
 // SaveInventory replaces the stored inventory. Token values (present only
@@ -73,15 +180,7 @@ func (s *Store) SaveInventory(ctx context.Context, inv Inventory) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	rec := inventoryRecord{V: inventoryVersion, FetchedAt: inv.FetchedAt, OrgAuthTokens: inv.OrgAuthTokens,
-		SentryApps: inv.SentryApps, AuthProvider: inv.AuthProvider, SCIMUsers: inv.SCIMUsers,
-		SCIMGroups: inv.SCIMGroups, AccessRequests: inv.AccessRequests, Hidden: inv.Hidden}
-	rec.OrgAuthTokens = make([]sentry.OrgAuthToken, len(inv.OrgAuthTokens))
-	for i, t := range inv.OrgAuthTokens {
-		t.Token = ""
-		rec.OrgAuthTokens[i] = t
-	}
-	b, err := json.Marshal(rec)
+	b, err := json.Marshal(newInventoryRecord(inv))
 	if err != nil {
 		return fmt.Errorf("save inventory: %w", err)
 	}
@@ -146,10 +245,7 @@ func (s *Store) LoadInventory(ctx context.Context) (Inventory, error) {
 	if err := ctx.Err(); err != nil {
 		return Inventory{}, err
 	}
-	var (
-		rec inventoryRecord
-		hit *decodedInventory
-	)
+	var inv Inventory
 	err := s.db.View(func(tx *bolt.Tx) error {
 		v := tx.Bucket([]byte(bucketSettings)).Get([]byte(keyInventory))
 		if v == nil {
@@ -158,38 +254,129 @@ func (s *Store) LoadInventory(ctx context.Context) (Inventory, error) {
 		// The record of 10,000 SCIM users takes tens of ms to decode;
 		// while its bytes are unchanged, the decoded form is reused.
 		if d := s.lastInventory.Load(); d != nil && bytes.Equal(d.raw, v) {
-			hit = d
+			inv = d.inv
 			return nil
 		}
+		var rec inventoryRecord
 		if err := json.Unmarshal(v, &rec); err != nil {
 			return err
 		}
-		s.lastInventory.Store(&decodedInventory{raw: bytes.Clone(v), rec: rec})
+		if err := checkVersion("inventory", rec.V, inventoryVersion); err != nil {
+			return err
+		}
+		inv = rec.inventory()
+		s.lastInventory.Store(&decodedInventory{raw: bytes.Clone(v), inv: inv})
 		return nil
 	})
 	if err != nil {
 		return Inventory{}, fmt.Errorf("load inventory: %w", err)
 	}
-	if hit != nil {
-		rec = hit.rec
-	}
-	if rec.V > inventoryVersion {
-		return Inventory{}, fmt.Errorf("load inventory: record version %d is newer than this program's %d", rec.V, inventoryVersion)
-	}
 	var ap *sentry.AuthProvider
-	if rec.AuthProvider != nil {
-		c := *rec.AuthProvider
+	if inv.AuthProvider != nil {
+		c := *inv.AuthProvider
 		ap = &c
 	}
-	return Inventory{FetchedAt: rec.FetchedAt, OrgAuthTokens: slices.Clone(rec.OrgAuthTokens), SentryApps: slices.Clone(rec.SentryApps),
-		AuthProvider: ap, SCIMUsers: slices.Clone(rec.SCIMUsers), SCIMGroups: slices.Clone(rec.SCIMGroups),
-		AccessRequests: slices.Clone(rec.AccessRequests), Hidden: maps.Clone(rec.Hidden)}, nil
+	return Inventory{FetchedAt: inv.FetchedAt, OrgAuthTokens: slices.Clone(inv.OrgAuthTokens), SentryApps: slices.Clone(inv.SentryApps),
+		AuthProvider: ap, SCIMUsers: slices.Clone(inv.SCIMUsers), SCIMGroups: slices.Clone(inv.SCIMGroups),
+		AccessRequests: slices.Clone(inv.AccessRequests), Hidden: maps.Clone(inv.Hidden)}, nil
 }
 
-// decodedInventory is the last inventory record decoded, with its bytes.
+// decodedInventory is the last inventory decoded, with its record's bytes.
 type decodedInventory struct {
 	raw []byte
-	rec inventoryRecord
+	inv Inventory
+}
+
+// newInventoryRecord is inv's on-disk form.
+func newInventoryRecord(inv Inventory) inventoryRecord {
+	rec := inventoryRecord{V: inventoryVersion, FetchedAt: inv.FetchedAt, Hidden: inv.Hidden}
+	for _, t := range inv.OrgAuthTokens {
+		rec.OrgAuthTokens = append(rec.OrgAuthTokens, orgTokenRecord{ID: t.ID, Name: t.Name, Scopes: t.Scopes,
+			TokenLastCharacters: t.TokenLastCharacters, DateCreated: t.DateCreated, DateLastUsed: t.DateLastUsed, ProjectLastUsedID: t.ProjectLastUsedID})
+	}
+	for _, a := range inv.SentryApps {
+		r := sentryAppRecord{UUID: a.UUID, Slug: a.Slug, Name: a.Name, Author: a.Author, Status: a.Status, Scopes: a.Scopes,
+			Events: a.Events, Overview: a.Overview, IsAlertable: a.IsAlertable, WebhookURL: a.WebhookURL, DateCreated: a.DateCreated,
+			VerifyInstall: a.VerifyInstall}
+		if a.Owner != nil {
+			r.Owner = &ownerRecord{ID: a.Owner.ID, Slug: a.Owner.Slug}
+		}
+		rec.SentryApps = append(rec.SentryApps, r)
+	}
+	if p := inv.AuthProvider; p != nil {
+		rec.AuthProvider = &authProviderRecord{ID: p.ID, ProviderName: p.ProviderName, PendingLinksCount: p.PendingLinksCount,
+			LoginURL: p.LoginURL, DefaultRole: p.DefaultRole, RequireLink: p.RequireLink, SCIMEnabled: p.SCIMEnabled}
+	}
+	for _, u := range inv.SCIMUsers {
+		r := scimUserRecord{Schemas: u.Schemas, ID: u.ID, UserName: u.UserName, Name: scimNameRecord(u.Name), Active: u.Active,
+			Meta: metaRecord(u.Meta), SentryOrgRole: u.SentryOrgRole}
+		for _, e := range u.Emails {
+			r.Emails = append(r.Emails, scimEmailRecord(e))
+		}
+		rec.SCIMUsers = append(rec.SCIMUsers, r)
+	}
+	for _, g := range inv.SCIMGroups {
+		r := scimGroupRecord{Schemas: g.Schemas, ID: g.ID, DisplayName: g.DisplayName, Meta: metaRecord(g.Meta)}
+		for _, m := range g.Members {
+			r.Members = append(r.Members, scimMemberRecord(m))
+		}
+		rec.SCIMGroups = append(rec.SCIMGroups, r)
+	}
+	for _, ar := range inv.AccessRequests {
+		r := accessRequestRecord{ID: ar.ID, Member: personRecord{ID: ar.Member.ID, Email: ar.Member.Email, Name: ar.Member.Name},
+			Team: teamRefRecord{ID: ar.Team.ID, Slug: ar.Team.Slug, Name: ar.Team.Name}}
+		if ar.Requester != nil {
+			r.Requester = &personRecord{ID: ar.Requester.ID, Email: ar.Requester.Email, Name: ar.Requester.Name}
+		}
+		rec.AccessRequests = append(rec.AccessRequests, r)
+	}
+	return rec
+}
+
+// inventory is the Inventory rec holds.
+func (rec inventoryRecord) inventory() Inventory {
+	inv := Inventory{FetchedAt: rec.FetchedAt, Hidden: rec.Hidden}
+	for _, t := range rec.OrgAuthTokens {
+		inv.OrgAuthTokens = append(inv.OrgAuthTokens, sentry.OrgAuthToken{ID: t.ID, Name: t.Name, Scopes: t.Scopes,
+			TokenLastCharacters: t.TokenLastCharacters, DateCreated: t.DateCreated, DateLastUsed: t.DateLastUsed, ProjectLastUsedID: t.ProjectLastUsedID})
+	}
+	for _, a := range rec.SentryApps {
+		app := sentry.SentryApp{UUID: a.UUID, Slug: a.Slug, Name: a.Name, Author: a.Author, Status: a.Status, Scopes: a.Scopes,
+			Events: a.Events, Overview: a.Overview, IsAlertable: a.IsAlertable, WebhookURL: a.WebhookURL, DateCreated: a.DateCreated,
+			VerifyInstall: a.VerifyInstall}
+		if a.Owner != nil {
+			app.Owner = &sentry.OwnerRef{ID: a.Owner.ID, Slug: a.Owner.Slug}
+		}
+		inv.SentryApps = append(inv.SentryApps, app)
+	}
+	if p := rec.AuthProvider; p != nil {
+		inv.AuthProvider = &sentry.AuthProvider{ID: p.ID, ProviderName: p.ProviderName, PendingLinksCount: p.PendingLinksCount,
+			LoginURL: p.LoginURL, DefaultRole: p.DefaultRole, RequireLink: p.RequireLink, SCIMEnabled: p.SCIMEnabled}
+	}
+	for _, u := range rec.SCIMUsers {
+		su := sentry.SCIMUser{Schemas: u.Schemas, ID: u.ID, UserName: u.UserName, Name: sentry.SCIMName(u.Name), Active: u.Active,
+			Meta: sentry.SCIMMeta(u.Meta), SentryOrgRole: u.SentryOrgRole}
+		for _, e := range u.Emails {
+			su.Emails = append(su.Emails, sentry.SCIMEmail(e))
+		}
+		inv.SCIMUsers = append(inv.SCIMUsers, su)
+	}
+	for _, g := range rec.SCIMGroups {
+		sg := sentry.SCIMGroup{Schemas: g.Schemas, ID: g.ID, DisplayName: g.DisplayName, Meta: sentry.SCIMMeta(g.Meta)}
+		for _, m := range g.Members {
+			sg.Members = append(sg.Members, sentry.SCIMGroupMember(m))
+		}
+		inv.SCIMGroups = append(inv.SCIMGroups, sg)
+	}
+	for _, ar := range rec.AccessRequests {
+		a := sentry.AccessRequest{ID: ar.ID, Member: sentry.Member{ID: ar.Member.ID, Email: ar.Member.Email, Name: ar.Member.Name},
+			Team: sentry.Team{ID: ar.Team.ID, Slug: ar.Team.Slug, Name: ar.Team.Name}}
+		if ar.Requester != nil {
+			a.Requester = &sentry.User{ID: ar.Requester.ID, Email: ar.Requester.Email, Name: ar.Requester.Name}
+		}
+		inv.AccessRequests = append(inv.AccessRequests, a)
+	}
+	return inv
 }
 
 // TokenIntent is a token recorded through the dashboard's token helper: the
@@ -300,8 +487,8 @@ func readIntents(b *bolt.Bucket) (intentsRecord, error) {
 	if err := json.Unmarshal(v, &rec); err != nil {
 		return rec, fmt.Errorf("decode token intents: %w", err)
 	}
-	if rec.V > intentsVersion {
-		return rec, errors.New("token intents record is newer than this program")
+	if err := checkVersion("token intents", rec.V, intentsVersion); err != nil {
+		return rec, err
 	}
 	return rec, nil
 }

@@ -9,8 +9,6 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
-
-	"github.com/sentry-access/sentry-access/internal/notify"
 )
 
 // Notification buckets. The outbox keeps every delivery (the log) keyed by
@@ -37,25 +35,85 @@ func ensureNotifyBuckets(tx *bolt.Tx) error {
 	return nil
 }
 
-// notifySubRecord is the on-disk form of a notify.Subscription.
+// notifyRecordVersion is the version of the notification records'
+// on-disk form (NotifySubscription, NotifyDelivery); records of the first
+// layout were written with the file's schema version, 2.
+const notifyRecordVersion = 2
+
+// NotifySubscription is the on-disk form of a webhook subscription. The
+// notifier maps its domain types to and from it (notify.StoreRepo).
+type NotifySubscription struct {
+	ID      string    `json:"id"`
+	Name    string    `json:"name"`
+	URL     string    `json:"url"`
+	Format  string    `json:"format"`
+	Events  []string  `json:"events"`
+	Secret  string    `json:"secret,omitempty"`
+	Enabled bool      `json:"enabled"`
+	Created time.Time `json:"created"`
+}
+
+// NotifyDelivery is the on-disk form of one webhook delivery; Pending
+// reports whether it waits for an attempt (the outbox's index).
+type NotifyDelivery struct {
+	ID             string     `json:"id"`
+	SubscriptionID string     `json:"subscriptionId"`
+	Subscription   string     `json:"subscription"`
+	Event          string     `json:"event"`
+	EventID        string     `json:"eventId"`
+	Title          string     `json:"title"`
+	Body           []byte     `json:"body"`
+	State          string     `json:"state"`
+	Attempts       int        `json:"attempts"`
+	LastStatus     int        `json:"lastStatus,omitempty"`
+	LastError      string     `json:"lastError,omitempty"`
+	NextAttempt    time.Time  `json:"nextAttempt"`
+	Created        time.Time  `json:"created"`
+	Updated        time.Time  `json:"updated"`
+	Delivered      *time.Time `json:"delivered,omitempty"`
+	Pending        bool       `json:"-"`
+}
+
+// notifySubRecord and notifyDeliveryRecord are the versioned records as
+// stored.
 type notifySubRecord struct {
 	V int `json:"v"`
-	notify.Subscription
+	NotifySubscription
 }
 
-// notifyDeliveryRecord is the on-disk form of a notify.Delivery.
 type notifyDeliveryRecord struct {
 	V int `json:"v"`
-	notify.Delivery
+	NotifyDelivery
 }
 
-// NotifyRepo implements notify.Repo on the store.
-type NotifyRepo struct{ s *Store }
+func decodeSubscription(k, v []byte) (*NotifySubscription, error) {
+	var rec notifySubRecord
+	if err := json.Unmarshal(v, &rec); err != nil {
+		return nil, fmt.Errorf("decode subscription %d: %w", btoi(k), err)
+	}
+	if err := checkVersion(fmt.Sprintf("subscription %d", btoi(k)), rec.V, notifyRecordVersion); err != nil {
+		return nil, err
+	}
+	return &rec.NotifySubscription, nil
+}
 
-// Notify returns the notification repository.
-func (s *Store) Notify() *NotifyRepo { return &NotifyRepo{s: s} }
+func decodeDelivery(k, v []byte) (*NotifyDelivery, error) {
+	var rec notifyDeliveryRecord
+	if err := json.Unmarshal(v, &rec); err != nil {
+		return nil, fmt.Errorf("decode delivery %d: %w", btoi(k), err)
+	}
+	if err := checkVersion(fmt.Sprintf("delivery %d", btoi(k)), rec.V, notifyRecordVersion); err != nil {
+		return nil, err
+	}
+	return &rec.NotifyDelivery, nil
+}
 
-var _ notify.Repo = (*NotifyRepo)(nil)
+// NotifyRecords stores webhook subscriptions, the delivery outbox and the
+// marks of events published once. Every method is one transaction.
+type NotifyRecords struct{ s *Store }
+
+// Notify returns the notification records.
+func (s *Store) Notify() *NotifyRecords { return &NotifyRecords{s: s} }
 
 func notifySeq(kind, id string) (uint64, error) {
 	n, err := strconv.ParseUint(id, 10, 64)
@@ -66,7 +124,7 @@ func notifySeq(kind, id string) (uint64, error) {
 }
 
 // PutSubscription stores s, assigning its ID when empty.
-func (r *NotifyRepo) PutSubscription(ctx context.Context, sub *notify.Subscription) error {
+func (r *NotifyRecords) PutSubscription(ctx context.Context, sub *NotifySubscription) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -89,7 +147,7 @@ func (r *NotifyRepo) PutSubscription(ctx context.Context, sub *notify.Subscripti
 			}
 			seq = n
 		}
-		return putJSON(b, itob(seq), notifySubRecord{V: schemaVersion, Subscription: *sub})
+		return putJSON(b, itob(seq), notifySubRecord{V: notifyRecordVersion, NotifySubscription: *sub})
 	})
 	if err != nil {
 		return fmt.Errorf("put subscription: %w", err)
@@ -98,7 +156,7 @@ func (r *NotifyRepo) PutSubscription(ctx context.Context, sub *notify.Subscripti
 }
 
 // Subscription returns one subscription.
-func (r *NotifyRepo) Subscription(ctx context.Context, id string) (*notify.Subscription, error) {
+func (r *NotifyRecords) Subscription(ctx context.Context, id string) (*NotifySubscription, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -106,17 +164,17 @@ func (r *NotifyRepo) Subscription(ctx context.Context, id string) (*notify.Subsc
 	if err != nil {
 		return nil, err
 	}
-	var out *notify.Subscription
+	var out *NotifySubscription
 	err = r.s.db.View(func(tx *bolt.Tx) error {
 		v := tx.Bucket([]byte(bucketNotifySubs)).Get(itob(seq))
 		if v == nil {
 			return fmt.Errorf("subscription %s: %w", id, notFound())
 		}
-		var rec notifySubRecord
-		if err := json.Unmarshal(v, &rec); err != nil {
-			return fmt.Errorf("decode subscription %s: %w", id, err)
+		sub, err := decodeSubscription(itob(seq), v)
+		if err != nil {
+			return err
 		}
-		out = &rec.Subscription
+		out = sub
 		return nil
 	})
 	if err != nil {
@@ -126,18 +184,18 @@ func (r *NotifyRepo) Subscription(ctx context.Context, id string) (*notify.Subsc
 }
 
 // Subscriptions returns every subscription in ID order.
-func (r *NotifyRepo) Subscriptions(ctx context.Context) ([]notify.Subscription, error) {
+func (r *NotifyRecords) Subscriptions(ctx context.Context) ([]NotifySubscription, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	var out []notify.Subscription
+	var out []NotifySubscription
 	err := r.s.db.View(func(tx *bolt.Tx) error {
 		return tx.Bucket([]byte(bucketNotifySubs)).ForEach(func(k, v []byte) error {
-			var rec notifySubRecord
-			if err := json.Unmarshal(v, &rec); err != nil {
-				return fmt.Errorf("decode subscription %d: %w", btoi(k), err)
+			sub, err := decodeSubscription(k, v)
+			if err != nil {
+				return err
 			}
-			out = append(out, rec.Subscription)
+			out = append(out, *sub)
 			return nil
 		})
 	})
@@ -148,7 +206,7 @@ func (r *NotifyRepo) Subscriptions(ctx context.Context) ([]notify.Subscription, 
 }
 
 // DeleteSubscription removes one subscription.
-func (r *NotifyRepo) DeleteSubscription(ctx context.Context, id string) error {
+func (r *NotifyRecords) DeleteSubscription(ctx context.Context, id string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -170,7 +228,7 @@ func (r *NotifyRepo) DeleteSubscription(ctx context.Context, id string) error {
 }
 
 // Enqueue stores new deliveries as pending, assigning their IDs.
-func (r *NotifyRepo) Enqueue(ctx context.Context, ds []notify.Delivery) error {
+func (r *NotifyRecords) Enqueue(ctx context.Context, ds []NotifyDelivery) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -183,10 +241,10 @@ func (r *NotifyRepo) Enqueue(ctx context.Context, ds []notify.Delivery) error {
 				return err
 			}
 			ds[i].ID = strconv.FormatUint(seq, 10)
-			if err := putJSON(out, itob(seq), notifyDeliveryRecord{V: schemaVersion, Delivery: ds[i]}); err != nil {
+			if err := putJSON(out, itob(seq), notifyDeliveryRecord{V: notifyRecordVersion, NotifyDelivery: ds[i]}); err != nil {
 				return err
 			}
-			if ds[i].State == notify.DeliveryPending {
+			if ds[i].Pending {
 				if err := pending.Put(itob(seq), nil); err != nil {
 					return err
 				}
@@ -231,11 +289,11 @@ func trimDeliveries(tx *bolt.Tx) error {
 }
 
 // Due returns pending deliveries due at now, oldest first.
-func (r *NotifyRepo) Due(ctx context.Context, now time.Time, limit int) ([]notify.Delivery, error) {
+func (r *NotifyRecords) Due(ctx context.Context, now time.Time, limit int) ([]NotifyDelivery, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	var ds []notify.Delivery
+	var ds []NotifyDelivery
 	err := r.s.db.View(func(tx *bolt.Tx) error {
 		out := tx.Bucket([]byte(bucketNotifyOutbox))
 		c := tx.Bucket([]byte(bucketNotifyPending)).Cursor()
@@ -244,12 +302,13 @@ func (r *NotifyRepo) Due(ctx context.Context, now time.Time, limit int) ([]notif
 			if v == nil {
 				continue
 			}
-			var rec notifyDeliveryRecord
-			if err := json.Unmarshal(v, &rec); err != nil {
-				return fmt.Errorf("decode delivery %d: %w", btoi(k), err)
+			d, err := decodeDelivery(k, v)
+			if err != nil {
+				return err
 			}
-			if !rec.NextAttempt.After(now) {
-				ds = append(ds, rec.Delivery)
+			if !d.NextAttempt.After(now) {
+				d.Pending = true
+				ds = append(ds, *d)
 			}
 		}
 		return nil
@@ -261,7 +320,7 @@ func (r *NotifyRepo) Due(ctx context.Context, now time.Time, limit int) ([]notif
 }
 
 // UpdateDelivery replaces a delivery and keeps the pending index in step.
-func (r *NotifyRepo) UpdateDelivery(ctx context.Context, d notify.Delivery) error {
+func (r *NotifyRecords) UpdateDelivery(ctx context.Context, d NotifyDelivery) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -274,11 +333,11 @@ func (r *NotifyRepo) UpdateDelivery(ctx context.Context, d notify.Delivery) erro
 		if out.Get(itob(seq)) == nil {
 			return fmt.Errorf("delivery %s: %w", d.ID, notFound())
 		}
-		if err := putJSON(out, itob(seq), notifyDeliveryRecord{V: schemaVersion, Delivery: d}); err != nil {
+		if err := putJSON(out, itob(seq), notifyDeliveryRecord{V: notifyRecordVersion, NotifyDelivery: d}); err != nil {
 			return err
 		}
 		pending := tx.Bucket([]byte(bucketNotifyPending))
-		if d.State == notify.DeliveryPending {
+		if d.Pending {
 			return pending.Put(itob(seq), nil)
 		}
 		return pending.Delete(itob(seq))
@@ -290,19 +349,21 @@ func (r *NotifyRepo) UpdateDelivery(ctx context.Context, d notify.Delivery) erro
 }
 
 // Deliveries returns up to limit deliveries, newest first (limit < 1: all).
-func (r *NotifyRepo) Deliveries(ctx context.Context, limit int) ([]notify.Delivery, error) {
+func (r *NotifyRecords) Deliveries(ctx context.Context, limit int) ([]NotifyDelivery, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	var ds []notify.Delivery
+	var ds []NotifyDelivery
 	err := r.s.db.View(func(tx *bolt.Tx) error {
+		pending := tx.Bucket([]byte(bucketNotifyPending))
 		c := tx.Bucket([]byte(bucketNotifyOutbox)).Cursor()
 		for k, v := c.Last(); k != nil && (limit < 1 || len(ds) < limit); k, v = c.Prev() {
-			var rec notifyDeliveryRecord
-			if err := json.Unmarshal(v, &rec); err != nil {
-				return fmt.Errorf("decode delivery %d: %w", btoi(k), err)
+			d, err := decodeDelivery(k, v)
+			if err != nil {
+				return err
 			}
-			ds = append(ds, rec.Delivery)
+			d.Pending = pending.Get(k) != nil
+			ds = append(ds, *d)
 		}
 		return nil
 	})
@@ -313,7 +374,7 @@ func (r *NotifyRepo) Deliveries(ctx context.Context, limit int) ([]notify.Delive
 }
 
 // MarkOnce records key and reports whether it was not recorded before.
-func (r *NotifyRepo) MarkOnce(ctx context.Context, key string, at time.Time) (bool, error) {
+func (r *NotifyRecords) MarkOnce(ctx context.Context, key string, at time.Time) (bool, error) {
 	if err := ctx.Err(); err != nil {
 		return false, err
 	}

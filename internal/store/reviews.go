@@ -7,10 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
-
-	"github.com/sentry-access/sentry-access/internal/review"
 )
 
 // Access-review buckets. Campaigns are keyed by their big-endian sequence;
@@ -32,25 +31,82 @@ func ensureReviewBuckets(tx *bolt.Tx) error {
 	return nil
 }
 
-// reviewCampaignRecord is the on-disk form of a review.Campaign.
+// reviewRecordVersion is the version of the review records' on-disk form
+// (ReviewCampaign, ReviewItem); records of the first layout were written
+// with the file's schema version, 2.
+const reviewRecordVersion = 2
+
+// ReviewCampaign is the on-disk form of an access-review campaign. The
+// review service maps its domain types to and from it (review.StoreRepo).
+type ReviewCampaign struct {
+	ID              string              `json:"id"`
+	Name            string              `json:"name"`
+	Scope           string              `json:"scope"`
+	Org             string              `json:"org"`
+	SnapshotID      uint64              `json:"snapshotId"`
+	Due             time.Time           `json:"due"`
+	CreatedBy       string              `json:"createdBy"`
+	CreatedAt       time.Time           `json:"createdAt"`
+	State           string              `json:"state"`
+	TeamAdmins      map[string][]string `json:"teamAdmins,omitempty"`
+	ClosedBy        string              `json:"closedBy,omitempty"`
+	ClosedAt        *time.Time          `json:"closedAt,omitempty"`
+	ChangeRequestID string              `json:"changeRequestId,omitempty"`
+	ManualFollowUp  []string            `json:"manualFollowUp,omitempty"`
+}
+
+// ReviewItem is the on-disk form of one item to certify or revoke.
+type ReviewItem struct {
+	ID          string            `json:"id"`
+	Kind        string            `json:"kind"`
+	MemberID    string            `json:"memberId,omitempty"`
+	MemberEmail string            `json:"memberEmail,omitempty"`
+	MemberName  string            `json:"memberName,omitempty"`
+	OrgRole     string            `json:"orgRole,omitempty"`
+	Team        string            `json:"team,omitempty"`
+	TeamRole    string            `json:"teamRole,omitempty"`
+	Integration string            `json:"integration,omitempty"`
+	Scopes      []string          `json:"scopes,omitempty"`
+	Context     ReviewItemContext `json:"context"`
+	Decision    string            `json:"decision,omitempty"`
+	Comment     string            `json:"comment,omitempty"`
+	Reviewer    string            `json:"reviewer,omitempty"`
+	DecidedAt   *time.Time        `json:"decidedAt,omitempty"`
+}
+
+// ReviewItemContext is the on-disk form of what a reviewer sees beside an
+// item.
+type ReviewItemContext struct {
+	MemberState     string     `json:"memberState,omitempty"`
+	LastLogin       *time.Time `json:"lastLogin,omitempty"`
+	LastActive      *time.Time `json:"lastActive,omitempty"`
+	Projects        int        `json:"projects"`
+	Global          bool       `json:"global,omitempty"`
+	SSOLinked       bool       `json:"ssoLinked,omitempty"`
+	SSOInvalid      bool       `json:"ssoInvalid,omitempty"`
+	SCIMProvisioned bool       `json:"scimProvisioned,omitempty"`
+	Has2FA          bool       `json:"has2fa,omitempty"`
+	Risks           []string   `json:"risks,omitempty"`
+}
+
+// reviewCampaignRecord and reviewItemRecord are the versioned records as
+// stored.
 type reviewCampaignRecord struct {
 	V int `json:"v"`
-	review.Campaign
+	ReviewCampaign
 }
 
-// reviewItemRecord is the on-disk form of a review.Item.
 type reviewItemRecord struct {
 	V int `json:"v"`
-	review.Item
+	ReviewItem
 }
 
-// ReviewRepo implements review.Repo on the store.
-type ReviewRepo struct{ s *Store }
+// ReviewRecords stores access-review campaigns, their items and evidence.
+// Every method is one transaction.
+type ReviewRecords struct{ s *Store }
 
-// Reviews returns the access-review repository.
-func (s *Store) Reviews() *ReviewRepo { return &ReviewRepo{s: s} }
-
-var _ review.Repo = (*ReviewRepo)(nil)
+// Reviews returns the access-review records.
+func (s *Store) Reviews() *ReviewRecords { return &ReviewRecords{s: s} }
 
 func reviewSeq(id string) (uint64, error) {
 	n, err := strconv.ParseUint(id, 10, 64)
@@ -65,7 +121,7 @@ func itemKey(seq uint64, index int) []byte {
 }
 
 // CreateCampaign stores c and its items, assigning c.ID.
-func (r *ReviewRepo) CreateCampaign(ctx context.Context, c *review.Campaign, items []review.Item) error {
+func (r *ReviewRecords) CreateCampaign(ctx context.Context, c *ReviewCampaign, items []ReviewItem) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -76,12 +132,12 @@ func (r *ReviewRepo) CreateCampaign(ctx context.Context, c *review.Campaign, ite
 			return err
 		}
 		c.ID = strconv.FormatUint(seq, 10)
-		if err := putJSON(cb, itob(seq), reviewCampaignRecord{V: schemaVersion, Campaign: *c}); err != nil {
+		if err := putJSON(cb, itob(seq), reviewCampaignRecord{V: reviewRecordVersion, ReviewCampaign: *c}); err != nil {
 			return err
 		}
 		ib := tx.Bucket([]byte(bucketReviewItems))
 		for i, it := range items {
-			if err := putJSON(ib, itemKey(seq, i), reviewItemRecord{V: schemaVersion, Item: it}); err != nil {
+			if err := putJSON(ib, itemKey(seq, i), reviewItemRecord{V: reviewRecordVersion, ReviewItem: it}); err != nil {
 				return err
 			}
 		}
@@ -101,7 +157,7 @@ func putJSON(b *bolt.Bucket, k []byte, v any) error {
 	return b.Put(k, data)
 }
 
-func readCampaign(tx *bolt.Tx, seq uint64) (*review.Campaign, error) {
+func readCampaign(tx *bolt.Tx, seq uint64) (*ReviewCampaign, error) {
 	v := tx.Bucket([]byte(bucketReviewCampaigns)).Get(itob(seq))
 	if v == nil {
 		return nil, fmt.Errorf("campaign %d: %w", seq, notFound())
@@ -110,12 +166,15 @@ func readCampaign(tx *bolt.Tx, seq uint64) (*review.Campaign, error) {
 	if err := json.Unmarshal(v, &rec); err != nil {
 		return nil, fmt.Errorf("decode campaign %d: %w", seq, err)
 	}
-	return &rec.Campaign, nil
+	if err := checkVersion(fmt.Sprintf("campaign %d", seq), rec.V, reviewRecordVersion); err != nil {
+		return nil, err
+	}
+	return &rec.ReviewCampaign, nil
 }
 
-func readItems(tx *bolt.Tx, seq uint64) ([]review.Item, [][]byte, error) {
+func readItems(tx *bolt.Tx, seq uint64) ([]ReviewItem, [][]byte, error) {
 	var (
-		items []review.Item
+		items []ReviewItem
 		raws  [][]byte
 	)
 	prefix := itob(seq)
@@ -125,14 +184,17 @@ func readItems(tx *bolt.Tx, seq uint64) ([]review.Item, [][]byte, error) {
 		if err := json.Unmarshal(v, &rec); err != nil {
 			return nil, nil, fmt.Errorf("decode item %x: %w", k, err)
 		}
-		items = append(items, rec.Item)
+		if err := checkVersion(fmt.Sprintf("item %x", k), rec.V, reviewRecordVersion); err != nil {
+			return nil, nil, err
+		}
+		items = append(items, rec.ReviewItem)
 		raws = append(raws, bytes.Clone(v))
 	}
 	return items, raws, nil
 }
 
 // Campaign returns the campaign with id.
-func (r *ReviewRepo) Campaign(ctx context.Context, id string) (*review.Campaign, error) {
+func (r *ReviewRecords) Campaign(ctx context.Context, id string) (*ReviewCampaign, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -140,7 +202,7 @@ func (r *ReviewRepo) Campaign(ctx context.Context, id string) (*review.Campaign,
 	if err != nil {
 		return nil, err
 	}
-	var c *review.Campaign
+	var c *ReviewCampaign
 	err = r.s.db.View(func(tx *bolt.Tx) error {
 		c, err = readCampaign(tx, seq)
 		return err
@@ -152,11 +214,11 @@ func (r *ReviewRepo) Campaign(ctx context.Context, id string) (*review.Campaign,
 }
 
 // Campaigns returns every campaign, newest first.
-func (r *ReviewRepo) Campaigns(ctx context.Context) ([]review.Campaign, error) {
+func (r *ReviewRecords) Campaigns(ctx context.Context) ([]ReviewCampaign, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	var out []review.Campaign
+	var out []ReviewCampaign
 	err := r.s.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket([]byte(bucketReviewCampaigns)).Cursor()
 		for k, v := c.Last(); k != nil; k, v = c.Prev() {
@@ -164,7 +226,10 @@ func (r *ReviewRepo) Campaigns(ctx context.Context) ([]review.Campaign, error) {
 			if err := json.Unmarshal(v, &rec); err != nil {
 				return fmt.Errorf("decode campaign %d: %w", btoi(k), err)
 			}
-			out = append(out, rec.Campaign)
+			if err := checkVersion(fmt.Sprintf("campaign %d", btoi(k)), rec.V, reviewRecordVersion); err != nil {
+				return err
+			}
+			out = append(out, rec.ReviewCampaign)
 		}
 		return nil
 	})
@@ -175,7 +240,7 @@ func (r *ReviewRepo) Campaigns(ctx context.Context) ([]review.Campaign, error) {
 }
 
 // Items returns the campaign's items in order.
-func (r *ReviewRepo) Items(ctx context.Context, id string) ([]review.Item, error) {
+func (r *ReviewRecords) Items(ctx context.Context, id string) ([]ReviewItem, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -183,7 +248,7 @@ func (r *ReviewRepo) Items(ctx context.Context, id string) ([]review.Item, error
 	if err != nil {
 		return nil, err
 	}
-	var items []review.Item
+	var items []ReviewItem
 	err = r.s.db.View(func(tx *bolt.Tx) error {
 		if _, err := readCampaign(tx, seq); err != nil {
 			return err
@@ -199,7 +264,7 @@ func (r *ReviewRepo) Items(ctx context.Context, id string) ([]review.Item, error
 
 // UpdateCampaign runs fn on the campaign and its items in one transaction
 // and writes back the campaign and the items whose encoding changed.
-func (r *ReviewRepo) UpdateCampaign(ctx context.Context, id string, fn func(*review.Campaign, []review.Item) error) (*review.Campaign, []review.Item, error) {
+func (r *ReviewRecords) UpdateCampaign(ctx context.Context, id string, fn func(*ReviewCampaign, []ReviewItem) error) (*ReviewCampaign, []ReviewItem, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, nil, err
 	}
@@ -208,8 +273,8 @@ func (r *ReviewRepo) UpdateCampaign(ctx context.Context, id string, fn func(*rev
 		return nil, nil, err
 	}
 	var (
-		c     *review.Campaign
-		items []review.Item
+		c     *ReviewCampaign
+		items []ReviewItem
 		fnErr error
 	)
 	err = r.s.db.Update(func(tx *bolt.Tx) error {
@@ -223,12 +288,12 @@ func (r *ReviewRepo) UpdateCampaign(ctx context.Context, id string, fn func(*rev
 		if fnErr = fn(c, items); fnErr != nil {
 			return fnErr
 		}
-		if err := putJSON(tx.Bucket([]byte(bucketReviewCampaigns)), itob(seq), reviewCampaignRecord{V: schemaVersion, Campaign: *c}); err != nil {
+		if err := putJSON(tx.Bucket([]byte(bucketReviewCampaigns)), itob(seq), reviewCampaignRecord{V: reviewRecordVersion, ReviewCampaign: *c}); err != nil {
 			return err
 		}
 		ib := tx.Bucket([]byte(bucketReviewItems))
 		for i, it := range items {
-			v, err := json.Marshal(reviewItemRecord{V: schemaVersion, Item: it})
+			v, err := json.Marshal(reviewItemRecord{V: reviewRecordVersion, ReviewItem: it})
 			if err != nil {
 				return fmt.Errorf("encode item %d: %w", i, err)
 			}
@@ -251,7 +316,7 @@ func (r *ReviewRepo) UpdateCampaign(ctx context.Context, id string, fn func(*rev
 }
 
 // PutEvidence stores the campaign's evidence package.
-func (r *ReviewRepo) PutEvidence(ctx context.Context, id string, zip []byte) error {
+func (r *ReviewRecords) PutEvidence(ctx context.Context, id string, zip []byte) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -272,7 +337,7 @@ func (r *ReviewRepo) PutEvidence(ctx context.Context, id string, zip []byte) err
 }
 
 // Evidence returns the stored evidence package.
-func (r *ReviewRepo) Evidence(ctx context.Context, id string) ([]byte, error) {
+func (r *ReviewRecords) Evidence(ctx context.Context, id string) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}

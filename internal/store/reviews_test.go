@@ -16,7 +16,7 @@ func TestReviewCampaignsRoundTripAndUpdateOnlyWhatFnChanged(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	s := mustOpen(t)
-	repo := s.Reviews()
+	repo := review.NewStoreRepo(s)
 	at := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 	items := []review.Item{
 		{ID: "1", Kind: review.KindTeamMembership, MemberID: "7", MemberEmail: "ana@acme.test", Team: "payments"},
@@ -66,7 +66,7 @@ func TestReviewCampaignsRoundTripAndUpdateOnlyWhatFnChanged(t *testing.T) {
 func TestReviewUpdateErrorChangesNothing(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	repo := mustOpen(t).Reviews()
+	repo := review.NewStoreRepo(mustOpen(t))
 	c := &review.Campaign{Name: "Q1", State: review.StateOpen}
 	if err := repo.CreateCampaign(ctx, c, []review.Item{{ID: "1"}}); err != nil {
 		t.Fatal(err)
@@ -87,7 +87,7 @@ func TestReviewUpdateErrorChangesNothing(t *testing.T) {
 func TestReviewMissingThingsAreNotFound(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	repo := mustOpen(t).Reviews()
+	repo := review.NewStoreRepo(mustOpen(t))
 	tests := []struct {
 		name string
 		call func() error
@@ -113,7 +113,7 @@ func TestReviewMissingThingsAreNotFound(t *testing.T) {
 func TestReviewEvidenceIsStoredAsIs(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	repo := mustOpen(t).Reviews()
+	repo := review.NewStoreRepo(mustOpen(t))
 	c := &review.Campaign{Name: "Q1"}
 	if err := repo.CreateCampaign(ctx, c, nil); err != nil {
 		t.Fatal(err)
@@ -131,7 +131,7 @@ func TestReviewEvidenceIsStoredAsIs(t *testing.T) {
 func TestNotifyOutboxDueUpdateAndLog(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	repo := mustOpen(t).Notify()
+	repo := notify.NewStoreRepo(mustOpen(t))
 	t0 := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 	ds := []notify.Delivery{
 		{SubscriptionID: "1", State: notify.DeliveryPending, NextAttempt: t0},
@@ -174,7 +174,7 @@ func TestNotifyOutboxDueUpdateAndLog(t *testing.T) {
 func TestNotifySubscriptionsAndMarks(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	repo := mustOpen(t).Notify()
+	repo := notify.NewStoreRepo(mustOpen(t))
 	sub := &notify.Subscription{Name: "ops", URL: "http://127.0.0.1/hook", Format: notify.FormatSlack, Secret: "s3cret"}
 	if err := repo.PutSubscription(ctx, sub); err != nil {
 		t.Fatal(err)

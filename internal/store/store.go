@@ -1,12 +1,20 @@
 // Package store persists sentry-access state in a single bbolt file:
 // immutable access snapshots, the history of sync runs, an archive of the
-// organization's audit log and a few settings.
+// organization's audit log, the inventory, change requests with their
+// grants and audit trail, access reviews, webhook deliveries and a few
+// settings.
 //
-// Layout (STYLE.md §7): every bucket is created in Open; each exported method
-// runs in exactly one bolt transaction; sequence keys are big-endian uint64 so
-// that byte order is numeric order; values are on-disk record types, separate
-// from the domain structs, that carry a schema version; bytes read from bolt
-// are copied (decoded) before the transaction ends.
+// Layout (docs/architecture.md, "The store"): every bucket is created in
+// Open; each exported method runs in exactly one bolt transaction; sequence
+// keys are big-endian uint64 so that byte order is numeric order; values
+// are the store's own record types (ChangeRequest, ReviewCampaign,
+// NotifyDelivery, the inventory's records …), each stored with its version,
+// and never a service's domain type: the services map theirs to and from
+// these (changes.StoreRepo, review.StoreRepo, notify.StoreRepo), so a
+// domain change cannot change the file. The package imports the vocabulary
+// (sentryaccess) and the bottom layer's models (the engine's snapshot, the
+// Sentry client's types), never a service. Bytes read from bolt are copied
+// (decoded) before the transaction ends.
 package store
 
 import (

@@ -10,8 +10,6 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
-
-	"github.com/sentry-access/sentry-access/internal/changes"
 )
 
 // bucketUnapproved holds the changes made outside sentry-access, keyed by
@@ -208,7 +206,7 @@ func (r *UnapprovedRecords) All(ctx context.Context) ([]UnapprovedChange, error)
 // writes it back and appends the trail records fn returned to the
 // dashboard's audit trail, in one transaction. Errors: ENOTFOUND, or fn's
 // error unchanged (nothing is written then).
-func (r *UnapprovedRecords) Update(ctx context.Context, id string, fn func(*UnapprovedChange) ([]changes.TrailRecord, error)) (*UnapprovedChange, error) {
+func (r *UnapprovedRecords) Update(ctx context.Context, id string, fn func(*UnapprovedChange) ([]TrailEntry, error)) (*UnapprovedChange, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sentry-access/sentry-access/internal/changes"
 	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 	"github.com/sentry-access/sentry-access/internal/store"
 )
@@ -54,21 +53,21 @@ func TestUpdatingAnUnapprovedChangeAppendsItsTrailInTheSameTransaction(t *testin
 		t.Fatal(err)
 	}
 	at := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
-	got, err := s.Unapproved().Update(ctx, "4-1", func(c *store.UnapprovedChange) ([]changes.TrailRecord, error) {
+	got, err := s.Unapproved().Update(ctx, "4-1", func(c *store.UnapprovedChange) ([]store.TrailEntry, error) {
 		c.State = "accepted"
 		c.Accepted = &store.UnapprovedDecision{By: "anna@acme.test", Note: "ok", At: at}
-		return []changes.TrailRecord{{At: at, Actor: "anna@acme.test", Kind: "unapproved.accepted", Comment: "ok"}}, nil
+		return []store.TrailEntry{{At: at, Actor: "anna@acme.test", Kind: "unapproved.accepted", Comment: "ok"}}, nil
 	})
 	if err != nil || got.State != "accepted" {
 		t.Fatalf("update: %+v, %v", got, err)
 	}
-	trail, err := s.Changes().Trail(ctx, changes.TrailFilter{})
+	trail, err := s.Changes().Trail(ctx, nil, 0)
 	if err != nil || len(trail) != 1 || trail[0].Comment != "ok" {
 		t.Fatalf("trail = %+v, %v", trail, err)
 	}
 	// fn's error writes nothing: neither the record nor the trail.
 	refuse := errors.New("refused")
-	_, err = s.Unapproved().Update(ctx, "4-1", func(c *store.UnapprovedChange) ([]changes.TrailRecord, error) {
+	_, err = s.Unapproved().Update(ctx, "4-1", func(c *store.UnapprovedChange) ([]store.TrailEntry, error) {
 		c.State = "open"
 		return nil, refuse
 	})
@@ -80,7 +79,7 @@ func TestUpdatingAnUnapprovedChangeAppendsItsTrailInTheSameTransaction(t *testin
 		t.Errorf("state = %s after a refused update", all[0].State)
 	}
 	for _, id := range []string{"4-2", "5-1", "x", "4-0"} {
-		if _, err := s.Unapproved().Update(ctx, id, func(*store.UnapprovedChange) ([]changes.TrailRecord, error) { return nil, nil }); sentryaccess.ErrorCode(err) != sentryaccess.ENOTFOUND {
+		if _, err := s.Unapproved().Update(ctx, id, func(*store.UnapprovedChange) ([]store.TrailEntry, error) { return nil, nil }); sentryaccess.ErrorCode(err) != sentryaccess.ENOTFOUND {
 			t.Errorf("update %q: %v, want ENOTFOUND", id, err)
 		}
 	}

@@ -92,7 +92,7 @@ func newWorld(t *testing.T) *world {
 	}
 	t.Cleanup(func() { _ = st.Close() })
 	w.st = st
-	w.changes = changes.New(changes.Config{Repo: st.Changes(), Snapshots: w, Previewer: changes.EnginePreviewer{},
+	w.changes = changes.New(changes.Config{Repo: changes.NewStoreRepo(st), Snapshots: w, Previewer: changes.EnginePreviewer{},
 		Executor: okExecutor{}, Now: w.Now, Background: func(fn func()) { fn() }})
 	w.svc = unapproved.New(unapproved.Config{Repo: unapproved.StoreRepo{Records: st.Unapproved()}, Requests: w.changes,
 		Archive: st, Current: w.Current, Announce: w, Now: w.Now})

@@ -43,14 +43,14 @@ func (r StoreRepo) Findings(ctx context.Context) ([]Finding, error) {
 
 // Update implements Repo.
 func (r StoreRepo) Update(ctx context.Context, id string, fn func(*Finding) ([]changes.TrailRecord, error)) (*Finding, error) {
-	rec, err := r.Records.Update(ctx, id, func(rec *store.UnapprovedChange) ([]changes.TrailRecord, error) {
+	rec, err := r.Records.Update(ctx, id, func(rec *store.UnapprovedChange) ([]store.TrailEntry, error) {
 		f := fromRecord(rec)
 		trail, err := fn(&f)
 		if err != nil {
 			return nil, err
 		}
 		*rec = toRecord(&f)
-		return trail, nil
+		return changes.TrailEntries(trail), nil
 	})
 	if err != nil {
 		return nil, err

@@ -183,7 +183,7 @@ func waitFinal(t *testing.T, w *world, id string) *changes.Request {
 	t.Helper()
 	deadline := time.Now().Add(45 * time.Second)
 	for {
-		r, err := w.st.Changes().Request(context.Background(), id)
+		r, err := changes.NewStoreRepo(w.st).Request(context.Background(), id)
 		if err != nil {
 			t.Fatal(err)
 		}

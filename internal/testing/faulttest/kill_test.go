@@ -65,7 +65,7 @@ func child(mode string) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
 	}
-	var repo changes.Repo = st.Changes()
+	var repo changes.Repo = changes.NewStoreRepo(st)
 	if k, err := strconv.Atoi(os.Getenv(envPauseStep)); err == nil {
 		repo = &pausingRepo{Repo: repo, step: k - 1}
 	}
@@ -212,7 +212,7 @@ func newKillWorld(t *testing.T) *killWorld {
 	if _, err := syncer.New(k.rb, st, syncer.Options{}).Full(ctx); err != nil {
 		t.Fatal(err)
 	}
-	svc := changes.New(changes.Config{Repo: st.Changes(), Snapshots: snapshots{st}, Previewer: changes.EnginePreviewer{},
+	svc := changes.New(changes.Config{Repo: changes.NewStoreRepo(st), Snapshots: snapshots{st}, Previewer: changes.EnginePreviewer{},
 		Executor: changes.SentryExecutor{API: k.rb}})
 	dana := memberID(t, k.rb, "dana.doyle@acme.test")
 	r, err := svc.Create(ctx, sentryaccess.Actor{Email: "olivia.owner@acme.test", Role: sentryaccess.RoleAdmin}, changes.NewRequest{
@@ -271,7 +271,7 @@ func (k *killWorld) request(t *testing.T) *changes.Request {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	r, err := st.Changes().Request(context.Background(), k.id)
+	r, err := changes.NewStoreRepo(st).Request(context.Background(), k.id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -397,7 +397,7 @@ func TestKill9MidApplyThenRestart(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer st.Close()
-			svc := changes.New(changes.Config{Repo: st.Changes(), Snapshots: snapshots{st}, Previewer: changes.EnginePreviewer{},
+			svc := changes.New(changes.Config{Repo: changes.NewStoreRepo(st), Snapshots: snapshots{st}, Previewer: changes.EnginePreviewer{},
 				Executor: changes.SentryExecutor{API: k.rb}})
 			if err := svc.VerifyTrail(context.Background()); err != nil {
 				t.Errorf("the audit trail does not verify after the kill: %v", err)
