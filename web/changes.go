@@ -34,7 +34,9 @@ type Option struct {
 	Label string
 }
 
-// StepRow is one step of the change form, as typed.
+// StepRow is one step of the change form, as typed. Role is the org role
+// or the team role, as the kind says; Team is a new team's slug for
+// team-create.
 type StepRow struct {
 	Kind          string
 	Member        string
@@ -97,20 +99,56 @@ func (r StepRow) Filled() bool {
 		r.TeamID != "" || r.AccessRequest != "" || r.Add != "" || r.Remove != ""
 }
 
-// StepOptions are the choices of the step rows' selects.
-type StepOptions struct {
-	Kinds    []Option
-	Members  []Option
-	Teams    []Option
-	Projects []Option
-	Roles    []Option
+// Shows reports whether the row shows field (a form field name) for its
+// kind: each kind shows only what it needs, the rest stay in the form
+// hidden so that the rows' fields keep their order.
+func (r StepRow) Shows(field string) bool {
+	need := map[changes.Kind][]string{
+		changes.KindTeamAdd: {"member", "team"}, changes.KindTeamRemove: {"member", "team"},
+		changes.KindTeamRole: {"member", "team", "team_role"}, changes.KindOrgRole: {"member", "org_role"},
+		changes.KindMemberRemove: {"member"}, changes.KindMemberInvite: {"email", "org_role"},
+		changes.KindProjectLink: {"team", "project"}, changes.KindProjectUnlink: {"team", "project"},
+		changes.KindTeamCreate: {"slug", "name"}, changes.KindTeamDelete: {"team"},
+		changes.KindEndDate:              {"member", "team", "project"},
+		changes.KindAccessRequestApprove: {"access_request"}, changes.KindAccessRequestDeny: {"access_request"},
+		changes.KindSCIMUserCreate: {"email", "org_role"}, changes.KindSCIMUserDeactivate: {"member"},
+		changes.KindSCIMGroupCreate: {"name"}, changes.KindSCIMGroupRename: {"team_id", "name"},
+		changes.KindSCIMGroupMembers: {"team_id", "add", "remove"},
+	}[changes.Kind(r.Kind)]
+	return slices.Contains(need, field)
 }
 
-// NewStepOptions are the step rows' choices for the form's choices: every
-// kind, members by email, teams, projects, the two team roles and the
-// snapshot's org roles.
+// OrgRoleKind reports whether the row's Role is an org role (else a team
+// role).
+func (r StepRow) OrgRoleKind() bool { return r.Shows("org_role") }
+
+// KindHint says what a row of no kind yet needs.
+func (r StepRow) KindHint() string {
+	if r.Kind == "" {
+		return "Pick what the step does; the fields it needs appear."
+	}
+	return ""
+}
+
+// StepOptions are the choices of the step rows' selects.
+type StepOptions struct {
+	Kinds     []Option
+	Members   []Option
+	Teams     []Option
+	Projects  []Option
+	OrgRoles  []Option
+	TeamRoles []Option
+}
+
+// NewStepOptions are the step rows' choices for the form's choices: the
+// kinds the user may request, members by email, teams, projects, the org
+// roles (the retired admin marked) and the team roles, each in its own
+// picker.
 func NewStepOptions(c changes.Choices) StepOptions {
-	o := StepOptions{Kinds: KindLabels()}
+	o := StepOptions{}
+	for _, k := range c.Kinds {
+		o.Kinds = append(o.Kinds, Option{Value: string(k), Label: k.Label()})
+	}
 	for _, m := range c.Members {
 		o.Members = append(o.Members, Option{Value: m.ID, Label: m.Email})
 	}
@@ -120,11 +158,24 @@ func NewStepOptions(c changes.Choices) StepOptions {
 	for _, p := range c.Projects {
 		o.Projects = append(o.Projects, Option{Value: p, Label: p})
 	}
-	o.Roles = []Option{{Value: "contributor", Label: "team: contributor"}, {Value: "admin", Label: "team: admin"}}
 	for _, r := range c.OrgRoles {
-		o.Roles = append(o.Roles, Option{Value: r, Label: "org: " + r})
+		label := cmpOr(r.Name, r.ID)
+		if r.Retired {
+			label += " (retired: can no longer be given)"
+		}
+		o.OrgRoles = append(o.OrgRoles, Option{Value: r.ID, Label: label})
+	}
+	for _, r := range c.TeamRoles {
+		o.TeamRoles = append(o.TeamRoles, Option{Value: r.ID, Label: cmpOr(r.Name, r.ID)})
 	}
 	return o
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }
 
 // PreviewView is the live preview of the form's steps: the engine's
@@ -136,6 +187,9 @@ type PreviewView struct {
 	Error string
 	// Empty is set while no step names anything yet.
 	Empty bool
+	// TimeBound is set when the form has an expiry: the steps that cannot
+	// be time-bound (Draft.Untimed) are said up front.
+	TimeBound bool
 }
 
 // ChangeDetailView is one change request, as the user sees it.
@@ -207,26 +261,6 @@ func TrailKinds() []string {
 		"grant.expired", "grant.extended"}
 }
 
-// KindLabels names the step kinds for the form.
-func KindLabels() []Option {
-	labels := map[changes.Kind]string{
-		changes.KindTeamAdd: "Add member to team", changes.KindTeamRemove: "Remove member from team",
-		changes.KindTeamRole: "Set team role", changes.KindOrgRole: "Set org role",
-		changes.KindMemberRemove: "Remove member from org", changes.KindMemberInvite: "Invite member",
-		changes.KindProjectLink: "Link team to project", changes.KindProjectUnlink: "Unlink team from project",
-		changes.KindTeamCreate: "Create team", changes.KindTeamDelete: "Delete team",
-		changes.KindAccessRequestApprove: "Approve Sentry access request", changes.KindAccessRequestDeny: "Deny Sentry access request",
-		changes.KindSCIMUserCreate: "SCIM: provision user", changes.KindSCIMUserDeactivate: "SCIM: deactivate user",
-		changes.KindSCIMGroupCreate: "SCIM: create group", changes.KindSCIMGroupRename: "SCIM: rename group",
-		changes.KindSCIMGroupMembers: "SCIM: change group members",
-	}
-	out := make([]Option, 0, len(labels))
-	for _, k := range changes.Kinds() {
-		out = append(out, Option{Value: string(k), Label: labels[k]})
-	}
-	return out
-}
-
 // changeFormHref links to the change form with one step of kind
 // prefilled with the object (param "team" or "project").
 func changeFormHref(kind, param, value string) templ.SafeURL {
@@ -240,6 +274,25 @@ func changeActionURL(id, action string) string {
 }
 
 func grantExtendURL(id string) string { return "/grants/" + url.PathEscape(id) + "/extend" }
+
+func grantRevokeURL(id string) string { return "/grants/" + url.PathEscape(id) + "/revoke" }
+
+func memberRemoveHref(id string) string {
+	return "/changes/new?" + url.Values{"kind": {string(changes.KindMemberRemove)}, "member": {id}}.Encode()
+}
+
+// scopeSummary folds a delta's scope lists into a count ("12 scopes
+// gained").
+func scopeSummary(d changes.AccessDelta) string {
+	var parts []string
+	if n := len(d.Gained); n > 0 {
+		parts = append(parts, fmt.Sprintf("%d scope(s) gained", n))
+	}
+	if n := len(d.Lost); n > 0 {
+		parts = append(parts, fmt.Sprintf("%d scope(s) lost", n))
+	}
+	return strings.Join(parts, ", ")
+}
 
 func accessRequestURL(id, decision string) string {
 	return "/access-requests/" + url.PathEscape(id) + "/" + decision
@@ -389,4 +442,21 @@ func trailExportURL(q TrailQuery, ext string) templ.SafeURL {
 		u += "?" + e
 	}
 	return templ.SafeURL(u)
+}
+
+// teamPick is the team select's value: none for a new team (its slug is
+// typed, not picked).
+func teamPick(r StepRow) string {
+	if r.Kind == string(changes.KindTeamCreate) {
+		return ""
+	}
+	return r.Team
+}
+
+// newTeamSlug is the slug field's value for a new team.
+func newTeamSlug(r StepRow) string {
+	if r.Kind == string(changes.KindTeamCreate) {
+		return r.Team
+	}
+	return ""
 }

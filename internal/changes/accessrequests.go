@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/sentry-access/sentry-access/internal/sentry"
 	"github.com/sentry-access/sentry-access/internal/sentryaccess"
@@ -18,9 +19,11 @@ type AccessRequestLister interface {
 
 // RequestAccessDecision opens a change request that approves (or denies)
 // one of Sentry's pending team access requests, id as Sentry numbers it. It
-// goes through approval like any other request. An access request that is
-// not pending (as last synced) is ENOTFOUND.
-func (s *Service) RequestAccessDecision(ctx context.Context, actor sentryaccess.Actor, id string, approve bool) (*Request, error) {
+// goes through approval like any other request. An approval with an
+// expiry is time-bound: at expiresAt the member is removed from the team
+// again (a denial cannot be time-bound: EINVALID). An access request that
+// is not pending (as last synced) is ENOTFOUND.
+func (s *Service) RequestAccessDecision(ctx context.Context, actor sentryaccess.Actor, id string, approve bool, expiresAt *time.Time) (*Request, error) {
 	if s.accessReqs == nil {
 		return nil, fmt.Errorf("sentry access request %s: %w", id, sentryaccess.Errorf(sentryaccess.ENOTFOUND, ""))
 	}
@@ -42,6 +45,6 @@ func (s *Service) RequestAccessDecision(ctx context.Context, actor sentryaccess.
 		Justification: "Sentry team access request " + ar.ID,
 		Steps: []Step{{Kind: kind, Params: Params{AccessRequest: ar.ID, Member: ar.Member.ID,
 			Email: ar.Member.Email, Team: ar.Team.Slug}}},
-		Source: SourceAccessRequest,
+		Source: SourceAccessRequest, ExpiresAt: expiresAt,
 	})
 }

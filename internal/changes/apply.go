@@ -30,6 +30,9 @@ type Outcome struct {
 	Status int
 	// Result is a short human-readable result ("201 created team payments").
 	Result string
+	// Member is the id of the member the step made (an invite), recorded
+	// on the step so that a time-bound invite can be taken back.
+	Member string
 }
 
 // ExecError is a failed Sentry call: the HTTP status (0 when none came
@@ -258,10 +261,10 @@ func (s *Service) applyStep(ctx context.Context, id string, i int) (bool, error)
 					}
 					continue
 				}
-				return false, s.finishStep(ctx, id, i, false, status, "could not verify whether the step took effect: "+msg, "")
+				return false, s.finishStep(ctx, id, i, false, Outcome{Status: status}, "could not verify whether the step took effect: "+msg)
 			}
 			if done {
-				return true, s.finishStep(ctx, id, i, true, 0, "", "already in effect (read back from Sentry)")
+				return true, s.finishStep(ctx, id, i, true, Outcome{Result: "already in effect (read back from Sentry)"}, "")
 			}
 		}
 		// Before: applying, attempt+1.
@@ -283,14 +286,14 @@ func (s *Service) applyStep(ctx context.Context, id string, i int) (bool, error)
 		st = r.Steps[i]
 		out, err := s.exec.Execute(ctx, st)
 		if err == nil {
-			return true, s.finishStep(ctx, id, i, true, out.Status, "", out.Result)
+			return true, s.finishStep(ctx, id, i, true, out, "")
 		}
 		if ctx.Err() != nil {
 			return false, ctx.Err()
 		}
 		status, msg, retry := classify(err)
 		if !retry || st.Attempts >= s.maxAtt {
-			return false, s.finishStep(ctx, id, i, false, status, msg, "")
+			return false, s.finishStep(ctx, id, i, false, Outcome{Status: status}, msg)
 		}
 		now = s.now().UTC()
 		if err := s.repo.AppendTrail(ctx, TrailRecord{At: now, Actor: SystemActor, Kind: TrailStepRetry, RequestID: id, Step: i + 1,
@@ -311,11 +314,16 @@ func (s *Service) wait(ctx context.Context, attempts int) error {
 	return s.sleep(ctx, d)
 }
 
-// finishStep writes a step's final state with Sentry's answer.
-func (s *Service) finishStep(ctx context.Context, id string, i int, ok bool, status int, sentryErr, result string) error {
+// finishStep writes a step's final state with Sentry's answer: applied
+// (ok) with out, or failed with Sentry's status (out.Status) and sentryErr.
+func (s *Service) finishStep(ctx context.Context, id string, i int, ok bool, out Outcome, sentryErr string) error {
 	now := s.now().UTC()
+	status, result := out.Status, out.Result
 	_, err := s.repo.UpdateRequest(ctx, id, func(r *Request) ([]TrailRecord, error) {
 		p := &r.Steps[i]
+		if ok && out.Member != "" && p.Kind == KindMemberInvite {
+			p.Params.Member = out.Member
+		}
 		p.FinishedAt = &now
 		p.SentryStatus = status
 		p.SentryError = sentryErr

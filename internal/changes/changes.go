@@ -13,6 +13,7 @@ package changes
 import (
 	"slices"
 	"time"
+	"unicode/utf8"
 
 	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 )
@@ -22,8 +23,12 @@ type Kind string
 
 // Step kinds.
 const (
-	KindTeamCreate           Kind = "team-create"
-	KindTeamDelete           Kind = "team-delete"
+	KindTeamCreate Kind = "team-create"
+	KindTeamDelete Kind = "team-delete"
+	// KindEndDate changes nothing now: it puts an end date on access that
+	// already exists (a team membership, or a team's link to a project),
+	// which the request's grant takes away at its expiry.
+	KindEndDate              Kind = "end-date"
 	KindProjectLink          Kind = "project-link"
 	KindProjectUnlink        Kind = "project-unlink"
 	KindTeamAdd              Kind = "team-add"
@@ -46,7 +51,7 @@ func Kinds() []Kind {
 	return []Kind{
 		KindTeamCreate, KindTeamDelete, KindProjectLink, KindProjectUnlink,
 		KindTeamAdd, KindTeamRemove, KindTeamRole, KindOrgRole,
-		KindMemberRemove, KindMemberInvite, KindAccessRequestApprove,
+		KindMemberRemove, KindMemberInvite, KindEndDate, KindAccessRequestApprove,
 		KindAccessRequestDeny, KindSCIMUserCreate, KindSCIMUserDeactivate,
 		KindSCIMGroupCreate, KindSCIMGroupRename, KindSCIMGroupMembers,
 	}
@@ -105,19 +110,30 @@ type Step struct {
 	Result       string     `json:"result,omitempty"`
 }
 
-// Validate reports a missing parameter for the step's kind, or an unknown
+// Validate reports a missing parameter for the step's kind, a new team's
+// slug or name that Sentry would refuse (TeamSlugProblem), or an unknown
 // kind, as an EINVALID error.
 func (s Step) Validate() error {
 	p := s.Params
 	need := func(ok bool, what string) error {
 		if !ok {
-			return sentryaccess.Errorf(sentryaccess.EINVALID, "Step %d (%s) needs %s", s.Index+1, s.Kind, what)
+			return sentryaccess.Errorf(sentryaccess.EINVALID, "Step %d (%s) needs %s.", s.Index+1, s.Kind.Label(), what)
 		}
 		return nil
 	}
 	switch s.Kind {
-	case KindTeamCreate, KindTeamDelete:
+	case KindTeamCreate:
+		if msg := TeamSlugProblem(p.Team); msg != "" {
+			return sentryaccess.Errorf(sentryaccess.EINVALID, "Step %d (%s): %s", s.Index+1, s.Kind.Label(), msg)
+		}
+		if n := utf8.RuneCountInString(p.Name); n > MaxTeamName {
+			return sentryaccess.Errorf(sentryaccess.EINVALID, "Step %d (%s): the team name has %d characters; Sentry allows at most %d.", s.Index+1, s.Kind.Label(), n, MaxTeamName)
+		}
+		return nil
+	case KindTeamDelete:
 		return need(p.Team != "", "a team")
+	case KindEndDate:
+		return need(p.Team != "" && (p.Member != "") != (p.Project != ""), "a team and either a member (their membership) or a project (the team's link to it)")
 	case KindProjectLink, KindProjectUnlink:
 		return need(p.Team != "" && p.Project != "", "a team and a project")
 	case KindTeamAdd, KindTeamRemove:
@@ -139,16 +155,31 @@ func (s Step) Validate() error {
 	case KindSCIMGroupMembers:
 		return need(p.TeamID != "" && len(p.Add)+len(p.Remove) > 0, "a team id and members to add or remove")
 	}
-	return sentryaccess.Errorf(sentryaccess.EINVALID, "Step %d has unknown kind %q", s.Index+1, s.Kind)
+	return sentryaccess.Errorf(sentryaccess.EINVALID, "Step %d has no kind sentry-access knows: pick one from the list.", s.Index+1)
 }
 
 // Inverse returns the step that undoes s, used to revoke time-bound access.
-// It reports false for kinds that cannot be undone by one step.
+// It reports false for kinds that cannot be undone by one step. An invite
+// is undone by removing the member, which also cancels an invite not yet
+// accepted (both are DELETE of the organization member in Sentry,
+// docs/sentry-access-model.md#members): Params.Member is the member id
+// Sentry gave the invite, recorded when the step is applied. An approved
+// access request is undone by removing the member from its team; an end
+// date by removing the membership or the link it names.
 func (s Step) Inverse() (Step, bool) {
 	inv := Step{Kind: s.Kind, Params: s.Params}
 	switch s.Kind {
-	case KindTeamAdd:
+	case KindTeamAdd, KindAccessRequestApprove:
 		inv.Kind = KindTeamRemove
+		inv.Params.AccessRequest = ""
+	case KindMemberInvite:
+		inv.Kind = KindMemberRemove
+		inv.Params.Role = ""
+	case KindEndDate:
+		inv.Kind = KindTeamRemove
+		if s.Params.Project != "" {
+			inv.Kind = KindProjectUnlink
+		}
 	case KindTeamRemove:
 		inv.Kind = KindTeamAdd
 	case KindProjectLink:
@@ -202,6 +233,9 @@ const (
 	SourceBlueprint     Source = "blueprint"
 	SourceAccessRequest Source = "sentry-access-request"
 	SourceExpiry        Source = "expiry"
+	// SourceRevoke marks the request that takes a grant away before its
+	// expiry, on an approver's word.
+	SourceRevoke Source = "revoke"
 )
 
 // Decision is one approver's approval or denial.

@@ -3,6 +3,10 @@ package changes
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/sentry-access/sentry-access/internal/access"
 
 	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 )
@@ -27,6 +31,14 @@ type Detail struct {
 	// (Policy.CanExtend).
 	Grant     *Grant
 	CanExtend bool
+	// CanRevoke reports whether the actor may take the grant away now
+	// (Service.Revoke: approvers and admins, while it is active).
+	CanRevoke bool
+	// LeftOnNoTeam are the members whom the revocation of time-bound
+	// access (this request, or the one that revoked this request's grant)
+	// left on no team: they reach no project through a team any more and
+	// are candidates for removal from the organization.
+	LeftOnNoTeam []MemberChoice
 }
 
 // Detail returns request id as actor sees it. A request the actor may not
@@ -57,9 +69,17 @@ func (s *Service) Detail(ctx context.Context, actor sentryaccess.Actor, id strin
 			d.CanDecide = true
 		}
 	}
+	if r.RevokesGrant != "" {
+		if d.LeftOnNoTeam, err = s.leftOnNoTeam(ctx, r); err != nil {
+			return d, err
+		}
+	}
 	grantID := r.GrantID
 	if grantID == "" {
 		grantID = r.ExtendsGrant
+	}
+	if grantID == "" {
+		grantID = r.RevokesGrant
 	}
 	if grantID == "" {
 		return d, nil
@@ -72,7 +92,53 @@ func (s *Service) Detail(ctx context.Context, actor sentryaccess.Actor, id strin
 		return d, err
 	}
 	d.Grant, d.CanExtend = g, s.policy.CanExtend(actor, g) == nil
+	d.CanRevoke = s.policy.Decides(actor) && g.State == GrantActive
+	if r.RevokesGrant == "" && g.RevokeRequestID != "" {
+		rev, err := s.repo.Request(ctx, g.RevokeRequestID)
+		if err != nil && sentryaccess.ErrorCode(err) != sentryaccess.ENOTFOUND {
+			return d, err
+		}
+		if rev != nil {
+			if d.LeftOnNoTeam, err = s.leftOnNoTeam(ctx, rev); err != nil {
+				return d, err
+			}
+		}
+	}
 	return d, nil
+}
+
+// leftOnNoTeam returns the members an applied revocation rev removed from
+// teams who, on the current snapshot, are on no other team (the teams rev
+// removed them from do not count, in case no sync has run since).
+func (s *Service) leftOnNoTeam(ctx context.Context, rev *Request) ([]MemberChoice, error) {
+	if rev.State != StateApplied {
+		return nil, nil
+	}
+	removed := map[string][]string{}
+	for _, st := range rev.Steps {
+		if st.Kind == KindTeamRemove && st.State == StepApplied {
+			removed[st.Params.Member] = append(removed[st.Params.Member], st.Params.Team)
+		}
+	}
+	if len(removed) == 0 {
+		return nil, nil
+	}
+	snap, err := s.snaps.Current(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("members left on no team: %w", err)
+	}
+	var out []MemberChoice
+	for _, m := range snap.Members {
+		gone, ok := removed[m.ID]
+		if !ok {
+			continue
+		}
+		if !slices.ContainsFunc(m.Teams, func(ms access.Membership) bool { return !slices.Contains(gone, ms.Team) }) {
+			out = append(out, MemberChoice{ID: m.ID, Email: m.Email, State: m.State})
+		}
+	}
+	slices.SortFunc(out, func(a, b MemberChoice) int { return strings.Compare(a.Email, b.Email) })
+	return out, nil
 }
 
 // grant returns the grant with id (ENOTFOUND when there is none).

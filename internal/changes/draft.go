@@ -16,7 +16,14 @@ type Choices struct {
 	Members  []MemberChoice
 	Teams    []string
 	Projects []string
-	OrgRoles []string
+	// OrgRoles are the organization's org roles, lowest first; TeamRoles
+	// its team roles. A retired role (the legacy admin) is marked: Sentry
+	// no longer lets anyone be given it.
+	OrgRoles  []RoleChoice
+	TeamRoles []RoleChoice
+	// Kinds are the step kinds the actor may request, in the form's order
+	// (a viewer: Policy.SelfServiceKinds).
+	Kinds []Kind
 	// SCIMTeams are the teams whose membership the IdP manages through
 	// SCIM: Sentry refuses direct membership changes on them
 	// (docs/sentry-access-model.md#scim).
@@ -26,6 +33,13 @@ type Choices struct {
 	// of SelfID's team memberships (Policy.SelfServiceOnly).
 	SelfID          string
 	SelfServiceOnly bool
+}
+
+// RoleChoice is one org or team role the form offers.
+type RoleChoice struct {
+	ID      string
+	Name    string
+	Retired bool
 }
 
 // MemberChoice is one member the form offers, with its state (invited,
@@ -46,6 +60,12 @@ func (s *Service) Choices(ctx context.Context, actor sentryaccess.Actor) (Choice
 	ix := s.index.of(snap)
 	c := ix.choices
 	c.SelfServiceOnly = s.policy.SelfServiceOnly(actor)
+	c.Kinds = nil
+	for _, k := range Kinds() {
+		if !c.SelfServiceOnly || contains(s.policy.SelfServiceKinds, k) {
+			c.Kinds = append(c.Kinds, k)
+		}
+	}
 	if self, ok := ix.member(actor.Email); ok {
 		c.SelfID = self.ID
 	}
@@ -59,6 +79,9 @@ type Draft struct {
 	Steps    []Step
 	Preview  *Preview
 	Required int
+	// Untimed says, for each step that cannot be time-bound, why
+	// (UntimedReason): the form shows it as soon as an expiry is picked.
+	Untimed []string
 }
 
 // PreviewDraft validates steps and previews them for actor on the current
@@ -97,7 +120,13 @@ func (s *Service) draft(snap *access.Snapshot, steps []Step, requester string) (
 		return Draft{}, err
 	}
 	pv.ComputedAt = s.now().UTC()
-	return Draft{Steps: steps, Preview: &pv, Required: s.policy.Required(steps)}, nil
+	d := Draft{Steps: steps, Preview: &pv, Required: s.policy.Required(steps)}
+	for _, st := range steps {
+		if msg := UntimedReason(snap, st); msg != "" {
+			d.Untimed = append(d.Untimed, msg)
+		}
+	}
+	return d, nil
 }
 
 // MayRequest reports, for each proposal (the steps of one change request a

@@ -2,6 +2,7 @@ package changes
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 
@@ -20,20 +21,51 @@ func (EnginePreviewer) Preview(s *access.Snapshot, steps []Step, requester strin
 	changes, index := toChanges(s, steps)
 	for _, v := range access.Validate(s, changes, requester) {
 		step := -1
+		msg := "The steps cannot be applied to the organization as last synced. Check what they name against the member, team and project pages, or run a sync."
 		if v.Index >= 0 && v.Index < len(index) {
 			step = index[v.Index]
+			msg = explainViolation(s, steps[:step], steps[step], v)
 		}
-		p.Violations = append(p.Violations, Violation{Step: step, Code: string(v.Rule), Message: v.Message, Blocking: true})
+		p.Violations = append(p.Violations, Violation{Step: step, Code: string(v.Rule), Message: msg, Blocking: true})
+	}
+	for _, st := range steps {
+		if st.Kind == KindEndDate {
+			if msg := endDateProblem(s, st); msg != "" {
+				p.Violations = append(p.Violations, Violation{Step: st.Index, Code: string(access.RuleUnknown), Message: msg, Blocking: true})
+			}
+		}
 	}
 	after, err := access.Apply(s, changes)
 	if err != nil {
 		if len(p.Violations) == 0 {
-			p.Violations = append(p.Violations, Violation{Step: -1, Code: "unknown", Message: err.Error(), Blocking: true})
+			p.Violations = append(p.Violations, Violation{Step: -1, Code: string(access.RuleUnknown), Blocking: true,
+				Message: "The steps cannot be applied to the organization as last synced. Check what they name against the member, team and project pages, or run a sync."})
 		}
 		return p, nil
 	}
 	p.Deltas = diffMembers(s, after, affectedMembers(s, after, changes))
 	return p, nil
+}
+
+// endDateProblem says why an end-date step has nothing to end ("" when
+// the membership or link it names exists in s).
+func endDateProblem(s *access.Snapshot, st Step) string {
+	p := st.Params
+	if p.Project != "" {
+		i := slices.IndexFunc(s.Projects, func(x access.Project) bool { return x.Slug == p.Project })
+		if i < 0 || !slices.Contains(s.Projects[i].Teams, p.Team) {
+			return fmt.Sprintf("Team %s is not linked to project %s, so there is no link to put an end date on (step %d). Link it with a \"Link team to project\" step and an expiry instead.", p.Team, p.Project, st.Index+1)
+		}
+		return ""
+	}
+	m, ok := memberByID(s, p.Member)
+	if !ok {
+		return explainUnknown(s, nil, st)
+	}
+	if !slices.ContainsFunc(m.Teams, func(ms access.Membership) bool { return ms.Team == p.Team }) {
+		return fmt.Sprintf("%s is not on team %s, so there is no membership to put an end date on (step %d). Add them with an \"Add member to team\" step and an expiry instead.", m.Email, p.Team, st.Index+1)
+	}
+	return ""
 }
 
 // toChanges maps steps to engine changes; index[i] is the step of change i.
@@ -139,21 +171,22 @@ func affectedMembers(before, after *access.Snapshot, changes []access.Change) []
 // diffMembers compares the project reach of members in two snapshots.
 func diffMembers(before, after *access.Snapshot, ids []string) []AccessDelta {
 	eb, ea := access.New(before), access.New(after)
-	reach := func(e *access.Engine, id string) (access.MemberRef, map[string][]string) {
+	reach := func(e *access.Engine, id string) (access.MemberRef, map[string][]string, map[string]string) {
 		ma, err := e.Member(id)
 		if errors.Is(err, access.ErrUnknownMember) || err != nil {
-			return access.MemberRef{}, nil
+			return access.MemberRef{}, nil, nil
 		}
-		out := map[string][]string{}
+		out, via := map[string][]string{}, map[string]string{}
 		for _, p := range ma.Projects {
 			out[p.Slug] = p.Scopes
+			via[p.Slug] = viaText(ma.Member.OrgRole, p.Paths)
 		}
-		return ma.Member, out
+		return ma.Member, out, via
 	}
 	var deltas []AccessDelta
 	for _, id := range ids {
-		refB, b := reach(eb, id)
-		refA, a := reach(ea, id)
+		refB, b, viaB := reach(eb, id)
+		refA, a, viaA := reach(ea, id)
 		email := refB.Email
 		if email == "" {
 			email = refA.Email
@@ -171,7 +204,10 @@ func diffMembers(before, after *access.Snapshot, ids []string) []AccessDelta {
 		for _, p := range projects {
 			sb, inB := b[p]
 			sa, inA := a[p]
-			d := AccessDelta{Member: id, Email: email, Project: p, GainsAccess: inA && !inB, LosesAccess: inB && !inA}
+			d := AccessDelta{Member: id, Email: email, Project: p, GainsAccess: inA && !inB, LosesAccess: inB && !inA, Via: viaA[p]}
+			if !inA {
+				d.Via = viaB[p]
+			}
 			for _, sc := range sa {
 				if !slices.Contains(sb, sc) {
 					d.Gained = append(d.Gained, sc)
@@ -188,4 +224,23 @@ func diffMembers(before, after *access.Snapshot, ids []string) []AccessDelta {
 		}
 	}
 	return deltas
+}
+
+// viaText names the roles that give a member its scopes on a project:
+// each path (a team with its effective team role, a global org role, open
+// membership) and the member's org role.
+func viaText(orgRole string, paths []access.Path) string {
+	var parts []string
+	for _, p := range paths {
+		switch p.Kind {
+		case access.PathTeam:
+			parts = append(parts, fmt.Sprintf("team %s as %s", p.Team, p.TeamRole))
+		case access.PathGlobalRole:
+			parts = append(parts, "the "+orgRole+" org role's global access")
+		case access.PathOpenMembership:
+			parts = append(parts, "open membership")
+		}
+	}
+	parts = append(parts, "org role "+orgRole)
+	return strings.Join(parts, ", ")
 }

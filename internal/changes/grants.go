@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/sentry-access/sentry-access/internal/sentryaccess"
@@ -141,18 +143,24 @@ type Scheduler struct {
 
 // Tick revokes every active grant whose expiry is at or before now: it
 // creates the inverse request (requester "system:expiry", auto-approved,
-// recorded like any other) and applies it. It is crash-safe and idempotent:
-// a grant being revoked is linked to its revoke request, and a revocation
-// that failed is retried with a fresh request on the next tick.
+// recorded like any other) and applies it. It also finishes every grant a
+// crash left revoking, whatever its expiry (an early revocation too). It
+// is crash-safe and idempotent: a grant being revoked is linked to its
+// revoke request, and a revocation that failed is retried with a fresh
+// request on the next tick.
 func (sc *Scheduler) Tick(ctx context.Context, now time.Time) error {
 	s := sc.Service
-	gs, err := s.repo.ListGrants(ctx, GrantFilter{States: []GrantState{GrantActive, GrantRevoking}, ExpiresBefore: now})
+	due, err := s.repo.ListGrants(ctx, GrantFilter{States: []GrantState{GrantActive}, ExpiresBefore: now})
+	if err != nil {
+		return fmt.Errorf("expiry tick: %w", err)
+	}
+	revoking, err := s.repo.ListGrants(ctx, GrantFilter{States: []GrantState{GrantRevoking}})
 	if err != nil {
 		return fmt.Errorf("expiry tick: %w", err)
 	}
 	var errs []error
-	for _, g := range gs {
-		if err := s.revoke(ctx, g.ID, now, GrantExpired, SystemExpiry); err != nil {
+	for _, g := range slices.Concat(due, revoking) {
+		if err := s.revoke(ctx, g.ID, now, revocation{actor: sentryaccess.Actor{Email: SystemExpiry, Role: sentryaccess.RoleSystem}}); err != nil {
 			errs = append(errs, fmt.Errorf("revoke grant %s: %w", g.ID, err))
 		}
 	}
@@ -175,16 +183,67 @@ func (sc *Scheduler) Run(ctx context.Context, interval time.Duration) {
 	}
 }
 
-// Revoke takes a grant away before its expiry, on an admin's or approver's
-// word. The revocation is recorded and applied like any change.
-func (s *Service) Revoke(ctx context.Context, actor sentryaccess.Actor, grantID string) error {
+// Revoke takes grant grantID away now, before its expiry, on an approver's
+// or admin's word: the grant's revert steps become a change request that
+// actor approves with justification as she files it (recorded in the
+// trail like any decision), applied in the background (Config.Background)
+// as an approval's apply is. It returns that request. Errors are
+// EFORBIDDEN (a role that does not decide), EINVALID (no justification),
+// ECONFLICT (the grant is no longer active) or ENOTFOUND.
+func (s *Service) Revoke(ctx context.Context, actor sentryaccess.Actor, grantID, justification string) (*Request, error) {
 	if !s.policy.Decides(actor) {
-		return sentryaccess.Errorf(sentryaccess.EFORBIDDEN, "Role %q may not revoke grants", actor.Role)
+		return nil, sentryaccess.Errorf(sentryaccess.EFORBIDDEN, "Revoking access early is for approvers and admins; ask one to revoke it.")
 	}
-	return s.revoke(ctx, grantID, s.now().UTC(), GrantRevoked, actor.Email)
+	justification = strings.TrimSpace(justification)
+	if justification == "" {
+		return nil, sentryaccess.Errorf(sentryaccess.EINVALID, "Say why the access is revoked before its expiry (a justification is required).")
+	}
+	g, err := s.grant(ctx, grantID)
+	if err != nil {
+		return nil, err
+	}
+	if g.State != GrantActive {
+		return nil, sentryaccess.Errorf(sentryaccess.ECONFLICT, "This access was already %s: there is nothing left to revoke.", g.State)
+	}
+	rv := revocation{actor: actor, justification: justification, early: true}
+	req, err := s.startRevoke(ctx, grantID, s.now().UTC(), rv)
+	if err != nil {
+		return nil, fmt.Errorf("revoke grant %s: %w", grantID, err)
+	}
+	if req == nil {
+		return nil, sentryaccess.Errorf(sentryaccess.ECONFLICT, "This access is no longer active: there is nothing left to revoke.")
+	}
+	bg := context.WithoutCancel(ctx)
+	s.background(func() {
+		ctx, cancel := context.WithTimeout(bg, ApplyTimeout)
+		defer cancel()
+		if err := s.finishRevoke(ctx, grantID, req.ID, s.now().UTC()); err != nil {
+			s.log.ErrorContext(ctx, "revoke grant", "grant", grantID, "request", req.ID, "err", err)
+		}
+	})
+	return req, nil
 }
 
-func (s *Service) revoke(ctx context.Context, grantID string, now time.Time, final GrantState, actor string) error {
+// revocation is who takes a grant away and why: the expiry (system) or
+// an approver early, with her justification.
+type revocation struct {
+	actor         sentryaccess.Actor
+	justification string
+	early         bool
+}
+
+func (s *Service) revoke(ctx context.Context, grantID string, now time.Time, rv revocation) error {
+	req, err := s.startRevoke(ctx, grantID, now, rv)
+	if err != nil || req == nil {
+		return err
+	}
+	return s.finishRevoke(ctx, grantID, req.ID, now)
+}
+
+// startRevoke marks the grant revoking and finds or creates its revoke
+// request, approved. It returns nil when the grant is not being revoked
+// (already closed).
+func (s *Service) startRevoke(ctx context.Context, grantID string, now time.Time, rv revocation) (*Request, error) {
 	now = now.UTC()
 	// 1. Mark the grant revoking (so a crash leaves a trace).
 	g, err := s.repo.UpdateGrant(ctx, grantID, func(g *Grant) ([]TrailRecord, error) {
@@ -194,24 +253,24 @@ func (s *Service) revoke(ctx context.Context, grantID string, now time.Time, fin
 		return nil, nil
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if g.State != GrantRevoking {
-		return nil
+		return nil, nil
 	}
 	// 2. Find or create its revoke request.
 	var req *Request
 	if g.RevokeRequestID != "" {
 		if req, err = s.repo.Request(ctx, g.RevokeRequestID); err != nil {
-			return err
+			return nil, err
 		}
 		if req.State.Final() && req.State != StateApplied {
 			req = nil // failed: try again with a fresh request
 		}
 	} else {
-		rs, err := s.repo.ListRequests(ctx, RequestFilter{Source: SourceExpiry})
+		rs, err := s.repo.ListRequests(ctx, RequestFilter{})
 		if err != nil {
-			return err
+			return nil, err
 		}
 		for i := range rs {
 			if rs[i].RevokesGrant == g.ID && !(rs[i].State.Final() && rs[i].State != StateApplied) {
@@ -221,47 +280,75 @@ func (s *Service) revoke(ctx context.Context, grantID string, now time.Time, fin
 		}
 	}
 	if req == nil {
-		steps := make([]Step, len(g.Revert))
-		for i, st := range g.Revert {
-			steps[i] = Step{Index: i, Kind: st.Kind, Params: st.Params, State: StepApproved}
-		}
-		req = &Request{
-			Title:     "Revoke: " + g.Title,
-			Requester: actor, RequesterRole: sentryaccess.RoleSystem, Steps: steps,
-			Justification: fmt.Sprintf("grant %s expired at %s", g.ID, g.ExpiresAt.Format(time.RFC3339)),
-			CreatedAt:     now, UpdatedAt: now, State: StateApproved, Source: SourceExpiry,
-			RevokesGrant: g.ID, Required: 0,
-			Approvals: []Decision{{Actor: actor, Role: sentryaccess.RoleSystem, Approve: true, At: now,
-				Comment: "automatic revocation of time-bound access"}},
-		}
-		if actor != SystemExpiry {
-			req.Justification = "revoked early by " + actor
-		}
-		if err := s.repo.CreateRequest(ctx, req, []TrailRecord{{At: now, Actor: actor, Kind: TrailRequestCreated,
-			GrantID: g.ID, After: summarize(req), Comment: req.Justification}}); err != nil {
-			return err
+		if req, err = s.createRevokeRequest(ctx, g, now, rv); err != nil {
+			return nil, err
 		}
 	}
 	if _, err := s.repo.UpdateGrant(ctx, g.ID, func(g *Grant) ([]TrailRecord, error) {
 		g.RevokeRequestID = req.ID
 		return nil, nil
 	}); err != nil {
-		return err
+		return nil, err
 	}
-	// 3. Apply it and close the grant.
-	req, err = s.Apply(ctx, req.ID)
+	return req, nil
+}
+
+// createRevokeRequest stores the approved request of g's revert steps:
+// the expiry's (requester system:expiry), or an approver's early
+// revocation, which she approves as she files it.
+func (s *Service) createRevokeRequest(ctx context.Context, g *Grant, now time.Time, rv revocation) (*Request, error) {
+	steps := make([]Step, len(g.Revert))
+	for i, st := range g.Revert {
+		steps[i] = Step{Index: i, Kind: st.Kind, Params: st.Params, State: StepApproved}
+	}
+	req := &Request{
+		Title:     "Revoke: " + g.Title,
+		Requester: SystemExpiry, RequesterRole: sentryaccess.RoleSystem, Steps: steps,
+		Justification: fmt.Sprintf("The time-bound access ended at its expiry, %s.", g.ExpiresAt.UTC().Format("2006-01-02 15:04 MST")),
+		CreatedAt:     now, UpdatedAt: now, State: StateApproved, Source: SourceExpiry,
+		RevokesGrant: g.ID, Required: 0,
+		Approvals: []Decision{{Actor: SystemExpiry, Role: sentryaccess.RoleSystem, Approve: true, At: now,
+			Comment: "automatic revocation of time-bound access"}},
+	}
+	trail := []TrailRecord{{At: now, Actor: SystemExpiry, Kind: TrailRequestCreated, GrantID: g.ID}}
+	if rv.early {
+		req.Title = "Revoke now: " + g.Title
+		req.Requester, req.RequesterRole = rv.actor.Email, rv.actor.Role
+		req.Justification, req.Source, req.Required = rv.justification, SourceRevoke, 1
+		req.Approvals = []Decision{{Actor: rv.actor.Email, Role: rv.actor.Role, Approve: true, At: now, Comment: rv.justification}}
+		trail = []TrailRecord{
+			{At: now, Actor: rv.actor.Email, Kind: TrailRequestCreated, GrantID: g.ID},
+			{At: now, Actor: rv.actor.Email, Kind: TrailRequestApproved, GrantID: g.ID, Before: string(StatePendingApproval),
+				After: string(StateApproved), Comment: rv.justification},
+		}
+	}
+	trail[0].After, trail[0].Comment = summarize(req), req.Justification
+	if err := s.repo.CreateRequest(ctx, req, trail); err != nil {
+		return nil, err
+	}
+	return req, nil
+}
+
+// finishRevoke applies grant grantID's revoke request reqID and closes the
+// grant: revoked when an approver took it away early, expired otherwise.
+func (s *Service) finishRevoke(ctx context.Context, grantID, reqID string, now time.Time) error {
+	req, err := s.Apply(ctx, reqID)
 	if err != nil {
 		return err
 	}
 	if req.State != StateApplied {
 		return fmt.Errorf("revoke request %s ended %s", req.ID, req.State)
 	}
-	_, err = s.repo.UpdateGrant(ctx, g.ID, func(g *Grant) ([]TrailRecord, error) {
+	final := GrantExpired
+	if req.Source == SourceRevoke {
+		final = GrantRevoked
+	}
+	_, err = s.repo.UpdateGrant(ctx, grantID, func(g *Grant) ([]TrailRecord, error) {
 		if g.State != GrantRevoking {
 			return nil, nil
 		}
 		g.State = final
-		return []TrailRecord{{At: now, Actor: actor, Kind: TrailGrantExpired, RequestID: req.ID, GrantID: g.ID,
+		return []TrailRecord{{At: now.UTC(), Actor: req.Requester, Kind: TrailGrantExpired, RequestID: req.ID, GrantID: g.ID,
 			Before: string(GrantRevoking), After: string(final)}}, nil
 	})
 	return err

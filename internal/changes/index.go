@@ -61,8 +61,11 @@ func newSnapIndex(snap *access.Snapshot) *snapIndex {
 		c.Projects = append(c.Projects, p.Slug)
 	}
 	slices.Sort(c.Projects)
-	for _, r := range snap.OrgRoles {
-		c.OrgRoles = append(c.OrgRoles, r.ID)
+	for _, r := range orgRoles(snap) {
+		c.OrgRoles = append(c.OrgRoles, RoleChoice{ID: r.ID, Name: r.Name, Retired: r.IsRetired})
+	}
+	for _, r := range teamRoles(snap) {
+		c.TeamRoles = append(c.TeamRoles, RoleChoice{ID: r.ID, Name: r.Name})
 	}
 	return ix
 }

@@ -61,10 +61,17 @@ func (p Policy) CanRequest(actor sentryaccess.Actor, selfMember string, steps []
 	}
 	for _, s := range steps {
 		if !contains(p.SelfServiceKinds, s.Kind) {
-			return sentryaccess.Errorf(sentryaccess.EFORBIDDEN, "Viewers may not request %s", s.Kind)
+			return sentryaccess.Errorf(sentryaccess.EFORBIDDEN, "As a viewer you may ask only to join or leave a team, or to change your team role, for yourself; %q (step %d) needs an approver or an admin to request it.", s.Kind.Label(), s.Index+1)
 		}
-		if selfMember == "" || s.Params.Member != selfMember {
-			return sentryaccess.Errorf(sentryaccess.EFORBIDDEN, "Viewers may only request changes for themselves (step %d targets member %q)", s.Index+1, s.Params.Member)
+		if selfMember == "" {
+			return sentryaccess.Errorf(sentryaccess.EFORBIDDEN, "As a viewer you may request changes only for yourself, and %s is not a member of the organization as last synced. Ask an approver to request it.", actor.Email)
+		}
+		if s.Params.Member != selfMember {
+			other := s.Params.Email
+			if other == "" {
+				other = "another member"
+			}
+			return sentryaccess.Errorf(sentryaccess.EFORBIDDEN, "As a viewer you may request changes only for yourself (%s), and step %d names %s. Ask an approver to request it for them.", actor.Email, s.Index+1, other)
 		}
 	}
 	return nil

@@ -65,6 +65,11 @@ type AccessDelta struct {
 	LosesAccess bool     `json:"losesAccess,omitempty"`
 	Gained      []string `json:"gained,omitempty"`
 	Lost        []string `json:"lost,omitempty"`
+	// Via names the roles whose scopes the member holds on the project
+	// (after the change, or before it for a loss): "team payments as
+	// contributor, org role member". The preview shows it instead of the
+	// scope list, which it keeps folded.
+	Via string `json:"via,omitempty"`
 }
 
 // memberByEmail returns the member of s with email (case-insensitive).

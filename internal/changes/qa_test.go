@@ -16,8 +16,8 @@ func TestStepMessagesNumberStepsAsTheFormDoes(t *testing.T) {
 		step changes.Step
 		want string
 	}{
-		{"the first step, missing its team", changes.Step{Index: 0, Kind: changes.KindTeamAdd}, "Step 1 (team-add) needs"},
-		{"the third step, of no known kind", changes.Step{Index: 2, Kind: "nope"}, "Step 3 has unknown kind"},
+		{"the first step, missing its team", changes.Step{Index: 0, Kind: changes.KindTeamAdd}, "Step 1 (Add member to team) needs"},
+		{"the third step, of no known kind", changes.Step{Index: 2, Kind: "nope"}, "Step 3 has no kind sentry-access knows"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -32,10 +32,10 @@ func TestStepMessagesNumberStepsAsTheFormDoes(t *testing.T) {
 		t.Parallel()
 		steps := []changes.Step{
 			{Index: 0, Kind: changes.KindTeamAdd, Params: changes.Params{Member: "1", Team: "a"}},
-			{Index: 1, Kind: changes.KindTeamAdd, Params: changes.Params{Member: "2", Team: "a"}},
+			{Index: 1, Kind: changes.KindTeamAdd, Params: changes.Params{Member: "2", Email: "bo@x", Team: "a"}},
 		}
 		err := changes.DefaultPolicy().CanRequest(sentryaccess.Actor{Email: "v@x", Role: sentryaccess.RoleViewer}, "1", steps)
-		if want := "step 2 targets"; err == nil || !strings.Contains(err.Error(), want) {
+		if want := "step 2 names bo@x"; err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("CanRequest = %v, want it to say %q", err, want)
 		}
 	})

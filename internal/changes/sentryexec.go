@@ -107,14 +107,29 @@ func (x SentryExecutor) Execute(ctx context.Context, st Step) (Outcome, error) {
 			return ok(200, "org role set to %s", p.Role)
 		}
 	case KindMemberRemove:
-		if err = api.DeleteMember(ctx, p.Member); err == nil {
-			return ok(204, "removed member %s", p.Member)
+		// DELETE of the organization member removes a member and cancels
+		// an invite alike; one already gone is the state asked for.
+		id := p.Member
+		if id == "" { // the revert of an invite whose member id was not recorded
+			var found bool
+			if id, found, err = memberIDByEmail(ctx, api, p.Email); err != nil {
+				return Outcome{}, execError(err)
+			} else if !found {
+				return ok(204, "%s is no longer a member or invited", p.Email)
+			}
+		}
+		if err = api.DeleteMember(ctx, id); err == nil || errors.Is(err, sentry.ErrNotFound) {
+			return ok(204, "removed member %s", cmpOr(p.Email, id))
 		}
 	case KindMemberInvite:
 		var m *sentry.Member
 		if m, err = api.InviteMember(ctx, sentry.Invite{Email: p.Email, OrgRole: p.Role, SendInvite: true}); err == nil {
-			return ok(201, "invited %s as member %s", p.Email, m.ID)
+			return Outcome{Status: 201, Result: fmt.Sprintf("invited %s as member %s", p.Email, m.ID), Member: m.ID}, nil
 		}
+	case KindEndDate:
+		// Nothing changes in Sentry now: the grant takes the access away
+		// at the expiry.
+		return ok(200, "nothing changed now; taken away at the expiry")
 	case KindAccessRequestApprove, KindAccessRequestDeny:
 		approve := st.Kind == KindAccessRequestApprove
 		if err = api.ResolveAccessRequest(ctx, p.AccessRequest, approve); err == nil {
@@ -152,6 +167,20 @@ func (x SentryExecutor) Execute(ctx context.Context, st Step) (Outcome, error) {
 		return Outcome{}, &ExecError{Message: fmt.Sprintf("unknown step kind %q", st.Kind)}
 	}
 	return Outcome{}, execError(err)
+}
+
+// memberIDByEmail finds the member (or invite) with email.
+func memberIDByEmail(ctx context.Context, api SentryAPI, email string) (string, bool, error) {
+	ms, err := api.ListMembers(ctx, sentry.MemberQuery{Email: email})
+	if err != nil {
+		return "", false, err
+	}
+	for _, m := range ms {
+		if strings.EqualFold(m.Email, email) {
+			return m.ID, true, nil
+		}
+	}
+	return "", false, nil
 }
 
 // execError turns a client error into an *ExecError; transport errors are
@@ -209,7 +238,16 @@ func (x SentryExecutor) Verify(ctx context.Context, st Step) (bool, error) {
 		}
 		// Stored null: the member holds the minimum of its org role.
 		return teamRoleRank(p.Role) <= teamRoleRank(access.MinimumTeamRole(nil, m.OrgRole)), nil
-	case KindOrgRole, KindMemberRemove:
+	case KindEndDate:
+		return true, nil
+	case KindMemberRemove, KindOrgRole:
+		if st.Kind == KindMemberRemove && p.Member == "" {
+			_, found, err := memberIDByEmail(ctx, api, p.Email)
+			if err != nil {
+				return false, execError(err)
+			}
+			return !found, nil
+		}
 		m, err := api.Member(ctx, p.Member)
 		if errors.Is(err, sentry.ErrNotFound) {
 			return st.Kind == KindMemberRemove, nil

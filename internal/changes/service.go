@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -175,15 +176,20 @@ func (s *Service) Create(ctx context.Context, actor sentryaccess.Actor, in NewRe
 	}
 	if in.ExpiresAt != nil {
 		if !in.ExpiresAt.After(now) {
-			return nil, sentryaccess.Errorf(sentryaccess.EINVALID, "Expiry %s is not in the future", in.ExpiresAt.Format(time.RFC3339))
+			return nil, sentryaccess.Errorf(sentryaccess.EINVALID, "The expiry (%s) is not in the future: pick a later one.", in.ExpiresAt.UTC().Format("2006-01-02 15:04 MST"))
 		}
 		for _, st := range steps {
-			if _, ok := st.Inverse(); !ok {
-				return nil, sentryaccess.Errorf(sentryaccess.EINVALID, "Step %d (%s) cannot be time-bound: it has no inverse", st.Index+1, st.Kind)
+			if msg := UntimedReason(snap, st); msg != "" {
+				return nil, sentryaccess.Errorf(sentryaccess.EINVALID, "%s", msg)
 			}
 		}
 		t := in.ExpiresAt.UTC()
 		in.ExpiresAt = &t
+	}
+	if in.ExpiresAt == nil {
+		if i := slices.IndexFunc(steps, func(st Step) bool { return st.Kind == KindEndDate }); i >= 0 {
+			return nil, sentryaccess.Errorf(sentryaccess.EINVALID, "Step %d puts an end date on existing access: pick when it ends (an expiry).", i+1)
+		}
 	}
 	if in.ExtendsGrant != "" {
 		if in.ExpiresAt == nil {
@@ -461,6 +467,11 @@ func (s Step) Describe() string {
 		return "create team " + p.Team
 	case KindTeamDelete:
 		return "delete team " + p.Team
+	case KindEndDate:
+		if p.Project != "" {
+			return fmt.Sprintf("end team %s's link to project %s at the expiry", p.Team, p.Project)
+		}
+		return fmt.Sprintf("end %s's membership of team %s at the expiry", who, p.Team)
 	case KindProjectLink:
 		return fmt.Sprintf("link project %s to team %s", p.Project, p.Team)
 	case KindProjectUnlink:
@@ -478,6 +489,9 @@ func (s Step) Describe() string {
 	case KindMemberInvite:
 		return "invite " + p.Email
 	case KindAccessRequestApprove:
+		if p.Team != "" && who != "" {
+			return fmt.Sprintf("approve Sentry's access request: %s joins team %s", who, p.Team)
+		}
 		return "approve Sentry access request " + p.AccessRequest
 	case KindAccessRequestDeny:
 		return "deny Sentry access request " + p.AccessRequest

@@ -279,7 +279,7 @@ func TestSentryAccessRequestsAreDecidedThroughChangeRequests(t *testing.T) {
 		t.Errorf("Cody's request shows requester %q, want Carla who asked for him", cody.Requester)
 	}
 
-	forCody, err := svc.RequestAccessDecision(ctx, approver, cody.ID, true)
+	forCody, err := svc.RequestAccessDecision(ctx, approver, cody.ID, true, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -300,7 +300,7 @@ func TestSentryAccessRequestsAreDecidedThroughChangeRequests(t *testing.T) {
 		t.Errorf("Cody approving his own access: error = %v, want EFORBIDDEN", err)
 	}
 
-	forDana, err := svc.RequestAccessDecision(ctx, approver, dana.ID, true)
+	forDana, err := svc.RequestAccessDecision(ctx, approver, dana.ID, true, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -311,7 +311,7 @@ func TestSentryAccessRequestsAreDecidedThroughChangeRequests(t *testing.T) {
 	if got, _ = svc.Get(ctx, got.ID); got.State != StateApplied {
 		t.Errorf("Dana's request after its approval = %s, want applied", got.State)
 	}
-	againstNoah, err := svc.RequestAccessDecision(ctx, approver, noah.ID, false)
+	againstNoah, err := svc.RequestAccessDecision(ctx, approver, noah.ID, false, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -329,7 +329,7 @@ func TestSentryAccessRequestsAreDecidedThroughChangeRequests(t *testing.T) {
 	if len(left.AccessRequests) != len(inbox.AccessRequests)-2 {
 		t.Errorf("inbox has %d access requests after deciding two of %d", len(left.AccessRequests), len(inbox.AccessRequests))
 	}
-	if _, err := svc.RequestAccessDecision(ctx, approver, dana.ID, true); sentryaccess.ErrorCode(err) != sentryaccess.ENOTFOUND {
+	if _, err := svc.RequestAccessDecision(ctx, approver, dana.ID, true, nil); sentryaccess.ErrorCode(err) != sentryaccess.ENOTFOUND {
 		t.Errorf("deciding a resolved access request: error = %v, want ENOTFOUND", err)
 	}
 }

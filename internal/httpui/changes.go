@@ -30,7 +30,8 @@ type Changes interface {
 	Deny(ctx context.Context, actor sentryaccess.Actor, id, comment string) (*changes.Request, error)
 	Cancel(ctx context.Context, actor sentryaccess.Actor, id, comment string) (*changes.Request, error)
 	ExtendGrant(ctx context.Context, actor sentryaccess.Actor, grantID string, by time.Duration, justification string) (*changes.Request, error)
-	RequestAccessDecision(ctx context.Context, actor sentryaccess.Actor, id string, approve bool) (*changes.Request, error)
+	Revoke(ctx context.Context, actor sentryaccess.Actor, grantID, justification string) (*changes.Request, error)
+	RequestAccessDecision(ctx context.Context, actor sentryaccess.Actor, id string, approve bool, expiresAt *time.Time) (*changes.Request, error)
 	MayRequest(ctx context.Context, actor sentryaccess.Actor, proposals ...[]changes.Step) ([]bool, error)
 	TimeBoundMemberships(ctx context.Context, member string) ([]changes.TimeBoundMembership, error)
 	PlanBlueprint(ctx context.Context, actor sentryaccess.Actor, bp *changes.Blueprint) (changes.Draft, error)
@@ -128,7 +129,9 @@ func (s *Server) handleChangeStepRow(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	row := web.StepRow{}
+	// A new row is empty; a row whose kind changed comes back with what
+	// was typed in it (the kind picker sends its row's fields).
+	row := stepRow(func(name string) string { return strings.TrimSpace(c.QueryParam(name)) })
 	if ch.SelfServiceOnly {
 		row.Member = ch.SelfID
 	}
@@ -161,9 +164,7 @@ func (s *Server) bindChangeForm(c echo.Context) (changeForm, error) {
 		return ""
 	}
 	for i := range form["kind"] {
-		r := web.StepRow{Kind: at("kind", i), Member: at("member", i), Team: at("team", i), Project: at("project", i),
-			Role: at("role", i), Email: at("email", i), Name: at("name", i), TeamID: at("team_id", i),
-			AccessRequest: at("access_request", i), Add: at("add", i), Remove: at("remove", i)}
+		r := stepRow(func(name string) string { return at(name, i) })
 		f.view.Rows = append(f.view.Rows, r)
 		if r.Kind == "" {
 			continue
@@ -183,6 +184,31 @@ func (s *Server) bindChangeForm(c echo.Context) (changeForm, error) {
 	}
 	f.expires, err = s.expiry(f.view.Expiry, f.view.ExpiryDate)
 	return f, err
+}
+
+// stepRow reads one step row's fields with get: a new team's slug comes
+// from its own field, the role from the org-role or the team-role picker
+// as the kind says (a plain "role" field is read too, for links and
+// older forms).
+func stepRow(get func(name string) string) web.StepRow {
+	r := web.StepRow{Kind: get("kind"), Member: get("member"), Team: get("team"), Project: get("project"),
+		Email: get("email"), Name: get("name"), TeamID: get("team_id"),
+		AccessRequest: get("access_request"), Add: get("add"), Remove: get("remove")}
+	if r.Kind == string(changes.KindTeamCreate) {
+		if slug := get("slug"); slug != "" || r.Team == "" {
+			r.Team = slug
+		}
+	}
+	switch {
+	case r.Shows("team_role"):
+		r.Role = get("team_role")
+	case r.OrgRoleKind():
+		r.Role = get("org_role")
+	}
+	if r.Role == "" {
+		r.Role = get("role")
+	}
+	return r
 }
 
 // expiry turns the form's preset or date into an expiry time.
@@ -246,7 +272,7 @@ func (s *Server) handleChangePreview(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, web.ChangePreview(web.PreviewView{Draft: d}))
+	return render(c, http.StatusOK, web.ChangePreview(web.PreviewView{Draft: d, TimeBound: f.expires != nil}))
 }
 
 // handleChangeCreate submits the form: HX-Redirect to the new request, or
@@ -340,6 +366,21 @@ func (s *Server) handleGrantExtend(c echo.Context) error {
 	return redirectToChange(c, r)
 }
 
+// handleGrantRevoke takes time-bound access away now: the revocation is a
+// change request the approver approves as she files it, applied in the
+// background; the answer opens it.
+func (s *Server) handleGrantRevoke(c echo.Context) error {
+	svc, err := s.changesSvc()
+	if err != nil {
+		return err
+	}
+	r, err := svc.Revoke(c.Request().Context(), actor(c), c.Param("id"), strings.TrimSpace(c.FormValue("justification")))
+	if err != nil {
+		return invalidOr(c, err)
+	}
+	return redirectToChange(c, r)
+}
+
 // handleAccessRequest opens a change request that approves or denies one
 // of Sentry's team access requests.
 func (s *Server) handleAccessRequest(c echo.Context) error {
@@ -351,7 +392,11 @@ func (s *Server) handleAccessRequest(c echo.Context) error {
 	if !ok {
 		return sentryaccess.Errorf(sentryaccess.ENOTFOUND, "")
 	}
-	r, err := svc.RequestAccessDecision(c.Request().Context(), actor(c), c.Param("id"), approve)
+	expires, err := s.expiry(c.FormValue("expiry"), c.FormValue("expiry_date"))
+	if err != nil {
+		return invalidOr(c, err)
+	}
+	r, err := svc.RequestAccessDecision(c.Request().Context(), actor(c), c.Param("id"), approve, expires)
 	if err != nil {
 		return invalidOr(c, err)
 	}

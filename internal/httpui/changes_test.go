@@ -265,7 +265,7 @@ func TestThePreviewShowsTheDiffOrA422(t *testing.T) {
 		{"a form without a step is invalid", maya, url.Values{"kind": {""}, "member": {other}}, http.StatusUnprocessableEntity, "at least one step"},
 		{"a viewer's own member alone is not input: the hint", priya, url.Values{"kind": {"team-add"}, "member": {self}, "team": {""}}, http.StatusOK, "once a step names"},
 		{"a step missing its team is invalid", maya, joinForm(other, "", "", ""), http.StatusUnprocessableEntity, "needs a team and a member"},
-		{"a viewer may not ask for someone else", priya, joinForm(other, "platform", "", ""), http.StatusUnprocessableEntity, "only request changes for themselves"},
+		{"a viewer may not ask for someone else", priya, joinForm(other, "platform", "", ""), http.StatusUnprocessableEntity, "request changes only for yourself"},
 		{"an IdP-provisioned team blocks the request", maya, joinForm(other, "identity", "", ""), http.StatusOK, "Sentry would refuse this"},
 		{"a bad expiry is invalid", maya, joinForm(other, "platform", "", "3y"), http.StatusUnprocessableEntity, "Pick an expiry"},
 	} {
@@ -292,7 +292,7 @@ func TestCreatingARequestRedirectsOrExplains(t *testing.T) {
 		t.Errorf("no justification: status %d, body %s", got.status, got.body)
 	}
 	got = e.do(t, http.MethodPost, "/changes", priya, true, joinForm(other, "platform", "on call", ""))
-	if got.status != http.StatusForbidden || !strings.Contains(got.body, "only request changes for themselves") {
+	if got.status != http.StatusForbidden || !strings.Contains(got.body, "request changes only for yourself") {
 		t.Errorf("viewer for someone else: status %d, body %s", got.status, got.body)
 	}
 	got = e.do(t, http.MethodPost, "/changes", priya, true, joinForm(self, "platform", "on call", "1w"))

@@ -191,7 +191,7 @@ func (s *Server) memberPage(c echo.Context, ref, title string, nav web.NavKey) e
 	if title == "" {
 		title = d.Row.Email
 	}
-	return s.page(c, http.StatusOK, title, nav, web.MemberPage(d, gs))
+	return s.page(c, http.StatusOK, title, nav, web.MemberPage(d, gs, actor(c).Role.AtLeast(sentryaccess.RoleApprover)))
 }
 
 // handleMyAccess shows the signed-in user's own Sentry access: the member

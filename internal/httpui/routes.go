@@ -86,6 +86,7 @@ func (s *Server) routes() {
 	app.GET("/changes/:id", s.handleChange)
 	app.POST("/changes/:id/cancel", s.handleChangeCancel)
 	app.POST("/grants/:id/extend", s.handleGrantExtend)
+	approve.POST("/grants/:id/revoke", s.handleGrantRevoke)
 	approve.POST("/changes/:id/approve", s.handleChangeApprove)
 	approve.POST("/changes/:id/deny", s.handleChangeDeny)
 	approve.POST("/access-requests/:id/:decision", s.handleAccessRequest)
