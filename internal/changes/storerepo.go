@@ -162,7 +162,7 @@ func requestRecord(r *Request) store.ChangeRequest {
 		}
 		for _, d := range p.Deltas {
 			pr.Deltas = append(pr.Deltas, store.ChangeDelta{Member: d.Member, Email: d.Email, Project: d.Project, GainsAccess: d.GainsAccess,
-				LosesAccess: d.LosesAccess, Gained: slices.Clone(d.Gained), Lost: slices.Clone(d.Lost)})
+				LosesAccess: d.LosesAccess, Gained: slices.Clone(d.Gained), Lost: slices.Clone(d.Lost), Via: d.Via})
 		}
 		rec.Preview = pr
 	}
@@ -184,7 +184,7 @@ func fromRequestRecord(rec *store.ChangeRequest) Request {
 		}
 		for _, d := range p.Deltas {
 			pv.Deltas = append(pv.Deltas, AccessDelta{Member: d.Member, Email: d.Email, Project: d.Project, GainsAccess: d.GainsAccess,
-				LosesAccess: d.LosesAccess, Gained: slices.Clone(d.Gained), Lost: slices.Clone(d.Lost)})
+				LosesAccess: d.LosesAccess, Gained: slices.Clone(d.Gained), Lost: slices.Clone(d.Lost), Via: d.Via})
 		}
 		r.Preview = pv
 	}

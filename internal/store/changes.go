@@ -129,6 +129,9 @@ type ChangeDelta struct {
 	LosesAccess bool     `json:"losesAccess,omitempty"`
 	Gained      []string `json:"gained,omitempty"`
 	Lost        []string `json:"lost,omitempty"`
+	// Via names the roles that give the scopes (added in version 1 as an
+	// optional field: older records read as "").
+	Via string `json:"via,omitempty"`
 }
 
 // ChangeGrant is the on-disk form of time-bound access.
