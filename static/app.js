@@ -39,6 +39,29 @@
   });
   if (document.querySelector('[data-testid="signed-out"]')) { dropHistoryCache(); }
 
+  // A button with data-download="URL" posts its form's fields to URL as a
+  // plain form (a file download), not through htmx, which would swap the
+  // file into the page. Hidden inputs keep the fields' line breaks.
+  document.addEventListener("click", function (evt) {
+    var btn = evt.target && evt.target.closest ? evt.target.closest("button[data-download]") : null;
+    if (!btn || !btn.form) { return; }
+    evt.preventDefault();
+    var f = document.createElement("form");
+    f.method = "post";
+    f.action = btn.getAttribute("data-download");
+    f.hidden = true;
+    new FormData(btn.form).forEach(function (value, name) {
+      var input = document.createElement("input");
+      input.type = "hidden";
+      input.name = name;
+      input.value = value;
+      f.appendChild(input);
+    });
+    document.body.appendChild(f);
+    f.submit();
+    f.remove();
+  }, true);
+
   // Error answers to HTMX requests carry a small flash fragment: show it in
   // the page's flash region rather than swapping it into the target.
   document.body.addEventListener("htmx:responseError", function (evt) {

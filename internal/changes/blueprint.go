@@ -121,7 +121,10 @@ func (bp *Blueprint) Expiry() (time.Duration, error) {
 
 // Plan returns the steps that make s match bp, in a safe order: team
 // creations, project links, unlinks, member additions, role changes, member
-// removals. Unknown projects or member emails are EINVALID errors.
+// removals, then, for a time-bound blueprint, an end date on each listed
+// membership and project link that already exists (so that the whole
+// blueprint's access ends at the expiry, not only what it adds). Unknown
+// projects or member emails are EINVALID errors.
 func Plan(s *access.Snapshot, bp *Blueprint) ([]Step, error) {
 	teams := map[string]access.Team{}
 	for _, t := range s.Teams {
@@ -131,7 +134,8 @@ func Plan(s *access.Snapshot, bp *Blueprint) ([]Step, error) {
 	for _, p := range s.Projects {
 		projects[p.Slug] = p
 	}
-	var creates, links, unlinks, adds, roles, removes []Step
+	var creates, links, unlinks, adds, roles, removes, ends []Step
+	timed := strings.TrimSpace(bp.Expires) != ""
 	claims := map[string][]string{} // project → teams the blueprint puts on it
 	for _, bt := range bp.Teams {
 		if _, ok := teams[bt.Slug]; !ok {
@@ -145,6 +149,8 @@ func Plan(s *access.Snapshot, bp *Blueprint) ([]Step, error) {
 			claims[ps] = append(claims[ps], bt.Slug)
 			if !slices.Contains(p.Teams, bt.Slug) {
 				links = append(links, Step{Kind: KindProjectLink, Params: Params{Team: bt.Slug, Project: ps}})
+			} else if timed {
+				ends = append(ends, Step{Kind: KindEndDate, Params: Params{Team: bt.Slug, Project: ps}})
 			}
 		}
 		if bt.Members == nil {
@@ -164,6 +170,9 @@ func Plan(s *access.Snapshot, bp *Blueprint) ([]Step, error) {
 					roles = append(roles, Step{Kind: KindTeamRole, Params: Params{Team: bt.Slug, Member: m.ID, Email: m.Email, Role: bm.Role}})
 				}
 				continue
+			}
+			if timed {
+				ends = append(ends, Step{Kind: KindEndDate, Params: Params{Team: bt.Slug, Member: m.ID, Email: m.Email}})
 			}
 			current := m.Teams[i].Role
 			if current == "" {
@@ -197,7 +206,7 @@ func Plan(s *access.Snapshot, bp *Blueprint) ([]Step, error) {
 			}
 		}
 	}
-	steps := slices.Concat(creates, links, unlinks, adds, roles, removes)
+	steps := slices.Concat(creates, links, unlinks, adds, roles, removes, ends)
 	for i := range steps {
 		steps[i].Index = i
 	}
@@ -364,6 +373,7 @@ func teamProjects(s *access.Snapshot, team string) []string {
 func ExportTerraform(s *access.Snapshot) ([]byte, error) {
 	f := hclwrite.NewEmptyFile()
 	root := f.Body()
+	requiredProviders(root)
 	org := cty.StringVal(s.Org.Slug)
 	teamRef := map[string]string{}
 	used := map[string]bool{}
@@ -395,9 +405,9 @@ func ExportTerraform(s *access.Snapshot) ([]byte, error) {
 		b.SetAttributeRaw("teams", hclwrite.TokensForTuple(teams))
 		b.SetAttributeValue("name", cty.StringVal(cmpOr(p.Name, p.Slug)))
 		b.SetAttributeValue("slug", cty.StringVal(p.Slug))
-		if p.Platform != "" {
-			b.SetAttributeValue("platform", cty.StringVal(p.Platform))
-		}
+		// platform is required by the provider; "other" is its value
+		// for a project whose platform Sentry did not say.
+		b.SetAttributeValue("platform", cty.StringVal(cmpOr(p.Platform, "other")))
 		root.AppendNewline()
 	}
 	for _, t := range sortedTeams(s) {
@@ -417,6 +427,15 @@ func ExportTerraform(s *access.Snapshot) ([]byte, error) {
 		}
 	}
 	return f.Bytes(), nil
+}
+
+// requiredProviders writes the terraform block that names the
+// jianyuan/sentry provider.
+func requiredProviders(root *hclwrite.Body) {
+	tf := root.AppendNewBlock("terraform", nil).Body()
+	rp := tf.AppendNewBlock("required_providers", nil).Body()
+	rp.SetAttributeValue("sentry", cty.ObjectVal(map[string]cty.Value{"source": cty.StringVal("jianyuan/sentry")}))
+	root.AppendNewline()
 }
 
 // tfName makes a unique Terraform resource name from s.

@@ -166,6 +166,107 @@ func TestCreateFromContractorBlueprintIsTimeBound(t *testing.T) {
 	}
 }
 
+// A time-bound blueprint ends the access it lists that already exists at
+// its expiry too: the contractor sample on an org where the contractors
+// are already on their team and the team already on its project.
+func TestTheContractorSamplePutsAnEndDateOnAccessThatAlreadyExists(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	snap := planSnapshot()
+	snap.Members[2].Teams = []access.Membership{{Team: "contractors-q1"}} // leo is on the team already
+	snap.Members[1].Teams = []access.Membership{{Team: "contractors-q1"}} // and cody, as contributor
+	bps, _ := SampleBlueprints()
+	bp := bps["contractor-access.yaml"]
+	steps, err := Plan(snap, bp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"end team contractors-q1's link to project mobile-redesign at the expiry",
+		"end cody.cruz@acme.test's membership of team contractors-q1 at the expiry",
+		"end leo.lund@acme.test's membership of team contractors-q1 at the expiry"}
+	if got := describeAll(steps); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("plan =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	h := newHarness(t)
+	h.svc.snaps = fakeSnapshots{snap}
+	h.svc.preview = EnginePreviewer{}
+	r, err := h.svc.CreateFromBlueprint(ctx, owner, bp, "Q1 contract")
+	if err != nil {
+		t.Fatalf("the org already has the access, yet the request must put an end date on it: %v", err)
+	}
+	for _, a := range []sentryaccess.Actor{approver, second}[:r.Required] {
+		if r, err = h.svc.Approve(ctx, a, r.ID, "ok"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if r, err = h.svc.Apply(ctx, r.ID); err != nil || r.State != StateApplied {
+		t.Fatalf("apply: %v %+v", err, r)
+	}
+	gs, _ := h.svc.Grants(ctx, GrantFilter{})
+	if len(gs) != 1 {
+		t.Fatalf("grants = %+v, want one", gs)
+	}
+	wantRevert := []string{"remove member leo.lund@acme.test from team contractors-q1", "remove member cody.cruz@acme.test from team contractors-q1",
+		"unlink project mobile-redesign from team contractors-q1"}
+	if got := describeAll(gs[0].Revert); strings.Join(got, "\n") != strings.Join(wantRevert, "\n") {
+		t.Errorf("revert =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(wantRevert, "\n"))
+	}
+	// Without an expiry the same blueprint plans nothing: the org matches.
+	untimed := *bp
+	untimed.Expires = ""
+	if steps, _ := Plan(snap, &untimed); len(steps) != 0 {
+		t.Errorf("untimed plan = %q, want none", describeAll(steps))
+	}
+}
+
+// The plan of one blueprint as Terraform: valid HCL with the provider
+// named in required_providers, the provider's resource types and
+// attributes, and import blocks for what already exists.
+func TestABlueprintsPlanExportsAsTerraform(t *testing.T) {
+	t.Parallel()
+	bp, err := ParseBlueprint([]byte("version: 1\nname: Search team\nexpires: 14d\nteams:\n  - slug: search\n    name: Search\n    projects: [api-gateway]\n    members:\n      - {email: leo.lund@acme.test, role: admin}\n  - slug: contractors-q1\n    members:\n      - {email: cody.cruz@acme.test}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap := planSnapshot()
+	steps, err := Plan(snap, bp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tf, err := BlueprintHCL(snap, bp, steps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file, diags := hclsyntax.ParseConfig(tf, "main.tf", hcl.InitialPos)
+	if diags.HasErrors() {
+		t.Fatalf("terraform does not parse: %v\n%s", diags, tf)
+	}
+	counts := map[string]int{}
+	var imports []string
+	for _, b := range file.Body.(*hclsyntax.Body).Blocks {
+		switch b.Type {
+		case "resource":
+			counts[b.Labels[0]]++
+		case "import":
+			v, _ := b.Body.Attributes["id"].Expr.Value(nil)
+			imports = append(imports, v.AsString())
+		}
+	}
+	if counts["sentry_team"] != 2 || counts["sentry_project"] != 1 || counts["sentry_organization_member"] != 2 || counts["sentry_team_member"] != 2 {
+		t.Errorf("resources = %v, want 2 teams, 1 project, 2 org members, 2 team members", counts)
+	}
+	wantImports := []string{"acme/contractors-q1", "acme/api-gateway", "acme/3", "acme/2", "acme/contractors-q1/2"}
+	if strings.Join(imports, " ") != strings.Join(wantImports, " ") {
+		t.Errorf("imports = %q, want %q (the new team search and leo's new membership are created, not imported)", imports, wantImports)
+	}
+	for _, want := range []string{`source = "jianyuan/sentry"`, "required_providers", `teams        = ["backend-eng", sentry_team.search.slug]`,
+		`member_id    = sentry_organization_member.member_leo_lund.internal_id`, `role         = "admin"`, `platform     = "other"`, "Terraform has no expiry"} {
+		if !strings.Contains(string(tf), want) {
+			t.Errorf("terraform lacks %q:\n%s", want, tf)
+		}
+	}
+}
+
 func TestExports(t *testing.T) {
 	t.Parallel()
 	s := planSnapshot()
@@ -191,7 +292,12 @@ func TestExports(t *testing.T) {
 	}
 	counts := map[string]int{}
 	for _, b := range file.Body.(*hclsyntax.Body).Blocks {
-		counts[b.Labels[0]]++
+		if b.Type == "resource" {
+			counts[b.Labels[0]]++
+		}
+	}
+	if !strings.Contains(string(tf), `source = "jianyuan/sentry"`) {
+		t.Errorf("terraform lacks the required_providers block:\n%s", tf)
 	}
 	if counts["sentry_team"] != 4 || counts["sentry_project"] != 5 || counts["sentry_team_member"] != 3 {
 		t.Errorf("resources = %v, want 4 teams, 5 projects, 3 memberships", counts)

@@ -94,6 +94,29 @@ func (s *Server) handleBlueprintRequest(c echo.Context) error {
 	return redirectToChange(c, r)
 }
 
+// handleBlueprintPlanTerraform downloads the posted blueprint's plan as
+// Terraform (changes.BlueprintHCL); a blueprint that cannot be read or
+// planned is a 422 naming why.
+func (s *Server) handleBlueprintPlanTerraform(c echo.Context) error {
+	svc, err := s.changesSvc()
+	if err != nil {
+		return err
+	}
+	bp, err := changes.ParseBlueprint([]byte(c.FormValue("yaml")))
+	if err != nil {
+		return invalidOr(c, err)
+	}
+	b, err := svc.BlueprintTerraform(c.Request().Context(), actor(c), bp)
+	if err != nil {
+		return invalidOr(c, err)
+	}
+	name := "blueprint-" + changes.Slugify(bp.Name) + ".tf"
+	h := c.Response().Header()
+	h.Set("Content-Disposition", `attachment; filename="`+name+`"`)
+	h.Set("Cache-Control", "no-store")
+	return c.Blob(http.StatusOK, "text/plain; charset=utf-8", b)
+}
+
 func (s *Server) handleBlueprintExport(c echo.Context) error {
 	return s.export(c, "blueprint.yaml", "application/yaml", changes.FormatBlueprint)
 }

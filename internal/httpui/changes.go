@@ -36,6 +36,7 @@ type Changes interface {
 	TimeBoundMemberships(ctx context.Context, member string) ([]changes.TimeBoundMembership, error)
 	PlanBlueprint(ctx context.Context, actor sentryaccess.Actor, bp *changes.Blueprint) (changes.Draft, error)
 	CreateFromBlueprint(ctx context.Context, actor sentryaccess.Actor, bp *changes.Blueprint, justification string) (*changes.Request, error)
+	BlueprintTerraform(ctx context.Context, actor sentryaccess.Actor, bp *changes.Blueprint) ([]byte, error)
 	Export(ctx context.Context, format changes.ExportFormat) ([]byte, error)
 	SearchTrail(ctx context.Context, f changes.TrailFilter) (changes.TrailSearch, error)
 	Trail(ctx context.Context, f changes.TrailFilter) ([]changes.TrailRecord, error)

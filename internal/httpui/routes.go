@@ -92,6 +92,7 @@ func (s *Server) routes() {
 	approve.POST("/access-requests/:id/:decision", s.handleAccessRequest)
 	app.GET("/blueprints", s.handleBlueprints)
 	app.POST("/blueprints/plan", s.handleBlueprintPlan)
+	app.POST("/blueprints/plan.tf", s.handleBlueprintPlanTerraform)
 	approve.POST("/blueprints/request", s.handleBlueprintRequest)
 	app.GET("/blueprints/export.yaml", s.handleBlueprintExport)
 	app.GET("/blueprints/export.tf", s.handleTerraformExport)
