@@ -214,3 +214,34 @@ func TestTheFaviconIsServed(t *testing.T) {
 		t.Errorf("/favicon.ico: status %d, Location %q; want 301 to %s", ico.status, ico.header.Get("Location"), icon)
 	}
 }
+
+// The give-access form's member options are rendered once per snapshot
+// and written as they are: the select is the same as the one rendered
+// option by option (a preselected member that matches none renders them
+// one by one), and the same on every view.
+func TestTheGiveAccessMemberOptionsArePreparedAndUnchanged(t *testing.T) {
+	t.Parallel()
+	e := newChangesEnv(t)
+	sel := func(path string) string {
+		t.Helper()
+		got := e.do(t, http.MethodGet, path, maya, false, nil)
+		if got.status != http.StatusOK {
+			t.Fatalf("%s: status %d", path, got.status)
+		}
+		h, err := goquery.OuterHtml(got.doc.Find(`select[name="member"]`))
+		if err != nil || h == "" {
+			t.Fatalf("%s: no member select (%v)", path, err)
+		}
+		return h
+	}
+	prepared := sel("/projects/payment-api/access")
+	if again := sel("/projects/payment-api/access"); again != prepared {
+		t.Error("the second view's member options differ from the first's")
+	}
+	if each := sel("/projects/payment-api/access?member=none"); each != prepared {
+		t.Errorf("prepared options differ from the ones rendered one by one:\n%s\n%s", prepared, each)
+	}
+	if strings.Count(prepared, "<option") < 10 {
+		t.Errorf("the select lists %d options, want every member", strings.Count(prepared, "<option"))
+	}
+}

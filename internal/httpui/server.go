@@ -122,6 +122,9 @@ type Server struct {
 	https bool
 	e     *echo.Echo
 	cop   *http.CrossOriginProtection
+	// options are the give-access form's member options, prepared once
+	// per snapshot.
+	options memberOptionsCache
 }
 
 // New builds the server and registers every route.

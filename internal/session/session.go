@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"sync"
@@ -118,9 +119,41 @@ type Manager struct {
 	abs     time.Duration
 	secure  bool
 	revoked Revocations
+	decoded decodedCookies
 }
 
 var _ samlauth.Sessions = (*Manager)(nil)
+
+// maxDecoded bounds the decoded cookies remembered (then they are
+// forgotten all at once).
+const maxDecoded = 4096
+
+// decodedCookies remembers the values of cookies that were authenticated
+// (HMAC) and decrypted, by their exact value: decoding a session (AES and
+// gob) costs more than rendering most pages, and every page view needs
+// it. Only cookie values this Manager verified are remembered; every
+// other check (revocation, idle and absolute timeout) runs on each
+// request.
+type decodedCookies struct {
+	mu sync.Mutex
+	m  map[string]map[any]any
+}
+
+func (d *decodedCookies) get(value string) (map[any]any, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	v, ok := d.m[value]
+	return v, ok
+}
+
+func (d *decodedCookies) put(value string, values map[any]any) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.m == nil || len(d.m) >= maxDecoded {
+		d.m = make(map[string]map[any]any)
+	}
+	d.m[value] = values
+}
 
 // New returns a Manager. now is the clock (nil: time.Now).
 func New(cfg Config, now func() time.Time) (*Manager, error) {
@@ -229,9 +262,7 @@ func (m *Manager) Authenticate(w http.ResponseWriter, r *http.Request) (samlauth
 
 func (m *Manager) load(r *http.Request) (samlauth.Identity, *sessions.Session, error) {
 	var id samlauth.Identity
-	// Get (not New) would cache in the request's gorilla registry; New
-	// decodes fresh each time, which is what a cookie store needs anyway.
-	s, err := m.store.New(r, m.cookieName())
+	s, err := m.open(r)
 	if err != nil || s.IsNew {
 		return id, nil, fmt.Errorf("read session cookie: %w", samlauth.ErrNoSession)
 	}
@@ -259,6 +290,28 @@ func (m *Manager) load(r *http.Request) (samlauth.Identity, *sessions.Session, e
 		return id, nil, fmt.Errorf("decode identity: %w", samlauth.ErrNoSession)
 	}
 	return id, s, nil
+}
+
+// open returns the request's session as the cookie store decodes it, from
+// the values of an identical cookie decoded before when there is one.
+func (m *Manager) open(r *http.Request) (*sessions.Session, error) {
+	c, err := r.Cookie(m.cookieName())
+	if err == nil {
+		if values, ok := m.decoded.get(c.Value); ok {
+			s := sessions.NewSession(m.store, m.cookieName())
+			opts := *m.store.Options
+			s.Options = &opts
+			s.Values = maps.Clone(values)
+			return s, nil
+		}
+	}
+	// Get (not New) would cache in the request's gorilla registry; New
+	// decodes fresh each time.
+	s, err := m.store.New(r, m.cookieName())
+	if err == nil && !s.IsNew && c != nil {
+		m.decoded.put(c.Value, maps.Clone(s.Values))
+	}
+	return s, err
 }
 
 // memoryRevocations keeps ended sessions in memory (Config.Revocations
