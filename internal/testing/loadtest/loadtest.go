@@ -435,6 +435,16 @@ func workload(fx *sentrysim.Fixture) []target {
 		"/graph", "/tokens", "/scim", "/sso", "/posture", "/troubleshoot"} {
 		add(p, p)
 	}
+	// Team and project pages come before the per-member ones, so that a
+	// short run with one user (which walks the list in order) reaches
+	// every kind of page.
+	for i := 0; i < 5 && i < len(fx.Teams); i++ {
+		add("/teams/:slug", "/teams/"+fx.Teams[i].Slug)
+	}
+	for i := 0; i < 5 && i < len(fx.Projects); i++ {
+		add("/projects/:slug", "/projects/"+fx.Projects[i].Slug)
+		add("/projects/:slug/access", "/projects/"+fx.Projects[i].Slug+"/access")
+	}
 	for i := 0; i < 20 && i < len(fx.Members); i++ {
 		m := fx.Members[(i*7919)%len(fx.Members)]
 		id := strconv.FormatInt(m.ID, 10)
@@ -446,13 +456,6 @@ func workload(fx *sentrysim.Fixture) []target {
 			p := fx.Projects[(i*31)%len(fx.Projects)]
 			add("/lookup", "/lookup?"+url.Values{"member": {m.Email}, "project": {p.Slug}}.Encode())
 		}
-	}
-	for i := 0; i < 5 && i < len(fx.Teams); i++ {
-		add("/teams/:slug", "/teams/"+fx.Teams[i].Slug)
-	}
-	for i := 0; i < 5 && i < len(fx.Projects); i++ {
-		add("/projects/:slug", "/projects/"+fx.Projects[i].Slug)
-		add("/projects/:slug/access", "/projects/"+fx.Projects[i].Slug+"/access")
 	}
 	add("/members?role", "/members?role=owner")
 	add("/members?sso", "/members?sso=unlinked")
