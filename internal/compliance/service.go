@@ -45,6 +45,9 @@ type Options struct {
 	// Now is the clock; time.Now when nil.
 	Now    func() time.Time
 	Logger *slog.Logger
+	// Live is the configured Sentry for the checks run on demand
+	// (CheckLive); nil disables them.
+	Live Live
 }
 
 // Service answers the compliance pages from the store. The pages are
@@ -63,6 +66,8 @@ type Service struct {
 	intents    atomic.Uint64 // bumped by each recorded intent
 	refreshing atomic.Bool
 	bg         sync.WaitGroup
+	// live is the result of the last CheckLive (nil before the first).
+	live atomic.Pointer[LiveCheck]
 }
 
 // memoTTL is how long prepared pages are shown before the rules that
@@ -409,6 +414,11 @@ type TroubleshootView struct {
 	RateLimit Diagnosis
 	Members   []string // member emails, for the form's datalist
 	Projects  []string
+	// CanCheckLive reports whether a Sentry is configured to check
+	// against (CheckLive); Live is the last check's result, nil before
+	// the first.
+	CanCheckLive bool
+	Live         *LiveCheck
 }
 
 // Troubleshoot returns the diagnostics that need no input. Its slices
@@ -430,7 +440,7 @@ func (s *Service) Troubleshoot(ctx context.Context) (TroubleshootView, error) {
 	}
 	return TroubleshootView{Endpoints: Endpoints403(), SSO: SSOLoginFailures(), SCIM: p.scimDiag,
 		AuditLog: AuditLogDiagnosis(inv, archived), RateLimit: RateLimitDiagnosis(hist),
-		Members: p.members, Projects: p.projects}, nil
+		Members: p.members, Projects: p.projects, CanCheckLive: s.opts.Live != nil, Live: s.live.Load()}, nil
 }
 
 // DiagnoseProject answers "a user cannot see a project".

@@ -193,7 +193,11 @@ func New(ctx context.Context, o Options) (*Server, error) {
 		Repo: unapproved.StoreRepo{Records: o.Store.Unapproved()}, Requests: s.changes, Archive: o.Store,
 		Current: storeSnapshots{st: o.Store, shown: ex}.Current, Announce: announceUnapproved{s.notify}, Now: o.Now, Logger: o.Logger,
 	})
-	s.compliance = compliance.NewService(o.Store, compliance.Options{SentryURL: o.Connection.SentryURL, Now: o.Now, Logger: o.Logger})
+	copts := compliance.Options{SentryURL: o.Connection.SentryURL, Now: o.Now, Logger: o.Logger}
+	if o.Sentry != nil {
+		copts.Live = o.Sentry
+	}
+	s.compliance = compliance.NewService(o.Store, copts)
 	if err := s.compliance.Prepare(ctx); err != nil {
 		// The first page view prepares them then.
 		s.log.Error("prepare the compliance pages", "err", err)

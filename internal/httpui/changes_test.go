@@ -143,7 +143,7 @@ func newChangesEnv(t *testing.T) *changesEnv {
 	srv, err := httpui.New(httpui.Config{BaseURL: base}, httpui.Deps{
 		Sessions: users, SAML: noSAML{}, Assets: assets, Now: clock.Now,
 		Changes:    svc,
-		Compliance: compliance.NewService(st, compliance.Options{SentryURL: "https://sentry.io", Now: clock.Now}),
+		Compliance: compliance.NewService(st, compliance.Options{SentryURL: "https://sentry.io", Now: clock.Now, Live: client}),
 		Explore:    ex,
 	})
 	if err != nil {

@@ -25,6 +25,7 @@ type Compliance interface {
 	SSO(ctx context.Context, acs, audience string) (compliance.SSOView, error)
 	Posture(ctx context.Context) ([]compliance.PostureCheck, error)
 	Troubleshoot(ctx context.Context) (compliance.TroubleshootView, error)
+	CheckLive(ctx context.Context) (compliance.LiveCheck, error)
 	DiagnoseProject(ctx context.Context, member, project string) (compliance.Diagnosis, error)
 	Diagnose403(ctx context.Context, endpoint, scopes string) (compliance.Diagnosis, error)
 }
@@ -169,7 +170,28 @@ func (s *Server) troubleshootPage(c echo.Context, status int, a web.Troubleshoot
 	if err != nil {
 		return err
 	}
+	// Asking Sentry is for approvers and admins (routes.go).
+	v.CanCheckLive = v.CanCheckLive && actor(c).Role.AtLeast(sentryaccess.RoleApprover)
 	return s.page(c, status, "Troubleshoot", web.NavTroubleshoot, web.TroubleshootPage(v, a))
+}
+
+// handleTroubleshootLive runs the checks against the configured Sentry
+// (on demand only: page views show the last result) and answers the
+// results fragment, or, without htmx, the page.
+func (s *Server) handleTroubleshootLive(c echo.Context) error {
+	svc, err := s.complianceSvc()
+	if err != nil {
+		return err
+	}
+	lc, err := svc.CheckLive(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	if !wantsFragment(c.Request()) {
+		return redirectAfterPost(c, "/troubleshoot#ts-live")
+	}
+	c.Response().Header().Add("Vary", "HX-Request")
+	return render(c, http.StatusOK, web.LiveCheckView(&lc, true))
 }
 
 // diagnosisAnswer answers a troubleshooting form: the diagnosis fragment

@@ -114,3 +114,36 @@ func TestABlueprintPlanDownloadsAsTerraform(t *testing.T) {
 		t.Errorf("a bad blueprint: %d, want 422", bad.status)
 	}
 }
+
+// The troubleshooting page asks Sentry only when an approver presses the
+// button; a page view shows the last answer and sends nothing.
+func TestTheTroubleshooterAsksSentryOnlyOnDemand(t *testing.T) {
+	t.Parallel()
+	e := newChangesEnv(t)
+	viewer := e.do(t, http.MethodGet, "/troubleshoot", priya, false, nil)
+	if viewer.doc.Find(`[data-testid="ts-live-run"]`).Length() != 0 {
+		t.Error("a viewer is offered a check she may not run")
+	}
+	if got := e.do(t, http.MethodPost, "/troubleshoot/live", priya, true, url.Values{}); got.status != http.StatusForbidden {
+		t.Errorf("a viewer running the check: %d, want 403", got.status)
+	}
+	before := e.client.Requests()
+	page := e.do(t, http.MethodGet, "/troubleshoot", maya, false, nil)
+	if n := e.client.Requests() - before; n != 0 {
+		t.Errorf("a page view sent %d requests to Sentry, want none", n)
+	}
+	if page.doc.Find(`[data-testid="ts-live-run"]`).Length() != 1 || page.doc.Find(`[data-testid="ts-live-never"]`).Length() != 1 {
+		t.Fatalf("the approver's page lacks the check button or says it ran:\n%s", page.doc.Find(`[data-testid="ts-live"]`).Text())
+	}
+	ran := e.do(t, http.MethodPost, "/troubleshoot/live", maya, true, url.Values{})
+	if ran.status != http.StatusOK || ran.doc.Find(`[data-testid="diagnosis"]`).Length() != 3 {
+		t.Fatalf("check: %d %s", ran.status, ran.body)
+	}
+	if e.client.Requests()-before == 0 {
+		t.Error("the check sent nothing to Sentry")
+	}
+	again := e.do(t, http.MethodGet, "/troubleshoot", maya, false, nil)
+	if again.doc.Find(`[data-testid="ts-live-at"]`).Length() != 1 {
+		t.Error("the page does not show the last check")
+	}
+}

@@ -72,6 +72,7 @@ func (s *Server) routes() {
 	approve := roleRoutes{app, requireRole(sentryaccess.RoleApprover)}
 	admin := roleRoutes{app, requireRole(sentryaccess.RoleAdmin)}
 	approve.POST("/sync", s.handleSyncStart)
+	approve.POST("/troubleshoot/live", s.handleTroubleshootLive)
 	approve.POST("/tokens/intents", s.handleRecordIntent)
 
 	// Change requests (changes.go), blueprints (blueprints.go) and the

@@ -19,6 +19,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -144,6 +145,48 @@ type Client struct {
 	// windows maps an endpoint template to what the client knows of its
 	// current rate-limit window; see reserve.
 	windows map[string]*rateWindow
+	// limited maps "METHOD endpoint" to the last 429 it answered.
+	limited map[string]RateLimitHit
+}
+
+// RateLimitHit is the last 429 one endpoint answered this client: when,
+// and what its rate-limit headers said (Limit -1 and Reset zero when the
+// server sent none, as self-hosted Sentry does).
+type RateLimitHit struct {
+	Method, Endpoint string
+	At               time.Time
+	Limit            int
+	Reset            time.Time
+}
+
+// RateLimitHits returns the last 429 of each endpoint that answered one
+// since the client was made, the latest first.
+func (c *Client) RateLimitHits() []RateLimitHit {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]RateLimitHit, 0, len(c.limited))
+	for _, h := range c.limited {
+		out = append(out, h)
+	}
+	slices.SortFunc(out, func(a, b RateLimitHit) int { return b.At.Compare(a.At) })
+	return out
+}
+
+// SCIMTokenPrefix returns the Sentry token-type prefix of the SCIM token
+// ("sntryu_", "sntrys_", "sntryi_", "sntrya_"; "" for a token without
+// one) and whether a SCIM token is configured. The prefix is all of the
+// token it tells: it names the token's kind (AuthTokenType,
+// src/sentry/types/token.py), never its secret part.
+func (c *Client) SCIMTokenPrefix() (string, bool) {
+	if c.scimToken == "" {
+		return "", false
+	}
+	for _, p := range []string{"sntryu_", "sntrys_", "sntryi_", "sntrya_"} {
+		if strings.HasPrefix(c.scimToken, p) {
+			return p, true
+		}
+	}
+	return "", true
 }
 
 // New validates cfg and returns a Client. It reports every problem at once.
@@ -496,6 +539,14 @@ func (c *Client) attempt(ctx context.Context, req request, target, token string,
 		return nil, rl, info.Err
 	}
 	c.observe(info)
+	if hresp.StatusCode == http.StatusTooManyRequests {
+		c.mu.Lock()
+		if c.limited == nil {
+			c.limited = map[string]RateLimitHit{}
+		}
+		c.limited[req.method+" "+req.endpoint] = RateLimitHit{Method: req.method, Endpoint: req.endpoint, At: c.now().UTC(), Limit: rl.Limit, Reset: rl.Reset}
+		c.mu.Unlock()
+	}
 	c.log.DebugContext(ctx, "sentry request", "method", req.method, "endpoint", req.endpoint, "attempt", attempt, "status", hresp.StatusCode, "duration", info.Duration)
 	return &response{status: hresp.StatusCode, header: hresp.Header, body: data}, rl, nil
 }
