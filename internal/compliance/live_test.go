@@ -20,7 +20,12 @@ func liveWorld(t *testing.T, token, scimToken string) (*sentrysim.Server, *sentr
 	now := sentrysim.DemoEpoch()
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	// Waiting for a rate-limit window moves the clock, not the test.
-	sleep := func(_ context.Context, d time.Duration) error { mu.Lock(); defer mu.Unlock(); now = now.Add(d); return nil }
+	sleep := func(_ context.Context, d time.Duration) error {
+		mu.Lock()
+		defer mu.Unlock()
+		now = now.Add(d)
+		return nil
+	}
 	sim, err := sentrysim.New(sentrysim.DemoFixture(), sentrysim.Options{Now: clock})
 	if err != nil {
 		t.Fatal(err)
