@@ -153,7 +153,8 @@ type state struct {
 
 	teams      []teamRow // sorted by slug
 	teamBySlug map[string]int
-	teamSeats  [][]int // team index → member indexes (by email)
+	teamSlugs  []string // in slug order, for the lists' team filters (shared)
+	teamSeats  [][]int  // team index → member indexes (by email)
 
 	projects      []projectRow // sorted by slug
 	projectBySlug map[string]int
@@ -181,6 +182,7 @@ type teamRow struct {
 type projectRow struct {
 	p      *access.Project
 	search string // lowercased slug and name
+	filter string // lowercased slug, name and platform (the list's search)
 	reach  int    // active members who reach it
 }
 
@@ -205,6 +207,7 @@ func build(meta store.SnapshotMeta, eng *access.Engine) *state {
 	slices.SortFunc(order, func(a, b int) int { return strings.Compare(snap.Teams[a].Slug, snap.Teams[b].Slug) })
 	for pos, i := range order {
 		st.teams[pos] = teamRow{t: &snap.Teams[i], search: strings.ToLower(snap.Teams[i].Slug + " " + snap.Teams[i].Name)}
+		st.teamSlugs = append(st.teamSlugs, snap.Teams[i].Slug)
 		st.teamBySlug[snap.Teams[i].Slug] = pos
 	}
 
@@ -217,7 +220,8 @@ func build(meta store.SnapshotMeta, eng *access.Engine) *state {
 	slices.SortFunc(porder, func(a, b int) int { return strings.Compare(snap.Projects[a].Slug, snap.Projects[b].Slug) })
 	for pos, i := range porder {
 		p := &snap.Projects[i]
-		st.projects[pos] = projectRow{p: p, search: strings.ToLower(p.Slug + " " + p.Name)}
+		st.projects[pos] = projectRow{p: p, search: strings.ToLower(p.Slug + " " + p.Name),
+			filter: strings.ToLower(p.Slug + " " + p.Name + " " + p.Platform)}
 		st.projectBySlug[p.Slug] = pos
 		for _, t := range p.Teams {
 			if ti, ok := st.teamBySlug[t]; ok {

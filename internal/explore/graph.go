@@ -196,9 +196,7 @@ func (s *Service) Graph(ctx context.Context, q GraphQuery) (Graph, error) {
 	for _, r := range st.eng.OrgRoles() {
 		g.Roles = append(g.Roles, r.ID)
 	}
-	for _, t := range st.teams {
-		g.Teams = append(g.Teams, t.t.Slug)
-	}
+	g.Teams = st.teamSlugs
 	kind, id, err := st.resolveFocus(q.Focus)
 	if err != nil {
 		return Graph{}, err

@@ -146,7 +146,7 @@ func (s *Service) Suggest(ctx context.Context, kind, q string) ([]Suggestion, er
 		}
 	case "project":
 		for _, p := range st.projects {
-			add(strings.ToLower(p.p.Slug+" "+p.p.Name), Suggestion{Value: p.p.Slug, Label: p.p.Platform})
+			add(p.search, Suggestion{Value: p.p.Slug, Label: p.p.Platform})
 			if len(prefix) >= SuggestLimit {
 				break
 			}

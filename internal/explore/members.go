@@ -106,9 +106,11 @@ func (q MemberQuery) validate(st *state) error {
 	return nil
 }
 
-func (q MemberQuery) match(st *state, r *memberRow) bool {
+// match reports whether row r matches q; needle is q.Q lowercased and
+// trimmed (once per query, not per row).
+func (q MemberQuery) match(st *state, r *memberRow, needle string) bool {
 	m := r.m
-	if q.Q != "" && !strings.Contains(r.search, strings.ToLower(strings.TrimSpace(q.Q))) {
+	if needle != "" && !strings.Contains(r.search, needle) {
 		return false
 	}
 	if q.Role != "" && m.OrgRole != q.Role {
@@ -185,8 +187,9 @@ func (s *Service) Members(ctx context.Context, q MemberQuery) (MemberList, error
 		return MemberList{}, err
 	}
 	var hits []int
+	needle := strings.ToLower(strings.TrimSpace(q.Q))
 	for _, i := range st.orderFor(q.Sort) {
-		if q.match(st, &st.members[i]) {
+		if q.match(st, &st.members[i], needle) {
 			hits = append(hits, i)
 		}
 	}
@@ -196,9 +199,7 @@ func (s *Service) Members(ctx context.Context, q MemberQuery) (MemberList, error
 	for _, i := range hits[lo:hi] {
 		out.Rows = append(out.Rows, st.memberRow(i))
 	}
-	for _, t := range st.teams {
-		out.Teams = append(out.Teams, t.t.Slug)
-	}
+	out.Teams = st.teamSlugs
 	return out, ctx.Err()
 }
 

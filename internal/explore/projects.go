@@ -56,7 +56,7 @@ func (s *Service) Projects(ctx context.Context, q ProjectQuery) (ProjectList, er
 	var hits []int
 	for i, p := range st.projects {
 		switch {
-		case needle != "" && !strings.Contains(strings.ToLower(p.p.Slug+" "+p.p.Name+" "+p.p.Platform), needle),
+		case needle != "" && !strings.Contains(p.filter, needle),
 			q.Team != "" && !slices.Contains(p.p.Teams, q.Team),
 			q.NoTeam && st.linkedTeams(p.p) > 0:
 			continue
@@ -77,9 +77,7 @@ func (s *Service) Projects(ctx context.Context, q ProjectQuery) (ProjectList, er
 	for _, i := range hits[lo:hi] {
 		out.Rows = append(out.Rows, st.projectRow(i))
 	}
-	for _, t := range st.teams {
-		out.Teams = append(out.Teams, t.t.Slug)
-	}
+	out.Teams = st.teamSlugs
 	return out, ctx.Err()
 }
 

@@ -46,7 +46,7 @@ func (s *Service) Teams(ctx context.Context, q TeamQuery) (TeamList, error) {
 	var hits []int
 	for i, t := range st.teams {
 		switch {
-		case needle != "" && !strings.Contains(strings.ToLower(t.t.Slug+" "+t.t.Name), needle),
+		case needle != "" && !strings.Contains(t.search, needle),
 			q.NoProject && len(t.projects) > 0,
 			q.SCIM == "yes" && !t.t.IDPProvisioned,
 			q.SCIM == "no" && t.t.IDPProvisioned:

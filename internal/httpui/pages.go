@@ -161,7 +161,7 @@ func (s *Server) handleMembers(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.listPage(c, "Members", web.NavMembers, web.MembersPage(l), "member-results", web.MemberResults(l))
+	return s.listPage(c, "Members", web.NavMembers, web.MembersPage(l, s.teamOptions.of(c.Request().Context(), l.Teams)), "member-results", web.MemberResults(l))
 }
 
 func (s *Server) handleMember(c echo.Context) error {
@@ -260,7 +260,7 @@ func (s *Server) handleProjects(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.listPage(c, "Projects", web.NavProjects, web.ProjectsPage(l), "project-results", web.ProjectResults(l))
+	return s.listPage(c, "Projects", web.NavProjects, web.ProjectsPage(l, s.teamOptions.of(c.Request().Context(), l.Teams)), "project-results", web.ProjectResults(l))
 }
 
 func (s *Server) handleProject(c echo.Context) error {
@@ -390,12 +390,12 @@ func (s *Server) handleGraph(c echo.Context) error {
 		}
 		g.Query.Focus = q.Focus
 		flash := web.Flash(web.FlashError, msg, RequestID(c.Request()))
-		return s.page(c, status, "Graph", web.NavGraph, web.GraphPage(g, flash))
+		return s.page(c, status, "Graph", web.NavGraph, web.GraphPage(g, flash, s.teamOptions.of(c.Request().Context(), g.Teams)))
 	}
 	if err != nil {
 		return err
 	}
-	return s.listPage(c, "Graph", web.NavGraph, web.GraphPage(g, nil), "graph", web.GraphView(g))
+	return s.listPage(c, "Graph", web.NavGraph, web.GraphPage(g, nil, s.teamOptions.of(c.Request().Context(), g.Teams)), "graph", web.GraphView(g))
 }
 
 func (s *Server) handleConnection(c echo.Context) error {

@@ -86,6 +86,26 @@ func (c *memberOptionsCache) of(ctx context.Context, ch changes.Choices) ([]web.
 	return opts, html, nil
 }
 
+// preparedOptionsCache holds the option tags of the last list of values
+// asked for; the read model shares one team list per snapshot.
+type preparedOptionsCache struct {
+	mu sync.Mutex
+	p  web.PreparedOptions
+}
+
+// of returns values' prepared option tags; when they cannot be rendered,
+// the zero value (the page renders them itself).
+func (c *preparedOptionsCache) of(ctx context.Context, values []string) web.PreparedOptions {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.p.For(values) && len(values) > 0 {
+		if p, err := web.PrepareOptions(ctx, values); err == nil {
+			c.p = p
+		}
+	}
+	return c.p
+}
+
 // memberOptions are the members by email, each not yet active marked with
 // its state.
 func memberOptions(ch changes.Choices) []web.Option {

@@ -125,6 +125,9 @@ type Server struct {
 	// options are the give-access form's member options, prepared once
 	// per snapshot.
 	options memberOptionsCache
+	// teamOptions are the list pages' team filter options, prepared once
+	// per snapshot.
+	teamOptions preparedOptionsCache
 }
 
 // New builds the server and registers every route.
