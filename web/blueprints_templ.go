@@ -234,7 +234,7 @@ func BlueprintPlan(p BlueprintPlanView) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = previewBody(p.Preview).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = previewBody(p.Preview, -1).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

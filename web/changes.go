@@ -183,6 +183,9 @@ func cmpOr(a, b string) string {
 // it needs.
 type PreviewView struct {
 	changes.Draft
+	// NextRow is the index the form's next step row gets (an offered
+	// step is added there).
+	NextRow int
 	// Error is why no preview could be made (bad input, not allowed).
 	Error string
 	// Empty is set while no step names anything yet.
@@ -459,4 +462,44 @@ func newTeamSlug(r StepRow) string {
 		return r.Team
 	}
 	return ""
+}
+
+// teamRoleEffectText says what an org-role step does to one team role.
+func teamRoleEffectText(e changes.TeamRoleEffect) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s on team %s: ", e.Email, e.Team)
+	if e.Reset {
+		fmt.Fprintf(&b, "the stored %s role is at or below the new org role's minimum. Older Sentry resets it to null, Sentry's newest code keeps it (it depends on the server version); either way the member is %s on %s right after.", teamRoleName(e.Stored), teamRoleName(e.EffectiveAfter), e.Team)
+		if e.Restore == nil {
+			fmt.Fprintf(&b, " If the org role is lowered later, a reset member is left with the new role's minimum: set %s again then.", teamRoleName(e.Stored))
+		}
+		return b.String()
+	}
+	fmt.Fprintf(&b, "%s becomes %s.", teamRoleName(e.EffectiveBefore), teamRoleName(e.EffectiveAfter))
+	return b.String()
+}
+
+// teamRoleName is how pages name a team role id.
+func teamRoleName(id string) string {
+	switch id {
+	case "admin":
+		return "Team Admin"
+	case "contributor":
+		return "Contributor"
+	case "":
+		return "minimum"
+	}
+	return id
+}
+
+// restoreStepURL is the "Add step" fragment prefilled with st, as row i.
+func restoreStepURL(st changes.Step, i int) string {
+	return "/changes/new/step?" + url.Values{"i": {strconv.Itoa(i)}, "kind": {string(st.Kind)}, "member": {st.Params.Member},
+		"team": {st.Params.Team}, "team_role": {st.Params.Role}}.Encode()
+}
+
+// restoreRequestHref is a new request prefilled with st.
+func restoreRequestHref(st changes.Step) templ.SafeURL {
+	return templ.SafeURL("/changes/new?" + url.Values{"kind": {string(st.Kind)}, "member": {st.Params.Member},
+		"team": {st.Params.Team}, "role": {st.Params.Role}}.Encode())
 }

@@ -97,7 +97,7 @@ func newOps(c config.Config, logger *slog.Logger) (dashboard.Ops, func(), error)
 // approvers.
 func approvalPolicy(c config.Config) changes.Policy {
 	p := changes.DefaultPolicy()
-	p.DefaultApprovals, p.SensitiveApprovals = c.Approvals, c.SensitiveApprovals
+	p.DefaultApprovals, p.SensitiveApprovals, p.SensitiveGrants = c.Approvals, c.SensitiveApprovals, c.SensitiveGrants
 	return p
 }
 

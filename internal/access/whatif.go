@@ -22,11 +22,19 @@ const (
 	ChangeMemberRemove  ChangeKind = "member-remove"  // Member
 	ChangeTeamCreate    ChangeKind = "team-create"    // Team
 	ChangeTeamDelete    ChangeKind = "team-delete"    // Team
+	ChangeMemberInvite  ChangeKind = "member-invite"  // Member (the email), Role
 )
 
 // Change is one proposed access change. Member is a member id or email;
 // Team and Project are slugs; Role is an org role id (org-role) or a team
 // role id (team-add, team-role); Setting is one of the Setting* names.
+// For team-create, Member is the creating member, who joins the new team
+// with a null team role as Sentry adds the creator (organization_teams.py,
+// docs/sentry-access-model.md#teams); "" when the creator is no member.
+// SCIM marks a change made through SCIM with the SCIM token (member-remove
+// is a SCIM deactivation, team-add and team-remove a group PATCH): the
+// rules of Sentry's REST endpoints and of the acting identity do not apply
+// to it, SCIM's do (docs/sentry-access-model.md#scim).
 type Change struct {
 	Kind    ChangeKind `json:"kind"`
 	Member  string     `json:"member,omitempty"`
@@ -35,6 +43,7 @@ type Change struct {
 	Role    string     `json:"role,omitempty"`
 	Setting string     `json:"setting,omitempty"`
 	Value   bool       `json:"value"`
+	SCIM    bool       `json:"scim,omitempty"`
 }
 
 // Errors Apply wraps; test with errors.Is. ErrUnknownMember and
@@ -196,6 +205,7 @@ func (w *workspace) apply(c Change) error {
 		case k < 0:
 			m.Teams = append(m.Teams, Membership{Team: c.Team, Role: stored})
 		}
+		w.markSCIM(c)
 	case ChangeTeamRemove:
 		i, err := w.member(c.Member)
 		if err != nil {
@@ -206,6 +216,7 @@ func (w *workspace) apply(c Change) error {
 		}
 		m := &w.s.Members[i]
 		m.Teams = slices.DeleteFunc(m.Teams, func(ms Membership) bool { return ms.Team == c.Team })
+		w.markSCIM(c)
 	case ChangeProjectLink, ChangeProjectUnlink:
 		p, err := w.project(c.Project)
 		if err != nil {
@@ -230,6 +241,19 @@ func (w *workspace) apply(c Change) error {
 			return err
 		}
 		w.s.Members = slices.Delete(w.s.Members, i, i+1)
+	case ChangeMemberInvite:
+		if _, err := w.member(c.Member); err == nil {
+			return fmt.Errorf("%s is already a member or invited: %w", c.Member, ErrInvalidChange)
+		}
+		role := c.Role
+		if role == "" {
+			role = RoleMember
+		}
+		if _, err := w.orgRole(role); err != nil {
+			return err
+		}
+		// An invite reaches nothing until it is accepted.
+		w.s.Members = append(w.s.Members, Member{ID: "invite:" + c.Member, Email: c.Member, OrgRole: role, State: StatePending})
 	case ChangeTeamCreate:
 		if c.Team == "" {
 			return fmt.Errorf("team slug is empty: %w", ErrInvalidChange)
@@ -237,7 +261,15 @@ func (w *workspace) apply(c Change) error {
 		if _, err := w.team(c.Team); err == nil {
 			return fmt.Errorf("a team with slug %q already exists: %w", c.Team, ErrInvalidChange)
 		}
-		w.s.Teams = append(w.s.Teams, Team{Slug: c.Team, Name: c.Team})
+		w.s.Teams = append(w.s.Teams, Team{Slug: c.Team, Name: c.Team, IDPProvisioned: c.SCIM})
+		if c.Member != "" {
+			i, err := w.member(c.Member)
+			if err != nil {
+				return err
+			}
+			m := &w.s.Members[i]
+			m.Teams = append(m.Teams, Membership{Team: c.Team})
+		}
 	case ChangeTeamDelete:
 		t, err := w.team(c.Team)
 		if err != nil {
@@ -256,6 +288,17 @@ func (w *workspace) apply(c Change) error {
 		return fmt.Errorf("kind %q: %w", c.Kind, ErrInvalidChange)
 	}
 	return nil
+}
+
+// markSCIM marks the team of a SCIM membership change IdP-provisioned:
+// any successful group PATCH does (docs/sentry-access-model.md#scim).
+func (w *workspace) markSCIM(c Change) {
+	if !c.SCIM {
+		return
+	}
+	if t, err := w.team(c.Team); err == nil {
+		w.s.Teams[t].IDPProvisioned = true
+	}
 }
 
 func setOrgSetting(o *Org, name string, v bool) error {
@@ -283,7 +326,7 @@ func setOrgSetting(o *Org, name string, v bool) error {
 // Rule names a Sentry rule a change would break.
 type Rule string
 
-// Rules Validate checks.
+// Rules Validate checks, besides the acting identity's (caller.go).
 const (
 	// RuleUnknown: the change names a member, team, project, role or setting
 	// that does not exist, or cannot apply as written.
@@ -296,64 +339,95 @@ const (
 	RuleNoTeamRoles Rule = "no-team-roles"
 	// RuleLastOwner: the last owner or manager (the last member whose role
 	// holds org:write) cannot be removed or demoted
-	// (docs/sentry-access-model.md#members, DELETE member).
+	// (docs/sentry-access-model.md#members, DELETE member); through SCIM,
+	// the last owner (docs/sentry-access-model.md#scim).
 	RuleLastOwner Rule = "last-owner"
-	// RuleIDPProvisioned: SCIM-managed team memberships, members and org
-	// roles cannot be changed outside the identity provider (docs/sentry-access-model.md#member-and-team,
-	// §2.2, §2.8).
+	// RuleIDPProvisioned: SCIM-managed teams and members cannot be changed
+	// through Sentry's REST API, only through SCIM
+	// (docs/sentry-access-model.md#teams, #members, #scim).
 	RuleIDPProvisioned Rule = "idp-provisioned"
-	// RuleOwnRole: nobody can change their own org role (docs/sentry-access-model.md#members).
+	// RuleIDPRoleRestricted: the member's org role is locked to the IdP
+	// (idp:role-restricted); older Sentry refuses an org-role change of
+	// it, the newest does not (a warning; docs/sentry-access-model.md#members).
+	RuleIDPRoleRestricted Rule = "idp-role-restricted"
+	// RulePartnership: a member managed by an active partnership cannot
+	// be changed or removed (docs/sentry-access-model.md#members-over-the-member-limit).
+	RulePartnership Rule = "partnership"
+	// RuleOwnRole: nobody can change their own org role; "own" is the
+	// acting identity's (docs/sentry-access-model.md#members).
 	RuleOwnRole Rule = "own-role"
 )
 
-// Violation is one Sentry rule that change number Index would break.
+// Violation is one Sentry rule that change number Index would break (Index
+// -1: the request as a whole). A Warning is a rule Sentry may apply: its
+// versions differ, or what it depends on could not be checked; it does not
+// block.
 type Violation struct {
 	Index   int    `json:"index"`
 	Change  Change `json:"change"`
 	Rule    Rule   `json:"rule"`
 	Message string `json:"message"`
+	Warning bool   `json:"warning,omitempty"`
 }
 
 // Validate reports every Sentry rule the changes, applied in order to s,
-// would break, in change order. actor is the member (id or email) who would
-// make them; "" skips the own-role rule. s is not modified.
-func Validate(s *Snapshot, changes []Change, actor string) []Violation {
+// would break when made by caller, the acting identity (who Sentry sees:
+// the owner of the configured token, s.Caller for the token the snapshot
+// was synced with), in change order. When caller is not known the rules
+// that depend on it are not checked, and one warning (Index -1) says so.
+// s is not modified.
+func Validate(s *Snapshot, changes []Change, caller ActingIdentity) []Violation {
 	w := newWorkspace(s.Clone())
-	actorID := ""
-	if actor != "" {
-		if i, err := w.member(actor); err == nil {
-			actorID = w.s.Members[i].ID
-		}
-	}
+	cf := newCallerFacts(caller)
 	// Sentry keeps the last accepted member whose role holds org:write
 	// (an owner or a manager): is_only_member_with_org_write in
-	// organization_member_details.py (docs/sentry-access-model.md#members).
-	owners := func() int {
+	// organization_member_details.py (docs/sentry-access-model.md#members);
+	// SCIM keeps the last owner (is_only_owner).
+	count := func(scim bool) int {
 		n := 0
 		for _, m := range w.s.Members {
+			if m.State != StateActive && m.State != "" {
+				continue
+			}
 			r, err := w.orgRole(m.OrgRole)
-			if err == nil && slices.Contains(w.orgRoles[r].Scopes, "org:write") && (m.State == StateActive || m.State == "") {
+			if err != nil {
+				continue
+			}
+			if (scim && m.OrgRole == RoleOwner) || (!scim && slices.Contains(w.orgRoles[r].Scopes, "org:write")) {
 				n++
 			}
 		}
 		return n
 	}
 	var out []Violation
-	add := func(i int, rule Rule, msg string) {
-		out = append(out, Violation{Index: i, Change: changes[i], Rule: rule, Message: msg})
+	add := func(i int, v Violation) {
+		v.Index = i
+		if i >= 0 {
+			v.Change = changes[i]
+		}
+		out = append(out, v)
 	}
+	checked := false            // a change the acting identity matters to
 	touched := map[string]int{} // member id → last index of a change putting a role or team on it
 	for i, c := range changes {
-		if v, ok := w.precheck(c, actorID); ok {
-			add(i, v.Rule, v.Message)
+		if v, ok := w.precheck(c); ok {
+			add(i, v)
 		}
-		before := owners()
+		for _, v := range w.callerCheck(c, cf) {
+			add(i, v)
+		}
+		checked = checked || (!c.SCIM && c.Kind != ChangeOrgSetting)
+		before := count(c.SCIM)
 		if err := w.apply(c); err != nil {
-			add(i, RuleUnknown, err.Error())
+			add(i, Violation{Rule: RuleUnknown, Message: err.Error()})
 			continue
 		}
-		if before > 0 && owners() == 0 {
-			add(i, RuleLastOwner, "You cannot remove the only remaining owner or manager of the organization.")
+		if before > 0 && count(c.SCIM) == 0 {
+			msg := "You cannot remove the only remaining owner or manager of the organization."
+			if c.SCIM {
+				msg = "You cannot remove the only remaining owner of the organization."
+			}
+			add(i, Violation{Rule: RuleLastOwner, Message: msg})
 		}
 		if c.Kind == ChangeOrgRole || c.Kind == ChangeTeamAdd || c.Kind == ChangeTeamRole {
 			if k, err := w.member(c.Member); err == nil {
@@ -367,15 +441,20 @@ func Validate(s *Snapshot, changes []Change, actor string) []Violation {
 			continue
 		}
 		if r, err := w.orgRole(m.OrgRole); err == nil && !w.orgRoles[r].IsTeamRolesAllowed {
-			add(i, RuleNoTeamRoles, fmt.Sprintf("The user with a '%s' role cannot have team-level permissions.", m.OrgRole))
+			add(i, Violation{Rule: RuleNoTeamRoles, Message: fmt.Sprintf("The user with a '%s' role cannot have team-level permissions.", m.OrgRole)})
 		}
+	}
+	if checked && !cf.known {
+		add(-1, Violation{Rule: RuleCallerUnknown, Warning: true, Message: "Not checked: " + CallerUnknownReason(caller) +
+			". Sentry checks every change against the owner of the configured token (its own org role, the roles it may give, members above it, its team admin rights), so Sentry may still refuse a step."})
 	}
 	slices.SortStableFunc(out, func(a, b Violation) int { return a.Index - b.Index })
 	return out
 }
 
-// precheck checks the rules that depend on the state before change c.
-func (w *workspace) precheck(c Change, actorID string) (Violation, bool) {
+// precheck checks the rules that depend on the state before change c and
+// not on who makes it.
+func (w *workspace) precheck(c Change) (Violation, bool) {
 	var m *Member
 	if c.Member != "" {
 		if i, err := w.member(c.Member); err == nil {
@@ -388,27 +467,43 @@ func (w *workspace) precheck(c Change, actorID string) (Violation, bool) {
 			t = &w.s.Teams[i]
 		}
 	}
+	partnership := Violation{Rule: RulePartnership, Message: "This member is managed by an active partnership and cannot be modified until the end of the partnership."}
 	switch c.Kind {
 	case ChangeOrgRole:
+		if m == nil || m.OrgRole == c.Role {
+			return Violation{}, false
+		}
+		if m.Flags.PartnershipRestricted {
+			return partnership, true
+		}
+		if r, err := w.orgRole(c.Role); err == nil && w.orgRoles[r].IsRetired {
+			return Violation{Rule: RuleRetiredRole, Message: fmt.Sprintf("The role '%s' is deprecated and may no longer be assigned.", c.Role)}, true
+		}
+		if m.Flags.IDPRoleRestricted {
+			return Violation{Rule: RuleIDPRoleRestricted, Warning: true, Message: fmt.Sprintf(
+				"Depends on the Sentry version: %s's org role is managed by the identity provider (SCIM). Older Sentry refuses this (\"This user's org-role is managed through your organization's identity provider.\"); the newest has that check switched off, and the IdP may set the role back at its next push.", m.Email)}, true
+		}
+	case ChangeTeamAdd, ChangeTeamRemove:
+		if t != nil && t.IDPProvisioned && !c.SCIM {
+			return Violation{Rule: RuleIDPProvisioned, Message: fmt.Sprintf("Team %s is managed through your organization's identity provider: change its members in the IdP, or with a SCIM group step.", t.Slug)}, true
+		}
+	case ChangeTeamDelete:
+		if t != nil && t.IDPProvisioned {
+			return Violation{Rule: RuleIDPProvisioned, Message: fmt.Sprintf("Team %s is managed through your organization's identity provider: delete the group in the IdP.", t.Slug)}, true
+		}
+	case ChangeMemberInvite:
+		if r, err := w.orgRole(c.Role); err == nil && w.orgRoles[r].IsRetired {
+			return Violation{Rule: RuleRetiredRole, Message: fmt.Sprintf("The role '%s' is deprecated, and members may no longer be invited with it.", c.Role)}, true
+		}
+	case ChangeMemberRemove:
 		if m == nil {
 			return Violation{}, false
 		}
-		if actorID != "" && m.ID == actorID {
-			return Violation{Rule: RuleOwnRole, Message: "You cannot make changes to your own role."}, true
+		if m.Flags.PartnershipRestricted {
+			return partnership, true
 		}
-		if m.Flags.IDPRoleRestricted {
-			return Violation{Rule: RuleIDPProvisioned, Message: "This user's org-role is managed through your organization's identity provider."}, true
-		}
-		if r, err := w.orgRole(c.Role); err == nil && w.orgRoles[r].IsRetired && m.OrgRole != c.Role {
-			return Violation{Rule: RuleRetiredRole, Message: fmt.Sprintf("The role '%s' is deprecated and may no longer be assigned.", c.Role)}, true
-		}
-	case ChangeTeamAdd, ChangeTeamRemove:
-		if t != nil && t.IDPProvisioned {
-			return Violation{Rule: RuleIDPProvisioned, Message: "This team is managed through your organization's identity provider."}, true
-		}
-	case ChangeMemberRemove:
-		if m != nil && m.Flags.IDPProvisioned {
-			return Violation{Rule: RuleIDPProvisioned, Message: "This user is managed through your organization's identity provider."}, true
+		if m.Flags.IDPProvisioned && !c.SCIM {
+			return Violation{Rule: RuleIDPProvisioned, Message: fmt.Sprintf("%s is managed through your organization's identity provider: deactivate them through SCIM (the step \"SCIM: deactivate user\") or in the IdP.", m.Email)}, true
 		}
 	}
 	return Violation{}, false

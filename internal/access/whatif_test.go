@@ -144,48 +144,63 @@ func TestApplyErrors(t *testing.T) {
 	}
 }
 
+// as is the acting identity of a user token of member id with role.
+func as(id, role string, scopes ...string) ActingIdentity {
+	return ActingIdentity{Kind: CallerUser, UserID: "u-" + id, Email: id + "@acme.test", MemberID: id, OrgRole: role, TokenScopes: scopes}
+}
+
+// byIntegration is the acting identity of an internal integration's token.
+var byIntegration = ActingIdentity{Kind: CallerIntegration, Username: "access-sync", Integration: "access-sync",
+	TokenScopes: []string{"member:admin", "member:read", "member:write", "org:admin", "org:read", "org:write", "team:admin", "team:read", "team:write"}}
+
 func TestValidate(t *testing.T) {
 	t.Parallel()
 	idp := base()
 	idp.Teams[1].IDPProvisioned = true // web
 	idp.Members[2].Flags.IDPProvisioned = true
+	owner := as("olga", RoleOwner)
 	tests := []struct {
 		name    string
 		snap    *Snapshot
 		changes []Change
-		actor   string
+		caller  ActingIdentity
 		want    []Rule
 	}{
-		{"promoting a member is fine", base(), []Change{{Kind: ChangeOrgRole, Member: "ana", Role: RoleManager}}, "olga", nil},
-		{"the retired admin role cannot be newly assigned", base(), []Change{{Kind: ChangeOrgRole, Member: "ana", Role: RoleAdmin}}, "", []Rule{RuleRetiredRole}},
-		{"billing cannot be on a team", base(), []Change{{Kind: ChangeTeamAdd, Member: "bill", Team: "web"}}, "", []Rule{RuleNoTeamRoles}},
-		{"demoting to billing keeps the member's teams", base(), []Change{{Kind: ChangeOrgRole, Member: "ana", Role: RoleBilling}}, "", []Rule{RuleNoTeamRoles}},
+		{"promoting a member is fine", base(), []Change{{Kind: ChangeOrgRole, Member: "ana", Role: RoleManager}}, owner, nil},
+		{"the retired admin role cannot be newly assigned", base(), []Change{{Kind: ChangeOrgRole, Member: "ana", Role: RoleAdmin}}, owner, []Rule{RuleRetiredRole}},
+		{"billing cannot be on a team", base(), []Change{{Kind: ChangeTeamAdd, Member: "bill", Team: "web"}}, owner, []Rule{RuleNoTeamRoles}},
+		{"demoting to billing keeps the member's teams", base(), []Change{{Kind: ChangeOrgRole, Member: "ana", Role: RoleBilling}}, owner, []Rule{RuleNoTeamRoles}},
 		{"demoting to billing and leaving teams is fine", base(), []Change{
 			{Kind: ChangeOrgRole, Member: "ana", Role: RoleBilling},
 			{Kind: ChangeTeamRemove, Member: "ana", Team: "payments"},
-		}, "", nil},
-		{"the last owner cannot be demoted", base(), []Change{{Kind: ChangeOrgRole, Member: "olga", Role: RoleMember}}, "", []Rule{RuleLastOwner}},
-		{"the last owner cannot be removed", base(), []Change{{Kind: ChangeMemberRemove, Member: "olga"}}, "", []Rule{RuleLastOwner}},
+		}, owner, nil},
+		{"the last owner cannot be demoted", base(), []Change{{Kind: ChangeOrgRole, Member: "olga", Role: RoleMember}}, ActingIdentity{}, []Rule{RuleLastOwner}},
+		{"the last owner cannot be removed", base(), []Change{{Kind: ChangeMemberRemove, Member: "olga"}}, owner, []Rule{RuleLastOwner}},
 		{"the last owner may leave while a manager remains (the last owner or manager stays)", base(), []Change{
 			{Kind: ChangeOrgRole, Member: "ana", Role: RoleManager},
 			{Kind: ChangeMemberRemove, Member: "olga"},
-		}, "", nil},
+		}, owner, nil},
 		{"the last manager of an org without owners cannot be removed", org(member("mia", RoleManager), member("ana", RoleMember)),
-			[]Change{{Kind: ChangeMemberRemove, Member: "mia"}}, "", []Rule{RuleLastOwner}},
+			[]Change{{Kind: ChangeMemberRemove, Member: "mia"}}, as("mia", RoleManager), []Rule{RuleLastOwner}},
 		{"an owner can step down once another owner exists", base(), []Change{
 			{Kind: ChangeOrgRole, Member: "ana", Role: RoleOwner},
 			{Kind: ChangeOrgRole, Member: "olga", Role: RoleMember},
-		}, "", nil},
-		{"nobody changes their own role", base(), []Change{{Kind: ChangeOrgRole, Member: "ana", Role: RoleManager}}, "ana@acme.test", []Rule{RuleOwnRole}},
-		{"SCIM-managed teams keep their membership", idp, []Change{{Kind: ChangeTeamAdd, Member: "ana", Team: "web"}}, "", []Rule{RuleIDPProvisioned}},
-		{"SCIM-provisioned members cannot be removed here", idp, []Change{{Kind: ChangeMemberRemove, Member: "bob"}}, "", []Rule{RuleIDPProvisioned}},
-		{"unknown objects are reported", base(), []Change{{Kind: ChangeTeamAdd, Member: "zoe", Team: "web"}}, "", []Rule{RuleUnknown}},
+		}, ActingIdentity{}, nil},
+		{"SCIM-managed teams keep their membership", idp, []Change{{Kind: ChangeTeamAdd, Member: "ana", Team: "web"}}, owner, []Rule{RuleIDPProvisioned}},
+		{"SCIM-provisioned members cannot be removed through the REST API", idp, []Change{{Kind: ChangeMemberRemove, Member: "bob"}}, owner, []Rule{RuleIDPProvisioned}},
+		{"SCIM-provisioned members are deactivated through SCIM", idp, []Change{{Kind: ChangeMemberRemove, Member: "bob", SCIM: true}}, owner, nil},
+		{"SCIM group membership changes an IdP-managed team", idp, []Change{{Kind: ChangeTeamAdd, Member: "ana", Team: "web", SCIM: true}}, owner, nil},
+		{"SCIM keeps the last owner", base(), []Change{{Kind: ChangeMemberRemove, Member: "olga", SCIM: true}}, owner, []Rule{RuleLastOwner}},
+		{"unknown objects are reported", base(), []Change{{Kind: ChangeTeamAdd, Member: "zoe", Team: "web"}}, owner, []Rule{RuleUnknown}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			var got []Rule
-			for _, v := range Validate(tt.snap, tt.changes, tt.actor) {
+			for _, v := range Validate(tt.snap, tt.changes, tt.caller) {
+				if v.Rule == RuleCallerUnknown {
+					continue // the acting identity's rules: TestValidateChecksTheActingIdentity
+				}
 				got = append(got, v.Rule)
 				if v.Message == "" {
 					t.Errorf("violation %+v has no message", v)
@@ -195,6 +210,105 @@ func TestValidate(t *testing.T) {
 				t.Errorf("rules = %v, want %v", got, tt.want)
 			}
 		})
+	}
+}
+
+// Sentry checks each change against who makes it: the owner of the
+// configured token (the acting identity), not whoever asked for it.
+func TestValidateChecksTheActingIdentity(t *testing.T) {
+	t.Parallel()
+	snap := func() *Snapshot {
+		return org(
+			member("olga", RoleOwner, team("web")),
+			member("omar", RoleOwner),
+			member("mia", RoleManager, team("payments")),
+			member("ana", RoleMember, team("payments", TeamRoleAdmin)),
+			member("bob", RoleMember, team("web")),
+			member("cat", RoleMember, team("payments")),
+			project("payment-api", "payments"), project("web-app", "web"), emptyTeam("platform"),
+		)
+	}
+	restricted := snap()
+	restricted.Members[4].Flags.IDPRoleRestricted = true // bob
+	partner := snap()
+	partner.Members[4].Flags.PartnershipRestricted = true // bob
+	type row struct {
+		rule    Rule
+		warning bool
+	}
+	tests := []struct {
+		name    string
+		snap    *Snapshot
+		changes []Change
+		caller  ActingIdentity
+		want    []row
+	}{
+		{"the token's owner cannot change its own role", snap(), []Change{{Kind: ChangeOrgRole, Member: "olga", Role: RoleManager}}, as("olga", RoleOwner), []row{{RuleOwnRole, false}}},
+		{"another owner may change it", snap(), []Change{{Kind: ChangeOrgRole, Member: "olga", Role: RoleManager}}, as("omar", RoleOwner), nil},
+		{"a manager cannot give the owner role", snap(), []Change{{Kind: ChangeOrgRole, Member: "bob", Role: RoleOwner}}, as("mia", RoleManager), []row{{RuleAssignRole, false}}},
+		{"a manager may make a member a manager", snap(), []Change{{Kind: ChangeOrgRole, Member: "bob", Role: RoleManager}}, as("mia", RoleManager), nil},
+		{"a manager cannot demote an owner", snap(), []Change{{Kind: ChangeOrgRole, Member: "omar", Role: RoleMember}}, as("mia", RoleManager), []row{{RuleSuperior, false}}},
+		{"a token without member:admin gives no role", snap(), []Change{{Kind: ChangeOrgRole, Member: "bob", Role: RoleManager}}, as("olga", RoleOwner, "org:read", "member:read", "member:write"), []row{{RuleMissingScope, false}}},
+		{"a member's token gives no role", snap(), []Change{{Kind: ChangeOrgRole, Member: "bob", Role: RoleMember}, {Kind: ChangeOrgRole, Member: "cat", Role: RoleManager}}, as("ana", RoleMember), []row{{RuleMissingScope, false}}},
+		{"an integration token changes no org role", snap(), []Change{{Kind: ChangeOrgRole, Member: "bob", Role: RoleManager}}, byIntegration, []row{{RuleTokenKind, false}}},
+		{"an integration token removes no member", snap(), []Change{{Kind: ChangeMemberRemove, Member: "bob"}}, byIntegration, []row{{RuleTokenKind, false}}},
+		{"an integration token deactivates through SCIM all the same", snap(), []Change{{Kind: ChangeMemberRemove, Member: "bob", SCIM: true}}, byIntegration, nil},
+		{"an org auth token changes nothing", snap(), []Change{{Kind: ChangeTeamAdd, Member: "bob", Team: "platform"}}, ActingIdentity{Kind: CallerOrgToken, TokenScopes: []string{"org:ci"}}, []row{{RuleTokenKind, false}}},
+		{"a manager cannot remove an owner", snap(), []Change{{Kind: ChangeMemberRemove, Member: "omar"}}, as("mia", RoleManager), []row{{RuleSuperior, false}}},
+		{"a manager may remove a member", snap(), []Change{{Kind: ChangeMemberRemove, Member: "bob"}}, as("mia", RoleManager), nil},
+		{"a member's token removes nobody else", snap(), []Change{{Kind: ChangeMemberRemove, Member: "bob"}}, as("ana", RoleMember), []row{{RuleMissingScope, false}}},
+		{"anyone may leave", snap(), []Change{{Kind: ChangeMemberRemove, Member: "ana"}}, as("ana", RoleMember), nil},
+		{"a token whose user is no member removes nobody", snap(), []Change{{Kind: ChangeMemberRemove, Member: "bob"}},
+			ActingIdentity{Kind: CallerUser, UserID: "u-zed", Email: "zed@acme.test", Unknown: "the token's user zed@acme.test is no member of this organization"}, []row{{RuleSuperior, false}}},
+		{"a Team Admin may set team roles on its team", snap(), []Change{{Kind: ChangeTeamRole, Member: "cat", Team: "payments", Role: TeamRoleAdmin}}, as("ana", RoleMember), nil},
+		{"a contributor may not make others Team Admin", snap(), []Change{{Kind: ChangeTeamRole, Member: "bob", Team: "web", Role: TeamRoleAdmin}}, as("cat", RoleMember), []row{{RuleTeamRights, false}}},
+		{"a Team Admin of another team may not add members here (Sentry files an access request)", snap(), []Change{{Kind: ChangeTeamAdd, Member: "bob", Team: "platform"}}, as("ana", RoleMember), []row{{RuleTeamRights, false}}},
+		{"a Team Admin may add members to its team", snap(), []Change{{Kind: ChangeTeamAdd, Member: "bob", Team: "payments"}}, as("ana", RoleMember), nil},
+		{"a manager adds members to any team", snap(), []Change{{Kind: ChangeTeamAdd, Member: "bob", Team: "platform"}}, as("mia", RoleManager), nil},
+		{"a contributor may not remove others from a team", snap(), []Change{{Kind: ChangeTeamRemove, Member: "ana", Team: "payments"}}, as("cat", RoleMember), []row{{RuleTeamRights, false}}},
+		{"an integration's team-role changes depend on the version", snap(), []Change{{Kind: ChangeTeamRole, Member: "cat", Team: "payments", Role: TeamRoleAdmin}}, byIntegration, []row{{RuleVersion, true}}},
+		{"an IdP-role-restricted member's role depends on the version", restricted, []Change{{Kind: ChangeOrgRole, Member: "bob", Role: RoleManager}}, as("olga", RoleOwner), []row{{RuleIDPRoleRestricted, true}}},
+		{"a partnership member cannot be changed", partner, []Change{{Kind: ChangeOrgRole, Member: "bob", Role: RoleManager}}, as("olga", RoleOwner), []row{{RulePartnership, false}}},
+		{"who acts is unknown: nothing is refused on a guess, and the preview says what was not checked", snap(),
+			[]Change{{Kind: ChangeOrgRole, Member: "olga", Role: RoleManager}}, ActingIdentity{}, []row{{RuleCallerUnknown, true}}},
+		{"GET /api/0/ failed: the same", snap(),
+			[]Change{{Kind: ChangeMemberRemove, Member: "bob"}}, ActingIdentity{Kind: CallerUnknown, Unknown: "GET /api/0/ failed"}, []row{{RuleCallerUnknown, true}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var got []row
+			for _, v := range Validate(tt.snap, tt.changes, tt.caller) {
+				got = append(got, row{v.Rule, v.Warning})
+				if v.Message == "" || strings.Contains(v.Message, "%!") {
+					t.Errorf("violation %+v has no proper message", v)
+				}
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("rules = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// Sentry adds the creator of a team to it, and a SCIM group PATCH makes
+// the team IdP-provisioned.
+func TestApplyTeamCreatorAndSCIM(t *testing.T) {
+	t.Parallel()
+	got, err := Apply(base(), []Change{
+		{Kind: ChangeTeamCreate, Team: "sre", Member: "olga"},
+		{Kind: ChangeTeamAdd, Team: "web", Member: "ana", SCIM: true},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ms, ok := membership(t, got, "olga", "sre"); !ok || ms.Role != "" {
+		t.Errorf("creator on the new team = %v (%+v), want on it with a null team role", ok, ms)
+	}
+	for _, tm := range got.Teams {
+		if tm.Slug == "web" && !tm.IDPProvisioned {
+			t.Error("a SCIM group PATCH leaves the team not IdP-provisioned")
+		}
 	}
 }
 

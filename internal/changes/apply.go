@@ -71,11 +71,22 @@ func classify(err error) (status int, msg string, retry bool) {
 	return 0, err.Error(), false
 }
 
-// Touched names what a request changed, for resyncing.
+// Touched names what a request changed, for the re-read after it is
+// applied: team slugs, project slugs, member ids, the emails of members
+// known only by email (invited or provisioned), and TeamList when the team
+// list itself changed (a team created or deleted, a SCIM group created,
+// renamed or its members changed, named by id).
 type Touched struct {
 	Teams    []string
 	Projects []string
 	Members  []string
+	Emails   []string
+	TeamList bool
+}
+
+// Empty reports whether t names nothing.
+func (t Touched) Empty() bool {
+	return len(t.Teams)+len(t.Projects)+len(t.Members)+len(t.Emails) == 0 && !t.TeamList
 }
 
 func touchedBy(steps []Step) Touched {
@@ -97,6 +108,12 @@ func touchedBy(steps []Step) Touched {
 		}
 		for _, m := range st.Params.Remove {
 			add(&t.Members, m)
+		}
+		switch st.Kind {
+		case KindMemberInvite, KindSCIMUserCreate:
+			add(&t.Emails, st.Params.Email)
+		case KindTeamCreate, KindTeamDelete, KindSCIMGroupCreate, KindSCIMGroupRename, KindSCIMGroupMembers:
+			t.TeamList = true
 		}
 	}
 	return t
@@ -201,7 +218,7 @@ func (s *Service) Apply(ctx context.Context, id string) (*Request, error) {
 		s.tellFinished(ctx, r)
 	}
 	if s.resync != nil {
-		if t := touchedBy(r.Steps); len(t.Teams)+len(t.Projects)+len(t.Members) > 0 {
+		if t := touchedBy(r.Steps); !t.Empty() {
 			if err := s.resync(ctx, t); err != nil {
 				s.log.WarnContext(ctx, "resync after apply", "request", id, "err", err)
 			}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -220,5 +221,44 @@ func TestRecoverMarksUnverifiableStepFailed(t *testing.T) {
 	}
 	if h.sentry.calls != 1 {
 		t.Errorf("Sentry calls = %d, want 1: an unverifiable step is never executed again", h.sentry.calls)
+	}
+}
+
+// After every apply the objects it touched are re-read, SCIM ones
+// included: a member just provisioned by email, a group by name, the
+// members a group gained. Without this the next request could not name
+// them until a manual sync.
+func TestEveryApplyReReadsWhatItTouched(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		step Step
+		want Touched
+	}{
+		{"a SCIM user provisioned by email", Step{Kind: KindSCIMUserCreate, Params: Params{Email: "new.hire@acme.test"}},
+			Touched{Emails: []string{"new.hire@acme.test"}}},
+		{"an invite", Step{Kind: KindMemberInvite, Params: Params{Email: "guest@acme.test", Role: "member"}},
+			Touched{Emails: []string{"guest@acme.test"}}},
+		{"a SCIM deactivation", Step{Kind: KindSCIMUserDeactivate, Params: Params{Member: "4"}},
+			Touched{Members: []string{"4"}}},
+		{"a SCIM group created by name", Step{Kind: KindSCIMGroupCreate, Params: Params{Name: "SRE"}},
+			Touched{TeamList: true}},
+		{"a SCIM group's members", Step{Kind: KindSCIMGroupMembers, Params: Params{TeamID: "11", Add: []string{"3"}, Remove: []string{"4"}}},
+			Touched{Members: []string{"3", "4"}, TeamList: true}},
+		{"a Sentry access request approved", Step{Kind: KindAccessRequestApprove, Params: Params{AccessRequest: "9", Member: "3", Team: "identity"}},
+			Touched{Teams: []string{"identity"}, Members: []string{"3"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t)
+			r := h.approved(t, NewRequest{Steps: []Step{tt.step}, Justification: "because"})
+			if _, err := h.svc.Apply(context.Background(), r.ID); err != nil {
+				t.Fatal(err)
+			}
+			if len(h.resync) != 1 || !reflect.DeepEqual(h.resync[0], tt.want) {
+				t.Errorf("resync = %+v, want one call touching %+v", h.resync, tt.want)
+			}
+		})
 	}
 }

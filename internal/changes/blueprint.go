@@ -224,7 +224,7 @@ func (s *Service) PlanBlueprint(ctx context.Context, actor sentryaccess.Actor, b
 	if err != nil {
 		return Draft{}, err
 	}
-	d, err := s.draft(snap, steps, actor.Email)
+	d, err := s.draft(snap, steps)
 	if err != nil {
 		return Draft{}, fmt.Errorf("plan blueprint: preview: %w", err)
 	}

@@ -24,6 +24,9 @@ type Detail struct {
 	// longer pending).
 	CanDecide    bool
 	DecideReason string
+	// Eligibility is who could still approve it, as far as the dashboard
+	// knows (pending requests only).
+	Eligibility Eligibility
 	// CanCancel reports whether the actor may withdraw it (Policy.CanCancel).
 	CanCancel bool
 	// Grant is the time-bound access the request created or extends;
@@ -60,13 +63,18 @@ func (s *Service) Detail(ctx context.Context, actor sentryaccess.Actor, id strin
 			return d, err
 		}
 		d.Preview, d.PreviewLive = pv, true
-		switch err := s.policy.CanDecide(actor, r); {
+		switch err := s.policy.CanDecide(actor, r, pv); {
 		case err != nil:
 			d.DecideReason = sentryaccess.ErrorMessage(err)
 		case len(pv.Blocking()) > 0:
 			d.DecideReason = "The preview has blocking violations: Sentry would refuse this request."
 		default:
 			d.CanDecide = true
+		}
+		if len(pv.Blocking()) == 0 {
+			if d.Eligibility, err = s.eligibility(ctx, r, pv); err != nil {
+				return d, err
+			}
 		}
 	}
 	if r.RevokesGrant != "" {

@@ -82,6 +82,8 @@ type Draft struct {
 	// Untimed says, for each step that cannot be time-bound, why
 	// (UntimedReason): the form shows it as soon as an expiry is picked.
 	Untimed []string
+	// Sensitive says why Required is the sensitive count ("" when not).
+	Sensitive string
 }
 
 // PreviewDraft validates steps and previews them for actor on the current
@@ -105,22 +107,21 @@ func (s *Service) PreviewDraft(ctx context.Context, actor sentryaccess.Actor, st
 	if err := s.policy.CanRequest(actor, self.ID, steps); err != nil {
 		return Draft{}, err
 	}
-	d, err := s.draft(snap, steps, actor.Email)
+	d, err := s.draft(snap, steps)
 	if err != nil {
 		return Draft{}, fmt.Errorf("preview draft: %w", err)
 	}
 	return d, nil
 }
 
-// draft previews steps on snap for requester (an email), with the
-// approvals they need.
-func (s *Service) draft(snap *access.Snapshot, steps []Step, requester string) (Draft, error) {
-	pv, err := s.preview.Preview(snap, steps, requester)
+// draft previews steps on snap, with the approvals they need.
+func (s *Service) draft(snap *access.Snapshot, steps []Step) (Draft, error) {
+	pv, err := s.preview.Preview(snap, steps)
 	if err != nil {
 		return Draft{}, err
 	}
 	pv.ComputedAt = s.now().UTC()
-	d := Draft{Steps: steps, Preview: &pv, Required: s.policy.Required(steps)}
+	d := Draft{Steps: steps, Preview: &pv, Required: s.policy.Required(steps, &pv), Sensitive: s.policy.Sensitivity(steps, &pv)}
 	for _, st := range steps {
 		if msg := UntimedReason(snap, st); msg != "" {
 			d.Untimed = append(d.Untimed, msg)

@@ -325,7 +325,7 @@ func (f fakeSnapshots) Current(context.Context) (*access.Snapshot, error) { retu
 // delta per team-add.
 type fakePreviewer struct{}
 
-func (fakePreviewer) Preview(_ *access.Snapshot, steps []Step, _ string) (Preview, error) {
+func (fakePreviewer) Preview(_ *access.Snapshot, steps []Step) (Preview, error) {
 	var p Preview
 	for _, st := range steps {
 		if st.Params.Name == "blocked" {
@@ -359,6 +359,8 @@ func (c *testClock) Set(t time.Time) {
 func demoSnapshot() *access.Snapshot {
 	return &access.Snapshot{
 		Org: access.Org{Slug: "acme"},
+		// The configured token is the owner's.
+		Caller: access.ActingIdentity{Kind: access.CallerUser, UserID: "u1", Email: "owner@acme.test", MemberID: "1", OrgRole: "owner"},
 		Members: []access.Member{
 			{ID: "1", Email: "owner@acme.test", OrgRole: "owner", State: access.StateActive},
 			{ID: "2", Email: "ana@acme.test", OrgRole: "member", State: access.StateActive,

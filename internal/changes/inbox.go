@@ -39,7 +39,10 @@ type Inbox struct {
 	// sync has read them yet).
 	AccessRequests     []PendingAccessRequest
 	AccessRequestsRead bool
-	Now                time.Time
+	// Stuck maps the id of each listed request pending approval that no
+	// remaining known approver can approve to who could (Eligibility).
+	Stuck map[string]Eligibility
+	Now   time.Time
 }
 
 // PendingAccessRequest is one of Sentry's team access requests (a member
@@ -66,7 +69,7 @@ func (s *Service) Inbox(ctx context.Context, actor sentryaccess.Actor, now time.
 	open := map[string]string{} // Sentry access request id → open change request
 	for i := range all {
 		r := &all[i]
-		if r.State == StatePendingApproval && in.CanApprove && s.policy.CanDecide(actor, r) == nil {
+		if r.State == StatePendingApproval && in.CanApprove && s.policy.CanDecide(actor, r, nil) == nil {
 			in.AwaitingMe = append(in.AwaitingMe, *r)
 		}
 		if strings.EqualFold(r.Requester, actor.Email) {
@@ -82,6 +85,9 @@ func (s *Service) Inbox(ctx context.Context, actor sentryaccess.Actor, now time.
 				}
 			}
 		}
+	}
+	if err := s.markStuck(ctx, &in, all); err != nil {
+		return in, fmt.Errorf("inbox: %w", err)
 	}
 	gs, err := s.Upcoming(ctx, now, InboxWindow)
 	if err != nil {
@@ -111,4 +117,35 @@ func (s *Service) Inbox(ctx context.Context, actor sentryaccess.Actor, now time.
 		in.AccessRequests = append(in.AccessRequests, p)
 	}
 	return in, nil
+}
+
+// markStuck fills in.Stuck for the listed requests pending approval, from
+// their stored previews.
+func (s *Service) markStuck(ctx context.Context, in *Inbox, all []Request) error {
+	if s.approvers == nil {
+		return nil
+	}
+	known, err := s.approvers.KnownApprovers(ctx)
+	if err != nil {
+		return fmt.Errorf("known approvers: %w", err)
+	}
+	listed := map[string]bool{}
+	for _, rs := range [][]Request{in.AwaitingMe, in.Mine, in.Recent} {
+		for _, r := range rs {
+			listed[r.ID] = true
+		}
+	}
+	for i := range all {
+		r := &all[i]
+		if !listed[r.ID] || r.State != StatePendingApproval || len(r.Preview.Blocking()) > 0 {
+			continue
+		}
+		if e := s.eligibilityAmong(known, r, nil); e.Stuck {
+			if in.Stuck == nil {
+				in.Stuck = map[string]Eligibility{}
+			}
+			in.Stuck[r.ID] = e
+		}
+	}
+	return nil
 }

@@ -15,19 +15,32 @@ type Snapshots interface {
 	Current(ctx context.Context) (*access.Snapshot, error)
 }
 
-// Previewer computes what steps would do to a snapshot on behalf of
-// requester (an email). EnginePreviewer is the implementation over
-// internal/access.
+// Previewer computes what steps would do to a snapshot. Sentry acts as
+// the owner of the configured token (s.Caller), not as whoever asks, so
+// nothing about the requester enters the preview. EnginePreviewer is the
+// implementation over internal/access.
 type Previewer interface {
-	Preview(s *access.Snapshot, steps []Step, requester string) (Preview, error)
+	Preview(s *access.Snapshot, steps []Step) (Preview, error)
 }
 
-// Preview is what a request would change: the rule violations that block it
-// or warn, and who gains or loses access to which project.
+// Preview is what a request would change: who Sentry will act as, the
+// rule violations that block it or warn, who gains or loses access to
+// which project, whose effective access changes at all, and what an
+// org-role change does to stored team roles.
 type Preview struct {
-	ComputedAt time.Time     `json:"computedAt"`
+	ComputedAt time.Time `json:"computedAt"`
+	// ActingAs says who Sentry will act as ("Sentry will act as
+	// olivia@acme.test (the owner of the configured token, owner).").
+	ActingAs   string        `json:"actingAs,omitempty"`
 	Violations []Violation   `json:"violations,omitempty"`
 	Deltas     []AccessDelta `json:"deltas,omitempty"`
+	// Affected are the members whose effective access changes in any
+	// way: project access or scopes, org role or org scopes, team
+	// memberships or effective team roles, or removal. Nobody among them
+	// decides on the request (Policy.CanDecide).
+	Affected []AffectedMember `json:"affected,omitempty"`
+	// TeamRoles are the stored team roles org-role steps touch.
+	TeamRoles []TeamRoleEffect `json:"teamRoles,omitempty"`
 }
 
 // Blocking returns the violations that forbid the request.
@@ -44,9 +57,57 @@ func (p *Preview) Blocking() []Violation {
 	return out
 }
 
+// Warnings returns the violations that do not block: what depends on the
+// Sentry version or could not be checked.
+func (p *Preview) Warnings() []Violation {
+	if p == nil {
+		return nil
+	}
+	var out []Violation
+	for _, v := range p.Violations {
+		if !v.Blocking {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// GrantChanges counts the member×project grants the request adds and
+// removes (deltas that gain or lose project access).
+func (p *Preview) GrantChanges() (added, removed int) {
+	if p == nil {
+		return 0, 0
+	}
+	for _, d := range p.Deltas {
+		switch {
+		case d.GainsAccess:
+			added++
+		case d.LosesAccess:
+			removed++
+		}
+	}
+	return added, removed
+}
+
+// Affects reports whether the member with email is among those whose
+// access the request changes, and how ("" when not).
+func (p *Preview) Affects(email string) (string, bool) {
+	if p == nil || strings.TrimSpace(email) == "" {
+		return "", false
+	}
+	for _, a := range p.Affected {
+		if strings.EqualFold(strings.TrimSpace(a.Email), strings.TrimSpace(email)) {
+			return a.How, true
+		}
+	}
+	return "", false
+}
+
 // Violation is a rule a step breaks (own role change, retired admin role,
 // IdP-provisioned team, last owner, …). Step is the step index, -1 for the
-// request as a whole.
+// request as a whole. A violation that does not block is a warning: Sentry
+// may refuse the step depending on its version, or what the rule depends
+// on could not be checked.
 type Violation struct {
 	Step     int    `json:"step"`
 	Code     string `json:"code"`
@@ -70,6 +131,35 @@ type AccessDelta struct {
 	// contributor, org role member". The preview shows it instead of the
 	// scope list, which it keeps folded.
 	Via string `json:"via,omitempty"`
+}
+
+// AffectedMember is one member whose effective access the request
+// changes; How says how, in words ("gains payment-api", "org role member →
+// manager").
+type AffectedMember struct {
+	Member string `json:"member"`
+	Email  string `json:"email"`
+	How    string `json:"how"`
+}
+
+// TeamRoleEffect is what an org-role step does to one of the member's
+// stored team roles. Sentry's versions differ: older ones reset a stored
+// role at or below the new role's minimum team role to null (Reset); the
+// newest code leaves it (docs/sentry-access-model.md#team-roles-and-the-minimum-team-role).
+// The effective role is the same either way until a later change of org
+// role. EffectiveBefore and EffectiveAfter are the member's effective
+// team role on Team around the step; Restore, when set, is a team-role step
+// that keeps EffectiveBefore after the step (the step lowers it).
+type TeamRoleEffect struct {
+	Step            int    `json:"step"`
+	Member          string `json:"member"`
+	Email           string `json:"email"`
+	Team            string `json:"team"`
+	Stored          string `json:"stored,omitempty"`
+	Reset           bool   `json:"reset,omitempty"`
+	EffectiveBefore string `json:"effectiveBefore"`
+	EffectiveAfter  string `json:"effectiveAfter"`
+	Restore         *Step  `json:"restore,omitempty"`
 }
 
 // memberByEmail returns the member of s with email (case-insensitive).

@@ -43,6 +43,10 @@ type Config struct {
 	// partially failed, failed or denied, once, right after the state is
 	// stored (the dashboard sends webhooks from it); it must not block.
 	Finished func(ctx context.Context, r *Request)
+	// Approvers is what the dashboard knows of its approvers (those who
+	// signed in with a deciding role); optional. With it, request pages
+	// and the inbox say when no remaining approver can approve.
+	Approvers ApproverDirectory
 	// Background runs work that outlives the call that starts it: the
 	// apply after a request's last approval. Nil runs it on a new
 	// goroutine; tests run it inline, or hold it.
@@ -68,6 +72,7 @@ type Service struct {
 	created    func(context.Context, *Request)
 	finished   func(context.Context, *Request)
 	background func(fn func())
+	approvers  ApproverDirectory
 
 	mu       sync.Mutex
 	applying map[string]bool // request ids being applied by this process
@@ -82,7 +87,7 @@ func New(cfg Config) *Service {
 		policy: cfg.Policy, now: cfg.Now, sleep: cfg.Sleep, resync: cfg.Resync,
 		maxAtt: cfg.MaxAttempts, backoff: cfg.Backoff, log: cfg.Logger,
 		applying: map[string]bool{}, accessReqs: cfg.AccessRequests, created: cfg.Created, finished: cfg.Finished,
-		background: cfg.Background,
+		background: cfg.Background, approvers: cfg.Approvers,
 	}
 	if s.background == nil {
 		s.background = func(fn func()) { go fn() }
@@ -199,7 +204,7 @@ func (s *Service) Create(ctx context.Context, actor sentryaccess.Actor, in NewRe
 			return nil, err
 		}
 	}
-	pv, err := s.preview.Preview(snap, steps, actor.Email)
+	pv, err := s.preview.Preview(snap, steps)
 	if err != nil {
 		return nil, fmt.Errorf("create request: preview: %w", err)
 	}
@@ -219,7 +224,7 @@ func (s *Service) Create(ctx context.Context, actor sentryaccess.Actor, in NewRe
 		Justification: in.Justification, Steps: steps, ExpiresAt: in.ExpiresAt,
 		ExtendsGrant: in.ExtendsGrant, CreatedAt: now, UpdatedAt: now,
 		State: StatePendingApproval, Source: in.Source,
-		Required: s.policy.Required(steps), Preview: &pv,
+		Required: s.policy.Required(steps, &pv), Preview: &pv,
 	}
 	rec := TrailRecord{At: now, Actor: actor.Email, Kind: TrailRequestCreated, After: summarize(r), Comment: in.Justification}
 	if err := s.repo.CreateRequest(ctx, r, []TrailRecord{rec}); err != nil {
@@ -268,7 +273,7 @@ func (s *Service) PreviewNow(ctx context.Context, r *Request) (*Preview, error) 
 	if err != nil {
 		return nil, fmt.Errorf("preview request %s: snapshot: %w", r.ID, err)
 	}
-	d, err := s.draft(snap, r.Steps, r.Requester)
+	d, err := s.draft(snap, r.Steps)
 	if err != nil {
 		return nil, fmt.Errorf("preview request %s: %w", r.ID, err)
 	}
@@ -302,20 +307,24 @@ func (s *Service) Deny(ctx context.Context, actor sentryaccess.Actor, id, commen
 	return s.decide(ctx, actor, id, false, comment)
 }
 
+// decide records actor's decision. Both an approval and a denial are
+// checked against the preview on the current snapshot: nobody decides on
+// a request that changes her own access now, and an approval is refused
+// while Sentry would refuse the request. When the current preview's blast
+// radius needs more approvals than the request asked for at creation, the
+// request asks for them from now on.
 func (s *Service) decide(ctx context.Context, actor sentryaccess.Actor, id string, approve bool, comment string) (*Request, error) {
-	if approve {
-		r, err := s.Get(ctx, id)
-		if err != nil {
+	cur, err := s.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	var live *Preview
+	if cur.State == StatePendingApproval {
+		if live, err = s.PreviewNow(ctx, cur); err != nil {
 			return nil, err
 		}
-		if r.State == StatePendingApproval {
-			pv, err := s.PreviewNow(ctx, r)
-			if err != nil {
-				return nil, err
-			}
-			if b := pv.Blocking(); len(b) > 0 {
-				return nil, blockingError(b)
-			}
+		if b := live.Blocking(); approve && len(b) > 0 {
+			return nil, blockingError(b)
 		}
 	}
 	snap, err := s.snaps.Current(ctx)
@@ -328,13 +337,20 @@ func (s *Service) decide(ctx context.Context, actor sentryaccess.Actor, id strin
 		if r.State != StatePendingApproval {
 			return nil, sentryaccess.Errorf(sentryaccess.ECONFLICT, "Request %s is %s, not pending approval", r.ID, r.State)
 		}
-		if err := s.policy.CanDecide(actor, r); err != nil {
+		if err := s.policy.CanDecide(actor, r, live); err != nil {
 			return nil, err
 		}
 		if i := targetsMember(r.Steps, self.ID); i >= 0 {
 			return nil, sentryaccess.Errorf(sentryaccess.EFORBIDDEN, "Nobody decides on a change to their own access (step %d)", i+1)
 		}
 		before := r.State
+		var recs []TrailRecord
+		if need := s.policy.Required(r.Steps, live); need > r.Required {
+			recs = append(recs, TrailRecord{At: now, Actor: SystemActor, Kind: TrailRequestState, RequestID: r.ID,
+				Before: fmt.Sprintf("%d approval(s)", r.Required), After: fmt.Sprintf("%d approval(s)", need),
+				Comment: "the preview on the current snapshot needs more approvals: " + s.policy.Sensitivity(r.Steps, live)})
+			r.Required = need
+		}
 		r.Approvals = append(r.Approvals, Decision{Actor: actor.Email, Role: actor.Role, Approve: approve, Comment: comment, At: now})
 		r.UpdatedAt = now
 		kind := TrailRequestApproved
@@ -347,8 +363,8 @@ func (s *Service) decide(ctx context.Context, actor sentryaccess.Actor, id strin
 				r.Steps[i].State = StepApproved
 			}
 		}
-		return []TrailRecord{{At: now, Actor: actor.Email, Kind: kind, RequestID: r.ID,
-			Before: string(before), After: string(r.State), Comment: comment}}, nil
+		return append(recs, TrailRecord{At: now, Actor: actor.Email, Kind: kind, RequestID: r.ID,
+			Before: string(before), After: string(r.State), Comment: comment}), nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("decide request %s: %w", id, err)

@@ -2,6 +2,7 @@ package changes
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -20,20 +21,49 @@ func TestPolicyRequiredApprovals(t *testing.T) {
 		name  string
 		steps []Step
 		want  int
+		pv    *Preview
 	}{
-		{"a team add needs one approver", []Step{addStep("3", "payments")}, 1},
-		{"an org-role change needs two", []Step{{Kind: KindOrgRole, Params: Params{Member: "3", Role: "manager"}}}, 2},
-		{"a member removal needs two", []Step{{Kind: KindMemberRemove, Params: Params{Member: "3"}}}, 2},
-		{"one sensitive step makes the whole request need two", []Step{addStep("3", "payments"), {Kind: KindMemberRemove, Params: Params{Member: "4"}}}, 2},
+		{"a team add needs one approver", []Step{addStep("3", "payments")}, 1, nil},
+		{"an org-role change needs two", []Step{{Kind: KindOrgRole, Params: Params{Member: "3", Role: "manager"}}}, 2, nil},
+		{"a member removal needs two", []Step{{Kind: KindMemberRemove, Params: Params{Member: "3"}}}, 2, nil},
+		{"one sensitive step makes the whole request need two", []Step{addStep("3", "payments"), {Kind: KindMemberRemove, Params: Params{Member: "4"}}}, 2, nil},
+		{"deleting a team needs two", []Step{{Kind: KindTeamDelete, Params: Params{Team: "payments"}}}, 2, nil},
+		{"a link that grants up to the limit needs one", []Step{{Kind: KindProjectLink, Params: Params{Team: "payments", Project: "auth-service"}}}, 1, grants(DefaultSensitiveGrants, 0)},
+		{"a link that grants more than the limit needs two", []Step{{Kind: KindProjectLink, Params: Params{Team: "payments", Project: "auth-service"}}}, 2, grants(DefaultSensitiveGrants+1, 0)},
+		{"an unlink that removes more than the limit needs two", []Step{{Kind: KindProjectUnlink, Params: Params{Team: "payments", Project: "payment-api"}}}, 2, grants(0, DefaultSensitiveGrants+1)},
+		{"grants added and removed count together", []Step{addStep("3", "payments")}, 2, grants(DefaultSensitiveGrants/2+1, DefaultSensitiveGrants/2)},
+		{"scope changes are not grants", []Step{addStep("3", "payments")}, 1, scopeChanges(DefaultSensitiveGrants + 5)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			if got := p.Required(tt.steps); got != tt.want {
+			if got := p.Required(tt.steps, tt.pv); got != tt.want {
 				t.Errorf("Required = %d, want %d", got, tt.want)
 			}
 		})
 	}
+}
+
+// grants is a preview adding and removing that many member×project grants.
+func grants(added, removed int) *Preview {
+	p := &Preview{}
+	for i := range added {
+		p.Deltas = append(p.Deltas, AccessDelta{Member: fmt.Sprint(i), Project: "a", GainsAccess: true})
+	}
+	for i := range removed {
+		p.Deltas = append(p.Deltas, AccessDelta{Member: fmt.Sprint(i), Project: "b", LosesAccess: true})
+	}
+	return p
+}
+
+// scopeChanges is a preview changing n members' scopes on a project they
+// keep.
+func scopeChanges(n int) *Preview {
+	p := &Preview{}
+	for i := range n {
+		p.Deltas = append(p.Deltas, AccessDelta{Member: fmt.Sprint(i), Project: "a", Gained: []string{"project:write"}})
+	}
+	return p
 }
 
 func TestPolicyWhoMayRequestAndDecide(t *testing.T) {
@@ -220,7 +250,7 @@ func TestAStepsEmailIsTheMembersEmailInSentry(t *testing.T) {
 	if strings.Contains(r.Title, "vic@") {
 		t.Errorf("title %q names the typed email", r.Title)
 	}
-	if err := h.svc.Policy().CanDecide(second, r); sentryaccess.ErrorCode(err) != sentryaccess.EFORBIDDEN {
+	if err := h.svc.Policy().CanDecide(second, r, nil); sentryaccess.ErrorCode(err) != sentryaccess.EFORBIDDEN {
 		t.Errorf("CanDecide(bob, request adding bob) = %v, want EFORBIDDEN", err)
 	}
 }

@@ -118,7 +118,7 @@ func explainViolation(s *access.Snapshot, prior []Step, st Step, v access.Violat
 	n := st.Index + 1
 	switch v.Rule {
 	case access.RuleOwnRole:
-		return fmt.Sprintf("Step %d changes the org role of %s, and Sentry acts as %s here: Sentry lets nobody change their own org role. Have another owner or manager make this change.", n, email, email)
+		return fmt.Sprintf("Step %d changes the org role of %s, who owns the configured token: Sentry acts as %s and lets nobody change their own org role (\"You cannot make changes to your own role.\"), whoever asks here. Configure a user auth token of another owner or manager to make this change.", n, email, email)
 	case access.RuleRetiredRole:
 		return fmt.Sprintf("Step %d would give %s the retired Admin org role, which Sentry no longer lets anyone be given. Give them the Member org role with the Team Admin role on their teams, or the Manager org role.", n, email)
 	case access.RuleNoTeamRoles:
@@ -140,8 +140,12 @@ func explainViolation(s *access.Snapshot, prior []Step, st Step, v access.Violat
 			return fmt.Sprintf("Team %s is managed by your identity provider through SCIM, so Sentry refuses to %s %s %s it here (step %d). %s %s %s the identity provider's group for %s instead.",
 				p.Team, verb, email, prep, n, strings.ToUpper(verb[:1])+verb[1:], email, prep, p.Team)
 		}
+	case access.RuleUnknown:
+		return explainUnknown(s, prior, st)
 	}
-	return explainUnknown(s, prior, st)
+	// The acting identity's rules and the others name the member, the
+	// token's user and the fix already.
+	return v.Message
 }
 
 // explainUnknown says what a step names that the organization, as last

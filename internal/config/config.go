@@ -61,6 +61,10 @@ type Config struct {
 	// (SENTRY_ACCESS_SENSITIVE_APPROVALS, default 2).
 	Approvals          int
 	SensitiveApprovals int
+	// SensitiveGrants is the blast radius above which a request needs
+	// SensitiveApprovals: more member×project grants added and removed in
+	// total (SENTRY_ACCESS_SENSITIVE_GRANTS, default 20).
+	SensitiveGrants int
 
 	// WebhookAllow lists the internal addresses (CIDR prefixes or single
 	// IPs) webhooks may be posted to; every other loopback, private,
@@ -98,6 +102,7 @@ func Defaults() Config {
 		ClockSkew:          90 * time.Second,
 		Approvals:          1,
 		SensitiveApprovals: 2,
+		SensitiveGrants:    20,
 		LogFormat:          "json",
 	}
 }
@@ -188,6 +193,7 @@ func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (Config, 
 	dur(&c.ClockSkew, "SAML_CLOCK_SKEW")
 	num(&c.Approvals, "SENTRY_ACCESS_APPROVALS")
 	num(&c.SensitiveApprovals, "SENTRY_ACCESS_SENSITIVE_APPROVALS")
+	num(&c.SensitiveGrants, "SENTRY_ACCESS_SENSITIVE_GRANTS")
 	if v := getenv("SENTRY_ACCESS_WEBHOOK_ALLOW"); v != "" {
 		ps, err := ParsePrefixes(v)
 		if err != nil {
@@ -284,6 +290,9 @@ func (c Config) RequireDashboard() error {
 	}
 	if c.Approvals < 1 || c.SensitiveApprovals < c.Approvals {
 		errs = append(errs, errors.New("approvals: SENTRY_ACCESS_APPROVALS must be at least 1 and SENTRY_ACCESS_SENSITIVE_APPROVALS at least as many"))
+	}
+	if c.SensitiveGrants < 1 {
+		errs = append(errs, errors.New("SENTRY_ACCESS_SENSITIVE_GRANTS: must be at least 1 (member×project grants a request may add or remove before it needs the sensitive approval count)"))
 	}
 	if c.SyncInterval < 0 {
 		errs = append(errs, errors.New("SENTRY_ACCESS_SYNC_INTERVAL: must not be negative"))

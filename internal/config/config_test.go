@@ -21,11 +21,12 @@ func TestLoadReadsEnvironmentAndSecretFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	c, err := Load(flag.NewFlagSet("t", flag.ContinueOnError), []string{"--org", "from-flag"}, envOf(map[string]string{
-		"SENTRY_URL":                  "https://sentry.example.com",
-		"SENTRY_ORG":                  "from-env",
-		"SENTRY_AUTH_TOKEN_FILE":      tokenFile,
-		"SENTRY_ACCESS_SYNC_INTERVAL": "5m",
-		"SENTRY_ACCESS_WEBHOOK_ALLOW": "10.20.0.0/16, 192.168.1.7,fd00::1",
+		"SENTRY_URL":                     "https://sentry.example.com",
+		"SENTRY_ORG":                     "from-env",
+		"SENTRY_AUTH_TOKEN_FILE":         tokenFile,
+		"SENTRY_ACCESS_SYNC_INTERVAL":    "5m",
+		"SENTRY_ACCESS_WEBHOOK_ALLOW":    "10.20.0.0/16, 192.168.1.7,fd00::1",
+		"SENTRY_ACCESS_SENSITIVE_GRANTS": "50",
 	}))
 	if err != nil {
 		t.Fatal(err)
@@ -38,6 +39,9 @@ func TestLoadReadsEnvironmentAndSecretFiles(t *testing.T) {
 	}
 	if c.SyncInterval.Minutes() != 5 {
 		t.Errorf("sync interval: got %v", c.SyncInterval)
+	}
+	if c.SensitiveGrants != 50 {
+		t.Errorf("sensitive grants: got %d", c.SensitiveGrants)
 	}
 	if got := fmt.Sprint(c.WebhookAllow); got != "[10.20.0.0/16 192.168.1.7/32 fd00::1/128]" {
 		t.Errorf("webhook allowlist: got %s", got)

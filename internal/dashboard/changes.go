@@ -11,6 +11,7 @@ import (
 	"github.com/sentry-access/sentry-access/internal/changes"
 	"github.com/sentry-access/sentry-access/internal/explore"
 	"github.com/sentry-access/sentry-access/internal/sentry"
+	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 	"github.com/sentry-access/sentry-access/internal/store"
 	"github.com/sentry-access/sentry-access/internal/syncer"
 )
@@ -61,6 +62,25 @@ func (s storeSnapshots) AccessRequests(ctx context.Context) ([]sentry.AccessRequ
 	return inv.AccessRequests, nil
 }
 
+// knownApprovers is changes.ApproverDirectory over the dashboard's record
+// of sign-ins: the users whose last sign-in gave an approver or admin role.
+type knownApprovers struct{ st *store.Store }
+
+// KnownApprovers implements changes.ApproverDirectory.
+func (k knownApprovers) KnownApprovers(ctx context.Context) ([]changes.KnownApprover, error) {
+	us, err := k.st.DashboardUsers().List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []changes.KnownApprover
+	for _, u := range us {
+		if u.Role == sentryaccess.RoleApprover || u.Role == sentryaccess.RoleAdmin {
+			out = append(out, changes.KnownApprover{Email: u.Email, Name: u.Name, Role: u.Role, LastSeen: u.LastLogin})
+		}
+	}
+	return out, nil
+}
+
 // newChanges builds the change-request service: requests in the store,
 // steps carried out with the Sentry client, and a sync through the runner
 // after each apply so the pages show the result. created and finished are
@@ -76,22 +96,25 @@ func newChanges(o Options, runner *syncer.Runner, ex *explore.Service, log *slog
 		AccessRequests: snaps,
 		Previewer:      changes.EnginePreviewer{},
 		Executor:       changes.SentryExecutor{API: o.Sentry},
+		Approvers:      knownApprovers{o.Store},
 		Now:            o.Now,
 		Logger:         log,
 		MaxAttempts:    o.ApplyRetry.MaxAttempts,
 		Backoff:        o.ApplyRetry.Backoff,
 		Sleep:          o.ApplyRetry.Sleep,
-		Resync: func(ctx context.Context, _ changes.Touched) error {
-			return resync(ctx, runner)
+		Resync: func(ctx context.Context, t changes.Touched) error {
+			return resync(ctx, runner, syncer.Touched{Members: t.Members, Emails: t.Emails, Teams: t.Teams,
+				TeamList: t.TeamList, Projects: len(t.Projects) > 0})
 		},
 	})
 }
 
-// resync runs an incremental sync, waiting for a running one to finish
-// first (a sync that started before the apply may have missed it).
-func resync(ctx context.Context, r *syncer.Runner) error {
+// resync runs an incremental sync that re-reads what an apply touched,
+// waiting for a running one to finish first (a sync that started before
+// the apply may have missed it).
+func resync(ctx context.Context, r *syncer.Runner, t syncer.Touched) error {
 	for range 60 {
-		_, err := r.RunOnce(ctx, false)
+		_, err := r.RunTouched(ctx, t)
 		if !errors.Is(err, syncer.ErrBusy) {
 			return err
 		}

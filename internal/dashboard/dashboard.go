@@ -140,6 +140,9 @@ func New(ctx context.Context, o Options) (*Server, error) {
 		// Logouts are refused until the session's absolute expiry, across
 		// restarts.
 		Revocations: o.Store.SessionRevocations(),
+		// Who signed in with which role: all the dashboard knows of its
+		// approvers (a request says when none of them can approve it).
+		Logins: o.Store.DashboardUsers(),
 	}, o.Now)
 	if err != nil {
 		return nil, err

@@ -91,7 +91,7 @@ func (s *Server) handleChangeForm(c echo.Context) error {
 		return err
 	}
 	v := formView(ch, a.Email)
-	row := web.StepRow{Member: c.QueryParam("member"), Team: c.QueryParam("team"), Project: c.QueryParam("project")}
+	row := web.StepRow{Member: c.QueryParam("member"), Team: c.QueryParam("team"), Project: c.QueryParam("project"), Role: c.QueryParam("role")}
 	switch k := changes.Kind(c.QueryParam("kind")); {
 	case slices.Contains(changes.Kinds(), k):
 		row.Kind = string(k)
@@ -273,7 +273,7 @@ func (s *Server) handleChangePreview(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, web.ChangePreview(web.PreviewView{Draft: d, TimeBound: f.expires != nil}))
+	return render(c, http.StatusOK, web.ChangePreview(web.PreviewView{Draft: d, TimeBound: f.expires != nil, NextRow: len(f.view.Rows)}))
 }
 
 // handleChangeCreate submits the form: HX-Redirect to the new request, or

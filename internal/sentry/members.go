@@ -145,8 +145,17 @@ func (c *Client) DeleteMember(ctx context.Context, id string) error {
 // src/sentry/core/endpoints/organization_member_details.py;
 // docs/sentry-access-model.md#members). So the only way to send one is
 // SetOrgRole, which always sends the member's complete current list.
+//
+// The org role goes as orgRole and as its deprecated alias role: today's
+// Sentry takes orgRole or role and validates both alike
+// (OrganizationMemberRequestSerializer: validate_role is
+// validate_orgRole; the PUT reads result.get("orgRole") or
+// result.get("role")), while older servers' serializer has role only
+// (src/sentry/api/endpoints/organization_member/details.py at 00c84af3,
+// docs/sentry-access-model.md#members).
 type memberUpdate struct {
 	OrgRole   string               `json:"orgRole"`
+	Role      string               `json:"role"`
 	TeamRoles []teamRoleAssignment `json:"teamRoles"`
 }
 
@@ -169,8 +178,10 @@ type teamRoleAssignment struct {
 // It needs a user auth token holding member:admin: a new role the caller
 // may not assign is 400 (so is any role change by an integration token,
 // which has no assignable roles), a member whose current role is above the
-// caller's is 403. On the change Sentry resets team roles at or below the
-// new minimum team role to null.
+// caller's is 403. Whether Sentry then resets the member's stored team
+// roles at or below the new minimum team role to null depends on its
+// version: older versions do, the newest code read does not
+// (docs/sentry-access-model.md#team-roles-and-the-minimum-team-role).
 func (c *Client) SetOrgRole(ctx context.Context, memberID, orgRole string) (*Member, error) {
 	if orgRole == "" {
 		return nil, fmt.Errorf("set org role of member %s: empty role: %w", memberID, ErrInvalid)
@@ -179,7 +190,7 @@ func (c *Client) SetOrgRole(ctx context.Context, memberID, orgRole string) (*Mem
 	if err != nil {
 		return nil, fmt.Errorf("set org role: %w", err)
 	}
-	body := memberUpdate{OrgRole: orgRole, TeamRoles: []teamRoleAssignment{}}
+	body := memberUpdate{OrgRole: orgRole, Role: orgRole, TeamRoles: []teamRoleAssignment{}}
 	for _, tr := range cur.TeamRoles {
 		body.TeamRoles = append(body.TeamRoles, teamRoleAssignment(tr))
 	}

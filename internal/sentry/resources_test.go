@@ -47,7 +47,11 @@ func TestSetOrgRoleResendsTheFullTeamRoles(t *testing.T) {
 		t.Errorf("orgRole = %q", m.OrgRole)
 	}
 	want := map[string]any{
+		// Both: Sentry reads orgRole or its deprecated alias role, and
+		// validates both alike (validate_role is validate_orgRole);
+		// older servers read role only.
 		"orgRole": "manager",
+		"role":    "manager",
 		"teamRoles": []any{
 			map[string]any{"teamSlug": "web", "role": "admin"},
 			map[string]any{"teamSlug": "payments", "role": nil}, // stored null sent as null: Sentry reads item["role"] of every entry
@@ -76,7 +80,7 @@ func TestSetOrgRoleOfATeamlessMemberSendsAnEmptyList(t *testing.T) {
 	if _, err := c.SetOrgRole(t.Context(), "5", "admin"); err != nil {
 		t.Fatal(err)
 	}
-	if want := `{"orgRole":"admin","teamRoles":[]}`; raw != want {
+	if want := `{"orgRole":"admin","role":"admin","teamRoles":[]}`; raw != want {
 		t.Errorf("PUT body = %s, want %s", raw, want)
 	}
 }

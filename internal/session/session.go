@@ -20,6 +20,7 @@ import (
 	"github.com/gorilla/sessions"
 
 	"github.com/sentry-access/sentry-access/internal/samlauth"
+	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 )
 
 // CookieName is the name of the dashboard session cookie over http.
@@ -60,6 +61,15 @@ type Config struct {
 	// so a logout survives a restart. Nil keeps them in memory, which a
 	// restart forgets (tests).
 	Revocations Revocations
+	// Logins, when set, is told of every sign-in (Begin) before the
+	// session starts: the dashboard records who signed in with which role
+	// (store.DashboardUsers), all it knows of its approvers.
+	Logins Logins
+}
+
+// Logins records sign-ins.
+type Logins interface {
+	RecordLogin(ctx context.Context, email, name string, role sentryaccess.Role, at time.Time) error
 }
 
 // Revocations remembers ended sessions. Revoke records session id as
@@ -120,6 +130,7 @@ type Manager struct {
 	secure  bool
 	revoked Revocations
 	decoded decodedCookies
+	logins  Logins
 }
 
 var _ samlauth.Sessions = (*Manager)(nil)
@@ -182,7 +193,7 @@ func New(cfg Config, now func() time.Time) (*Manager, error) {
 	if rev == nil {
 		rev = &memoryRevocations{now: now, until: map[string]time.Time{}}
 	}
-	return &Manager{store: store, now: now, idle: idle, abs: abs, secure: u.Scheme == "https", revoked: rev}, nil
+	return &Manager{store: store, now: now, idle: idle, abs: abs, secure: u.Scheme == "https", revoked: rev, logins: cfg.Logins}, nil
 }
 
 // cookieName is the session cookie's name for this base URL.
@@ -202,6 +213,11 @@ func (m *Manager) Begin(w http.ResponseWriter, r *http.Request, id samlauth.Iden
 	b, err := json.Marshal(id)
 	if err != nil {
 		return fmt.Errorf("encode identity: %w", err)
+	}
+	if m.logins != nil {
+		if err := m.logins.RecordLogin(r.Context(), id.Email, id.Name, id.Role, m.now()); err != nil {
+			return fmt.Errorf("record the sign-in: %w", err)
+		}
 	}
 	now := m.now().Unix()
 	s.Values[keySID] = rand.Text()

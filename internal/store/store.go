@@ -195,6 +195,9 @@ func prepare(tx *bolt.Tx) error {
 	if err := ensureSessionBuckets(tx); err != nil {
 		return err
 	}
+	if err := ensureUserBuckets(tx); err != nil {
+		return err
+	}
 	if err := sys.Put([]byte(keySchema), []byte(strconv.Itoa(schemaVersion))); err != nil {
 		return fmt.Errorf("write schema version: %w", err)
 	}

@@ -42,11 +42,56 @@ import (
 //
 // When nothing changed it saves no snapshot and reports Unchanged.
 func (s *Syncer) Incremental(ctx context.Context) (Result, error) {
+	return s.IncrementalTouched(ctx, Touched{})
+}
+
+// Touched names objects a change made through sentry-access touched,
+// which an incremental sync re-reads whatever the audit log says: a change
+// Sentry does not audit (an IdP's SCIM PUT of a role), an entry not in the
+// log yet, or a member known only by email (just invited or provisioned)
+// is then in the next snapshot.
+type Touched struct {
+	// Members are member ids; Emails members found by email.
+	Members []string
+	Emails  []string
+	// Teams are team slugs whose member lists are re-read.
+	Teams []string
+	// TeamList re-reads the team list and the projects (a team was
+	// created, deleted or renamed); Projects the projects.
+	TeamList bool
+	Projects bool
+}
+
+// IncrementalTouched is Incremental that also re-reads what t names.
+func (s *Syncer) IncrementalTouched(ctx context.Context, t Touched) (Result, error) {
 	if !s.runMu.TryLock() {
 		return Result{}, ErrBusy
 	}
 	defer s.runMu.Unlock()
-	return s.run(ctx, store.KindIncremental, func(r *run) (*access.Snapshot, error) { return s.incremental(r) })
+	return s.run(ctx, store.KindIncremental, func(r *run) (*access.Snapshot, error) { return s.incremental(r, t) })
+}
+
+// addTouched adds what t names to p, finding members named by email.
+func (s *Syncer) addTouched(ctx context.Context, p *plan, t Touched) error {
+	for _, id := range t.Members {
+		p.members[id] = true
+	}
+	for _, email := range t.Emails {
+		for m, err := range s.src.Members(ctx, sentry.MemberQuery{Email: email}) {
+			if err != nil {
+				return fmt.Errorf("find member %s: %w", email, err)
+			}
+			if strings.EqualFold(m.Email, email) {
+				p.members[m.ID] = true
+			}
+		}
+	}
+	for _, slug := range t.Teams {
+		p.teams[slug] = true
+	}
+	p.teamList = p.teamList || t.TeamList
+	p.projects = p.projects || t.Projects || t.TeamList
+	return nil
 }
 
 // fallback turns the run into a full sync, saying why.
@@ -67,7 +112,7 @@ type plan struct {
 	authProvider bool
 }
 
-func (s *Syncer) incremental(r *run) (*access.Snapshot, error) {
+func (s *Syncer) incremental(r *run, t Touched) (*access.Snapshot, error) {
 	ctx := r.ctx
 	r.res.Kind = store.KindIncremental
 	baseMeta, base, err := s.st.CurrentSnapshot(ctx)
@@ -96,6 +141,9 @@ func (s *Syncer) incremental(r *run) (*access.Snapshot, error) {
 	p, err := planFor(rows, base)
 	if err != nil {
 		return s.fallback(r, err.Error())
+	}
+	if err := s.addTouched(ctx, &p, t); err != nil {
+		return nil, err
 	}
 
 	r.setStage(StageOrganization, 1)

@@ -3,6 +3,7 @@ package syncer_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"reflect"
 	"slices"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sentry-access/sentry-access/internal/access"
+	"github.com/sentry-access/sentry-access/internal/sentry"
 	"github.com/sentry-access/sentry-access/internal/sentrysim"
 	"github.com/sentry-access/sentry-access/internal/store"
 	"github.com/sentry-access/sentry-access/internal/syncer"
@@ -342,5 +344,73 @@ func TestIncrementalAfterChangesMadeThroughTheClient(t *testing.T) {
 	diffSnapshots(t, got, want)
 	if dana := findMember(got, "1026"); dana == nil || dana.OrgRole != "manager" {
 		t.Errorf("Dana: got %+v, want a manager", dana)
+	}
+}
+
+// What Sentry does not audit (an IdP's SCIM PUT of a member's role) an
+// incremental sync cannot see; told which objects a change touched, it
+// re-reads them all the same.
+func TestIncrementalReReadsTheTouchedObjects(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := newEnv(t, sentrysim.DemoFixture(), sentrysim.DemoOwnerToken, syncer.Options{})
+	if _, err := e.syncer.Full(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// The IdP sets Paul's org role through SCIM: no audit entry.
+	req, err := http.NewRequest(http.MethodPut, fmt.Sprintf("%s/api/0/organizations/%s/scim/v2/Users/%d", e.srv.URL, sentrysim.DemoOrgSlug, paulPayne),
+		strings.NewReader(`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"sentryOrgRole":"admin"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+sentrysim.DemoSCIMToken)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("SCIM PUT: %d", resp.StatusCode)
+	}
+	role := func() string {
+		_, snap, err := e.st.CurrentSnapshot(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m := findMember(snap, fmt.Sprint(paulPayne)); m != nil {
+			return m.OrgRole
+		}
+		return "gone"
+	}
+	if _, err := e.syncer.Incremental(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := role(); got != "member" {
+		t.Fatalf("a plain incremental sync sees Paul as %s; the test needs a change it cannot see", got)
+	}
+	res, err := e.syncer.IncrementalTouched(ctx, syncer.Touched{Members: []string{fmt.Sprint(paulPayne)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := role(); got != "admin" || res.Kind != store.KindIncremental {
+		t.Errorf("after re-reading the touched member: Paul is %s (%s sync), want admin from an incremental sync", got, res.Kind)
+	}
+	// A member known only by email (just provisioned) is found and read.
+	idp, err := sentry.New(sentry.Config{BaseURL: e.srv.URL, Org: sentrysim.DemoOrgSlug, Token: sentrysim.DemoOwnerToken,
+		SCIMToken: sentrysim.DemoSCIMToken, MaxRetries: -1, Now: e.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := idp.CreateSCIMUser(ctx, "new.hire@acme.test", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.syncer.IncrementalTouched(ctx, syncer.Touched{Emails: []string{"New.Hire@acme.test"}}); err != nil {
+		t.Fatal(err)
+	}
+	_, snap, _ := e.st.CurrentSnapshot(ctx)
+	if m := findMember(snap, u.ID); m == nil || m.Email != "new.hire@acme.test" || !m.Flags.IDPProvisioned {
+		t.Errorf("the provisioned member: %+v", m)
 	}
 }

@@ -111,12 +111,23 @@ func (r *Runner) Running() bool { return r.busy.Load() }
 // RunOnce runs one sync now and waits for it. After a successful run it
 // prunes old snapshots and runs the AfterSync pipeline.
 func (r *Runner) RunOnce(ctx context.Context, full bool) (Result, error) {
+	return r.runOnce(ctx, full, Touched{})
+}
+
+// RunTouched is RunOnce for an incremental sync that also re-reads what t
+// names (Syncer.IncrementalTouched): what a change made through
+// sentry-access touched. It is a full sync when one is due.
+func (r *Runner) RunTouched(ctx context.Context, t Touched) (Result, error) {
+	return r.runOnce(ctx, false, t)
+}
+
+func (r *Runner) runOnce(ctx context.Context, full bool, t Touched) (Result, error) {
 	r.mu.Lock()
 	if r.lastFull.IsZero() || r.now().Sub(r.lastFull) >= r.opts.FullEvery {
 		full = true
 	}
 	r.mu.Unlock()
-	run := r.s.Incremental
+	run := func(ctx context.Context) (Result, error) { return r.s.IncrementalTouched(ctx, t) }
 	if full {
 		run = r.s.Full
 	}
