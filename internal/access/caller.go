@@ -368,7 +368,7 @@ func (w *workspace) integrationCheck(c Change, cf callerFacts, refuse, warn func
 			return refuse(RuleMissingScope, "Sentry would not add the member: under closed membership %s's token needs org:write or team:write, and Sentry files an access request instead.", app)
 		}
 	case ChangeTeamRole, ChangeTeamRemove:
-		return warn(RuleVersion, "Depends on the Sentry version: older versions refuse team-role changes and removals from a team by an integration's token (it has no team role), the newest allows them with team:write, org:write or member:write. A user auth token of an owner or manager works in every version.")
+		return warn(RuleVersion, "Depends on the Sentry version: older versions refuse team role changes and removals from a team by an integration's token (it has no team role), the newest allows them with team:write, org:write or member:write. A user auth token of an owner or manager works in every version.")
 	}
 	return nil
 }

@@ -481,7 +481,7 @@ func (w *workspace) precheck(c Change) (Violation, bool) {
 		}
 		if m.Flags.IDPRoleRestricted {
 			return Violation{Rule: RuleIDPRoleRestricted, Warning: true, Message: fmt.Sprintf(
-				"Depends on the Sentry version: %s's org role is managed by the identity provider (SCIM). Older Sentry refuses this (\"This user's org-role is managed through your organization's identity provider.\"); the newest has that check switched off, and the IdP may set the role back at its next push.", m.Email)}, true
+				"Depends on the Sentry version: %s's org role is managed by the identity provider (SCIM). Older Sentry refuses to change it here (403: the role is managed through the identity provider); the newest has that check switched off, and the IdP may set the role back at its next push. Change the role attribute in the identity provider to make it last.", m.Email)}, true
 		}
 	case ChangeTeamAdd, ChangeTeamRemove:
 		if t != nil && t.IDPProvisioned && !c.SCIM {

@@ -66,7 +66,7 @@ func (p Policy) Required(steps []Step, pv *Preview) int {
 func (p Policy) sensitive(steps []Step, pv *Preview) string {
 	for _, s := range steps {
 		if contains(p.SensitiveKinds, s.Kind) {
-			return fmt.Sprintf("step %d (%s) is sensitive", s.Index+1, s.Kind)
+			return fmt.Sprintf("step %d, %s, is sensitive", s.Index+1, s.Describe())
 		}
 	}
 	limit := p.SensitiveGrants

@@ -164,6 +164,18 @@ func requestRecord(r *Request) store.ChangeRequest {
 			pr.Deltas = append(pr.Deltas, store.ChangeDelta{Member: d.Member, Email: d.Email, Project: d.Project, GainsAccess: d.GainsAccess,
 				LosesAccess: d.LosesAccess, Gained: slices.Clone(d.Gained), Lost: slices.Clone(d.Lost), Via: d.Via})
 		}
+		pr.ActingAs = p.ActingAs
+		for _, a := range p.Affected {
+			pr.Affected = append(pr.Affected, store.ChangeAffected(a))
+		}
+		for _, t := range p.TeamRoles {
+			tr := store.ChangeTeamRole{Step: t.Step, Member: t.Member, Email: t.Email, Team: t.Team, Stored: t.Stored, Reset: t.Reset,
+				EffectiveBefore: t.EffectiveBefore, EffectiveAfter: t.EffectiveAfter}
+			if t.Restore != nil {
+				tr.Restore = &stepRecords([]Step{*t.Restore})[0]
+			}
+			pr.TeamRoles = append(pr.TeamRoles, tr)
+		}
 		rec.Preview = pr
 	}
 	return rec
@@ -185,6 +197,18 @@ func fromRequestRecord(rec *store.ChangeRequest) Request {
 		for _, d := range p.Deltas {
 			pv.Deltas = append(pv.Deltas, AccessDelta{Member: d.Member, Email: d.Email, Project: d.Project, GainsAccess: d.GainsAccess,
 				LosesAccess: d.LosesAccess, Gained: slices.Clone(d.Gained), Lost: slices.Clone(d.Lost), Via: d.Via})
+		}
+		pv.ActingAs = p.ActingAs
+		for _, a := range p.Affected {
+			pv.Affected = append(pv.Affected, AffectedMember(a))
+		}
+		for _, t := range p.TeamRoles {
+			tr := TeamRoleEffect{Step: t.Step, Member: t.Member, Email: t.Email, Team: t.Team, Stored: t.Stored, Reset: t.Reset,
+				EffectiveBefore: t.EffectiveBefore, EffectiveAfter: t.EffectiveAfter}
+			if t.Restore != nil {
+				tr.Restore = &fromStepRecords([]store.ChangeStep{*t.Restore})[0]
+			}
+			pv.TeamRoles = append(pv.TeamRoles, tr)
 		}
 		r.Preview = pv
 	}

@@ -1,37 +1,45 @@
 package changes
 
 import (
+	"context"
+	"path/filepath"
 	"reflect"
 	"testing"
+	"time"
 
-	"github.com/sentry-access/sentry-access/internal/testing/fill"
+	"github.com/sentry-access/sentry-access/internal/store"
 )
 
-// Every field of a request, a grant and a trail record reaches the store's
-// record and comes back: a field added here without a place on disk fails
-// this test instead of vanishing at the next restart.
-func TestTheStoreRecordsHoldEveryFieldOfARequestAGrantAndATrailRecord(t *testing.T) {
+// A request's stored preview keeps who Sentry acts as, whose access it
+// changes (separation of duties reads it) and the team roles an org-role
+// step touches, across the store.
+func TestTheStoredPreviewKeepsWhoItAffects(t *testing.T) {
 	t.Parallel()
-	req := fill.In(&Request{})
-	if got := fromRequestRecord(new(requestRecord(req))); !reflect.DeepEqual(&got, req) {
-		t.Errorf("request after its record:\n got %+v\nwant %+v", got, *req)
+	ctx := context.Background()
+	st, err := store.Open(filepath.Join(t.TempDir(), "sa.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
 	}
-	g := fill.In(&Grant{})
-	if got := fromGrantRecord(new(grantRecord(g))); !reflect.DeepEqual(&got, g) {
-		t.Errorf("grant after its record:\n got %+v\nwant %+v", got, *g)
+	defer st.Close()
+	repo := NewStoreRepo(st)
+	at := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	restore := Step{Kind: KindTeamRole, Params: Params{Member: "2", Email: "ana@acme.test", Team: "payments", Role: "admin"}}
+	pv := &Preview{ComputedAt: at, ActingAs: "Sentry will act as owner@acme.test (the owner of the configured token, owner).",
+		Violations: []Violation{{Step: -1, Code: "caller-unknown", Message: "Not checked", Blocking: false}},
+		Deltas:     []AccessDelta{{Member: "2", Email: "ana@acme.test", Project: "payment-api", LosesAccess: true, Lost: []string{"project:read"}, Via: "org role member"}},
+		Affected:   []AffectedMember{{Member: "2", Email: "ana@acme.test", How: "org role manager → member"}},
+		TeamRoles: []TeamRoleEffect{{Step: 0, Member: "2", Email: "ana@acme.test", Team: "payments", Stored: "", Reset: false,
+			EffectiveBefore: "admin", EffectiveAfter: "contributor", Restore: &restore}}}
+	r := &Request{Title: "demote ana", Requester: "owner@acme.test", Steps: []Step{{Kind: KindOrgRole, Params: Params{Member: "2", Role: "member"}, State: StepPending}},
+		CreatedAt: at, UpdatedAt: at, State: StatePendingApproval, Source: SourceForm, Required: 2, Preview: pv}
+	if err := repo.CreateRequest(ctx, r, nil); err != nil {
+		t.Fatal(err)
 	}
-	tr := fill.In(&TrailRecord{})
-	if got := fromTrailEntry(trailEntry(*tr)); !reflect.DeepEqual(&got, tr) {
-		t.Errorf("trail record after its entry:\n got %+v\nwant %+v", got, *tr)
+	got, err := repo.Request(ctx, r.ID)
+	if err != nil {
+		t.Fatal(err)
 	}
-}
-
-// The hash covers the stored form: a trail record and its entry have the
-// same canonical bytes.
-func TestATrailRecordIsHashedAsItIsStored(t *testing.T) {
-	t.Parallel()
-	r := *fill.In(&TrailRecord{})
-	if got, want := string(r.CanonicalBytes()), string(trailEntry(r).CanonicalBytes()); got != want {
-		t.Errorf("canonical bytes differ:\n%s\n%s", got, want)
+	if !reflect.DeepEqual(got.Preview, pv) {
+		t.Errorf("stored preview =\n%+v\nwant\n%+v", got.Preview, pv)
 	}
 }

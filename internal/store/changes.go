@@ -105,10 +105,42 @@ type ChangeDecision struct {
 }
 
 // ChangePreview is the on-disk form of a request's preview.
+//
+// ActingAs, Affected and TeamRoles were added in version 1 as optional
+// fields: older records read as none.
 type ChangePreview struct {
 	ComputedAt time.Time         `json:"computedAt"`
 	Violations []ChangeViolation `json:"violations,omitempty"`
 	Deltas     []ChangeDelta     `json:"deltas,omitempty"`
+	// ActingAs says who Sentry acts as (the configured token's owner).
+	ActingAs string `json:"actingAs,omitempty"`
+	// Affected are the members whose effective access the request
+	// changes (none of them decides on it).
+	Affected []ChangeAffected `json:"affected,omitempty"`
+	// TeamRoles are the stored team roles org-role steps touch.
+	TeamRoles []ChangeTeamRole `json:"teamRoles,omitempty"`
+}
+
+// ChangeAffected is the on-disk form of a member whose access a request
+// changes, and how.
+type ChangeAffected struct {
+	Member string `json:"member"`
+	Email  string `json:"email"`
+	How    string `json:"how"`
+}
+
+// ChangeTeamRole is the on-disk form of what an org-role step does to one
+// stored team role.
+type ChangeTeamRole struct {
+	Step            int         `json:"step"`
+	Member          string      `json:"member"`
+	Email           string      `json:"email"`
+	Team            string      `json:"team"`
+	Stored          string      `json:"stored,omitempty"`
+	Reset           bool        `json:"reset,omitempty"`
+	EffectiveBefore string      `json:"effectiveBefore"`
+	EffectiveAfter  string      `json:"effectiveAfter"`
+	Restore         *ChangeStep `json:"restore,omitempty"`
 }
 
 // ChangeViolation is the on-disk form of a rule a step breaks.
