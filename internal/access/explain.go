@@ -155,13 +155,6 @@ func (e *Engine) deniedNoAccess(i, p int) []string {
 	return reasons
 }
 
-func teamsPhrase(slugs []string) string {
-	if len(slugs) == 1 {
-		return "team " + slugs[0]
-	}
-	return "teams " + joinAnd(slugs)
-}
-
 func (e *Engine) integration(slug string) (Integration, bool) {
 	for _, in := range e.integrations {
 		if in.Slug == slug {
