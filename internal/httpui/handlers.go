@@ -66,14 +66,3 @@ func (s *Server) handleLogout(c echo.Context) error {
 func (s *Server) handleSignedOut(c echo.Context) error {
 	return s.bare(c, http.StatusOK, "Signed out", web.SignedOut())
 }
-
-func (s *Server) handleOverview(c echo.Context) error {
-	var v web.OverviewView
-	if s.deps.Home != nil {
-		var err error
-		if v, err = s.deps.Home.Overview(c.Request().Context()); err != nil {
-			return fmt.Errorf("overview: %w", err)
-		}
-	}
-	return s.page(c, http.StatusOK, "Overview", web.NavOverview, web.Overview(v))
-}

@@ -108,11 +108,11 @@ func (s *Server) listPage(c echo.Context, title string, nav web.NavKey, full tem
 }
 
 func (s *Server) handleDashboard(c echo.Context) error {
-	if s.deps.Explore == nil {
-		return s.handleOverview(c)
+	ex, err := s.explorer()
+	if err != nil {
+		return err
 	}
-	ctx := c.Request().Context()
-	ov, err := s.deps.Explore.Overview(ctx)
+	ov, err := ex.Overview(c.Request().Context())
 	if err != nil {
 		return err
 	}

@@ -64,13 +64,6 @@ type Assets interface {
 	Path(name string) string
 }
 
-// HomeService provides the overview page's view model.
-type HomeService interface {
-	// Overview returns the overview. Errors are shown through the error
-	// handler (see ErrorCoder).
-	Overview(ctx context.Context) (web.OverviewView, error)
-}
-
 // SyncStatusSource reports the state of the last Sentry sync for the
 // banner shown on every page.
 type SyncStatusSource interface {
@@ -78,8 +71,8 @@ type SyncStatusSource interface {
 }
 
 // Deps are the server's collaborators. Sessions, SAML and Assets are
-// required; the rest may be nil (a nil Home shows an empty overview, a nil
-// Ready always reports ready, a nil Sync shows no banner).
+// required; the rest may be nil (a nil Ready always reports ready, a nil
+// Sync shows no banner, a nil service answers 503 on its pages).
 type Deps struct {
 	Logger   *slog.Logger
 	Now      func() time.Time
@@ -87,7 +80,6 @@ type Deps struct {
 	SAML     SAML
 	Assets   Assets
 	Ready    func(ctx context.Context) error
-	Home     HomeService
 	Sync     SyncStatusSource
 	// Explore is the read model of the read pages (members, teams,
 	// projects, lookup, snapshots, graph, connection); nil answers 503.

@@ -11,10 +11,10 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
+	"github.com/sentry-access/sentry-access/internal/httpui"
 	"github.com/sentry-access/sentry-access/internal/httpui/uitest"
 	"github.com/sentry-access/sentry-access/internal/samlauth"
 	"github.com/sentry-access/sentry-access/internal/sentryaccess"
-	"github.com/sentry-access/sentry-access/web"
 )
 
 // signedIn starts the stack and logs in as the user with role.
@@ -29,15 +29,10 @@ func signedIn(t *testing.T, opts uitest.Options, role sentryaccess.Role) (*uites
 	return env, c
 }
 
-type home struct{}
-
-func (home) Overview(context.Context) (web.OverviewView, error) {
-	return web.OverviewView{OrgSlug: "acme", Members: 41, Teams: 7, Projects: 18}, nil
-}
-
 func TestTheSameURLIsAPageOrAFragment(t *testing.T) {
 	t.Parallel()
-	env, c := signedIn(t, uitest.Options{Home: home{}}, sentryaccess.RoleViewer)
+	_, ex := syncedStore(t, 41, 7, 18)
+	env, c := signedIn(t, uitest.Options{Deps: func(d *httpui.Deps) { d.Explore = ex }}, sentryaccess.RoleViewer)
 	tests := []struct {
 		name     string
 		header   map[string]string

@@ -14,6 +14,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -22,9 +23,11 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/sentry-access/sentry-access/internal/devidp"
+	"github.com/sentry-access/sentry-access/internal/explore"
 	"github.com/sentry-access/sentry-access/internal/httpui"
 	"github.com/sentry-access/sentry-access/internal/samlauth"
 	"github.com/sentry-access/sentry-access/internal/session"
+	"github.com/sentry-access/sentry-access/internal/store"
 	"github.com/sentry-access/sentry-access/static"
 )
 
@@ -54,7 +57,6 @@ func (c *Clock) Advance(d time.Duration) {
 // Options tune the stack. Zero values are fine.
 type Options struct {
 	Now             func() time.Time // nil: time.Now
-	Home            httpui.HomeService
 	Sync            httpui.SyncStatusSource
 	Ready           func(context.Context) error
 	IdleTimeout     time.Duration
@@ -159,9 +161,16 @@ func Start(tb testing.TB, opts Options) *Env {
 	if err := idp.Register(sp.Metadata()); err != nil {
 		tb.Fatal(err)
 	}
+	// The read model as the dashboard wires it, over a store that has not
+	// synced yet (Deps may replace it).
+	st, err := store.Open(filepath.Join(tb.TempDir(), "store.db"), store.Options{Now: now})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = st.Close() })
 	deps := httpui.Deps{
 		Logger: logger, Now: now, Sessions: sessions, SAML: sp, Assets: assets,
-		Ready: opts.Ready, Home: opts.Home, Sync: opts.Sync,
+		Ready: opts.Ready, Sync: opts.Sync, Explore: explore.New(st, explore.Options{Logger: logger}),
 	}
 	if opts.Deps != nil {
 		opts.Deps(&deps)
