@@ -36,14 +36,15 @@ func (e *demoEnv) loginAsUser(t *testing.T, name, path string) playwright.Page {
 }
 
 // reloadUntil reloads page until locator l has text containing want; the
-// server's background work (apply, resync) finishes on its own time.
+// server's background work (apply, resync) finishes on its own time. Each
+// round waits on the page itself (an auto-waiting assertion), then asks
+// the server again.
 func reloadUntil(t *testing.T, page playwright.Page, l playwright.Locator, want, what string) {
 	t.Helper()
 	for range 40 {
-		if s, err := l.First().TextContent(playwright.LocatorTextContentOptions{Timeout: playwright.Float(2000)}); err == nil && strings.Contains(s, want) {
+		if expect().Locator(l.First()).ToContainText(want, playwright.LocatorAssertionsToContainTextOptions{Timeout: playwright.Float(1000)}) == nil {
 			return
 		}
-		page.WaitForTimeout(500)
 		if _, err := page.Reload(); err != nil {
 			t.Fatal(err)
 		}

@@ -129,6 +129,15 @@ func waitForHTMX(t *testing.T, page playwright.Page) {
 	}
 }
 
+// waitForHTMXIdle waits until the page is loaded and no htmx request is in
+// flight (htmx marks the element that made one with htmx-request).
+func waitForHTMXIdle(t *testing.T, page playwright.Page) {
+	t.Helper()
+	if _, err := page.WaitForFunction(`() => document.readyState === "complete" && window.htmx !== undefined && !document.querySelector(".htmx-request")`, nil); err != nil {
+		t.Fatalf("htmx never went idle at %s: %v", page.URL(), err)
+	}
+}
+
 // fillIdPLogin fills and submits the dev IdP's login form.
 func fillIdPLogin(t *testing.T, page playwright.Page, u devidp.User) {
 	t.Helper()

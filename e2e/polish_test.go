@@ -1,8 +1,10 @@
 package e2e
 
 import (
+	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -106,16 +108,79 @@ func TestLookupBackAndForwardKeepTheInputsWithTheirAnswer(t *testing.T) {
 }
 
 // The graph focused on a team with many members, and on a project whose
-// members are on several of its teams: screenshots to look at the labels.
-func TestGraphLabelsScreenshots(t *testing.T) {
+// members are on several of its teams: every node's label is written, sits
+// inside its box beside its subtitle without touching it, no two labels
+// overlap, and the edges into the team carry the members' team roles.
+func TestGraphLabelsStayInsideTheirNodesAndApart(t *testing.T) {
 	env := startDemo(t)
 	page := env.loginAsUser(t, "maya", "/graph?focus=team:payments")
 	must(t, expect().Locator(byTestID(page, "graph-focus")).ToHaveText("payments"), "focused on payments")
+	checkGraphLabels(t, page, "team payments")
 	screenshot(t, page, "polish-graph-team-payments")
 	_, err := page.Goto(env.URL + "/graph?focus=project:payment-api")
 	must(t, err, "graph focused on payment-api")
 	must(t, expect().Locator(byTestID(page, "graph-focus")).ToHaveText("payment-api"), "focused on payment-api")
+	checkGraphLabels(t, page, "project payment-api")
 	screenshot(t, page, "polish-graph-project-payment-api")
+}
+
+// graphLabels is what the browser measured of the graph's labels.
+type graphLabels struct {
+	Nodes      int      `json:"nodes"`
+	Empty      int      `json:"empty"`
+	Outside    []string `json:"outside"`
+	Touching   []string `json:"touching"`
+	Overlaps   []string `json:"overlaps"`
+	EdgeLabels []string `json:"edgeLabels"`
+}
+
+func checkGraphLabels(t *testing.T, page playwright.Page, focus string) {
+	t.Helper()
+	v, err := page.Evaluate(`() => {
+		const out = {nodes: 0, empty: 0, outside: [], touching: [], overlaps: [], edgeLabels: []};
+		const inside = (b, r) => b.x >= r.x - 0.5 && b.y >= r.y - 0.5 && b.x + b.width <= r.x + r.width + 0.5 && b.y + b.height <= r.y + r.height + 0.5;
+		const meet = (a, b) => a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+		const labels = [];
+		document.querySelectorAll('[data-testid="graph-node"]').forEach(n => {
+			const r = n.querySelector("rect").getBBox();
+			const label = n.querySelector("text.node-label"), sub = n.querySelector("text.node-sub");
+			const lb = label.getBBox(), text = label.textContent.trim();
+			out.nodes++;
+			if (text === "") out.empty++;
+			if (!inside(lb, r)) out.outside.push(text);
+			if (sub && sub.textContent.trim() !== "") {
+				const sb = sub.getBBox();
+				if (!inside(sb, r)) out.outside.push(sub.textContent.trim());
+				if (meet(lb, sb)) out.touching.push(text + " / " + sub.textContent.trim());
+			}
+			labels.push([text, lb]);
+		});
+		for (let i = 0; i < labels.length; i++)
+			for (let j = i + 1; j < labels.length; j++)
+				if (meet(labels[i][1], labels[j][1])) out.overlaps.push(labels[i][0] + " / " + labels[j][0]);
+		document.querySelectorAll("text.edge-label").forEach(e => out.edgeLabels.push(e.textContent.trim()));
+		return JSON.stringify(out);
+	}`)
+	must(t, err, "measure the graph's labels")
+	var g graphLabels
+	if err := json.Unmarshal([]byte(v.(string)), &g); err != nil {
+		t.Fatal(err)
+	}
+	if g.Nodes < 3 || g.Empty > 0 {
+		t.Errorf("%s: %d nodes, %d without a label; want every node named", focus, g.Nodes, g.Empty)
+	}
+	if len(g.Outside) > 0 {
+		t.Errorf("%s: labels overflow their node: %q", focus, g.Outside)
+	}
+	if len(g.Touching) > 0 {
+		t.Errorf("%s: a label runs into its node's subtitle: %q", focus, g.Touching)
+	}
+	if len(g.Overlaps) > 0 {
+		t.Errorf("%s: labels overlap: %q", focus, g.Overlaps)
+	}
+	if !slices.ContainsFunc(g.EdgeLabels, func(l string) bool { return l == "admin" || l == "contributor" }) {
+		t.Errorf("%s: edge labels %q name no team role", focus, g.EdgeLabels)
+	}
 }
 
 // Signing in through the dev IdP asks for no missing favicon: the

@@ -15,15 +15,6 @@ import (
 	"github.com/sentry-access/sentry-access/internal/sentryaccess"
 )
 
-// skipUnwired skips while the dashboard does not wire the service behind
-// the page yet (its pages answer 503).
-func skipUnwired(t *testing.T, page playwright.Page) {
-	t.Helper()
-	if n, _ := page.GetByText("Error 503").Count(); n > 0 {
-		t.Skip("internal/dashboard does not wire this service into httpui.Deps yet (503)")
-	}
-}
-
 // download clicks l and returns the downloaded file's bytes and name.
 func download(t *testing.T, page playwright.Page, l playwright.Locator, what string) ([]byte, string) {
 	t.Helper()
@@ -45,7 +36,6 @@ func download(t *testing.T, page playwright.Page, l playwright.Locator, what str
 func TestAReviewCampaignFromCreationToEvidenceDownload(t *testing.T) {
 	e := startDemo(t)
 	page, _ := e.loginAs(t, sentryaccess.RoleAdmin, "/reviews")
-	skipUnwired(t, page)
 
 	// Start a campaign over the privileged org roles.
 	must(t, byTestID(page, "review-name").Fill("Q3 privileged access"), "name the campaign")
@@ -109,7 +99,6 @@ func TestAReviewCampaignFromCreationToEvidenceDownload(t *testing.T) {
 func TestAuditLogExport(t *testing.T) {
 	e := startDemo(t)
 	page, _ := e.loginAs(t, sentryaccess.RoleApprover, "/audit")
-	skipUnwired(t, page)
 	must(t, expect().Locator(byTestID(page, "page-title")).ToHaveText("Audit log"), "audit page")
 	must(t, expect().Locator(byTestID(page, "audit-row").First()).ToBeVisible(), "archived entries listed")
 

@@ -458,8 +458,7 @@ func TestTheNewChangeRequestFormOpensWithoutAnError(t *testing.T) {
 	for _, r := range []sentryaccess.Role{sentryaccess.RoleViewer, sentryaccess.RoleApprover} {
 		page, _ := e.loginAs(t, r, "/changes/new")
 		must(t, expect().Locator(byTestID(page, "page-title")).ToHaveText("New change request"), "the form")
-		// Give a load-time preview the time to come back.
-		page.WaitForTimeout(800)
+		waitForHTMXIdle(t, page) // a load-time preview, if any, has come back
 		check(t, expect().Locator(byTestID(page, "form-error")).ToHaveCount(0), string(r)+": no error before anything is entered")
 		check(t, expect().Locator(byTestID(page, "preview-hint")).ToBeVisible(), string(r)+": the preview says what it waits for")
 		screenshot(t, page, "change-form-new-"+string(r))
