@@ -177,10 +177,20 @@ func TestABlueprintIsPlannedRequestedApprovedAndApplied(t *testing.T) {
 	must(t, maya.WaitForURL("**/changes/1"), "redirected to the request")
 	check(t, expect().Locator(byTestID(maya, "request-state")).ToHaveText("pending-approval"), "pending")
 
+	// The isolation removes more member×project grants than
+	// SENTRY_ACCESS_SENSITIVE_GRANTS (20): its blast radius needs the
+	// sensitive count, two approvals.
+	check(t, expect().Locator(byTestID(maya, "approvals-count")).ToHaveText("0 of 2 given"), "blast radius needs two approvals")
+
 	marco := env.loginAsUser(t, "marco", "/changes/1")
 	click(t, byTestID(marco, "approve"), "Approve")
-	check(t, expect().Locator(byTestID(marco, "request-state")).ToHaveText("applied", playwright.LocatorAssertionsToHaveTextOptions{Timeout: playwright.Float(30000)}), "applied")
-	screenshot(t, marco, "blueprint-applied")
+	check(t, expect().Locator(byTestID(marco, "approvals-count")).ToHaveText("1 of 2 given"), "one approval is not enough")
+	check(t, expect().Locator(byTestID(marco, "request-state")).ToHaveText("pending-approval"), "still pending after one approval")
+
+	olivia := env.loginAsUser(t, "olivia", "/changes/1")
+	click(t, byTestID(olivia, "approve"), "Approve")
+	check(t, expect().Locator(byTestID(olivia, "request-state")).ToHaveText("applied", playwright.LocatorAssertionsToHaveTextOptions{Timeout: playwright.Float(30000)}), "applied")
+	screenshot(t, olivia, "blueprint-applied")
 
 	teams, err := api.ProjectTeams(t.Context(), "payment-api")
 	if err != nil {
