@@ -24,7 +24,7 @@ demo: build
 sim: build
 	./$(BIN) sim
 
-## test: everything CI runs: generated code check, vet, unit tests with -race, a short fuzz run, browser tests
+## test: everything CI runs: generated code check, lint (gofmt, vet, staticcheck), unit tests with -race, a short fuzz run, browser tests
 test: check-generated lint unit fuzz e2e
 
 unit:
@@ -64,6 +64,7 @@ check-generated: generate
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) tool staticcheck ./...
 
 clean:
 	rm -rf bin .cache e2e/artifacts

@@ -361,15 +361,6 @@ func approvalsText(r changes.Request) string {
 	return fmt.Sprintf("%d of %d", len(r.Approvers()), r.Required)
 }
 
-func stepLabel(i int) string { return "step " + strconv.Itoa(i+1) }
-
-func violationWhere(v changes.Violation) string {
-	if v.Step < 0 {
-		return "request"
-	}
-	return stepLabel(v.Step)
-}
-
 func decisionText(d changes.Decision) string {
 	if d.Approve {
 		return "approved"

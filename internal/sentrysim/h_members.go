@@ -275,7 +275,7 @@ func (s *Server) inviteMember(c *call) {
 		return
 	}
 	var teams []*team
-	if req.teamRoles != nil && len(req.teamRoles) > 0 {
+	if len(req.teamRoles) > 0 {
 		for _, a := range req.teamRoles {
 			teams = append(teams, a.team)
 		}

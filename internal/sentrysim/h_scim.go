@@ -249,16 +249,10 @@ func (s *Server) scimPatchUser(c *call) {
 		c.detail(http.StatusForbidden, errPartnership)
 		return
 	}
-	for _, op := range *b.Operations {
-		deactivate := false
-		if obj, isObj := op["value"].(map[string]any); isObj {
-			v, ok := maybeBool(obj["active"])
-			deactivate = ok && !v
-		} else if path, _ := op["path"].(string); path == "active" {
-			v, ok := maybeBool(op["value"])
-			deactivate = ok && !v
-		}
-		if !deactivate {
+	// Sentry's patch ends on the first operation (it deletes the member or
+	// answers 400), so only the first is read; none leaves the user as is.
+	if ops := *b.Operations; len(ops) > 0 {
+		if !scimDeactivates(ops[0]) {
 			c.scimError(http.StatusBadRequest, "Invalid Patch Operation.")
 			return
 		}
@@ -266,6 +260,20 @@ func (s *Server) scimPatchUser(c *call) {
 		return
 	}
 	c.json(http.StatusOK, s.st.scimUser(m))
+}
+
+// scimDeactivates reports whether a User PATCH operation sets active false,
+// in the Okta form ({"value": {"active": false}}) or with path "active".
+func scimDeactivates(op map[string]any) bool {
+	if obj, isObj := op["value"].(map[string]any); isObj {
+		v, ok := maybeBool(obj["active"])
+		return ok && !v
+	}
+	if path, _ := op["path"].(string); path == "active" {
+		v, ok := maybeBool(op["value"])
+		return ok && !v
+	}
+	return false
 }
 
 // scimRemove is _delete_member: the only owner stays (a plain 403).

@@ -109,7 +109,7 @@ func pruneExpiring(ids, exp *bolt.Bucket, now time.Time) error {
 	binary.BigEndian.PutUint64(limit[:], uint64(now.UnixNano()))
 	cur := exp.Cursor()
 	var dead [][]byte
-	for k, _ := cur.First(); k != nil && len(k) >= 8 && bytes.Compare(k[:8], limit[:]) <= 0; k, _ = cur.Next() {
+	for k, _ := cur.First(); len(k) >= 8 && bytes.Compare(k[:8], limit[:]) <= 0; k, _ = cur.Next() {
 		dead = append(dead, append([]byte(nil), k...))
 	}
 	for _, k := range dead {

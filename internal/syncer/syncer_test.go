@@ -305,8 +305,7 @@ func TestCancelledSyncIsRecordedAsFailed(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var e *env
-	e = newEnv(t, sentrysim.DemoFixture(), sentrysim.DemoOwnerToken, syncer.Options{Progress: func(p syncer.Progress) {
+	e := newEnv(t, sentrysim.DemoFixture(), sentrysim.DemoOwnerToken, syncer.Options{Progress: func(p syncer.Progress) {
 		if p.Stage == syncer.StageTeamMembers {
 			cancel()
 		}
