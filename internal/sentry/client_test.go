@@ -166,6 +166,26 @@ func TestRequestsCarryBearerUserAgentAndEscapedPath(t *testing.T) {
 	}
 }
 
+// TestRequestsCountsEveryRequestTheServerReceived holds Requests to what
+// the server received, a redirect followed by the HTTP client included:
+// the count is taken at the transport, not per call.
+func TestRequestsCountsEveryRequestTheServerReceived(t *testing.T) {
+	t.Parallel()
+	c, h := newTestClient(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/api/0/organizations/acme/" {
+			http.Redirect(w, r, "/api/0/organizations/acme-renamed/", http.StatusFound)
+			return
+		}
+		writeJSON(w, 200, `{"id":"1","slug":"acme-renamed","name":"Acme"}`)
+	})
+	if _, err := c.Organization(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := c.Requests(), h.srvHits.Load(); got != want || want != 2 {
+		t.Errorf("Requests() = %d, the server received %d (want 2: the redirect and its target)", got, want)
+	}
+}
+
 func TestRateLimit429WaitsUntilResetThenSucceeds(t *testing.T) {
 	t.Parallel()
 	var calls atomic.Int64
