@@ -29,7 +29,7 @@ const sspWWW = "/usr/share/simplesamlphp/www"
 
 // TestSimpleSAMLphpLogin is the interop check against a third-party IdP:
 // Debian's SimpleSAMLphp under `php -S` on loopback, configured from
-// scratch in a temporary directory (toolchain notes §3(b)), with the
+// scratch in a temporary directory (its own config, not /etc/simplesamlphp), with the
 // dashboard's SP reading its metadata by URL. alice signs in through
 // SimpleSAMLphp's own login form in chromium and lands on the dashboard
 // with the role her eduPersonAffiliation grants.

@@ -275,7 +275,7 @@ func (e *Engine) indexMembers() {
 // membership is max(stored role or the default contributor, the org role's
 // minimum team role), also for a role with isTeamRolesAllowed off
 // (billing), which Sentry only refuses to assign (OrganizationMemberTeam.get_team_role in
-// src/sentry/models/organizationmemberteam.py, docs/sentry-access-model.md#team-roles-and-the-minimum-team-role and §1.5.7).
+// src/sentry/models/organizationmemberteam.py, docs/sentry-access-model.md#team-roles-and-the-minimum-team-role).
 // A member flagged member-limit:restricted is not active unless
 // ignoreLimit is set (docs/sentry-access-model.md#members-over-the-member-limit).
 func (e *Engine) resolveMember(m *Member, ignoreLimit bool) memberInfo {

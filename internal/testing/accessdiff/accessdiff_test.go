@@ -362,8 +362,8 @@ func checkMember(t *testing.T, o *org, e *access.Engine, m sentrysim.MemberFixtu
 	}
 	who := fmt.Sprintf("%s (%s)", m.Email, m.Role)
 	// Org scopes: the org detail's "access" is the caller's scopes, the
-	// role's after Organization.get_scopes ∩ the token's (docs/sentry-access-model.md#organization-settings-that-change-access,
-	// §1.5 steps 1–2). The token holds every token scope, which leaves out
+	// role's after Organization.get_scopes ∩ the token's (docs/sentry-access-model.md#effective-access,
+	// #organization-settings-that-change-access). The token holds every token scope, which leaves out
 	// the SaaS-only org:billing that the engine lists for owners.
 	if od, err := o.client(t, allScopesToken(m)).Organization(ctx); err != nil {
 		t.Errorf("%s: organization: %v", who, err)

@@ -34,7 +34,7 @@ func deviations() map[string]string {
 		scimGroup = org + "/scim/v2/Groups/{team_id_or_slug}"
 	)
 	return map[string]string{
-		// docs/sentry-access-model.md#teams and §6: a duplicate team slug is a 409 in Sentry's
+		// docs/sentry-access-model.md#teams: a duplicate team slug is a 409 in Sentry's
 		// code; the schema documents 404 only.
 		"POST " + org + "/teams/ 409 status is not supported": "schema documents the slug conflict as 404; Sentry answers 409 (docs/sentry-access-model.md#teams, #the-openapi-schema)",
 		// docs/sentry-access-model.md#scim: Sentry's SCIM Group PATCH takes "add"/"replace"
