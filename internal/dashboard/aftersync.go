@@ -13,7 +13,8 @@ import (
 // runner prunes old snapshots first). Each step is handed the same
 // syncer.Synced: the new snapshot, the one before it and their diff, read
 // and computed once. To make something happen after a sync, add a step
-// here; TestTheStepsAfterASync (dashboard_test.go) names them.
+// here; TestTheStepsAfterASync (aftersync_test.go) names them; docs/architecture.md,
+// "The life of a snapshot", shows where they sit.
 func (s *Server) afterSync() syncer.Pipeline {
 	return syncer.Pipeline{Logger: s.log, Steps: []syncer.Step{
 		{Name: "show the new snapshot in the read model", When: syncer.AfterNewSnapshot, Run: s.showSnapshot},
