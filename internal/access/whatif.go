@@ -94,6 +94,19 @@ func newWorkspace(s *Snapshot) *workspace {
 	return w
 }
 
+// memberAndTeam resolves the member and checks the team a membership
+// change names (c.Member, c.Team).
+func (w *workspace) memberAndTeam(c Change) (*Member, error) {
+	i, err := w.member(c.Member)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := w.team(c.Team); err != nil {
+		return nil, err
+	}
+	return &w.s.Members[i], nil
+}
+
 func (w *workspace) member(ref string) (int, error) {
 	for i := range w.s.Members {
 		if m := &w.s.Members[i]; m.ID == ref || strings.EqualFold(m.Email, ref) {
@@ -184,14 +197,10 @@ func (w *workspace) apply(c Change) error {
 			}
 		}
 	case ChangeTeamAdd, ChangeTeamRole:
-		i, err := w.member(c.Member)
+		m, err := w.memberAndTeam(c)
 		if err != nil {
 			return err
 		}
-		if _, err := w.team(c.Team); err != nil {
-			return err
-		}
-		m := &w.s.Members[i]
 		stored, err := w.storedTeamRole(m, c.Role)
 		if err != nil {
 			return err
@@ -207,14 +216,10 @@ func (w *workspace) apply(c Change) error {
 		}
 		w.markSCIM(c)
 	case ChangeTeamRemove:
-		i, err := w.member(c.Member)
+		m, err := w.memberAndTeam(c)
 		if err != nil {
 			return err
 		}
-		if _, err := w.team(c.Team); err != nil {
-			return err
-		}
-		m := &w.s.Members[i]
 		m.Teams = slices.DeleteFunc(m.Teams, func(ms Membership) bool { return ms.Team == c.Team })
 		w.markSCIM(c)
 	case ChangeProjectLink, ChangeProjectUnlink:

@@ -181,7 +181,12 @@ func (s *Server) listTeams(c *call) {
 			matched = append(matched, t)
 		}
 	}
-	page, ok := paginateOffset(c, matched)
+	st.writeTeams(c, matched, detailed)
+}
+
+// writeTeams answers one offset page of teams as the caller sees them.
+func (st *state) writeTeams(c *call, teams []*team, detailed bool) {
+	page, ok := paginateOffset(c, teams)
 	if !ok {
 		return
 	}
@@ -455,15 +460,7 @@ func (s *Server) projectTeams(c *call) {
 		teams = append(teams, st.teams[tid])
 	}
 	slices.SortFunc(teams, func(a, b *team) int { return strings.Compare(a.slug, b.slug) })
-	page, ok := paginateOffset(c, teams)
-	if !ok {
-		return
-	}
-	out := make([]sentry.Team, 0, len(page))
-	for _, t := range page {
-		out = append(out, st.apiTeam(c.p, t, false))
-	}
-	c.json(http.StatusOK, out)
+	st.writeTeams(c, teams, false)
 }
 
 // listAccessRequests is unpaginated; callers without org:write see only
