@@ -24,7 +24,7 @@ func TestApplyCarriesOutStepsInOrder(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	h := newHarness(t)
-	r := h.approved(t, NewRequest{Steps: threeSteps()})
+	r := h.approved(t, NewRequest{Justification: "test", Steps: threeSteps()})
 	got, err := h.svc.Apply(ctx, r.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -88,7 +88,7 @@ func TestApplyRetriesAndFailures(t *testing.T) {
 			t.Parallel()
 			h := newHarness(t)
 			h.sentry.faults = tt.faults
-			r := h.approved(t, NewRequest{Steps: threeSteps()})
+			r := h.approved(t, NewRequest{Justification: "test", Steps: threeSteps()})
 			got, err := h.svc.Apply(ctx, r.ID)
 			if err != nil {
 				t.Fatal(err)
@@ -130,7 +130,7 @@ func TestApplyRefusesUnapproved(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	h := newHarness(t)
-	r, err := h.svc.Create(ctx, owner, NewRequest{Steps: threeSteps()})
+	r, err := h.svc.Create(ctx, owner, NewRequest{Justification: "test", Steps: threeSteps()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +152,7 @@ func TestRecoverAfterCrashAtEveryWrite(t *testing.T) {
 
 	// Count the writes of an uninterrupted apply.
 	h := newHarness(t)
-	r := h.approved(t, NewRequest{Steps: threeSteps()})
+	r := h.approved(t, NewRequest{Justification: "test", Steps: threeSteps()})
 	counter := &crashRepo{memRepo: h.repo}
 	if _, err := h.service(counter).Apply(ctx, r.ID); err != nil {
 		t.Fatal(err)
@@ -166,7 +166,7 @@ func TestRecoverAfterCrashAtEveryWrite(t *testing.T) {
 		t.Run(fmt.Sprintf("crash at write %d of %d", failAt, total), func(t *testing.T) {
 			t.Parallel()
 			h := newHarness(t)
-			r := h.approved(t, NewRequest{Steps: threeSteps()})
+			r := h.approved(t, NewRequest{Justification: "test", Steps: threeSteps()})
 			crashing := &crashRepo{memRepo: h.repo, failAt: failAt}
 			if _, err := h.service(crashing).Apply(ctx, r.ID); !errors.Is(err, errCrash) {
 				t.Fatalf("Apply error = %v, want the crash", err)
@@ -204,7 +204,7 @@ func TestRecoverMarksUnverifiableStepFailed(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	h := newHarness(t)
-	r := h.approved(t, NewRequest{Steps: threeSteps()})
+	r := h.approved(t, NewRequest{Justification: "test", Steps: threeSteps()})
 	// Crash on the write after the first Sentry call: step 0 stays applying.
 	crashing := &crashRepo{memRepo: h.repo, failAt: 3}
 	if _, err := h.service(crashing).Apply(ctx, r.ID); !errors.Is(err, errCrash) {

@@ -15,7 +15,7 @@ func TestGrantExpiry(t *testing.T) {
 	start := h.clock.Now()
 	expires := start.Add(14 * 24 * time.Hour)
 	steps := []Step{addStep("3", "payments"), {Kind: KindProjectLink, Params: Params{Team: "payments", Project: "auth-service"}}}
-	r := h.approved(t, NewRequest{Steps: steps, ExpiresAt: &expires, Title: "contractor access"})
+	r := h.approved(t, NewRequest{Justification: "test", Steps: steps, ExpiresAt: &expires, Title: "contractor access"})
 	r, err := h.svc.Apply(ctx, r.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -82,7 +82,7 @@ func TestGrantExtension(t *testing.T) {
 	ctx := context.Background()
 	h := newHarness(t)
 	expires := h.clock.Now().Add(24 * time.Hour)
-	r := h.approved(t, NewRequest{Steps: []Step{addStep("4", "payments")}, ExpiresAt: &expires})
+	r := h.approved(t, NewRequest{Justification: "test", Steps: []Step{addStep("4", "payments")}, ExpiresAt: &expires})
 	if _, err := h.svc.Apply(ctx, r.ID); err != nil {
 		t.Fatal(err)
 	}

@@ -52,7 +52,7 @@ func TestRevokeNowIsAnApprovedChange(t *testing.T) {
 	ctx := context.Background()
 	h := newHarness(t)
 	expires := h.clock.Now().Add(14 * 24 * time.Hour)
-	r := h.approved(t, NewRequest{Steps: []Step{addStep("3", "payments")}, ExpiresAt: &expires, Title: "bob on payments"})
+	r := h.approved(t, NewRequest{Justification: "test", Steps: []Step{addStep("3", "payments")}, ExpiresAt: &expires, Title: "bob on payments"})
 	if _, err := h.svc.Apply(ctx, r.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +106,7 @@ func TestAnExpiryThatLeavesAMemberOnNoTeamSaysSo(t *testing.T) {
 	h := newHarness(t)
 	expires := h.clock.Now().Add(24 * time.Hour)
 	// bob (3) is on no team before the grant.
-	r := h.approved(t, NewRequest{Steps: []Step{addStep("3", "identity")}, ExpiresAt: &expires})
+	r := h.approved(t, NewRequest{Justification: "test", Steps: []Step{addStep("3", "identity")}, ExpiresAt: &expires})
 	if _, err := h.svc.Apply(ctx, r.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +142,7 @@ func TestAKindThatCannotBeTimeBoundIsSaidUpFront(t *testing.T) {
 		t.Fatalf("untimed = %q, want one sentence about removing vic@acme.test", d.Untimed)
 	}
 	expires := h.clock.Now().Add(time.Hour)
-	_, err = h.svc.Create(ctx, owner, NewRequest{Steps: []Step{{Kind: KindMemberRemove, Params: Params{Member: "4"}}}, ExpiresAt: &expires})
+	_, err = h.svc.Create(ctx, owner, NewRequest{Justification: "test", Steps: []Step{{Kind: KindMemberRemove, Params: Params{Member: "4"}}}, ExpiresAt: &expires})
 	if sentryaccess.ErrorCode(err) != sentryaccess.EINVALID || sentryaccess.ErrorMessage(err) != d.Untimed[0] {
 		t.Errorf("Create = %v, want EINVALID %q", err, d.Untimed[0])
 	}
@@ -156,7 +156,7 @@ func TestAKindThatCannotBeTimeBoundIsSaidUpFront(t *testing.T) {
 		}
 	}
 	// An end date without an expiry ends nothing.
-	if _, err := h.svc.Create(ctx, owner, NewRequest{Steps: []Step{{Kind: KindEndDate, Params: Params{Member: "2", Team: "payments"}}}}); sentryaccess.ErrorCode(err) != sentryaccess.EINVALID {
+	if _, err := h.svc.Create(ctx, owner, NewRequest{Justification: "test", Steps: []Step{{Kind: KindEndDate, Params: Params{Member: "2", Team: "payments"}}}}); sentryaccess.ErrorCode(err) != sentryaccess.EINVALID {
 		t.Errorf("an end date without an expiry: %v, want EINVALID", err)
 	}
 }

@@ -146,8 +146,9 @@ const (
 )
 
 // Create validates and previews in, checks the policy and stores a request
-// pending approval. Errors are EINVALID (bad steps, blocking violations,
-// expiry in the past or on steps that cannot be undone) or EFORBIDDEN.
+// pending approval. Errors are EINVALID (bad steps, no justification,
+// blocking violations, expiry in the past or on steps that cannot be
+// undone) or EFORBIDDEN.
 func (s *Service) Create(ctx context.Context, actor sentryaccess.Actor, in NewRequest) (*Request, error) {
 	now := s.now().UTC()
 	snap, err := s.snaps.Current(ctx)
@@ -172,6 +173,9 @@ func (s *Service) Create(ctx context.Context, actor sentryaccess.Actor, in NewRe
 		if err := steps[i].Validate(); err != nil {
 			return nil, err
 		}
+	}
+	if strings.TrimSpace(in.Justification) == "" {
+		return nil, sentryaccess.Errorf(sentryaccess.EINVALID, "A justification is required.")
 	}
 	fillPreviousRoles(snap, steps)
 	fillMemberEmails(snap, steps)

@@ -88,7 +88,7 @@ func TestPolicyWhoMayRequestAndDecide(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			h := newHarness(t)
-			r, err := h.svc.Create(ctx, tt.actor, NewRequest{Steps: tt.steps})
+			r, err := h.svc.Create(ctx, tt.actor, NewRequest{Justification: "test", Steps: tt.steps})
 			if err != nil {
 				if sentryaccess.ErrorCode(err) != tt.wantErr {
 					t.Fatalf("Create error = %v, want %v", err, tt.wantErr)
@@ -190,11 +190,13 @@ func TestCreateRefuses(t *testing.T) {
 		in   NewRequest
 	}{
 		{"no steps", NewRequest{}},
-		{"a step missing its team", NewRequest{Steps: []Step{{Kind: KindTeamAdd, Params: Params{Member: "3"}}}}},
-		{"an unknown kind", NewRequest{Steps: []Step{{Kind: "rm-rf"}}}},
-		{"a blocking violation in the preview", NewRequest{Steps: []Step{{Kind: KindSCIMGroupCreate, Params: Params{Name: "blocked"}}}}},
-		{"an expiry in the past", NewRequest{Steps: []Step{addStep("3", "payments")}, ExpiresAt: &past}},
-		{"an expiry on a step with no inverse", NewRequest{Steps: []Step{{Kind: KindMemberRemove, Params: Params{Member: "3"}}}, ExpiresAt: &future}},
+		{"no justification", NewRequest{Steps: []Step{addStep("3", "payments")}}},
+		{"a justification of spaces", NewRequest{Justification: " \t ", Steps: []Step{addStep("3", "payments")}}},
+		{"a step missing its team", NewRequest{Justification: "test", Steps: []Step{{Kind: KindTeamAdd, Params: Params{Member: "3"}}}}},
+		{"an unknown kind", NewRequest{Justification: "test", Steps: []Step{{Kind: "rm-rf"}}}},
+		{"a blocking violation in the preview", NewRequest{Justification: "test", Steps: []Step{{Kind: KindSCIMGroupCreate, Params: Params{Name: "blocked"}}}}},
+		{"an expiry in the past", NewRequest{Justification: "test", Steps: []Step{addStep("3", "payments")}, ExpiresAt: &past}},
+		{"an expiry on a step with no inverse", NewRequest{Justification: "test", Steps: []Step{{Kind: KindMemberRemove, Params: Params{Member: "3"}}}, ExpiresAt: &future}},
 		{"a title longer than a heading", NewRequest{Steps: []Step{addStep("3", "payments")}, Title: strings.Repeat("T", MaxTitle+1), Justification: "j"}},
 		{"a justification longer than the limit", NewRequest{Steps: []Step{addStep("3", "payments")}, Justification: strings.Repeat("j", MaxJustification+1)}},
 	}
@@ -214,7 +216,7 @@ func TestCreateStoresPreviewAndPreviousRole(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	h := newHarness(t)
-	r, err := h.svc.Create(ctx, owner, NewRequest{Steps: []Step{
+	r, err := h.svc.Create(ctx, owner, NewRequest{Justification: "test", Steps: []Step{
 		addStep("3", "payments"),
 		{Kind: KindTeamRole, Params: Params{Member: "2", Team: "payments", Role: "admin"}},
 		{Kind: KindOrgRole, Params: Params{Member: "3", Role: "manager"}},
@@ -288,7 +290,7 @@ func TestTheLastApprovalStartsTheApply(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	h := newHarness(t)
-	r, err := h.svc.Create(ctx, owner, NewRequest{Steps: []Step{{Kind: KindOrgRole, Params: Params{Member: "4", Role: "manager"}}}})
+	r, err := h.svc.Create(ctx, owner, NewRequest{Justification: "test", Steps: []Step{{Kind: KindOrgRole, Params: Params{Member: "4", Role: "manager"}}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -329,7 +331,7 @@ func TestTheDetailOffersWhatTheServiceAllows(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			h := newHarness(t)
-			r, err := h.svc.Create(ctx, owner, NewRequest{Steps: []Step{addStep("3", "payments")}})
+			r, err := h.svc.Create(ctx, owner, NewRequest{Justification: "test", Steps: []Step{addStep("3", "payments")}})
 			if err != nil {
 				t.Fatal(err)
 			}

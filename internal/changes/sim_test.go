@@ -138,7 +138,7 @@ func applyExplicitly(func()) {}
 func approveAll(t *testing.T, svc *Service, steps []Step) *Request {
 	t.Helper()
 	ctx := context.Background()
-	r, err := svc.Create(ctx, owner, NewRequest{Steps: steps})
+	r, err := svc.Create(ctx, owner, NewRequest{Justification: "test", Steps: steps})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -47,28 +47,28 @@ func TestNobodyDecidesOnAChangeToTheirOwnAccess(t *testing.T) {
 		mutate func(*access.Snapshot)
 		bp     string // a blueprint to file instead of in
 	}{
-		{name: "a team link: ana's team gets a project", by: second, in: NewRequest{Steps: []Step{
+		{name: "a team link: ana's team gets a project", by: second, in: NewRequest{Justification: "test", Steps: []Step{
 			{Kind: KindProjectLink, Params: Params{Team: "payments", Project: "auth-service"}}}}},
-		{name: "a new team with members, linked to a project", by: second, in: NewRequest{Steps: []Step{
+		{name: "a new team with members, linked to a project", by: second, in: NewRequest{Justification: "test", Steps: []Step{
 			{Kind: KindTeamCreate, Params: Params{Team: "sre"}},
 			{Kind: KindTeamAdd, Params: Params{Team: "sre", Member: "2"}},
 			{Kind: KindProjectLink, Params: Params{Team: "sre", Project: "auth-service"}}}}},
-		{name: "a team role: ana's role on payments", by: second, in: NewRequest{Steps: []Step{
+		{name: "a team role: ana's role on payments", by: second, in: NewRequest{Justification: "test", Steps: []Step{
 			{Kind: KindTeamRole, Params: Params{Team: "payments", Member: "2", Role: "admin"}}}}},
-		{name: "an org role: ana becomes manager", by: owner, in: NewRequest{Steps: []Step{
+		{name: "an org role: ana becomes manager", by: owner, in: NewRequest{Justification: "test", Steps: []Step{
 			{Kind: KindOrgRole, Params: Params{Member: "2", Role: "manager"}}}}},
 		{name: "a blueprint linking ana's team", by: second,
 			bp: "version: 1\nname: auth for payments\nteams:\n  - slug: payments\n    projects: [payment-api, auth-service]\n"},
-		{name: "SCIM group membership naming ana by member id", by: second, in: NewRequest{Steps: []Step{
+		{name: "SCIM group membership naming ana by member id", by: second, in: NewRequest{Justification: "test", Steps: []Step{
 			{Kind: KindSCIMGroupMembers, Params: Params{TeamID: "11", Add: []string{"2"}}}}}},
-		{name: "a review revocation: ana's team loses a project", by: second, in: NewRequest{Source: "access-review", Steps: []Step{
+		{name: "a review revocation: ana's team loses a project", by: second, in: NewRequest{Justification: "test", Source: "access-review", Steps: []Step{
 			{Kind: KindProjectUnlink, Params: Params{Team: "payments", Project: "payment-api"}}}}},
 		{name: "a team the token's owner creates: the owner joins it", by: second,
 			mutate: func(s *access.Snapshot) {
 				s.Caller.MemberID, s.Caller.Email = "2", "ana@acme.test"
 				s.Members[1].OrgRole = "owner"
 			},
-			in: NewRequest{Steps: []Step{{Kind: KindTeamCreate, Params: Params{Team: "sre"}}}}},
+			in: NewRequest{Justification: "test", Steps: []Step{{Kind: KindTeamCreate, Params: Params{Team: "sre"}}}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -79,15 +79,11 @@ func (s *Server) handleBlueprintRequest(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	just := trimmed(c.FormValue("justification"))
-	if just == "" {
-		return invalid(c, "A justification is required.")
-	}
 	bp, err := changes.ParseBlueprint([]byte(c.FormValue("yaml")))
 	if err != nil {
 		return invalidOr(c, err)
 	}
-	r, err := svc.CreateFromBlueprint(c.Request().Context(), actor(c), bp, just)
+	r, err := svc.CreateFromBlueprint(c.Request().Context(), actor(c), bp, trimmed(c.FormValue("justification")))
 	if err != nil {
 		return invalidOr(c, err)
 	}

@@ -287,9 +287,6 @@ func (s *Server) handleChangeCreate(c echo.Context) error {
 	if err != nil {
 		return invalidOr(c, err)
 	}
-	if f.view.Justification == "" {
-		return invalid(c, "A justification is required.")
-	}
 	r, err := svc.Create(c.Request().Context(), actor(c), changes.NewRequest{Title: f.view.Title, Justification: f.view.Justification,
 		Steps: f.steps, ExpiresAt: f.expires, Source: changes.SourceForm})
 	if err != nil {
@@ -356,11 +353,7 @@ func (s *Server) handleGrantExtend(c echo.Context) error {
 	if by == 0 {
 		return invalid(c, "Pick an extension of 1 day, 1 week or 2 weeks.")
 	}
-	just := strings.TrimSpace(c.FormValue("justification"))
-	if just == "" {
-		return invalid(c, "A justification is required.")
-	}
-	r, err := svc.ExtendGrant(c.Request().Context(), actor(c), c.Param("id"), by, just)
+	r, err := svc.ExtendGrant(c.Request().Context(), actor(c), c.Param("id"), by, strings.TrimSpace(c.FormValue("justification")))
 	if err != nil {
 		return invalidOr(c, err)
 	}
