@@ -23,11 +23,7 @@ type ReviewListView struct {
 }
 
 // ReviewItemView is an item with what the signed-in user may do with it.
-type ReviewItemView struct {
-	Item      review.Item
-	CanReview bool
-	Why       string // why not, when CanReview is false
-}
+type ReviewItemView = review.ItemView
 
 // ReviewView is one campaign's page.
 type ReviewView struct {

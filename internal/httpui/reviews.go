@@ -23,6 +23,7 @@ type Reviews interface {
 	Teams(ctx context.Context) ([]string, error)
 	Create(ctx context.Context, actor sentryaccess.Actor, in review.NewCampaign) (*review.Campaign, error)
 	Get(ctx context.Context, id string) (*review.Campaign, []review.Item, error)
+	Detail(ctx context.Context, actor sentryaccess.Actor, id string, mine bool) (review.Detail, error)
 	Decide(ctx context.Context, actor sentryaccess.Actor, id string, in review.DecisionInput) ([]review.Item, error)
 	Close(ctx context.Context, actor sentryaccess.Actor, id string) (*review.Campaign, error)
 	EvidenceZip(ctx context.Context, id string) ([]byte, error)
@@ -91,26 +92,12 @@ func (s *Server) reviewView(c echo.Context, id string, mine bool) (web.ReviewVie
 	if err != nil {
 		return web.ReviewView{}, err
 	}
-	camp, items, err := svc.Get(c.Request().Context(), id)
+	d, err := svc.Detail(c.Request().Context(), reviewActor(c), id, mine)
 	if err != nil {
 		return web.ReviewView{}, err
 	}
-	actor := reviewActor(c)
-	v := web.ReviewView{Campaign: *camp, Progress: review.ProgressOf(items), Mine: mine, Overdue: camp.Overdue(s.deps.Now())}
-	for _, it := range items {
-		ok, why := review.CanReview(actor, camp, it)
-		if ok && it.Decision == review.DecisionNone {
-			v.Reviewable++
-		}
-		if mine && !(ok && it.Decision == review.DecisionNone) {
-			continue
-		}
-		v.Items = append(v.Items, web.ReviewItemView{Item: it, CanReview: ok, Why: why})
-	}
-	approver := actor.Role.AtLeast(sentryaccess.RoleApprover)
-	v.CanClose = approver && camp.State == review.StateOpen
-	v.CanDownload = approver && camp.State == review.StateClosed
-	return v, nil
+	return web.ReviewView{Campaign: d.Campaign, Items: d.Items, Progress: d.Progress, Mine: mine, Reviewable: d.Reviewable,
+		CanClose: d.CanClose, CanDownload: d.CanDownload, Overdue: d.Overdue}, nil
 }
 
 func (s *Server) handleReview(c echo.Context) error {

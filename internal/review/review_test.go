@@ -487,3 +487,69 @@ func TestEvidencePackageMatchesTheGoldenFiles(t *testing.T) {
 		t.Errorf("rebuilding the evidence gave different bytes (%v)", err)
 	}
 }
+
+// A campaign's detail says what each signed-in user may do: approvers and
+// admins close an open campaign and download a closed one's evidence,
+// nobody else; "mine" lists only the open items the user may decide on.
+func TestTheDetailSaysWhoClosesDownloadsAndReviewsWhat(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	c, items := create(t, e, review.ScopeOrg)
+	for _, tt := range []struct {
+		name          string
+		actor         sentryaccess.Actor
+		close, reads  bool
+		wantReviewing int
+	}{
+		{"an approver closes an open campaign", approver, true, false, len(review.Reviewable(approver, c, items))},
+		{"an admin closes an open campaign", admin, true, false, len(review.Reviewable(admin, c, items))},
+		{"a viewer does not close it", viewer, false, false, 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			d, err := e.svc.Detail(ctx, tt.actor, c.ID, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.CanClose != tt.close || d.CanDownload != tt.reads {
+				t.Errorf("CanClose %v, CanDownload %v; want %v, %v", d.CanClose, d.CanDownload, tt.close, tt.reads)
+			}
+			if len(d.Items) != len(items) || d.Reviewable != tt.wantReviewing {
+				t.Errorf("%d items, %d reviewable; want %d, %d", len(d.Items), d.Reviewable, len(items), tt.wantReviewing)
+			}
+			mine, err := e.svc.Detail(ctx, tt.actor, c.ID, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(mine.Items) != tt.wantReviewing {
+				t.Errorf("mine lists %d items, want the %d she may decide on", len(mine.Items), tt.wantReviewing)
+			}
+			for _, it := range mine.Items {
+				if !it.CanReview || it.Item.Decision != review.DecisionNone {
+					t.Errorf("mine lists %s (may review %v, decision %q)", it.Item.Describe(), it.CanReview, it.Item.Decision)
+				}
+			}
+		})
+	}
+	if _, err := e.svc.Close(ctx, approver, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name  string
+		actor sentryaccess.Actor
+		want  bool
+	}{
+		{"an approver downloads a closed campaign's evidence", approver, true},
+		{"a viewer does not", viewer, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			d, err := e.svc.Detail(ctx, tt.actor, c.ID, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.CanClose || d.CanDownload != tt.want {
+				t.Errorf("closed: CanClose %v, CanDownload %v; want false, %v", d.CanClose, d.CanDownload, tt.want)
+			}
+		})
+	}
+}

@@ -296,6 +296,61 @@ func (s *Service) Get(ctx context.Context, id string) (*Campaign, []Item, error)
 	return c, items, nil
 }
 
+// closes reports whether actor's role closes campaigns and downloads their
+// evidence: approvers and admins.
+func closes(actor sentryaccess.Actor) bool {
+	return actor.Role == sentryaccess.RoleApprover || actor.Role == sentryaccess.RoleAdmin
+}
+
+// ItemView is one item of a campaign as one actor sees it: whether she may
+// decide on it (CanReview) and, when not, why.
+type ItemView struct {
+	Item      Item
+	CanReview bool
+	Why       string
+}
+
+// Detail is one campaign as one actor sees it, with what she may do.
+type Detail struct {
+	Campaign Campaign
+	Progress Progress
+	// Items are every item or, for "mine", only the open ones she may
+	// decide on.
+	Items []ItemView
+	// Reviewable counts the open items she may decide on.
+	Reviewable int
+	Overdue    bool
+	// CanClose: her role closes campaigns (Close) and this one is open.
+	CanClose bool
+	// CanDownload: her role downloads evidence and the campaign is closed
+	// (the package is built on close).
+	CanDownload bool
+}
+
+// Detail returns campaign id as actor sees it; mine keeps only the open
+// items she may decide on. Errors are ENOTFOUND or the repository's.
+func (s *Service) Detail(ctx context.Context, actor sentryaccess.Actor, id string, mine bool) (Detail, error) {
+	c, items, err := s.Get(ctx, id)
+	if err != nil {
+		return Detail{}, err
+	}
+	d := Detail{Campaign: *c, Progress: ProgressOf(items), Overdue: c.Overdue(s.now())}
+	for _, it := range items {
+		ok, why := CanReview(actor, c, it)
+		open := ok && it.Decision == DecisionNone
+		if open {
+			d.Reviewable++
+		}
+		if mine && !open {
+			continue
+		}
+		d.Items = append(d.Items, ItemView{Item: it, CanReview: ok, Why: why})
+	}
+	d.CanClose = closes(actor) && c.State == StateOpen
+	d.CanDownload = closes(actor) && c.State == StateClosed
+	return d, nil
+}
+
 // Summary is a campaign with its progress, for lists.
 type Summary struct {
 	Campaign Campaign
@@ -490,7 +545,7 @@ func RevocationSteps(items []Item) (steps []changes.Step, manual []string) {
 // package built and stored. Undecided items are reported as "not reviewed"
 // in the evidence. Only approvers and admins close campaigns.
 func (s *Service) Close(ctx context.Context, actor sentryaccess.Actor, id string) (*Campaign, error) {
-	if actor.Role != sentryaccess.RoleApprover && actor.Role != sentryaccess.RoleAdmin {
+	if !closes(actor) {
 		return nil, sentryaccess.Errorf(sentryaccess.EFORBIDDEN, "Only approvers and admins close access reviews")
 	}
 	c, items, err := s.Get(ctx, id)
