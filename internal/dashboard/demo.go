@@ -1,6 +1,7 @@
 package dashboard
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/x509"
@@ -45,6 +46,10 @@ type DemoOptions struct {
 	SyncInterval time.Duration
 	// Policy is the approval policy; changes.DefaultPolicy when zero.
 	Policy changes.Policy
+	// SCIMToken, when set, is the SCIM token the dashboard is configured
+	// with instead of the simulator's own (a stale or wrong token, as a
+	// misconfigured deployment has).
+	SCIMToken string
 	// Ops are metrics and error reporting; Ops.Metrics also observes the
 	// Sentry client's requests.
 	Ops Ops
@@ -149,7 +154,7 @@ func StartDemo(ctx context.Context, o DemoOptions) (d *Demo, err error) {
 
 	client, err := sentry.New(sentry.Config{
 		BaseURL: d.SentryURL, Org: d.Credentials.Org, Token: d.Credentials.OwnerToken,
-		SCIMToken: d.Credentials.SCIMToken, UserAgent: "sentry-access/demo", Logger: o.Logger, Now: o.Now,
+		SCIMToken: cmp.Or(o.SCIMToken, d.Credentials.SCIMToken), UserAgent: "sentry-access/demo", Logger: o.Logger, Now: o.Now,
 		Observe: o.Ops.observeSentry(),
 	})
 	if err != nil {
