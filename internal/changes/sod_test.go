@@ -2,6 +2,7 @@ package changes
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -91,6 +92,13 @@ func TestNobodyDecidesOnAChangeToTheirOwnAccess(t *testing.T) {
 			if err != nil {
 				t.Fatalf("create: %v", err)
 			}
+			// The stored preview itself shows her access changing (the
+			// rule does not rest on the steps naming her).
+			if how, ok := r.Preview.Affects(ana.Email); !ok {
+				t.Errorf("the preview does not show ana affected: %+v", r.Preview.Affected)
+			} else if how == "" {
+				t.Errorf("the preview shows ana affected without saying how")
+			}
 			for name, decide := range map[string]func() (*Request, error){
 				"approve": func() (*Request, error) { return h.svc.Approve(ctx, ana, r.ID, "ok") },
 				"deny":    func() (*Request, error) { return h.svc.Deny(ctx, ana, r.ID, "no") },
@@ -172,5 +180,64 @@ func TestARequestSaysWhoCouldStillApproveIt(t *testing.T) {
 	}
 	if _, ok := in.Stuck[r2.ID]; !ok || len(in.Stuck) != 1 {
 		t.Errorf("inbox stuck = %+v, want request %s alone", in.Stuck, r2.ID)
+	}
+}
+
+// The rule holds on the organization as it is now, not only as it was
+// when the request was filed: bob is on no team when the owner asks to
+// link identity to payment-api, then joins identity; the link would now
+// give him payment-api, so he may neither approve nor deny it.
+func TestAnApproverWhoseAccessTheRequestChangesNowMayNotDecide(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	h := newEngineHarness(t, nil)
+	r, err := h.svc.Create(ctx, owner, NewRequest{Justification: "because", Steps: []Step{
+		{Kind: KindProjectLink, Params: Params{Team: "identity", Project: "payment-api"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := r.Preview.Affects(second.Email); ok {
+		t.Fatalf("at filing the link already affects bob: %+v", r.Preview.Affected)
+	}
+	h.snap.Members[2].Teams = []access.Membership{{Team: "identity"}} // bob joins identity
+	if _, err := h.svc.Approve(ctx, second, r.ID, "ok"); sentryaccess.ErrorCode(err) != sentryaccess.EFORBIDDEN || !strings.Contains(sentryaccess.ErrorMessage(err), "gains payment-api") {
+		t.Errorf("bob approves after joining identity: %v, want EFORBIDDEN saying he gains payment-api", err)
+	}
+	if _, err := h.svc.Deny(ctx, second, r.ID, "no"); sentryaccess.ErrorCode(err) != sentryaccess.EFORBIDDEN {
+		t.Errorf("bob denies after joining identity: %v, want EFORBIDDEN", err)
+	}
+	if _, err := h.svc.Approve(ctx, approver, r.ID, "ok"); err != nil {
+		t.Errorf("ana, untouched, approves: %v", err)
+	}
+}
+
+// Caller-dependent rules are Sentry's checks of the token's owner, never
+// of the person who files the request. The token is the owner's: bob's
+// request to change the owner's org role is refused (Sentry would answer
+// "You cannot make changes to your own role."), and the owner's own
+// request to change bob's role, or bob's request to change his own, is
+// not refused as one's own role.
+func TestCallerRulesAreCheckedAgainstTheTokensOwnerNotTheRequester(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	h := newEngineHarness(t, nil)
+	ownRole := func(p *Preview) bool {
+		return p != nil && slices.ContainsFunc(p.Violations, func(v Violation) bool { return v.Code == string(access.RuleOwnRole) })
+	}
+	_, err := h.svc.Create(ctx, second, NewRequest{Justification: "because", Steps: []Step{
+		{Kind: KindOrgRole, Params: Params{Member: "1", Role: "manager"}}}})
+	if sentryaccess.ErrorCode(err) != sentryaccess.EINVALID || !strings.Contains(sentryaccess.ErrorMessage(err), "owner@acme.test") {
+		t.Errorf("bob asks to change the token owner's role: %v, want refused naming the token's owner", err)
+	}
+	for _, by := range []sentryaccess.Actor{owner, second} {
+		r, err := h.svc.Create(ctx, by, NewRequest{Justification: "because", Steps: []Step{
+			{Kind: KindOrgRole, Params: Params{Member: "3", Role: "manager"}}}})
+		if err != nil || ownRole(r.Preview) {
+			t.Errorf("%s asks to make bob a manager: %v, preview %+v; want filed (the token's owner changes bob's role)", by.Email, err, r)
+			continue
+		}
+		if !strings.Contains(r.Preview.ActingAs, "owner@acme.test") {
+			t.Errorf("%s's request: acting as %q, want the token's owner", by.Email, r.Preview.ActingAs)
+		}
 	}
 }
