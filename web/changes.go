@@ -11,6 +11,7 @@ import (
 	"github.com/a-h/templ"
 
 	"github.com/sentry-access/sentry-access/internal/changes"
+	"github.com/sentry-access/sentry-access/internal/unapproved"
 )
 
 // ChangesInboxView is the change-request inbox: what waits for the user's
@@ -202,6 +203,9 @@ type ChangeDetailView struct {
 	// CanSeeTrail reports whether the viewer may open the audit trail
 	// (approvers and admins).
 	CanSeeTrail bool
+	// SentryAudit links the steps sentry-access sent to the Sentry audit
+	// entries that record them.
+	SentryAudit []unapproved.StepAudit
 }
 
 // Polling reports whether the page should poll the apply status.

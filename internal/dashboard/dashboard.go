@@ -225,6 +225,7 @@ func New(ctx context.Context, o Options) (*Server, error) {
 		Audit:      s.audit,
 		Reviews:    reviews,
 		Notify:     s.notify,
+		Unapproved: s.unapproved,
 
 		HTTPMetrics:   o.Ops.httpMetrics(),
 		Metrics:       o.Ops.metricsHandler(),

@@ -312,6 +312,9 @@ func (s *Server) handleChange(c echo.Context) error {
 		c.Response().Header().Add("Vary", "HX-Request")
 		return render(c, http.StatusOK, web.ChangeStatus(v))
 	}
+	if v.SentryAudit, err = s.requestAudit(c.Request().Context(), d.Request); err != nil {
+		return err
+	}
 	return s.page(c, http.StatusOK, "Request "+d.Request.ID, web.NavChanges, web.ChangeDetail(v))
 }
 

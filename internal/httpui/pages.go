@@ -12,6 +12,7 @@ import (
 	"github.com/sentry-access/sentry-access/internal/changes"
 	"github.com/sentry-access/sentry-access/internal/explore"
 	"github.com/sentry-access/sentry-access/internal/sentryaccess"
+	"github.com/sentry-access/sentry-access/internal/unapproved"
 	"github.com/sentry-access/sentry-access/web"
 )
 
@@ -120,6 +121,11 @@ func (s *Server) handleDashboard(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if f, ok, err := s.outsideFinding(c.Request().Context()); err != nil {
+		return err
+	} else if ok {
+		ov.Findings = append([]explore.Finding{f}, ov.Findings...)
+	}
 	return s.page(c, http.StatusOK, "Overview", web.NavOverview, web.Dashboard(ov, sp))
 }
 
@@ -191,7 +197,11 @@ func (s *Server) memberPage(c echo.Context, ref, title string, nav web.NavKey) e
 	if title == "" {
 		title = d.Row.Email
 	}
-	return s.page(c, http.StatusOK, title, nav, web.MemberPage(d, gs, actor(c).Role.AtLeast(sentryaccess.RoleApprover)))
+	out, err := s.outside(c, unapproved.Filter{Member: d.Row.ID})
+	if err != nil {
+		return err
+	}
+	return s.page(c, http.StatusOK, title, nav, web.MemberPage(d, gs, actor(c).Role.AtLeast(sentryaccess.RoleApprover), out))
 }
 
 // handleMyAccess shows the signed-in user's own Sentry access: the member
@@ -239,7 +249,11 @@ func (s *Server) handleTeam(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.page(c, http.StatusOK, "Team "+d.Row.Slug, web.NavTeams, web.TeamPage(d))
+	out, err := s.outside(c, unapproved.Filter{Team: d.Row.Slug})
+	if err != nil {
+		return err
+	}
+	return s.page(c, http.StatusOK, "Team "+d.Row.Slug, web.NavTeams, web.TeamPage(d, out))
 }
 
 func (s *Server) handleProjects(c echo.Context) error {
@@ -272,7 +286,11 @@ func (s *Server) handleProject(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.page(c, http.StatusOK, "Project "+d.Row.Slug, web.NavProjects, web.ProjectPage(d))
+	out, err := s.outside(c, unapproved.Filter{Project: d.Row.Slug})
+	if err != nil {
+		return err
+	}
+	return s.page(c, http.StatusOK, "Project "+d.Row.Slug, web.NavProjects, web.ProjectPage(d, out))
 }
 
 func (s *Server) handleLookup(c echo.Context) error {
@@ -365,7 +383,11 @@ func (s *Server) handleDiff(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.page(c, http.StatusOK, "Snapshot diff", web.NavSnapshots, web.DiffPage(d))
+	marks, err := s.outsideMarks(c, d)
+	if err != nil {
+		return err
+	}
+	return s.page(c, http.StatusOK, "Snapshot diff", web.NavSnapshots, web.DiffPage(d, marks))
 }
 
 func (s *Server) handleGraph(c echo.Context) error {

@@ -103,6 +103,16 @@ func (s *Server) routes() {
 	approve.GET("/trail/export.csv", s.handleTrailExport)
 	approve.GET("/trail/export.json", s.handleTrailExport)
 
+	// Changes made outside sentry-access (unapproved.go): anyone signed in
+	// sees them (the IP addresses of their audit entries are for
+	// approvers); approvers and admins accept or revert them, and the
+	// service checks again who may answer which.
+	app.GET("/outside", s.handleUnapprovedList)
+	app.GET("/outside/:id", s.handleUnapproved)
+	approve.POST("/outside/:id/accept", s.handleUnapprovedAccept)
+	approve.GET("/outside/:id/revert", s.handleUnapprovedRevertForm)
+	approve.POST("/outside/:id/revert", s.handleUnapprovedRevert)
+
 	// Audit log (approver+: entries carry IP addresses), access reviews
 	// (decisions are checked per item by the review service: team admins
 	// may be viewers), notification settings (admin).

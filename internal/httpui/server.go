@@ -98,6 +98,10 @@ type Deps struct {
 	// Changes serves the change-request, blueprint and trail pages
 	// (*changes.Service); nil answers 503.
 	Changes Changes
+	// Unapproved serves the changes made outside sentry-access
+	// (*unapproved.Service); nil answers 503 on its pages and shows none
+	// on the others.
+	Unapproved Unapproved
 	// HTTPMetrics records every request; Metrics serves GET /metrics (it
 	// does its own access control: bearer token or loopback only).
 	// ErrorReporter receives 5xx errors and panics. All may be nil.

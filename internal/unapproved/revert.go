@@ -1,6 +1,7 @@
 package unapproved
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/sentry-access/sentry-access/internal/access"
@@ -77,9 +78,7 @@ func RevertSteps(f *Finding, cur *access.Snapshot) ([]changes.Step, error) {
 		}
 		return steps, nil
 	case KindSetting:
-		return nil, sentryaccess.Errorf(sentryaccess.EINVALID,
-			"sentry-access does not change organization settings: switch %s back to %s in Sentry (Settings → Organization), then accept this finding with a note saying so.",
-			SettingLabel(c.Setting), c.From)
+		return nil, sentryaccess.Errorf(sentryaccess.EINVALID, "%s", f.RevertBlocked())
 	case KindUndone:
 		return redo(c), nil
 	}
@@ -128,4 +127,14 @@ func memberByEmail(s *access.Snapshot, email string) (*access.Member, bool) {
 		}
 	}
 	return nil, false
+}
+
+// RevertBlocked says why no change request can revert f and what to do
+// instead; "" when one can.
+func (f *Finding) RevertBlocked() string {
+	if f.Change.Kind == KindSetting {
+		return fmt.Sprintf("sentry-access does not change organization settings: switch %s back %s in Sentry (Settings → Organization), then accept this change with a note saying so.",
+			SettingLabel(f.Change.Setting), f.Change.From)
+	}
+	return ""
 }

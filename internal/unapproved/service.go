@@ -527,3 +527,54 @@ func (s *Service) Revert(ctx context.Context, actor sentryaccess.Actor, id, titl
 	}
 	return r, nil
 }
+
+// StepAudit is a step sentry-access carried out with the Sentry audit
+// entry that records it, as the request page links them.
+type StepAudit struct {
+	Step int // index
+	// Entry is the archived entry; nil when none is archived (yet).
+	Entry *AuditEntry
+	// Missing says why no entry is shown, in words.
+	Missing string
+}
+
+// RequestAudit links the steps of request r that sentry-access sent to
+// Sentry with the audit entries Sentry wrote for them: an entry of the
+// step's event naming its member, team or project, between the step's
+// start and finish (AuditSkew either side). Steps never sent, and kinds
+// the audit log does not record as this package reads it, are left out.
+func (s *Service) RequestAudit(ctx context.Context, r *changes.Request) ([]StepAudit, error) {
+	var out []StepAudit
+	for _, st := range r.Steps {
+		if st.StartedAt == nil || st.Attempts == 0 {
+			continue
+		}
+		c, ok := StepChange(st)
+		if !ok {
+			continue
+		}
+		end := *st.StartedAt
+		if st.FinishedAt != nil {
+			end = *st.FinishedAt
+		}
+		from, to := st.StartedAt.Add(-AuditSkew), end.Add(AuditSkew)
+		var entries []sentry.AuditLogEntry
+		for _, ev := range AuditEvents(c) {
+			page, _, err := s.cfg.Archive.AuditEntries(ctx, store.AuditFilter{Event: ev, From: from, To: to, Limit: 1000})
+			if err != nil {
+				return nil, fmt.Errorf("audit entries of request %s: %w", r.ID, err)
+			}
+			entries = append(entries, page...)
+		}
+		sa := StepAudit{Step: st.Index}
+		if e := AuditFor(c, entries); e != nil {
+			cited := CiteAudit(*e)
+			sa.Entry = &cited
+		} else {
+			sa.Missing = fmt.Sprintf("No entry between %s and %s in the archived audit log yet: the archive is read at each sync (and needs org:write).",
+				from.UTC().Format("15:04"), to.UTC().Format("15:04 UTC"))
+		}
+		out = append(out, sa)
+	}
+	return out, nil
+}
