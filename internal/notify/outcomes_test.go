@@ -8,7 +8,9 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -172,8 +174,8 @@ func verifyREADME(secret string, r *http.Request, body []byte, now time.Time) er
 	return nil
 }
 
-// The README's verification snippets, in Go and with openssl, accept a
-// real delivery and refuse one whose body was changed.
+// The README's openssl snippet, and a Go check as the README describes it,
+// accept a real delivery and refuse one whose body was changed.
 func TestTheREADMEsSignatureChecksAcceptADelivery(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -190,14 +192,50 @@ func TestTheREADMEsSignatureChecksAcceptADelivery(t *testing.T) {
 	if err := verifyREADME(secret, req, append(body, ' '), *e.clock); err == nil {
 		t.Error("Go check accepted a changed body")
 	}
-	// The shell check: printf '%s.%s' "$ts" "$body" | openssl dgst -sha256 -hmac "$secret"
-	cmd := exec.Command("sh", "-c", `printf '%s.%s' "$TS" "$BODY" | openssl dgst -sha256 -hmac "$SECRET" | sed 's/^.*= /sha256=/'`)
-	cmd.Env = []string{"PATH=/usr/bin:/bin", "TS=" + req.Header.Get("X-Sentry-Access-Timestamp"), "BODY=" + string(body), "SECRET=" + secret}
-	out, err := cmd.Output()
+	// The shell check is the README's snippet itself, run by bash in a
+	// folder holding body.json, with date(1) answering the test's clock.
+	dir := t.TempDir()
+	shim := "#!/bin/sh\necho " + strconv.FormatInt(e.clock.Unix(), 10) + "\n"
+	if err := os.WriteFile(filepath.Join(dir, "date"), []byte(shim), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	snippet := readmeSnippet(t, "<!-- verify-signature -->")
+	for _, c := range []struct {
+		body []byte
+		want string
+	}{{body, "valid"}, {append(body, ' '), "invalid"}} {
+		if err := os.WriteFile(filepath.Join(dir, "body.json"), c.body, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command("bash", "-c", snippet)
+		cmd.Dir = dir
+		cmd.Env = []string{"PATH=" + dir + ":/usr/bin:/bin", "TS=" + req.Header.Get("X-Sentry-Access-Timestamp"),
+			"SIG=" + req.Header.Get("X-Sentry-Access-Signature"), "SECRET=" + secret}
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("the README's snippet: %v", err)
+		}
+		if got := strings.TrimSpace(string(out)); got != c.want {
+			t.Errorf("the README's snippet says %q for a body of %d bytes, want %q", got, len(c.body), c.want)
+		}
+	}
+}
+
+// readmeSnippet returns the code block that follows marker in the README.
+func readmeSnippet(t *testing.T, marker string) string {
+	t.Helper()
+	b, err := os.ReadFile("../../README.md")
 	if err != nil {
-		t.Fatalf("openssl: %v", err)
+		t.Fatal(err)
 	}
-	if got := strings.TrimSpace(string(out)); got != req.Header.Get("X-Sentry-Access-Signature") {
-		t.Errorf("openssl computed %q, header is %q", got, req.Header.Get("X-Sentry-Access-Signature"))
+	_, rest, ok := strings.Cut(string(b), marker)
+	if !ok {
+		t.Fatalf("the README has no %s", marker)
 	}
+	_, rest, ok = strings.Cut(rest, "```sh\n")
+	code, _, closed := strings.Cut(rest, "```")
+	if !ok || !closed {
+		t.Fatalf("no sh code block after %s in the README", marker)
+	}
+	return code
 }
