@@ -66,10 +66,19 @@ func classify(err error) (status int, msg string, retry bool) {
 	var ne net.Error
 	if errors.As(err, &ne) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, io.EOF) ||
 		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNREFUSED) {
-		return 0, err.Error(), true
+		return 0, msgUnreachable, true
 	}
-	return 0, err.Error(), false
+	// The message is shown on the request page: the Go error text stays
+	// in the server's log, never on the page.
+	return 0, msgNoAnswer, false
 }
+
+// What the request page says of a step whose call got no answer from
+// Sentry (the error itself is logged, not shown).
+const (
+	msgUnreachable = "Sentry could not be reached (the connection failed, was dropped or timed out). Check SENTRY_URL and the network on the Connection page; the step is retried while attempts remain."
+	msgNoAnswer    = "The step failed before Sentry answered. The server log has the details under this request's id; retry the request once the cause is fixed."
+)
 
 // Touched names what a request changed, for the re-read after it is
 // applied: team slugs, project slugs, member ids, the emails of members
@@ -271,6 +280,7 @@ func (s *Service) applyStep(ctx context.Context, id string, i int) (bool, error)
 					return false, ctx.Err()
 				}
 				status, msg, retry := classify(err)
+				s.log.WarnContext(ctx, "verify step failed", "request", id, "step", i+1, "status", status, "retry", retry, "err", err)
 				verifyTries++
 				if retry && verifyTries < s.maxAtt {
 					if err := s.wait(ctx, verifyTries); err != nil {
@@ -309,6 +319,8 @@ func (s *Service) applyStep(ctx context.Context, id string, i int) (bool, error)
 			return false, ctx.Err()
 		}
 		status, msg, retry := classify(err)
+		// The page shows msg; the error itself is for the operator.
+		s.log.WarnContext(ctx, "apply step failed", "request", id, "step", i+1, "attempt", st.Attempts, "status", status, "retry", retry, "err", err)
 		if !retry || st.Attempts >= s.maxAtt {
 			return false, s.finishStep(ctx, id, i, false, Outcome{Status: status}, msg)
 		}

@@ -144,7 +144,7 @@ func Plan(s *access.Snapshot, bp *Blueprint) ([]Step, error) {
 		for _, ps := range bt.Projects {
 			p, ok := projects[ps]
 			if !ok {
-				return nil, sentryaccess.Errorf(sentryaccess.EINVALID, "Blueprint team %s: unknown project %q", bt.Slug, ps)
+				return nil, sentryaccess.Errorf(sentryaccess.EINVALID, "Blueprint team %s lists project %s, which is not in the organization as last synced. Fix the slug (the Projects page lists them), or run a sync if it was created since.", bt.Slug, ps)
 			}
 			claims[ps] = append(claims[ps], bt.Slug)
 			if !slices.Contains(p.Teams, bt.Slug) {
@@ -160,7 +160,7 @@ func Plan(s *access.Snapshot, bp *Blueprint) ([]Step, error) {
 		for _, bm := range bt.Members {
 			m, ok := memberByEmail(s, bm.Email)
 			if !ok {
-				return nil, sentryaccess.Errorf(sentryaccess.EINVALID, "Blueprint team %s: unknown member %q", bt.Slug, bm.Email)
+				return nil, sentryaccess.Errorf(sentryaccess.EINVALID, "Blueprint team %s lists %s, who is not a member of the organization as last synced. Fix the email, or invite them first with an \"Invite member\" request.", bt.Slug, bm.Email)
 			}
 			listed[m.ID] = true
 			i := slices.IndexFunc(m.Teams, func(ms access.Membership) bool { return ms.Team == bt.Slug })

@@ -2,8 +2,12 @@ package changes
 
 import (
 	"context"
+	"errors"
+	"io"
+	"net"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -265,7 +269,7 @@ func TestEveryRefusalNamesTheMemberAndTheFix(t *testing.T) {
 		access.Member{ID: "1010", Email: "sam.scim@acme.test", OrgRole: "member", State: access.StateActive,
 			Flags: access.MemberFlags{IDPProvisioned: true, IDPRoleRestricted: true}, Teams: []access.Membership{{Team: "scim-team"}}})
 	snap.Teams = append(snap.Teams, access.Team{ID: "12", Slug: "scim-team", IDPProvisioned: true})
-	forbidden := regexp.MustCompile(`\b(retired-role|no-team-roles|last-owner|idp-provisioned|own-role|unknown member|unknown team|unknown project|unknown role|invalid change|has no inverse|targets member|team-add|team-remove|team-role|org-role|member-remove|member-invite|project-link|end-date)\b|\b1010\b|%!`)
+	forbidden := regexp.MustCompile(`\b(retired-role|no-team-roles|last-owner|idp-provisioned|own-role|unknown member|unknown team|unknown project|unknown role|invalid change|has no inverse|targets member|team-add|team-remove|team-role|org-role|member-remove|member-invite|project-link|end-date|unknown step kind|dial tcp|connection refused|EOF|context deadline exceeded|sentry: )\b|\b(1010|999)\b|%!|<nil>`)
 	tests := []struct {
 		name  string
 		steps []Step
@@ -330,6 +334,31 @@ func TestEveryRefusalNamesTheMemberAndTheFix(t *testing.T) {
 	}
 	msgs = append(msgs, sentryaccess.ErrorMessage(DefaultPolicy().CanRequest(viewer, "4", []Step{{Kind: KindTeamAdd, Params: Params{Member: "3", Email: "bob@acme.test", Team: "a"}}})))
 	msgs = append(msgs, sentryaccess.ErrorMessage(DefaultPolicy().CanRequest(viewer, "4", []Step{{Kind: KindOrgRole, Params: Params{Member: "4"}}})))
+	// What the request page says of a step Sentry never answered: no Go
+	// error text.
+	for _, err := range []error{
+		&net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED},
+		io.ErrUnexpectedEOF,
+		errors.New("encode body: json: unsupported value"),
+	} {
+		_, msg, _ := classify(err)
+		msgs = append(msgs, msg)
+	}
+	_, err = SentryExecutor{}.Execute(t.Context(), Step{Kind: "retired-kind"})
+	_, msg, _ := classify(err)
+	msgs = append(msgs, msg)
+	// A blueprint naming what the organization does not have.
+	for _, doc := range []string{
+		"version: 1\nname: n\nteams:\n  - slug: payments\n    projects: [nope]\n",
+		"version: 1\nname: n\nteams:\n  - slug: payments\n    members:\n      - email: ghost@acme.test\n",
+	} {
+		bp, err := ParseBlueprint([]byte(doc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = Plan(snap, bp)
+		msgs = append(msgs, sentryaccess.ErrorMessage(err))
+	}
 	for _, m := range msgs {
 		if f := forbidden.FindString(m); f != "" || m == "" {
 			t.Errorf("message %q shows %q", m, f)

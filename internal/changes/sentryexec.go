@@ -164,7 +164,7 @@ func (x SentryExecutor) Execute(ctx context.Context, st Step) (Outcome, error) {
 			return ok(204, "group %s: +%d -%d members", p.TeamID, len(p.Add), len(p.Remove))
 		}
 	default:
-		return Outcome{}, &ExecError{Message: fmt.Sprintf("unknown step kind %q", st.Kind)}
+		return Outcome{}, &ExecError{Message: msgUnknownKind}
 	}
 	return Outcome{}, execError(err)
 }
@@ -323,8 +323,12 @@ func (x SentryExecutor) Verify(ctx context.Context, st Step) (bool, error) {
 		}
 		return true, nil
 	}
-	return false, &ExecError{Message: fmt.Sprintf("unknown step kind %q", st.Kind)}
+	return false, &ExecError{Message: msgUnknownKind}
 }
+
+// msgUnknownKind is what a step of a kind this version cannot carry out
+// says (a request stored by another version of sentry-access).
+const msgUnknownKind = "This version of sentry-access cannot carry out this kind of step. File the change again from the change form."
 
 func teamRoleRank(role string) int {
 	if role == "admin" {

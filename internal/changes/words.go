@@ -105,7 +105,9 @@ func who(s *access.Snapshot, p Params) string {
 	if p.Member == "" {
 		return "the member"
 	}
-	return "the member with Sentry id " + p.Member
+	// A member the snapshot does not know has no email to name; a raw
+	// Sentry id means nothing to an approver.
+	return "a member who is not in the organization as last synced"
 }
 
 // explainViolation turns a rule the access engine reports for step st
@@ -162,7 +164,7 @@ func explainUnknown(s *access.Snapshot, prior []Step, st Step) string {
 	if p.Member != "" {
 		if _, ok := memberByID(s, p.Member); !ok {
 			if _, ok := memberByEmail(s, p.Member); !ok {
-				return fmt.Sprintf("Step %d names a member (Sentry id %s) who is not in the organization as last synced. Pick a member from the list, or run a sync if they joined since.", n, p.Member)
+				return fmt.Sprintf("Step %d names a member who is not in the organization as last synced (they left, or their invite was cancelled). Pick a member from the list, or run a sync if they joined since.", n)
 			}
 		}
 	}
