@@ -153,7 +153,10 @@ func fillIdPLogin(t *testing.T, page playwright.Page, u devidp.User) {
 }
 
 // expect returns Playwright's retrying assertions.
-func expect() playwright.PlaywrightAssertions { return playwright.NewPlaywrightAssertions() }
+// expect gives assertions that wait up to 15 s, as pages do (the default
+// 5 s is too short on a loaded two-core CI machine; a passing assertion
+// returns as soon as it holds).
+func expect() playwright.PlaywrightAssertions { return playwright.NewPlaywrightAssertions(15000) }
 
 // byTestID locates elements by data-testid.
 func byTestID(page playwright.Page, id string) playwright.Locator {
