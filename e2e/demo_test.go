@@ -152,7 +152,6 @@ func fillIdPLogin(t *testing.T, page playwright.Page, u devidp.User) {
 	}
 }
 
-// expect returns Playwright's retrying assertions.
 // expect gives assertions that wait up to 15 s, as pages do (the default
 // 5 s is too short on a loaded two-core CI machine; a passing assertion
 // returns as soon as it holds).
