@@ -78,25 +78,10 @@ func outsideActionURL(id, action string) string {
 }
 
 // verdictText is how much of a change was made outside sentry-access.
-func verdictText(f unapproved.Finding) string {
-	if f.Verdict == unapproved.Partial {
-		return "partly outside sentry-access"
-	}
-	return "made outside sentry-access"
-}
+func verdictText(f unapproved.Finding) string { return f.VerdictText() }
 
 // outsideStateText is where a finding is, in words.
-func outsideStateText(f unapproved.Finding) string {
-	switch f.State {
-	case unapproved.StateAccepted:
-		return "accepted"
-	case unapproved.StateReverting:
-		return "revert requested"
-	case unapproved.StateReverted:
-		return "reverted"
-	}
-	return "open"
-}
+func outsideStateText(f unapproved.Finding) string { return f.State.Text() }
 
 func outsideStateClass(s unapproved.State) string {
 	switch s {

@@ -207,7 +207,7 @@ func New(ctx context.Context, o Options) (*Server, error) {
 	}
 	s.audit = auditlog.New(o.Store, o.Now)
 	reviews := review.New(review.Config{
-		Repo: review.NewStoreRepo(o.Store), Changes: s.changes, Now: o.Now, Logger: o.Logger,
+		Repo: review.NewStoreRepo(o.Store), Changes: s.changes, Now: o.Now, Logger: o.Logger, Outside: reviewOutside(s.unapproved),
 		Snapshots: review.SnapshotFunc(func(ctx context.Context) (uint64, *access.Snapshot, error) {
 			m, snap, err := o.Store.CurrentSnapshot(ctx)
 			return m.ID, snap, err

@@ -2,8 +2,10 @@ package dashboard
 
 import (
 	"context"
+	"time"
 
 	"github.com/sentry-access/sentry-access/internal/notify"
+	"github.com/sentry-access/sentry-access/internal/review"
 	"github.com/sentry-access/sentry-access/internal/unapproved"
 )
 
@@ -31,4 +33,21 @@ func (a announceUnapproved) UnapprovedChanges(ctx context.Context, fs []unapprov
 		}
 	}
 	return a.n.UnapprovedChanges(ctx, fs[0].Snapshot, fs[0].Previous, cs)
+}
+
+// reviewOutside is what a closing access review records of the changes
+// made outside sentry-access (review.Config.Outside).
+func reviewOutside(u *unapproved.Service) func(ctx context.Context, at time.Time) ([]review.OutsideChange, error) {
+	return func(ctx context.Context, at time.Time) ([]review.OutsideChange, error) {
+		fs, err := u.ForReview(ctx, at)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]review.OutsideChange, len(fs))
+		for i, f := range fs {
+			out[i] = review.OutsideChange{ID: f.ID, Snapshot: f.Snapshot, DetectedAt: f.DetectedAt.UTC(), Change: f.Change.Describe(),
+				Member: f.Change.Email, Verdict: f.VerdictText(), Audit: f.AuditText(), State: f.State.Text(), Answer: f.AnswerText()}
+		}
+		return out, nil
+	}
 }

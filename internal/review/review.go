@@ -100,6 +100,27 @@ type Campaign struct {
 	// ManualFollowUp lists revocations no change-request step can carry
 	// out (internal integrations): they must be done in Sentry by hand.
 	ManualFollowUp []string `json:"manualFollowUp,omitempty"`
+	// OutsideChanges are the access changes made outside sentry-access
+	// that the campaign's close recorded (Config.Outside): the ones still
+	// flagged, and those detected in the quarter before, however answered.
+	OutsideChanges []OutsideChange `json:"outsideChanges,omitempty"`
+}
+
+// OutsideChange is an access change that no change request applied
+// through sentry-access explains (internal/unapproved), as the evidence
+// records it.
+type OutsideChange struct {
+	ID         string    `json:"id"`
+	Snapshot   uint64    `json:"snapshot"` // the snapshot that showed it
+	DetectedAt time.Time `json:"detectedAt"`
+	Change     string    `json:"change"`           // in words
+	Member     string    `json:"member,omitempty"` // email
+	Verdict    string    `json:"verdict"`          // "made outside sentry-access" or "partly outside sentry-access"
+	// Audit is who made it as Sentry's audit log says (event, actor, time,
+	// IP), or why that is unknown.
+	Audit  string `json:"audit"`
+	State  string `json:"state"`            // open, accepted, revert requested, reverted
+	Answer string `json:"answer,omitempty"` // who accepted it with her note, or the revert request
 }
 
 // Overdue reports whether the campaign is open past its due date.

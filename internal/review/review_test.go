@@ -553,3 +553,60 @@ func TestTheDetailSaysWhoClosesDownloadsAndReviewsWhat(t *testing.T) {
 		})
 	}
 }
+
+// Closing a campaign records the changes made outside sentry-access that
+// its Outside source gives for the close time, in the campaign of
+// items.json and in a section of the printable report.
+func TestClosingRecordsTheChangesMadeOutsideSentryAccess(t *testing.T) {
+	t.Parallel()
+	s, err := store.Open(filepath.Join(t.TempDir(), "sa.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	closeAt := t0.Add(time.Hour)
+	var asked time.Time
+	outside := []review.OutsideChange{{ID: "8-1", Snapshot: 8, DetectedAt: t0, Change: "wendy@acme.test joined team web",
+		Member: "wendy@acme.test", Verdict: "made outside sentry-access", Audit: "member.join-team by Owen <owen@acme.test> at 2026-01-05 09:00 UTC from 203.0.113.7",
+		State: "accepted", Answer: "accepted by bo@acme.test at 2026-01-05 09:30 UTC: on-call cover (INC-42)"}}
+	svc := review.New(review.Config{Repo: review.NewStoreRepo(s), Snapshots: snaps{acme()}, Changes: &fakeChanges{},
+		Now: func() time.Time { return closeAt },
+		Outside: func(_ context.Context, at time.Time) ([]review.OutsideChange, error) {
+			asked = at
+			return outside, nil
+		}})
+	ctx := context.Background()
+	c, err := svc.Create(ctx, approver, review.NewCampaign{Name: "Q1 2026", Scope: review.TeamScope("payments"), Due: t0.Add(14 * 24 * time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed, err := svc.Close(ctx, approver, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !asked.Equal(closeAt) || len(closed.OutsideChanges) != 1 {
+		t.Fatalf("asked for %s, recorded %+v; want the close time and the change", asked, closed.OutsideChanges)
+	}
+	_, items, err := svc.Get(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := review.EvidenceFiles(closed, items)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := map[string]string{}
+	for _, f := range files {
+		body[f.Name] = string(f.Body)
+	}
+	for _, want := range []string{`"outsideChanges"`, `"change": "wendy@acme.test joined team web"`, `"audit": "member.join-team by Owen`, `on-call cover (INC-42)`} {
+		if !strings.Contains(body[review.EvidenceJSON], want) {
+			t.Errorf("items.json lacks %s", want)
+		}
+	}
+	for _, want := range []string{"Changes made outside sentry-access", "wendy@acme.test joined team web", "from 203.0.113.7", "on-call cover (INC-42)"} {
+		if !strings.Contains(body[review.EvidenceHTML], want) {
+			t.Errorf("report.html lacks %q", want)
+		}
+	}
+}

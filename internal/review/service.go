@@ -62,6 +62,9 @@ type Config struct {
 	// DueSoon is how close to its due date a campaign's reminders turn
 	// urgent (default three days).
 	DueSoon time.Duration
+	// Outside returns the changes made outside sentry-access a campaign
+	// closing at the given time records in its evidence; nil records none.
+	Outside func(ctx context.Context, at time.Time) ([]OutsideChange, error)
 }
 
 // Service runs access reviews.
@@ -72,11 +75,12 @@ type Service struct {
 	now     func() time.Time
 	log     *slog.Logger
 	dueSoon time.Duration
+	outside func(ctx context.Context, at time.Time) ([]OutsideChange, error)
 }
 
 // New returns a Service.
 func New(cfg Config) *Service {
-	s := &Service{repo: cfg.Repo, snaps: cfg.Snapshots, changes: cfg.Changes, now: cfg.Now, log: cfg.Logger, dueSoon: cfg.DueSoon}
+	s := &Service{repo: cfg.Repo, snaps: cfg.Snapshots, changes: cfg.Changes, now: cfg.Now, log: cfg.Logger, dueSoon: cfg.DueSoon, outside: cfg.Outside}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -576,12 +580,18 @@ func (s *Service) Close(ctx context.Context, actor sentryaccess.Actor, id string
 		reqID = r.ID
 	}
 	now := s.now().UTC()
+	var outside []OutsideChange
+	if s.outside != nil {
+		if outside, err = s.outside(ctx, now); err != nil {
+			return nil, fmt.Errorf("close campaign %s: changes made outside sentry-access: %w", id, err)
+		}
+	}
 	closed, items, err := s.repo.UpdateCampaign(ctx, id, func(c *Campaign, _ []Item) error {
 		if c.State != StateOpen {
 			return sentryaccess.Errorf(sentryaccess.ECONFLICT, "Campaign %s is already closed", id)
 		}
 		c.State, c.ClosedBy, c.ClosedAt = StateClosed, actor.Email, &now
-		c.ChangeRequestID, c.ManualFollowUp = reqID, manual
+		c.ChangeRequestID, c.ManualFollowUp, c.OutsideChanges = reqID, manual, outside
 		return nil
 	})
 	if err != nil {

@@ -94,13 +94,15 @@ func (r *StoreRepo) Evidence(ctx context.Context, id string) ([]byte, error) {
 func campaignRecord(c *Campaign) store.ReviewCampaign {
 	return store.ReviewCampaign{ID: c.ID, Name: c.Name, Scope: string(c.Scope), Org: c.Org, SnapshotID: c.SnapshotID, Due: c.Due,
 		CreatedBy: c.CreatedBy, CreatedAt: c.CreatedAt, State: string(c.State), TeamAdmins: maps.Clone(c.TeamAdmins),
-		ClosedBy: c.ClosedBy, ClosedAt: c.ClosedAt, ChangeRequestID: c.ChangeRequestID, ManualFollowUp: slices.Clone(c.ManualFollowUp)}
+		ClosedBy: c.ClosedBy, ClosedAt: c.ClosedAt, ChangeRequestID: c.ChangeRequestID, ManualFollowUp: slices.Clone(c.ManualFollowUp),
+		OutsideChanges: convertOutside[store.ReviewOutsideChange](c.OutsideChanges)}
 }
 
 func fromCampaignRecord(rec *store.ReviewCampaign) Campaign {
 	return Campaign{ID: rec.ID, Name: rec.Name, Scope: Scope(rec.Scope), Org: rec.Org, SnapshotID: rec.SnapshotID, Due: rec.Due,
 		CreatedBy: rec.CreatedBy, CreatedAt: rec.CreatedAt, State: State(rec.State), TeamAdmins: maps.Clone(rec.TeamAdmins),
-		ClosedBy: rec.ClosedBy, ClosedAt: rec.ClosedAt, ChangeRequestID: rec.ChangeRequestID, ManualFollowUp: slices.Clone(rec.ManualFollowUp)}
+		ClosedBy: rec.ClosedBy, ClosedAt: rec.ClosedAt, ChangeRequestID: rec.ChangeRequestID, ManualFollowUp: slices.Clone(rec.ManualFollowUp),
+		OutsideChanges: convertOutside[OutsideChange](rec.OutsideChanges)}
 }
 
 func itemRecords(items []Item) []store.ReviewItem {
@@ -130,6 +132,19 @@ func fromItemRecords(recs []store.ReviewItem) []Item {
 				SSOLinked: it.Context.SSOLinked, SSOInvalid: it.Context.SSOInvalid, SCIMProvisioned: it.Context.SCIMProvisioned,
 				Has2FA: it.Context.Has2FA, Risks: slices.Clone(it.Context.Risks)},
 			Decision: Decision(it.Decision), Comment: it.Comment, Reviewer: it.Reviewer, DecidedAt: it.DecidedAt}
+	}
+	return out
+}
+
+// convertOutside converts between OutsideChange and its record, which have
+// the same fields.
+func convertOutside[T OutsideChange | store.ReviewOutsideChange, F OutsideChange | store.ReviewOutsideChange](in []F) []T {
+	if in == nil {
+		return nil
+	}
+	out := make([]T, len(in))
+	for i, x := range in {
+		out[i] = T(x)
 	}
 	return out
 }

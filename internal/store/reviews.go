@@ -53,6 +53,23 @@ type ReviewCampaign struct {
 	ClosedAt        *time.Time          `json:"closedAt,omitempty"`
 	ChangeRequestID string              `json:"changeRequestId,omitempty"`
 	ManualFollowUp  []string            `json:"manualFollowUp,omitempty"`
+	// OutsideChanges are the changes made outside sentry-access the close
+	// recorded (optional: absent from records written before).
+	OutsideChanges []ReviewOutsideChange `json:"outsideChanges,omitempty"`
+}
+
+// ReviewOutsideChange is the on-disk form of a change made outside
+// sentry-access as a closed campaign recorded it.
+type ReviewOutsideChange struct {
+	ID         string    `json:"id"`
+	Snapshot   uint64    `json:"snapshot"`
+	DetectedAt time.Time `json:"detectedAt"`
+	Change     string    `json:"change"`
+	Member     string    `json:"member,omitempty"`
+	Verdict    string    `json:"verdict"`
+	Audit      string    `json:"audit"`
+	State      string    `json:"state"`
+	Answer     string    `json:"answer,omitempty"`
 }
 
 // ReviewItem is the on-disk form of one item to certify or revoke.

@@ -138,3 +138,39 @@ const (
 	TrailReverted        changes.TrailKind = "unapproved.reverted"
 	TrailReopened        changes.TrailKind = "unapproved.reopened"
 )
+
+// Text is the state in words.
+func (s State) Text() string {
+	switch s {
+	case StateAccepted:
+		return "accepted"
+	case StateReverting:
+		return "revert requested"
+	case StateReverted:
+		return "reverted"
+	}
+	return "open"
+}
+
+// AnswerText says how the approvers answered f, in words ("" while open).
+func (f *Finding) AnswerText() string {
+	switch f.State {
+	case StateAccepted:
+		if a := f.Accepted; a != nil {
+			return fmt.Sprintf("accepted by %s at %s: %s", a.By, a.At.UTC().Format("2006-01-02 15:04 UTC"), a.Note)
+		}
+	case StateReverting:
+		return "revert requested in change request #" + f.RevertRequest
+	case StateReverted:
+		return "reverted by change request #" + f.RevertRequest
+	}
+	return ""
+}
+
+// VerdictText says how much of the change was made outside sentry-access.
+func (f *Finding) VerdictText() string {
+	if f.Verdict == Partial {
+		return "partly outside sentry-access"
+	}
+	return "made outside sentry-access"
+}

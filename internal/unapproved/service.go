@@ -336,6 +336,28 @@ func (s *Service) List(ctx context.Context, f Filter) ([]Finding, error) {
 	return out, nil
 }
 
+// ReviewWindow is how far back an access review's evidence lists the
+// changes made outside sentry-access: a quarter.
+const ReviewWindow = 90 * 24 * time.Hour
+
+// ForReview returns the findings a closing access review records: every
+// one still flagged, and every one detected in the ReviewWindow before at
+// whatever its state, newest first.
+func (s *Service) ForReview(ctx context.Context, at time.Time) ([]Finding, error) {
+	all, err := s.findings(ctx)
+	if err != nil {
+		return nil, err
+	}
+	since := at.Add(-ReviewWindow)
+	var out []Finding
+	for _, f := range all {
+		if f.State.Flagged() || (!f.DetectedAt.Before(since) && !f.DetectedAt.After(at)) {
+			out = append(out, f)
+		}
+	}
+	return out, nil
+}
+
 // Get returns finding id (ENOTFOUND when there is none).
 func (s *Service) Get(ctx context.Context, id string) (*Finding, error) {
 	all, err := s.findings(ctx)

@@ -379,3 +379,37 @@ func TestAStepUndoneOutsideBeforeTheSyncIsFlagged(t *testing.T) {
 		t.Errorf("revert of an undone step = %+v, %v; want the step again", d.Draft.Steps, err)
 	}
 }
+
+// An access review records the changes still flagged, whenever they were
+// detected, and the answered ones of the quarter before its close, with
+// their answer; an answered one older than that is left out.
+func TestAReviewRecordsTheFlaggedChangesAndTheQuartersAnsweredOnes(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	ctx := context.Background()
+	old := w.sync(with(w.cur, joinWeb("2")), "")[0]
+	if _, err := w.svc.Accept(ctx, anna, old.ID, "Wendy covers web (INC-1)"); err != nil {
+		t.Fatal(err)
+	}
+	stale := w.sync(with(w.cur, joinWeb("1")), "")[0] // still open
+	w.tick(unapproved.ReviewWindow + time.Hour)
+	recent := w.sync(with(w.cur, func(s *access.Snapshot) { s.Members[1].OrgRole = "manager" }), "")[0]
+	if _, err := w.svc.Accept(ctx, anna, recent.ID, "Wendy runs the org while Owen is away (INC-2)"); err != nil {
+		t.Fatal(err)
+	}
+	fs, err := w.svc.ForReview(ctx, w.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, f := range fs {
+		got[f.ID] = f.State.Text() + ": " + f.AnswerText()
+	}
+	want := map[string]string{
+		stale.ID:  "open: ",
+		recent.ID: "accepted: accepted by anna.approver@acme.test at " + w.Now().Format("2006-01-02 15:04 UTC") + ": Wendy runs the org while Owen is away (INC-2)",
+	}
+	if len(got) != len(want) || got[stale.ID] != want[stale.ID] || got[recent.ID] != want[recent.ID] {
+		t.Errorf("for the review = %q, want %q (not %s, accepted before the quarter)", got, want, old.ID)
+	}
+}
