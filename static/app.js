@@ -62,6 +62,18 @@
     f.remove();
   }, true);
 
+  // A button with data-refresh-preview adds a step to the change form
+  // (the preview's "Add step: keep admin on payments"): once the step is
+  // in place, preview the form again, as any edit of the form does, so
+  // the preview no longer offers what the new step already does.
+  document.body.addEventListener("htmx:afterSettle", function (evt) {
+    var cfg = evt.detail && evt.detail.requestConfig;
+    var elt = cfg && cfg.elt;
+    if (!elt || !elt.hasAttribute || !elt.hasAttribute("data-refresh-preview")) { return; }
+    var form = document.getElementById("change-form");
+    if (form) { form.dispatchEvent(new Event("change", { bubbles: true })); }
+  });
+
   // Error answers to HTMX requests carry a small flash fragment: show it in
   // the page's flash region rather than swapping it into the target.
   document.body.addEventListener("htmx:responseError", function (evt) {

@@ -1710,14 +1710,14 @@ func previewBody(p *changes.Preview, nextRow int) templ.Component {
 							if templ_7745c5c3_Err != nil {
 								return templ_7745c5c3_Err
 							}
-							templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 178, "\" hx-target=\"#steps\" hx-swap=\"beforeend\" data-testid=\"restore-team-role\">Add step: keep ")
+							templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 178, "\" hx-target=\"#steps\" hx-swap=\"beforeend\" data-refresh-preview data-testid=\"restore-team-role\">Add step: keep ")
 							if templ_7745c5c3_Err != nil {
 								return templ_7745c5c3_Err
 							}
 							var templ_7745c5c3_Var79 string
 							templ_7745c5c3_Var79, templ_7745c5c3_Err = templ.JoinStringErrs(e.EffectiveBefore)
 							if templ_7745c5c3_Err != nil {
-								return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/changes.templ`, Line: 317, Col: 183}
+								return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/changes.templ`, Line: 317, Col: 204}
 							}
 							_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var79))
 							if templ_7745c5c3_Err != nil {
@@ -1730,7 +1730,7 @@ func previewBody(p *changes.Preview, nextRow int) templ.Component {
 							var templ_7745c5c3_Var80 string
 							templ_7745c5c3_Var80, templ_7745c5c3_Err = templ.JoinStringErrs(e.Team)
 							if templ_7745c5c3_Err != nil {
-								return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/changes.templ`, Line: 317, Col: 197}
+								return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/changes.templ`, Line: 317, Col: 218}
 							}
 							_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var80))
 							if templ_7745c5c3_Err != nil {
