@@ -27,6 +27,7 @@ func runLoadtest(ctx context.Context, e env, args []string) error {
 	fs.DurationVar(&o.Duration, "duration", 30*time.Second, "how long each phase runs")
 	fs.BoolVar(&o.OpenMembership, "open-membership", false, "turn open membership on (every member reaches every project: the worst case)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the phases to this file (go tool pprof)")
+	memProfile := fs.String("memprofile", "", "write a profile of the memory allocated during the phases to this file (go tool pprof -sample_index=alloc_space)")
 	if err := fs.Parse(args); err != nil {
 		return usageError{err}
 	}
@@ -44,6 +45,14 @@ func runLoadtest(ctx context.Context, e env, args []string) error {
 		}
 		defer f.Close()
 		o.CPUProfile = f
+	}
+	if *memProfile != "" {
+		f, err := os.Create(*memProfile)
+		if err != nil {
+			return fmt.Errorf("loadtest: %w", err)
+		}
+		defer f.Close()
+		o.MemProfile = f
 	}
 	fmt.Fprintf(e.stderr, "loadtest: %d members, %d sessions, phases of %s users for %s each on loopback…\n", o.Members, o.Sessions, *users, o.Duration)
 	rep, err := loadtest.Run(ctx, o, e.stdout)

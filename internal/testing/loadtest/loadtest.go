@@ -53,6 +53,11 @@ type Options struct {
 	OpenMembership bool
 	// CPUProfile, when set, receives a CPU profile of the phases.
 	CPUProfile io.Writer
+	// MemProfile, when set, receives the allocation profile (pprof's
+	// "allocs") after the phases. Allocations made before the phases
+	// (the org, the first sync, the logins) are in it too; compare it
+	// with the one -duration 1ms gives to see the phases' share.
+	MemProfile io.Writer
 	Logger     *slog.Logger
 }
 
@@ -283,6 +288,11 @@ func Run(ctx context.Context, o Options, w io.Writer) (Report, error) {
 			return rep, ctx.Err()
 		}
 		rep.Phases = append(rep.Phases, runPhase(ctx, o, demo.URL, clients, paths, users))
+	}
+	if o.MemProfile != nil {
+		if err := pprof.Lookup("allocs").WriteTo(o.MemProfile, 0); err != nil {
+			return rep, fmt.Errorf("memory profile: %w", err)
+		}
 	}
 	rep.PeakRSSBytes = peakRSS()
 	if rep.PeakRSSBytes > 0 {
