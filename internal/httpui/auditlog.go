@@ -115,7 +115,7 @@ func (s *Server) handleAuditRows(c echo.Context) error {
 		return err
 	}
 	c.Response().Header().Add("Vary", "HX-Request")
-	return render(c, http.StatusOK, web.AuditRows(web.AuditView{Filter: fv, Entries: page.Entries, Next: page.Next}))
+	return s.render(c, http.StatusOK, web.AuditRows(web.AuditView{Filter: fv, Entries: page.Entries, Next: page.Next}))
 }
 
 func (s *Server) handleAuditEntry(c echo.Context) error {
@@ -186,6 +186,6 @@ func (s *Server) handleAuditExportSummary(c echo.Context) error {
 		return err
 	}
 	c.Response().Header().Add("Vary", "HX-Request")
-	return render(c, http.StatusOK, web.AuditExportSummaryFragment(web.AuditExportSummary{
+	return s.render(c, http.StatusOK, web.AuditExportSummaryFragment(web.AuditExportSummary{
 		Format: string(format), Filename: auditlog.Filename(format, f, s.deps.Now()), Rows: sum.Rows, Bytes: sum.Bytes, SHA256: sum.SHA256}))
 }

@@ -70,7 +70,7 @@ func (s *Server) handleBlueprintPlan(c echo.Context) error {
 		return s.page(c, status, "Blueprints", web.NavBlueprints, web.BlueprintsPage(page))
 	}
 	c.Response().Header().Add("Vary", "HX-Request")
-	return render(c, status, web.BlueprintPlan(v))
+	return s.render(c, status, web.BlueprintPlan(v))
 }
 
 // handleBlueprintRequest turns posted YAML into a change request.
@@ -81,11 +81,11 @@ func (s *Server) handleBlueprintRequest(c echo.Context) error {
 	}
 	bp, err := changes.ParseBlueprint([]byte(c.FormValue("yaml")))
 	if err != nil {
-		return invalidOr(c, err)
+		return s.invalidOr(c, err)
 	}
 	r, err := svc.CreateFromBlueprint(c.Request().Context(), actor(c), bp, trimmed(c.FormValue("justification")))
 	if err != nil {
-		return invalidOr(c, err)
+		return s.invalidOr(c, err)
 	}
 	return redirectToChange(c, r)
 }
@@ -100,11 +100,11 @@ func (s *Server) handleBlueprintPlanTerraform(c echo.Context) error {
 	}
 	bp, err := changes.ParseBlueprint([]byte(c.FormValue("yaml")))
 	if err != nil {
-		return invalidOr(c, err)
+		return s.invalidOr(c, err)
 	}
 	b, err := svc.BlueprintTerraform(c.Request().Context(), actor(c), bp)
 	if err != nil {
-		return invalidOr(c, err)
+		return s.invalidOr(c, err)
 	}
 	name := "blueprint-" + changes.Slugify(bp.Name) + ".tf"
 	h := c.Response().Header()

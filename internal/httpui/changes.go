@@ -137,7 +137,7 @@ func (s *Server) handleChangeStepRow(c echo.Context) error {
 		row.Member = ch.SelfID
 	}
 	c.Response().Header().Add("Vary", "HX-Request")
-	return render(c, http.StatusOK, web.StepRowFields(i, row, web.NewStepOptions(ch)))
+	return s.render(c, http.StatusOK, web.StepRowFields(i, row, web.NewStepOptions(ch)))
 }
 
 // changeForm is the posted change form: what was typed (to show it again),
@@ -261,19 +261,19 @@ func (s *Server) handleChangePreview(c echo.Context) error {
 	if !f.view.Filled() {
 		// Nothing chosen yet (a new form has a kind but no target): no
 		// preview, and no error for what the user has not touched.
-		return render(c, http.StatusOK, web.ChangePreview(web.PreviewView{Empty: true}))
+		return s.render(c, http.StatusOK, web.ChangePreview(web.PreviewView{Empty: true}))
 	}
 	var d changes.Draft
 	if err == nil {
 		d, err = svc.PreviewDraft(c.Request().Context(), actor(c), f.steps)
 	}
 	if msg := sentryaccess.ErrorMessage(err); msg != "" {
-		return render(c, http.StatusUnprocessableEntity, web.ChangePreview(web.PreviewView{Error: msg}))
+		return s.render(c, http.StatusUnprocessableEntity, web.ChangePreview(web.PreviewView{Error: msg}))
 	}
 	if err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, web.ChangePreview(web.PreviewView{Draft: d, TimeBound: f.expires != nil, NextRow: len(f.view.Rows)}))
+	return s.render(c, http.StatusOK, web.ChangePreview(web.PreviewView{Draft: d, TimeBound: f.expires != nil, NextRow: len(f.view.Rows)}))
 }
 
 // handleChangeCreate submits the form: HX-Redirect to the new request, or
@@ -285,12 +285,12 @@ func (s *Server) handleChangeCreate(c echo.Context) error {
 	}
 	f, err := s.bindChangeForm(c)
 	if err != nil {
-		return invalidOr(c, err)
+		return s.invalidOr(c, err)
 	}
 	r, err := svc.Create(c.Request().Context(), actor(c), changes.NewRequest{Title: f.view.Title, Justification: f.view.Justification,
 		Steps: f.steps, ExpiresAt: f.expires, Source: changes.SourceForm})
 	if err != nil {
-		return invalidOr(c, err)
+		return s.invalidOr(c, err)
 	}
 	return redirectToChange(c, r)
 }
@@ -310,7 +310,7 @@ func (s *Server) handleChange(c echo.Context) error {
 	v := web.ChangeDetailView{Detail: d, Now: s.deps.Now(), CanSeeTrail: id.Role.AtLeast(sentryaccess.RoleApprover)}
 	if wantsFragment(c.Request()) && c.Request().Header.Get("HX-Target") == "change-status" {
 		c.Response().Header().Add("Vary", "HX-Request")
-		return render(c, http.StatusOK, web.ChangeStatus(v))
+		return s.render(c, http.StatusOK, web.ChangeStatus(v))
 	}
 	if v.SentryAudit, err = s.requestAudit(c.Request().Context(), d.Request); err != nil {
 		return err
@@ -341,7 +341,7 @@ func (s *Server) decideChange(c echo.Context, decide func(Changes, context.Conte
 	}
 	r, err := decide(svc, c.Request().Context(), actor(c), c.Param("id"), strings.TrimSpace(c.FormValue("comment")))
 	if err != nil {
-		return invalidOr(c, err)
+		return s.invalidOr(c, err)
 	}
 	return redirectToChange(c, r)
 }
@@ -354,11 +354,11 @@ func (s *Server) handleGrantExtend(c echo.Context) error {
 	}
 	by := extensions()[c.FormValue("extend")]
 	if by == 0 {
-		return invalid(c, "Pick an extension of 1 day, 1 week or 2 weeks.")
+		return s.invalid(c, "Pick an extension of 1 day, 1 week or 2 weeks.")
 	}
 	r, err := svc.ExtendGrant(c.Request().Context(), actor(c), c.Param("id"), by, strings.TrimSpace(c.FormValue("justification")))
 	if err != nil {
-		return invalidOr(c, err)
+		return s.invalidOr(c, err)
 	}
 	return redirectToChange(c, r)
 }
@@ -373,7 +373,7 @@ func (s *Server) handleGrantRevoke(c echo.Context) error {
 	}
 	r, err := svc.Revoke(c.Request().Context(), actor(c), c.Param("id"), strings.TrimSpace(c.FormValue("justification")))
 	if err != nil {
-		return invalidOr(c, err)
+		return s.invalidOr(c, err)
 	}
 	return redirectToChange(c, r)
 }
@@ -391,11 +391,11 @@ func (s *Server) handleAccessRequest(c echo.Context) error {
 	}
 	expires, err := s.expiry(c.FormValue("expiry"), c.FormValue("expiry_date"))
 	if err != nil {
-		return invalidOr(c, err)
+		return s.invalidOr(c, err)
 	}
 	r, err := svc.RequestAccessDecision(c.Request().Context(), actor(c), c.Param("id"), approve, expires)
 	if err != nil {
-		return invalidOr(c, err)
+		return s.invalidOr(c, err)
 	}
 	return redirectToChange(c, r)
 }

@@ -83,7 +83,7 @@ func (s *Server) handleRecordIntent(c echo.Context) error {
 		return c.Redirect(http.StatusSeeOther, "/tokens")
 	}
 	c.Response().Header().Add("Vary", "HX-Request")
-	return render(c, http.StatusOK, web.IntentRecorded(sug))
+	return s.render(c, http.StatusOK, web.IntentRecorded(sug))
 }
 
 func (s *Server) intentInvalid(c echo.Context, svc Compliance, form web.IntentForm, msg string) error {
@@ -96,7 +96,7 @@ func (s *Server) intentInvalid(c echo.Context, svc Compliance, form web.IntentFo
 	}
 	form.Error = msg
 	c.Response().Header().Add("Vary", "HX-Request")
-	return render(c, http.StatusUnprocessableEntity, web.IntentFormView(v, form))
+	return s.render(c, http.StatusUnprocessableEntity, web.IntentFormView(v, form))
 }
 
 func (s *Server) handleSCIM(c echo.Context) error {
@@ -191,7 +191,7 @@ func (s *Server) handleTroubleshootLive(c echo.Context) error {
 		return redirectAfterPost(c, "/troubleshoot#ts-live")
 	}
 	c.Response().Header().Add("Vary", "HX-Request")
-	return render(c, http.StatusOK, web.LiveCheckView(&lc, true))
+	return s.render(c, http.StatusOK, web.LiveCheckView(&lc, true))
 }
 
 // diagnosisAnswer answers a troubleshooting form: the diagnosis fragment
@@ -204,7 +204,7 @@ func (s *Server) diagnosisAnswer(c echo.Context, a web.TroubleshootAnswers, aske
 			return err
 		}
 		c.Response().Header().Add("Vary", "HX-Request")
-		return render(c, http.StatusOK, web.DiagnosisView(d))
+		return s.render(c, http.StatusOK, web.DiagnosisView(d))
 	}
 	if !asked {
 		return s.troubleshootPage(c, http.StatusOK, a)
@@ -259,7 +259,7 @@ func (s *Server) handleDiagnose403(c echo.Context) error {
 func (s *Server) fragmentOr(c echo.Context, title string, nav web.NavKey, fragment, page templ.Component) error {
 	if wantsFragment(c.Request()) {
 		c.Response().Header().Add("Vary", "HX-Request")
-		return render(c, http.StatusOK, fragment)
+		return s.render(c, http.StatusOK, fragment)
 	}
 	return s.page(c, http.StatusOK, title, nav, page)
 }

@@ -111,7 +111,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 		rerr = c.NoContent(status)
 	case isHTMX(r):
 		c.Response().Header().Add("Vary", "HX-Request")
-		rerr = render(c, status, web.Flash(web.FlashError, msg, reqID))
+		rerr = s.render(c, status, web.Flash(web.FlashError, msg, reqID))
 	default:
 		content := web.ErrorContent(status, msg, reqID)
 		if _, ok := IdentityFromContext(r.Context()); ok {

@@ -64,7 +64,7 @@ func (s *Server) notificationsAnswer(c echo.Context, svc Notifications, status i
 	}
 	v.Message, v.NewSecret = msg, secret
 	c.Response().Header().Add("Vary", "HX-Request")
-	return render(c, status, web.NotificationsBody(v))
+	return s.render(c, status, web.NotificationsBody(v))
 }
 
 func (s *Server) handleNotificationSave(c echo.Context) error {

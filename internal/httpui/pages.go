@@ -103,7 +103,7 @@ func (s *Server) explorer() (Explorer, error) {
 func (s *Server) listPage(c echo.Context, title string, nav web.NavKey, full templ.Component, resultsID string, results templ.Component) error {
 	if wantsFragment(c.Request()) && c.Request().Header.Get("HX-Target") == resultsID {
 		c.Response().Header().Add("Vary", "HX-Request")
-		return render(c, http.StatusOK, results)
+		return s.render(c, http.StatusOK, results)
 	}
 	return s.page(c, http.StatusOK, title, nav, full)
 }
@@ -314,7 +314,7 @@ func (s *Server) handleLookup(c echo.Context) error {
 				return s.page(c, status, "Permission lookup", web.NavLookup, web.LookupPage(l, flash))
 			case c.Request().Header.Get("HX-Target") == "lookup":
 				c.Response().Header().Add("Vary", "HX-Request")
-				return render(c, status, web.LookupPanel(l, flash))
+				return s.render(c, status, web.LookupPanel(l, flash))
 			}
 		}
 		return err
@@ -351,7 +351,7 @@ func (s *Server) handleSuggest(c echo.Context) error {
 		return err
 	}
 	c.Response().Header().Add("Vary", "HX-Request")
-	return render(c, http.StatusOK, web.Suggestions(kind+"-suggestions", list))
+	return s.render(c, http.StatusOK, web.Suggestions(kind+"-suggestions", list))
 }
 
 func (s *Server) handleSnapshots(c echo.Context) error {
@@ -476,7 +476,7 @@ func (s *Server) handleSyncStart(c echo.Context) error {
 		v.Run = &explore.SyncRun{Running: true, Stage: "start"}
 	}
 	c.Response().Header().Add("Vary", "HX-Request")
-	return render(c, http.StatusAccepted, web.SyncPanel(v))
+	return s.render(c, http.StatusAccepted, web.SyncPanel(v))
 }
 
 // SearchPageLimit is how many hits of each kind the /search page lists.
@@ -496,7 +496,7 @@ func (s *Server) handleSearch(c echo.Context) error {
 			return err
 		}
 		c.Response().Header().Add("Vary", "HX-Request")
-		return render(c, http.StatusOK, web.SearchDropdown(r))
+		return s.render(c, http.StatusOK, web.SearchDropdown(r))
 	}
 	r, err := ex.Search(ctx, q, SearchPageLimit)
 	if err != nil {

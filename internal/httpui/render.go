@@ -14,15 +14,35 @@ import (
 
 // render writes component with status. It renders into a buffer first, so
 // a template error becomes a clean error page instead of half a page.
-func render(c echo.Context, status int, component templ.Component) error {
-	var buf bytes.Buffer
-	if err := component.Render(c.Request().Context(), &buf); err != nil {
+//
+// The buffers are reused (Server.buffers): a page is tens of kilobytes,
+// and growing a fresh buffer for each one was a third of the dashboard's
+// allocations under load.
+func (s *Server) render(c echo.Context, status int, component templ.Component) error {
+	buf, _ := s.buffers.Get().(*bytes.Buffer)
+	if buf == nil {
+		buf = new(bytes.Buffer)
+	}
+	defer s.putBuffer(buf)
+	if err := component.Render(c.Request().Context(), buf); err != nil {
 		return fmt.Errorf("render %s: %w", c.Path(), err)
 	}
 	h := c.Response().Header()
 	h.Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
 	h.Set("Cache-Control", "no-store")
 	return c.HTMLBlob(status, buf.Bytes())
+}
+
+// maxPooledBuffer keeps a rare huge page (a full export) from pinning its
+// buffer in the pool.
+const maxPooledBuffer = 1 << 20
+
+func (s *Server) putBuffer(b *bytes.Buffer) {
+	if b.Cap() > maxPooledBuffer {
+		return
+	}
+	b.Reset()
+	s.buffers.Put(b)
 }
 
 // redirectAfterPost answers a successful POST: HX-Redirect for htmx, a
@@ -37,21 +57,21 @@ func redirectAfterPost(c echo.Context, to string) error {
 
 // invalid answers a validation error: the 422 fragment for htmx, the error
 // page otherwise.
-func invalid(c echo.Context, msg string) error {
+func (s *Server) invalid(c echo.Context, msg string) error {
 	if !isHTMX(c.Request()) {
 		return sentryaccess.Errorf(sentryaccess.EINVALID, "%s", msg)
 	}
 	c.Response().Header().Add("Vary", "HX-Request")
-	return render(c, http.StatusUnprocessableEntity, web.FormError(msg))
+	return s.render(c, http.StatusUnprocessableEntity, web.FormError(msg))
 }
 
 // invalidOr turns an EINVALID error into a 422 fragment for htmx forms;
 // the rest (403 forbidden, 409 conflict, 404) go to the error handler,
 // which shows their reason as a flash.
-func invalidOr(c echo.Context, err error) error {
+func (s *Server) invalidOr(c echo.Context, err error) error {
 	if sentryaccess.ErrorCode(err) == sentryaccess.EINVALID && isHTMX(c.Request()) {
 		_, msg := classify(err)
-		return invalid(c, msg)
+		return s.invalid(c, msg)
 	}
 	return err
 }
@@ -62,15 +82,15 @@ func invalidOr(c echo.Context, err error) error {
 func (s *Server) page(c echo.Context, status int, title string, nav web.NavKey, content templ.Component) error {
 	c.Response().Header().Add("Vary", "HX-Request")
 	if wantsFragment(c.Request()) {
-		return render(c, status, content)
+		return s.render(c, status, content)
 	}
-	return render(c, status, web.Page(s.chrome(c, title, nav), content))
+	return s.render(c, status, web.Page(s.chrome(c, title, nav), content))
 }
 
 // bare renders a page without navigation (signed out, errors before login).
 func (s *Server) bare(c echo.Context, status int, title string, content templ.Component) error {
 	c.Response().Header().Add("Vary", "HX-Request")
-	return render(c, status, web.Bare(s.chrome(c, title, web.NavNone), content))
+	return s.render(c, status, web.Bare(s.chrome(c, title, web.NavNone), content))
 }
 
 // chrome builds the page frame's view model for this request.

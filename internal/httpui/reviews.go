@@ -148,7 +148,7 @@ func (s *Server) handleReviewDecide(c echo.Context) error {
 		v.Message = fmt.Sprintf("Recorded %s for %d item(s).", decisionWord(decision), len(in.ItemIDs))
 	}
 	c.Response().Header().Add("Vary", "HX-Request")
-	return render(c, status, web.ReviewBody(v))
+	return s.render(c, status, web.ReviewBody(v))
 }
 
 func decisionWord(d review.Decision) string {

@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -124,6 +125,8 @@ type Server struct {
 	// teamOptions are the list pages' team filter options, prepared once
 	// per snapshot.
 	teamOptions preparedOptionsCache
+	// buffers are rendered pages' buffers, reused (render).
+	buffers sync.Pool
 }
 
 // New builds the server and registers every route.

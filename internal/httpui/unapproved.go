@@ -122,7 +122,7 @@ func (s *Server) handleUnapprovedAccept(c echo.Context) error {
 	}
 	f, err := svc.Accept(c.Request().Context(), actor(c), c.Param("id"), c.FormValue("note"))
 	if err != nil {
-		return invalidOr(c, err)
+		return s.invalidOr(c, err)
 	}
 	return redirectAfterPost(c, "/outside/"+url.PathEscape(f.ID))
 }
@@ -157,7 +157,7 @@ func (s *Server) handleUnapprovedRevert(c echo.Context) error {
 		// inverse change by it.
 		s.deps.Logger.ErrorContext(ctx, "mark a finding reverting", "request", r.ID, "err", err)
 	} else if err != nil {
-		return invalidOr(c, err)
+		return s.invalidOr(c, err)
 	}
 	return redirectToChange(c, r)
 }
