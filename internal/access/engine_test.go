@@ -3,6 +3,7 @@ package access
 import (
 	"encoding/json"
 	"errors"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -516,4 +517,36 @@ func TestMemberOverTheMemberLimitReachesNothingInSentrysUI(t *testing.T) {
 			t.Errorf("limit changes = %+v, want uma to have a seat again", lc)
 		}
 	})
+}
+
+// MemberTeams is Member without Projects, for every kind of member
+// (pending invites, restricted members, global roles, open membership).
+func TestMemberTeamsIsMemberWithoutProjects(t *testing.T) {
+	t.Parallel()
+	for _, open := range []bool{false, true} {
+		snap := syntheticSnapshot(400, 40, 120, open)
+		snap.Members = append(snap.Members, Member{ID: "uma", Email: "uma@acme.test", OrgRole: RoleMember, State: StateActive,
+			Teams: []Membership{{Team: snap.Teams[0].Slug}}, Flags: MemberFlags{MemberLimitRestricted: true}})
+		e := New(snap)
+		for _, m := range snap.Members {
+			full, err := e.Member(m.Email)
+			if err != nil {
+				t.Fatal(err)
+			}
+			teams, err := e.MemberTeams(m.Email)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(teams.Projects) != 0 {
+				t.Fatalf("open=%v %s: MemberTeams lists %d projects, want none", open, m.Email, len(teams.Projects))
+			}
+			full.Projects = teams.Projects
+			if !reflect.DeepEqual(full, teams) {
+				t.Fatalf("open=%v %s: MemberTeams = %+v\nwant Member without projects %+v", open, m.Email, teams, full)
+			}
+		}
+	}
+	if _, err := New(org()).MemberTeams("nobody"); !errors.Is(err, ErrUnknownMember) {
+		t.Errorf("MemberTeams(unknown) error = %v, want ErrUnknownMember", err)
+	}
 }

@@ -92,6 +92,26 @@ func (e *Engine) Member(ref string) (MemberAccess, error) {
 	if !ok {
 		return MemberAccess{}, fmt.Errorf("member %q: %w", ref, ErrUnknownMember)
 	}
+	ma := e.memberTeams(i)
+	e.addProjects(&ma, i)
+	return ma, nil
+}
+
+// MemberTeams is Member without Projects (left empty): the member, its
+// global access, org scopes, teams with their stored and effective team
+// roles, and its restriction. It costs the member's teams alone, where
+// Member also resolves every project the member reaches (all of them for
+// a member with global access), so pages that show a member's teams, not
+// its projects, ask this.
+func (e *Engine) MemberTeams(ref string) (MemberAccess, error) {
+	i, ok := e.lookupMember(ref)
+	if !ok {
+		return MemberAccess{}, fmt.Errorf("member %q: %w", ref, ErrUnknownMember)
+	}
+	return e.memberTeams(i), nil
+}
+
+func (e *Engine) memberTeams(i int) MemberAccess {
 	mi := &e.members[i]
 	ma := MemberAccess{
 		Member:       e.memberRef(i),
@@ -119,8 +139,15 @@ func (e *Engine) Member(ref string) (MemberAccess, error) {
 	if mi.limited != nil {
 		ma.Restriction = e.restriction(mi.limited)
 	}
+	return ma
+}
+
+// addProjects fills ma.Projects: every project member i reaches, in
+// project order.
+func (e *Engine) addProjects(ma *MemberAccess, i int) {
+	mi := &e.members[i]
 	if !mi.active {
-		return ma, nil
+		return
 	}
 	if mi.global {
 		ma.Projects = make([]ProjectReach, 0, len(e.projectOrder))
@@ -128,7 +155,7 @@ func (e *Engine) Member(ref string) (MemberAccess, error) {
 			scopes, paths, _ := e.reach(i, p)
 			ma.Projects = append(ma.Projects, ProjectReach{Slug: e.snap.Projects[p].Slug, Scopes: scopes, Paths: paths})
 		}
-		return ma, nil
+		return
 	}
 	var ps []int
 	for _, st := range mi.seats {
@@ -144,7 +171,6 @@ func (e *Engine) Member(ref string) (MemberAccess, error) {
 			ma.Projects = append(ma.Projects, ProjectReach{Slug: e.snap.Projects[p].Slug, Scopes: scopes, Paths: paths})
 		}
 	}
-	return ma, nil
 }
 
 // restriction describes the member limit for a member resolved without it.

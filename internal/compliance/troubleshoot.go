@@ -120,7 +120,7 @@ func cannotSeeProject(eng *access.Engine, memberRef, project string) (Diagnosis,
 		}
 	}
 	ssoGate := ssoBlocks(s, m)
-	if ma, err := eng.Member(memberRef); err == nil && ma.Restriction != nil {
+	if ma, err := eng.MemberTeams(memberRef); err == nil && ma.Restriction != nil {
 		// The member limit refuses the member whatever its teams
 		// (docs/sentry-access-model.md#members-over-the-member-limit).
 		d.Fix = m.Email + " holds a seat over the plan's member limit: Sentry refuses the member in its UI whatever the teams, so adding a team would not help. " +

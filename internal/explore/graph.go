@@ -439,7 +439,7 @@ func (st *state) layout(g *Graph, kind, id string, members, teams, projects []in
 	edgesOf := map[int][]memberEdge{}
 	shownMembers, _, _ := window(members, q.MembersFrom)
 	for _, mi := range shownMembers {
-		ma, err := st.eng.Member(st.members[mi].m.ID)
+		ma, err := st.eng.MemberTeams(st.members[mi].m.ID)
 		if err != nil {
 			continue
 		}

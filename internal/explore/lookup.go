@@ -67,11 +67,11 @@ func (s *Service) Lookup(ctx context.Context, member, project, scope string) (Lo
 		return out, err
 	}
 	out.Asked, out.Decision = true, d
-	if ma, err := st.eng.Member(member); err == nil {
+	if ma, err := st.eng.MemberTeams(member); err == nil {
 		out.Restriction = ma.Restriction
 	}
 	if !d.Allowed && out.Restriction == nil {
-		out.Fixes = lookupFixes(st.eng, member, project)
+		out.Fixes = lookupFixes(st, member, project)
 	}
 	return out, ctx.Err()
 }
@@ -79,28 +79,21 @@ func (s *Service) Lookup(ctx context.Context, member, project, scope string) (Lo
 // lookupFixes proposes adding an active member to each team linked to the
 // project; SCIM-managed teams come last, since Sentry refuses direct
 // membership changes on them (docs/sentry-access-model.md#scim).
-func lookupFixes(eng *access.Engine, member, project string) []LookupFix {
-	ma, err := eng.Member(member)
+func lookupFixes(st *state, member, project string) []LookupFix {
+	ma, err := st.eng.MemberTeams(member)
 	if err != nil || (ma.Member.State != access.StateActive && ma.Member.State != "") {
 		return nil
 	}
-	snap := eng.Snapshot()
-	var teams []string
-	for _, p := range snap.Projects {
-		if p.Slug == project {
-			teams = p.Teams
-		}
-	}
-	scim := map[string]bool{}
-	for _, t := range snap.Teams {
-		scim[t.Slug] = t.IDPProvisioned
+	pi, ok := st.projectBySlug[project]
+	if !ok {
+		return nil
 	}
 	var fixes, managed []LookupFix
-	for _, t := range teams {
+	for _, t := range st.projects[pi].p.Teams {
 		q := url.Values{"kind": {"team-add"}, "member": {ma.Member.ID}, "team": {t}, "project": {project}}
 		fix := LookupFix{Label: "Request adding " + ma.Member.Email + " to team " + t, Href: "/changes/new?" + q.Encode(),
 			Member: ma.Member.ID, Team: t}
-		if scim[t] {
+		if ti, ok := st.teamBySlug[t]; ok && st.teams[ti].t.IDPProvisioned {
 			fix.Label += " (membership managed by SCIM: change it in the IdP)"
 			managed = append(managed, fix)
 			continue

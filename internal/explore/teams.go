@@ -114,7 +114,7 @@ func (s *Service) Team(ctx context.Context, slug string, pageNo int) (TeamDetail
 	for _, mi := range seats[lo:hi] {
 		m := st.members[mi].m
 		tm := TeamMember{ID: m.ID, Email: m.Email, OrgRole: m.OrgRole, State: m.State}
-		if ma, err := st.eng.Member(m.ID); err == nil {
+		if ma, err := st.eng.MemberTeams(m.ID); err == nil {
 			for _, ta := range ma.Teams {
 				if ta.Slug == slug {
 					tm.StoredRole, tm.EffectiveRole, tm.Reason = ta.StoredRole, ta.EffectiveRole, ta.Reason
