@@ -150,6 +150,10 @@ type state struct {
 	byReach  []int          // member indexes: most projects first, then email
 	// byRoleAsc and byReachAsc are the other way round, ties still by email.
 	byRoleAsc, byReachAsc []int
+	// inEmailOrder is 0..n-1 (the members' own order), inEmailOrderDesc reversed.
+	inEmailOrder, inEmailOrderDesc []int
+	// memberText, teamText and projectText index the rows' search texts.
+	memberText, teamText, projectText textIndex
 
 	teams      []teamRow // sorted by slug
 	teamBySlug map[string]int
@@ -323,6 +327,12 @@ func build(meta store.SnapshotMeta, eng *access.Engine) *state {
 	slices.SortStableFunc(st.byReach, func(a, b int) int { return st.members[b].reach - st.members[a].reach })
 	slices.SortStableFunc(st.byRoleAsc, func(a, b int) int { return st.rank(a) - st.rank(b) })
 	slices.SortStableFunc(st.byReachAsc, func(a, b int) int { return st.members[a].reach - st.members[b].reach })
+	st.inEmailOrder = identity(len(st.members))
+	st.inEmailOrderDesc = slices.Clone(st.inEmailOrder)
+	slices.Reverse(st.inEmailOrderDesc)
+	st.memberText = newTextIndex(len(st.members), func(i int) string { return st.members[i].search })
+	st.teamText = newTextIndex(len(st.teams), func(i int) string { return st.teams[i].search })
+	st.projectText = newTextIndex(len(st.projects), func(i int) string { return st.projects[i].search })
 	return st
 }
 

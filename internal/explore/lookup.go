@@ -119,27 +119,42 @@ func (s *Service) Suggest(ctx context.Context, kind, q string) ([]Suggestion, er
 	}
 	q = strings.ToLower(strings.TrimSpace(q))
 	var prefix, inner []Suggestion
-	add := func(text string, sg Suggestion) {
-		if q == "" || strings.HasPrefix(text, q) {
-			prefix = append(prefix, sg)
-		} else if strings.Contains(text, q) {
-			inner = append(inner, sg)
+	// add files a row whose text contains q as a prefix or an inner
+	// match; the label is built only for the rows kept.
+	add := func(text string, sg func() Suggestion) {
+		switch {
+		case q == "" || strings.HasPrefix(text, q):
+			if len(prefix) < SuggestLimit {
+				prefix = append(prefix, sg())
+			}
+		case len(inner) < SuggestLimit && strings.Contains(text, q):
+			inner = append(inner, sg())
 		}
 	}
 	switch kind {
 	case "member":
-		for _, r := range st.members {
-			add(r.search, Suggestion{Value: r.m.Email, Label: r.m.Name + " (" + r.m.OrgRole + ")"})
+		rows := st.memberText.rows(q)
+		if q == "" {
+			rows = everyRow(len(st.members))
+		}
+		for i := range rows {
+			r := &st.members[i]
+			add(r.search, func() Suggestion { return Suggestion{Value: r.m.Email, Label: r.m.Name + " (" + r.m.OrgRole + ")"} })
 			if len(prefix) >= SuggestLimit {
 				break
 			}
 		}
 		for _, in := range st.snap.Integrations {
-			add(strings.ToLower(in.Slug+" "+in.Name), Suggestion{Value: in.Slug, Label: in.Name + " (integration)"})
+			add(strings.ToLower(in.Slug+" "+in.Name), func() Suggestion { return Suggestion{Value: in.Slug, Label: in.Name + " (integration)"} })
 		}
 	case "project":
-		for _, p := range st.projects {
-			add(p.search, Suggestion{Value: p.p.Slug, Label: p.p.Platform})
+		rows := st.projectText.rows(q)
+		if q == "" {
+			rows = everyRow(len(st.projects))
+		}
+		for i := range rows {
+			p := &st.projects[i]
+			add(p.search, func() Suggestion { return Suggestion{Value: p.p.Slug, Label: p.p.Platform} })
 			if len(prefix) >= SuggestLimit {
 				break
 			}

@@ -108,11 +108,10 @@ func (q MemberQuery) validate(st *state) error {
 
 // match reports whether row r matches q; needle is q.Q lowercased and
 // trimmed (once per query, not per row).
-func (q MemberQuery) match(st *state, r *memberRow, needle string) bool {
+// match reports whether r passes q's filters other than the text search
+// (Members applies that through st.memberText).
+func (q MemberQuery) match(st *state, r *memberRow) bool {
 	m := r.m
-	if needle != "" && !strings.Contains(r.search, needle) {
-		return false
-	}
 	if q.Role != "" && m.OrgRole != q.Role {
 		return false
 	}
@@ -187,9 +186,12 @@ func (s *Service) Members(ctx context.Context, q MemberQuery) (MemberList, error
 		return MemberList{}, err
 	}
 	var hits []int
-	needle := strings.ToLower(strings.TrimSpace(q.Q))
+	var text []bool // members whose email or name contains the search, if any
+	if needle := strings.ToLower(strings.TrimSpace(q.Q)); needle != "" {
+		text = st.memberText.mask(needle)
+	}
 	for _, i := range st.orderFor(q.Sort) {
-		if q.match(st, &st.members[i], needle) {
+		if (text == nil || text[i]) && q.match(st, &st.members[i]) {
 			hits = append(hits, i)
 		}
 	}
@@ -216,11 +218,9 @@ func (st *state) orderFor(sort string) []int {
 	case "-reach":
 		return st.byReachAsc
 	case "-email":
-		out := identity(len(st.members))
-		slices.Reverse(out)
-		return out
+		return st.inEmailOrderDesc
 	}
-	return identity(len(st.members))
+	return st.inEmailOrder
 }
 
 func identity(n int) []int {

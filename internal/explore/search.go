@@ -64,24 +64,24 @@ func (s *Service) Search(ctx context.Context, q string, limit int) (SearchResult
 		return out, ctx.Err()
 	}
 	var mp, mi []int
-	for i := range st.members {
-		mp, mi, out.MembersTotal = classify(st.members[i].search, needle, i, mp, mi, out.MembersTotal, limit)
+	for i, at := range st.memberText.rows(needle) {
+		mp, mi, out.MembersTotal = classify(st.members[i].search, needle, i, at, mp, mi, out.MembersTotal, limit)
 	}
 	for _, i := range firstOf(mp, mi, limit) {
 		r := &st.members[i]
 		out.Members = append(out.Members, MemberHit{ID: r.m.ID, Email: r.m.Email, Name: r.m.Name, OrgRole: r.m.OrgRole, Restricted: r.restricted})
 	}
 	var tp, ti []int
-	for i := range st.teams {
-		tp, ti, out.TeamsTotal = classify(st.teams[i].search, needle, i, tp, ti, out.TeamsTotal, limit)
+	for i, at := range st.teamText.rows(needle) {
+		tp, ti, out.TeamsTotal = classify(st.teams[i].search, needle, i, at, tp, ti, out.TeamsTotal, limit)
 	}
 	for _, i := range firstOf(tp, ti, limit) {
 		t := &st.teams[i]
 		out.Teams = append(out.Teams, TeamHit{Slug: t.t.Slug, Name: t.t.Name, Members: t.members})
 	}
 	var pp, pi []int
-	for i := range st.projects {
-		pp, pi, out.ProjectsTotal = classify(st.projects[i].search, needle, i, pp, pi, out.ProjectsTotal, limit)
+	for i, at := range st.projectText.rows(needle) {
+		pp, pi, out.ProjectsTotal = classify(st.projects[i].search, needle, i, at, pp, pi, out.ProjectsTotal, limit)
 	}
 	for _, i := range firstOf(pp, pi, limit) {
 		p := st.projects[i].p
@@ -90,14 +90,10 @@ func (s *Service) Search(ctx context.Context, q string, limit int) (SearchResult
 	return out, ctx.Err()
 }
 
-// classify counts text as a match of needle and keeps index i among the
-// prefix matches (the text, or one of its words, starts with needle) or
-// the inner ones, each list capped at limit.
-func classify(text, needle string, i int, prefix, inner []int, total, limit int) ([]int, []int, int) {
-	at := strings.Index(text, needle)
-	if at < 0 {
-		return prefix, inner, total
-	}
+// classify counts text, which holds needle first at at, as a match and
+// keeps index i among the prefix matches (the text, or one of its words,
+// starts with needle) or the inner ones, each list capped at limit.
+func classify(text, needle string, i, at int, prefix, inner []int, total, limit int) ([]int, []int, int) {
 	if at == 0 || isWordStart(text, at) || strings.Contains(text, " "+needle) {
 		if len(prefix) < limit {
 			prefix = append(prefix, i)

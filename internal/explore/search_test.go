@@ -2,6 +2,8 @@ package explore_test
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/sentry-access/sentry-access/internal/access"
@@ -82,9 +84,72 @@ func BenchmarkSearch10k(b *testing.B) {
 	if err := svc.Reload(b.Context()); err != nil {
 		b.Fatal(err)
 	}
-	for b.Loop() {
-		if _, err := svc.Search(b.Context(), "user0999", 0); err != nil {
-			b.Fatal(err)
+	for _, q := range []string{"user0999", "user0"} { // one member; every member
+		b.Run(q, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := svc.Search(b.Context(), q, 0); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// Suggestions are the members whose email or name starts with the text,
+// in email order, then those that contain it, SuggestLimit in all; the
+// same for projects by slug and name.
+func TestSuggestListsPrefixMatchesFirstUpToTheLimit(t *testing.T) {
+	t.Parallel()
+	snap := bigOrg(1000)
+	svc := explore.New(&memSource{snaps: []*access.Snapshot{snap}}, explore.Options{})
+	if err := svc.Reload(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	want := func(texts []string, values []string, q string) []string {
+		var prefix, inner []string
+		for i, text := range texts {
+			switch {
+			case strings.HasPrefix(text, q):
+				prefix = append(prefix, values[i])
+			case strings.Contains(text, q):
+				inner = append(inner, values[i])
+			}
 		}
+		out := append(prefix, inner...)
+		return out[:min(len(out), explore.SuggestLimit)]
+	}
+	var memberTexts, emails, projectTexts, slugs []string
+	for _, m := range snap.Members { // bigOrg's members are in email order
+		memberTexts, emails = append(memberTexts, strings.ToLower(m.Email+" "+m.Name)), append(emails, m.Email)
+	}
+	for _, p := range snap.Projects {
+		projectTexts, slugs = append(projectTexts, strings.ToLower(p.Slug+" "+p.Name)), append(slugs, p.Slug)
+	}
+	for _, tt := range []struct{ kind, q string }{
+		{"member", "user0001"}, // ten prefix matches, then none inside
+		{"member", "0001"},     // only inner matches: emails and names
+		{"member", "5@acme"},   // more inner matches than the limit
+		{"member", "user 009"}, // by name
+		{"member", "nobody"},
+		{"project", "project-0002"},
+		{"project", "02"},
+	} {
+		t.Run(tt.kind+" "+tt.q, func(t *testing.T) {
+			got, err := svc.Suggest(t.Context(), tt.kind, tt.q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var values []string
+			for _, sg := range got {
+				values = append(values, sg.Value)
+			}
+			texts, all := memberTexts, emails
+			if tt.kind == "project" {
+				texts, all = projectTexts, slugs
+			}
+			if w := want(texts, all, tt.q); !slices.Equal(values, w) {
+				t.Errorf("Suggest(%s, %q) = %v, want %v", tt.kind, tt.q, values, w)
+			}
+		})
 	}
 }
