@@ -550,3 +550,54 @@ func TestMemberTeamsIsMemberWithoutProjects(t *testing.T) {
 		t.Errorf("MemberTeams(unknown) error = %v, want ErrUnknownMember", err)
 	}
 }
+
+// ProjectGroups is Project(slug).Groups() with each group, and the
+// restricted members, cut to the limit and counted in full: for every
+// project of an org closed and open, with restricted members and members
+// on teams that are also global.
+func TestProjectGroupsAreProjectsGroupsCutToTheLimit(t *testing.T) {
+	t.Parallel()
+	for _, open := range []bool{false, true} {
+		snap := syntheticSnapshot(300, 30, 60, open)
+		for i := range 12 { // restricted members, some with global roles
+			snap.Members[i*7].Flags.MemberLimitRestricted = true
+		}
+		e := New(snap)
+		for _, p := range snap.Projects {
+			full, err := e.Project(p.Slug)
+			if err != nil {
+				t.Fatal(err)
+			}
+			groups := full.Groups()
+			for _, limit := range []int{1, 3, 1000} {
+				got, err := e.ProjectGroups(p.Slug, limit)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(got.Groups) != len(groups) {
+					t.Fatalf("open=%v %s limit %d: %d groups, want %d", open, p.Slug, limit, len(got.Groups), len(groups))
+				}
+				for gi, g := range groups {
+					want := g.Members[:min(limit, len(g.Members))]
+					have := got.Groups[gi]
+					if have.Total != len(g.Members) || have.Kind != g.Kind || have.Team != g.Team || have.Label != g.Label ||
+						!reflect.DeepEqual(have.Members, want) {
+						t.Fatalf("open=%v %s limit %d group %s: %d of %d members %+v, want %d of %d %+v", open, p.Slug, limit, g.Label,
+							len(have.Members), have.Total, have.Members, len(want), len(g.Members), want)
+					}
+				}
+				wantRestricted := full.Restricted[:min(limit, len(full.Restricted))]
+				if got.RestrictedTotal != len(full.Restricted) || !reflect.DeepEqual(got.Restricted, wantRestricted) {
+					t.Fatalf("open=%v %s limit %d: restricted %d of %d, want %d of %d", open, p.Slug, limit,
+						len(got.Restricted), got.RestrictedTotal, len(wantRestricted), len(full.Restricted))
+				}
+				if !reflect.DeepEqual(got.Integrations, full.Integrations) {
+					t.Fatalf("integrations = %+v, want %+v", got.Integrations, full.Integrations)
+				}
+			}
+		}
+	}
+	if _, err := New(org()).ProjectGroups("nowhere", 10); !errors.Is(err, ErrUnknownProject) {
+		t.Errorf("ProjectGroups(unknown) error = %v, want ErrUnknownProject", err)
+	}
+}

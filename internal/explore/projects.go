@@ -148,7 +148,7 @@ func (s *Service) Project(ctx context.Context, slug string) (ProjectDetail, erro
 	if !ok {
 		return ProjectDetail{}, notFound("No project %q in snapshot %d.", slug, st.meta.ID)
 	}
-	pa, err := st.eng.Project(slug)
+	pa, err := st.eng.ProjectGroups(slug, GroupCap)
 	if errors.Is(err, access.ErrUnknownProject) {
 		return ProjectDetail{}, notFound("No project %q in snapshot %d.", slug, st.meta.ID)
 	}
@@ -156,16 +156,9 @@ func (s *Service) Project(ctx context.Context, slug string) (ProjectDetail, erro
 		return ProjectDetail{}, err
 	}
 	d := ProjectDetail{Snapshot: st.info(), Row: st.projectRow(pi), Integrations: pa.Integrations,
-		Restricted: pa.Restricted, RestrictedTotal: len(pa.Restricted)}
-	if len(d.Restricted) > GroupCap {
-		d.Restricted = d.Restricted[:GroupCap]
-	}
-	for _, g := range pa.Groups() {
-		pg := ProjectGroup{PathGroup: g, Total: len(g.Members)}
-		if len(pg.Members) > GroupCap {
-			pg.Members = pg.Members[:GroupCap]
-		}
-		d.Groups = append(d.Groups, pg)
+		Restricted: pa.Restricted, RestrictedTotal: pa.RestrictedTotal}
+	for _, g := range pa.Groups {
+		d.Groups = append(d.Groups, ProjectGroup{PathGroup: g.PathGroup, Total: g.Total})
 	}
 	return d, ctx.Err()
 }
