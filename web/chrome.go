@@ -82,8 +82,9 @@ func Nav() []NavItem {
 
 // navFor returns the navigation entries shown to a user with role.
 func navFor(role string) []NavItem {
-	var out []NavItem
-	for _, it := range Nav() {
+	all := Nav()
+	out := all[:0] // filtered in place: one allocation per page
+	for _, it := range all {
 		if it.AdminOnly && role != "admin" {
 			continue
 		}

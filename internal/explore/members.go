@@ -185,20 +185,33 @@ func (s *Service) Members(ctx context.Context, q MemberQuery) (MemberList, error
 	if err := q.validate(st); err != nil {
 		return MemberList{}, err
 	}
-	var hits []int
 	var text []bool // members whose email or name contains the search, if any
 	if needle := strings.ToLower(strings.TrimSpace(q.Q)); needle != "" {
 		text = st.memberText.mask(needle)
 	}
-	for _, i := range st.orderFor(q.Sort) {
-		if (text == nil || text[i]) && q.match(st, &st.members[i]) {
-			hits = append(hits, i)
+	order := st.orderFor(q.Sort)
+	// One pass counts the matches and keeps the asked page's; a page past
+	// the last is clamped by paginate and read in a second pass.
+	window := func(from int) (rows []int, total int) {
+		for _, i := range order {
+			if (text == nil || text[i]) && q.match(st, &st.members[i]) {
+				if total >= from && total < from+PageSize {
+					rows = append(rows, i)
+				}
+				total++
+			}
 		}
+		return rows, total
 	}
-	page, lo, hi := paginate(len(hits), q.Page, PageSize)
+	asked := max(q.Page, 1)
+	rows, total := window((asked - 1) * PageSize)
+	page, lo, _ := paginate(total, q.Page, PageSize)
+	if page.Number != asked {
+		rows, _ = window(lo)
+	}
 	q.Page = page.Number
-	out := MemberList{Snapshot: st.info(), Query: q, Page: page, Roles: st.eng.OrgRoles(), Rows: make([]MemberRow, 0, hi-lo)}
-	for _, i := range hits[lo:hi] {
+	out := MemberList{Snapshot: st.info(), Query: q, Page: page, Roles: st.eng.OrgRoles(), Rows: make([]MemberRow, 0, len(rows))}
+	for _, i := range rows {
 		out.Rows = append(out.Rows, st.memberRow(i))
 	}
 	out.Teams = st.teamSlugs
