@@ -170,6 +170,8 @@ type RouteStats struct {
 	Requests, Errors int64
 	P50, P99, Max    time.Duration
 	CPUPerRequest    time.Duration
+	// BytesPerRequest is the mean size of the route's response bodies.
+	BytesPerRequest int64
 }
 
 // WriteTo writes the report as readable text with the targets beside the
@@ -192,13 +194,13 @@ func (r Report) WriteTo(w io.Writer) (int64, error) {
 		cpu := p.Users == 1
 		fmt.Fprintf(&b, "  %-26s %8s %6s %9s %9s %9s", "route", "requests", "errors", "p50", "p99", "max")
 		if cpu {
-			fmt.Fprintf(&b, " %10s", "CPU/req")
+			fmt.Fprintf(&b, " %10s %9s", "CPU/req", "size")
 		}
 		b.WriteString("\n")
 		for _, rs := range p.Routes {
 			fmt.Fprintf(&b, "  %-26s %8d %6d %9s %9s %9s", rs.Route, rs.Requests, rs.Errors, ms(rs.P50), ms(rs.P99), ms(rs.Max))
 			if cpu {
-				fmt.Fprintf(&b, " %10s", us(rs.CPUPerRequest))
+				fmt.Fprintf(&b, " %10s %9s", us(rs.CPUPerRequest), kib(rs.BytesPerRequest))
 			}
 			fmt.Fprintf(&b, " %s\n", mark(rs.P99 <= p.Target && rs.Errors == 0))
 		}
@@ -220,6 +222,8 @@ func mark(ok bool) string {
 func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond)) }
 
 func us(d time.Duration) string { return fmt.Sprintf("%.0f µs", float64(d)/float64(time.Microsecond)) }
+
+func kib(n int64) string { return fmt.Sprintf("%.0f KiB", float64(n)/(1<<10)) }
 
 func mib(n int64) string { return fmt.Sprintf("%.0f MiB", float64(n)/(1<<20)) }
 
@@ -335,7 +339,7 @@ func runPhase(ctx context.Context, o Options, base string, clients []*http.Clien
 					c0 = cpuTime()
 				}
 				t0 := time.Now()
-				status, err := fetch(runCtx, c, base+p.path)
+				status, size, err := fetch(runCtx, c, base+p.path)
 				d := time.Since(t0)
 				if runCtx.Err() != nil && err != nil {
 					break // cut off by the deadline: not a server error
@@ -347,6 +351,7 @@ func runPhase(ctx context.Context, o Options, base string, clients []*http.Clien
 					perRoute[p.route] = rs
 				}
 				rs.lat = append(rs.lat, d)
+				rs.bytes += size
 				if users == 1 {
 					rs.cpu += cpuTime() - c0
 				}
@@ -369,6 +374,7 @@ func runPhase(ctx context.Context, o Options, base string, clients []*http.Clien
 					routes[k] = all
 				}
 				all.lat = append(all.lat, v.lat...)
+				all.bytes += v.bytes
 				all.errors += v.errors
 				all.cpu += v.cpu
 			}
@@ -399,11 +405,13 @@ func describe(p string, status int, err error) string {
 	return fmt.Sprintf("GET %s: status %d", p, status)
 }
 
-// routeSamples are one route's latencies, error count and CPU time.
+// routeSamples are one route's latencies, error count, CPU time and
+// response bytes.
 type routeSamples struct {
 	lat    []time.Duration
 	errors int64
 	cpu    time.Duration
+	bytes  int64
 }
 
 // routeStats sorts each route's samples and returns the routes, slowest
@@ -417,6 +425,7 @@ func routeStats(routes map[string]*routeSamples) []RouteStats {
 		if len(rs.lat) > 0 {
 			st.Max = rs.lat[len(rs.lat)-1]
 			st.CPUPerRequest = rs.cpu / time.Duration(len(rs.lat))
+			st.BytesPerRequest = rs.bytes / int64(len(rs.lat))
 		}
 		out = append(out, st)
 	}

@@ -16,18 +16,18 @@ import (
 )
 
 // fetch GETs u and discards the body (the load generator keeps no page).
-func fetch(ctx context.Context, c *http.Client, u string) (int, error) {
+func fetch(ctx context.Context, c *http.Client, u string) (status int, size int64, err error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	resp, err := c.Do(req)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	defer resp.Body.Close()
-	_, err = io.Copy(io.Discard, resp.Body)
-	return resp.StatusCode, err
+	size, err = io.Copy(io.Discard, resp.Body)
+	return resp.StatusCode, size, err
 }
 
 // cpuTime is the process's CPU time so far, user and system, all threads.
@@ -87,7 +87,7 @@ func generatorHeap(ctx context.Context, sessions, users int) (int64, error) {
 			perRoute := map[string]*routeSamples{}
 			for i := 0; runCtx.Err() == nil; i++ {
 				t0 := time.Now()
-				if _, err := fetch(runCtx, clients[u%len(clients)], srv.URL+"/"); err != nil && runCtx.Err() == nil {
+				if _, _, err := fetch(runCtx, clients[u%len(clients)], srv.URL+"/"); err != nil && runCtx.Err() == nil {
 					return
 				}
 				d := time.Since(t0)
