@@ -601,3 +601,58 @@ func TestProjectGroupsAreProjectsGroupsCutToTheLimit(t *testing.T) {
 		t.Errorf("ProjectGroups(unknown) error = %v, want ErrUnknownProject", err)
 	}
 }
+
+// MemberProjects is a page of Member(ref).Projects, with their count and
+// the projects each path reaches counted over all of them, for every
+// member of an org closed and open (restricted members and pending
+// invites included).
+func TestMemberProjectsIsAPageOfMembersProjects(t *testing.T) {
+	t.Parallel()
+	for _, open := range []bool{false, true} {
+		snap := syntheticSnapshot(300, 30, 90, open)
+		for i := range 10 {
+			snap.Members[i*11].Flags.MemberLimitRestricted = true
+		}
+		e := New(snap)
+		for _, m := range snap.Members {
+			full, err := e.Member(m.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantVia := map[pathKey]PathCount{}
+			for _, pr := range full.Projects {
+				for _, path := range pr.Paths {
+					k := pathKey{path.Kind, path.Team}
+					pc, ok := wantVia[k]
+					if !ok {
+						pc.Path = path
+					}
+					pc.Projects++
+					wantVia[k] = pc
+				}
+			}
+			for _, page := range []struct{ from, limit int }{{0, 5}, {7, 40}, {0, 10000}, {85, 100}, {500, 10}} {
+				got, err := e.MemberProjects(m.ID, page.from, page.limit)
+				if err != nil {
+					t.Fatal(err)
+				}
+				lo := min(page.from, len(full.Projects))
+				want := full.Projects[lo:min(lo+page.limit, len(full.Projects))]
+				if got.Total != len(full.Projects) || !reflect.DeepEqual(got.Projects, want) {
+					t.Fatalf("open=%v %s from %d limit %d: %d of %d projects, want %d of %d", open, m.Email, page.from, page.limit,
+						len(got.Projects), got.Total, len(want), len(full.Projects))
+				}
+				gotVia := map[pathKey]PathCount{}
+				for _, pc := range got.Via {
+					gotVia[pathKey{pc.Path.Kind, pc.Path.Team}] = pc
+				}
+				if !reflect.DeepEqual(gotVia, wantVia) {
+					t.Fatalf("open=%v %s: via %+v, want %+v", open, m.Email, got.Via, wantVia)
+				}
+			}
+		}
+	}
+	if _, err := New(org()).MemberProjects("nobody", 0, 10); !errors.Is(err, ErrUnknownMember) {
+		t.Errorf("MemberProjects(unknown) error = %v, want ErrUnknownMember", err)
+	}
+}

@@ -157,15 +157,7 @@ func (e *Engine) addProjects(ma *MemberAccess, i int) {
 		}
 		return
 	}
-	var ps []int
-	for _, st := range mi.seats {
-		if st.team >= 0 && st.eff >= 0 {
-			ps = append(ps, e.teamProjects[st.team]...)
-		}
-	}
-	slices.SortFunc(ps, func(a, b int) int { return e.projectRank[a] - e.projectRank[b] })
-	ps = slices.Compact(ps)
-	for _, p := range ps {
+	for _, p := range e.teamReach(mi) {
 		scopes, paths, ok := e.reach(i, p)
 		if ok {
 			ma.Projects = append(ma.Projects, ProjectReach{Slug: e.snap.Projects[p].Slug, Scopes: scopes, Paths: paths})
@@ -284,4 +276,93 @@ func joinAnd(items []string) string {
 		return items[0]
 	}
 	return strings.Join(items[:len(items)-1], ", ") + " and " + items[len(items)-1]
+}
+
+// MemberProjects is a page of the projects Member(ref) lists, in the same
+// order: at most limit of them from the from-th (0-based), with how many
+// there are and how many projects each path reaches. It resolves the
+// scopes and paths of the page's projects only: a member with global
+// access reaches every project (3,000 in a large org), and a page shows a
+// hundred. It returns ErrUnknownMember when no member matches.
+func (e *Engine) MemberProjects(ref string, from, limit int) (MemberProjectsPage, error) {
+	i, ok := e.lookupMember(ref)
+	if !ok {
+		return MemberProjectsPage{}, fmt.Errorf("member %q: %w", ref, ErrUnknownMember)
+	}
+	out := MemberProjectsPage{Projects: []ProjectReach{}}
+	mi := &e.members[i]
+	if !mi.active {
+		return out, nil
+	}
+	order := e.projectOrder // a member with global access: every project
+	if !mi.global {
+		order = e.teamReach(mi)
+	}
+	out.Total = len(order)
+	lo := min(max(from, 0), out.Total)
+	hi := min(lo+max(limit, 0), out.Total)
+	for _, p := range order[lo:hi] {
+		scopes, paths, ok := e.reach(i, p)
+		if ok || mi.global {
+			out.Projects = append(out.Projects, ProjectReach{Slug: e.snap.Projects[p].Slug, Scopes: scopes, Paths: paths})
+		}
+	}
+	seen := map[pathKey]int{}
+	count := func(path Path, n int) {
+		k := pathKey{path.Kind, path.Team}
+		at, ok := seen[k]
+		if !ok {
+			at = len(out.Via)
+			seen[k] = at
+			out.Via = append(out.Via, PathCount{Path: path})
+		}
+		out.Via[at].Projects += n
+	}
+	if mi.global && mi.role >= 0 {
+		for _, path := range e.globalPaths[mi.role] {
+			count(path, out.Total)
+		}
+	}
+	for _, st := range mi.seats {
+		if st.team >= 0 && st.eff >= 0 {
+			count(e.teamPath(st), len(e.teamProjects[st.team]))
+		}
+	}
+	return out, nil
+}
+
+// MemberProjectsPage is what MemberProjects returns.
+type MemberProjectsPage struct {
+	// Total is how many projects the member reaches.
+	Total int
+	// Projects are the page's, in project order.
+	Projects []ProjectReach
+	// Via counts the projects each path reaches (by kind and team; a
+	// project reached by two paths counts under both), each path as the
+	// first project reached by it names it.
+	Via []PathCount
+}
+
+// PathCount is how many of a member's projects one path reaches.
+type PathCount struct {
+	Path     Path
+	Projects int
+}
+
+type pathKey struct {
+	kind PathKind
+	team string
+}
+
+// teamReach returns the projects linked to the teams on which mi holds a
+// team role, in project order, each once.
+func (e *Engine) teamReach(mi *memberInfo) []int {
+	var ps []int
+	for _, st := range mi.seats {
+		if st.team >= 0 && st.eff >= 0 {
+			ps = append(ps, e.teamProjects[st.team]...)
+		}
+	}
+	slices.SortFunc(ps, func(a, b int) int { return e.projectRank[a] - e.projectRank[b] })
+	return slices.Compact(ps)
 }

@@ -206,7 +206,7 @@ func TestInvalidQueriesAndUnknownObjects(t *testing.T) {
 	_, errSort := svc.Members(ctx, explore.MemberQuery{Sort: "age"})
 	_, errRole := svc.Members(ctx, explore.MemberQuery{Role: "boss"})
 	_, errTeam := svc.Projects(ctx, explore.ProjectQuery{Team: "nope"})
-	_, errMember := svc.Member(ctx, "999")
+	_, errMember := svc.Member(ctx, "999", 1)
 	_, errProject := svc.Project(ctx, "nope")
 	_, errTeamDetail := svc.Team(ctx, "nope", 1)
 	_, errLookup := svc.Lookup(ctx, "zed@acme.test", "site", "")
@@ -256,7 +256,7 @@ func TestMemberChangesSincePreviousSnapshot(t *testing.T) {
 	after.Members[2].OrgRole = "manager"                                                    // cat promoted: global
 	after.Members[1].Teams = append(after.Members[1].Teams, access.Membership{Team: "web"}) // bob joins web
 	svc := newService(t, before, after)
-	cat, err := svc.Member(t.Context(), "3")
+	cat, err := svc.Member(t.Context(), "3", 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -271,7 +271,7 @@ func TestMemberChangesSincePreviousSnapshot(t *testing.T) {
 	if gained["orphan"] != access.AccessGained || gained["site"] != access.AccessChanged {
 		t.Errorf("cat's access changes = %v, want orphan gained and site changed", gained)
 	}
-	bob, err := svc.Member(t.Context(), "bob@acme.test")
+	bob, err := svc.Member(t.Context(), "bob@acme.test", 1)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -268,10 +268,10 @@ type MemberDetail struct {
 	Role     access.OrgRole // the org role's definition (zero if unknown)
 	Access   access.MemberAccess
 	Changes  MemberChanges
-	// Projects is one page of Access.Projects (by slug) and ProjectPage
-	// says which: a member with global access reaches every project
-	// (3,000 in a large org), too many rows for one page. Member returns
-	// the first page; ProjectsOnPage picks another.
+	// Projects is one page of the projects the member reaches (by slug)
+	// and ProjectPage says which: a member with global access reaches
+	// every project (3,000 in a large org), too many rows for one page.
+	// Access.Projects is left empty.
 	Projects    []access.ProjectReach
 	ProjectPage Page
 	// Via counts every reached project (not only this page's) by path,
@@ -290,35 +290,13 @@ type PathCount struct {
 	Projects int
 }
 
-// ProjectsOnPage returns d listing page n (1-based, clamped into range) of
-// the reached projects.
-func (d MemberDetail) ProjectsOnPage(n int) MemberDetail {
-	page, lo, hi := paginate(len(d.Access.Projects), n, ProjectPageSize)
-	d.ProjectPage, d.Projects = page, d.Access.Projects[lo:hi]
-	return d
-}
-
-// pathCounts counts projects by path (kind and team), most first, then by
-// kind and team.
-func pathCounts(ps []access.ProjectReach) []PathCount {
-	type key struct {
-		kind access.PathKind
-		team string
-	}
-	idx := map[key]int{}
-	var out []PathCount
-	for _, p := range ps {
-		for _, path := range p.Paths {
-			k := key{path.Kind, path.Team}
-			i, ok := idx[k]
-			if !ok {
-				i = len(out)
-				idx[k] = i
-				path.Detail = ""
-				out = append(out, PathCount{Path: path})
-			}
-			out[i].Projects++
-		}
+// sortPathCounts orders path counts most projects first, then by kind
+// and team, with the paths' Detail (which names a project) cleared.
+func sortPathCounts(via []access.PathCount) []PathCount {
+	out := make([]PathCount, 0, len(via))
+	for _, v := range via {
+		v.Path.Detail = ""
+		out = append(out, PathCount{Path: v.Path, Projects: v.Projects})
 	}
 	slices.SortStableFunc(out, func(a, b PathCount) int {
 		if a.Projects != b.Projects {
@@ -349,30 +327,44 @@ func (c MemberChanges) Empty() bool {
 		len(c.TeamsLeft) == 0 && len(c.TeamRoles) == 0 && len(c.Projects) == 0
 }
 
-// Member returns the member with this id (or email). Unknown members are a
-// ENOTFOUND error.
-func (s *Service) Member(ctx context.Context, ref string) (MemberDetail, error) {
+// Member returns the member with this id (or email), listing page
+// projectPage (1-based, clamped into range) of the projects it reaches.
+// Unknown members are a ENOTFOUND error.
+func (s *Service) Member(ctx context.Context, ref string, projectPage int) (MemberDetail, error) {
 	st, err := s.load()
 	if err != nil {
 		return MemberDetail{}, err
 	}
-	ma, err := st.eng.Member(ref)
+	ma, err := st.eng.MemberTeams(ref)
 	if errors.Is(err, access.ErrUnknownMember) {
 		return MemberDetail{}, notFound("No member %q in snapshot %d.", ref, st.meta.ID)
 	}
 	if err != nil {
 		return MemberDetail{}, err
 	}
+	// The page number is clamped against the total, which the first
+	// call returns; a page past the last is asked again.
+	asked := max(projectPage, 1)
+	mp, err := st.eng.MemberProjects(ref, (asked-1)*ProjectPageSize, ProjectPageSize)
+	if err != nil {
+		return MemberDetail{}, err
+	}
+	page, lo, _ := paginate(mp.Total, projectPage, ProjectPageSize)
+	if page.Number != asked {
+		if mp, err = st.eng.MemberProjects(ref, lo, ProjectPageSize); err != nil {
+			return MemberDetail{}, err
+		}
+	}
 	i := st.byID[ma.Member.ID]
-	d := MemberDetail{Snapshot: st.info(), Row: st.memberRow(i), Access: ma}
+	d := MemberDetail{Snapshot: st.info(), Row: st.memberRow(i), Access: ma,
+		Projects: mp.Projects, ProjectPage: page, Via: sortPathCounts(mp.Via)}
 	for _, r := range st.eng.OrgRoles() {
 		if r.ID == ma.Member.OrgRole {
 			d.Role = r
 		}
 	}
 	d.Changes = st.memberChanges(ma.Member.ID)
-	d.Via = pathCounts(ma.Projects)
-	return d.ProjectsOnPage(1), ctx.Err()
+	return d, ctx.Err()
 }
 
 func (st *state) memberChanges(id string) MemberChanges {

@@ -2,6 +2,7 @@ package explore_test
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/sentry-access/sentry-access/internal/access"
@@ -22,28 +23,39 @@ func openOrg() *access.Snapshot {
 func TestAMemberPageListsItsProjectsAPageAtATimeWithCountsByPath(t *testing.T) {
 	t.Parallel()
 	svc := newService(t, openOrg())
-	d, err := svc.Member(t.Context(), "cat@acme.test") // on payments and web
+	d, err := svc.Member(t.Context(), "cat@acme.test", 1) // on payments and web
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := d.ProjectPage.Total, 254; got != want || len(d.Access.Projects) != want {
-		t.Fatalf("total = %d (access lists %d), want every project: %d", got, len(d.Access.Projects), want)
+	if got, want := d.ProjectPage.Total, 254; got != want {
+		t.Fatalf("total = %d, want every project: %d", got, want)
 	}
+	if len(d.Access.Projects) != 0 {
+		t.Errorf("the member page resolves all %d projects, want only the page's", len(d.Access.Projects))
+	}
+	// Projects are by slug: checkout, orphan, p000…p249, payment-api, site.
 	tests := []struct {
 		page, wantPage, wantRows int
 		wantFirst                string
 	}{
-		{0, 1, explore.ProjectPageSize, d.Access.Projects[0].Slug},
-		{1, 1, explore.ProjectPageSize, d.Access.Projects[0].Slug},
-		{3, 3, 54, d.Access.Projects[200].Slug},
-		{9, 3, 54, d.Access.Projects[200].Slug}, // past the end: the last page
+		{0, 1, explore.ProjectPageSize, "checkout"},
+		{1, 1, explore.ProjectPageSize, "checkout"},
+		{2, 2, explore.ProjectPageSize, "p098"},
+		{3, 3, 54, "p198"},
+		{9, 3, 54, "p198"}, // past the end: the last page
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprint("page ", tt.page), func(t *testing.T) {
-			got := d.ProjectsOnPage(tt.page)
+			got, err := svc.Member(t.Context(), "cat@acme.test", tt.page)
+			if err != nil {
+				t.Fatal(err)
+			}
 			if got.ProjectPage.Number != tt.wantPage || len(got.Projects) != tt.wantRows || got.Projects[0].Slug != tt.wantFirst {
 				t.Errorf("got page %d with %d rows from %s, want page %d with %d rows from %s",
 					got.ProjectPage.Number, len(got.Projects), got.Projects[0].Slug, tt.wantPage, tt.wantRows, tt.wantFirst)
+			}
+			if !slices.Equal(viaOf(got), viaOf(d)) {
+				t.Errorf("page %d counts %v by path, page 1 %v: want every page to count every project", tt.page, viaOf(got), viaOf(d))
 			}
 		})
 	}
@@ -65,4 +77,12 @@ func TestAMemberPageListsItsProjectsAPageAtATimeWithCountsByPath(t *testing.T) {
 	if d.Via[0].Path.Kind != access.PathOpenMembership {
 		t.Errorf("first via = %s, want the path reaching the most projects (open membership)", d.Via[0].Path.Kind)
 	}
+}
+
+func viaOf(d explore.MemberDetail) []string {
+	var out []string
+	for _, v := range d.Via {
+		out = append(out, fmt.Sprint(v.Path.Kind, "/", v.Path.Team, "=", v.Projects))
+	}
+	return out
 }

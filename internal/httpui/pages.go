@@ -23,7 +23,7 @@ import (
 type Explorer interface {
 	Overview(ctx context.Context) (explore.Overview, error)
 	Members(ctx context.Context, q explore.MemberQuery) (explore.MemberList, error)
-	Member(ctx context.Context, ref string) (explore.MemberDetail, error)
+	Member(ctx context.Context, ref string, projectPage int) (explore.MemberDetail, error)
 	Teams(ctx context.Context, q explore.TeamQuery) (explore.TeamList, error)
 	Team(ctx context.Context, slug string, page int) (explore.TeamDetail, error)
 	Projects(ctx context.Context, q explore.ProjectQuery) (explore.ProjectList, error)
@@ -185,11 +185,10 @@ func (s *Server) memberPage(c echo.Context, ref, title string, nav web.NavKey) e
 	if err != nil {
 		return err
 	}
-	d, err := ex.Member(c.Request().Context(), ref)
+	d, err := ex.Member(c.Request().Context(), ref, page) // ?page= pages the reached projects
 	if err != nil {
 		return err
 	}
-	d = d.ProjectsOnPage(page) // ?page= pages the reached projects
 	gs, err := s.memberGrants(c.Request().Context(), d.Row.ID)
 	if err != nil {
 		return err
