@@ -158,7 +158,8 @@ func (e *Engine) ProjectGroups(slug string, limit int) (ProjectGroupsAccess, err
 			}
 			continue
 		}
-		var resolved *ProjectMember // the member's scopes and paths, once a group shows it
+		var resolved ProjectMember // the member's scopes and paths, once a group shows it
+		have := false
 		e.eachPath(mi, p, func(kind PathKind, team string) {
 			g := groupOf(kind, team)
 			if g == nil || g.last == i+1 {
@@ -167,12 +168,11 @@ func (e *Engine) ProjectGroups(slug string, limit int) (ProjectGroupsAccess, err
 			g.last = i + 1
 			g.Total++
 			if len(g.Members) < limit {
-				if resolved == nil {
+				if !have {
 					scopes, paths, _ := e.reachOf(mi, p)
-					pm := e.projectMember(i, scopes, paths)
-					resolved = &pm
+					resolved, have = e.projectMember(i, scopes, paths), true
 				}
-				g.Members = append(g.Members, *resolved)
+				g.Members = append(g.Members, resolved)
 			}
 		})
 	}
