@@ -185,7 +185,12 @@ func TestAMemberOverTheMemberLimitIsShownRefusedEverywhere(t *testing.T) {
 func TestTheTroubleshooterNamesAMissingSSOLink(t *testing.T) {
 	e := startDemo(t)
 	page, _ := e.loginAs(t, sentryaccess.RoleApprover, "/troubleshoot")
+	must(t, byTestID(page, "ts-member").Fill("cody"), "member")
+	// Typing completes from the snapshot, as the lookup does.
+	check(t, expect().Locator(page.Locator(`datalist#ts-members option[value="cody.cruz@acme.test"]`)).ToHaveCount(1), "cody suggested")
 	must(t, byTestID(page, "ts-member").Fill("cody.cruz@acme.test"), "member")
+	must(t, byTestID(page, "ts-project-input").Fill("checkout"), "project")
+	check(t, expect().Locator(page.Locator(`datalist#ts-projects option[value="checkout-web"]`)).ToHaveCount(1), "checkout-web suggested")
 	must(t, byTestID(page, "ts-project-input").Fill("checkout-web"), "project")
 	click(t, byTestID(page, "ts-project-submit"), "Explain")
 	diagnosis := byTestID(page, "ts-project").Locator(`[data-testid="diagnosis"]`)

@@ -95,10 +95,9 @@ type pages struct {
 	endpoints SAMLEndpoints
 	guides    []IdPGuide
 	posture   []PostureCheck
-	// The troubleshooting page's diagnostics that need no input, and the
-	// members and projects its form suggests.
+	// The troubleshooting page's diagnostics that need no input (its form
+	// completes members and projects through /lookup/suggest).
 	scimDiag          []Diagnosis
-	members, projects []string
 
 	// eng is the snapshot's engine for the project diagnosis, built at
 	// the first diagnosis.
@@ -244,14 +243,6 @@ func preparePages(inv *Inventory, now time.Time) *pages {
 	p.guides = Guides(p.endpoints)
 	p.posture = Posture(inv)
 	p.scimDiag = SCIMDiagnostics(inv)
-	if inv.Snapshot != nil {
-		for _, m := range inv.Snapshot.Members {
-			p.members = append(p.members, m.Email)
-		}
-		for _, pr := range inv.Snapshot.Projects {
-			p.projects = append(p.projects, pr.Slug)
-		}
-	}
 	return p
 }
 
@@ -412,8 +403,6 @@ type TroubleshootView struct {
 	SCIM      []Diagnosis
 	AuditLog  Diagnosis
 	RateLimit Diagnosis
-	Members   []string // member emails, for the form's datalist
-	Projects  []string
 	// CanCheckLive reports whether a Sentry is configured to check
 	// against (CheckLive); Live is the last check's result, nil before
 	// the first.
@@ -440,7 +429,7 @@ func (s *Service) Troubleshoot(ctx context.Context) (TroubleshootView, error) {
 	}
 	return TroubleshootView{Endpoints: Endpoints403(), SSO: SSOLoginFailures(), SCIM: p.scimDiag,
 		AuditLog: AuditLogDiagnosis(inv, archived), RateLimit: RateLimitDiagnosis(hist),
-		Members: p.members, Projects: p.projects, CanCheckLive: s.opts.Live != nil, Live: s.live.Load()}, nil
+		CanCheckLive: s.opts.Live != nil, Live: s.live.Load()}, nil
 }
 
 // DiagnoseProject answers "a user cannot see a project".

@@ -300,3 +300,27 @@ func TestTheSSOCheckerAnswersAFragment(t *testing.T) {
 		t.Errorf("setup assistant lacks the ACS URL with its copy button")
 	}
 }
+
+// The troubleshooter completes its inputs as the lookup does, each into
+// its own datalist, instead of listing every member and project in the
+// page (10,000 members made it over half a megabyte).
+func TestTroubleshootCompletesMembersAndProjectsAsYouType(t *testing.T) {
+	t.Parallel()
+	e := newComplianceEnv(t, complianceOpts{role: sentryaccess.RoleApprover, noFetch: true})
+	page := e.get(t, "/troubleshoot", false)
+	if page.status != http.StatusOK {
+		t.Fatalf("status %d", page.status)
+	}
+	for _, in := range []struct{ testid, list, kind string }{{"ts-member", "ts-members", "member"}, {"ts-project-input", "ts-projects", "project"}} {
+		input := page.doc.Find(`[data-testid="` + in.testid + `"]`)
+		if l, _ := input.Attr("list"); l != in.list {
+			t.Errorf("%s list=%q, want %q", in.testid, l, in.list)
+		}
+		if u, _ := input.Attr("hx-get"); u != "/lookup/suggest?kind="+in.kind+"&list="+in.list {
+			t.Errorf("%s hx-get=%q, want the suggestions for %s into %s", in.testid, u, in.kind, in.list)
+		}
+		if page.doc.Find("datalist#"+in.list).Length() != 1 || page.doc.Find("datalist#"+in.list+" option").Length() != 0 {
+			t.Errorf("datalist %s: want one, empty until the user types", in.list)
+		}
+	}
+}

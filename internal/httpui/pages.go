@@ -349,8 +349,18 @@ func (s *Server) handleSuggest(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// list names the datalist the answer replaces (the lookup's by
+	// default; the troubleshooter has its own).
+	id := kind + "-suggestions"
+	switch l := c.QueryParam("list"); l {
+	case "":
+	case "ts-members", "ts-projects":
+		id = l
+	default:
+		return s.invalid(c, "list must be ts-members or ts-projects.")
+	}
 	c.Response().Header().Add("Vary", "HX-Request")
-	return s.render(c, http.StatusOK, web.Suggestions(kind+"-suggestions", list))
+	return s.render(c, http.StatusOK, web.Suggestions(id, list))
 }
 
 func (s *Server) handleSnapshots(c echo.Context) error {

@@ -318,6 +318,21 @@ func TestLookupAndSuggestions(t *testing.T) {
 	}
 }
 
+// The troubleshooter's inputs complete into their own datalists
+// (TestTroubleshootCompletesMembersAndProjectsAsYouType); any other list
+// id is refused.
+func TestSuggestionsGoIntoTheListAsked(t *testing.T) {
+	t.Parallel()
+	e := newPagesEnv(t)
+	sg := e.get(t, "/lookup/suggest?kind=member&member=oli&list=ts-members", true, "")
+	if n := sg.doc.Find("datalist#ts-members option").Length(); n == 0 {
+		t.Errorf("suggestions into ts-members: none for oli")
+	}
+	if st := e.get(t, "/lookup/suggest?kind=member&member=oli&list=x%22onload", true, "").status; st != http.StatusUnprocessableEntity {
+		t.Errorf("an unknown list: status %d, want 422", st)
+	}
+}
+
 func TestGraphRefocus(t *testing.T) {
 	t.Parallel()
 	e := newPagesEnv(t)
