@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/sentry-access/sentry-access/internal/access"
 	"github.com/sentry-access/sentry-access/internal/sentryaccess"
@@ -33,6 +34,20 @@ type Choices struct {
 	// of SelfID's team memberships (Policy.SelfServiceOnly).
 	SelfID          string
 	SelfServiceOnly bool
+}
+
+// Member returns the member choice whose id is ref or whose email is ref
+// (in any case).
+func (c Choices) Member(ref string) (MemberChoice, bool) {
+	if ref == "" {
+		return MemberChoice{}, false
+	}
+	for _, m := range c.Members {
+		if m.ID == ref || strings.EqualFold(m.Email, ref) {
+			return m, true
+		}
+	}
+	return MemberChoice{}, false
 }
 
 // RoleChoice is one org or team role the form offers.

@@ -92,6 +92,9 @@ func (s *Server) handleChangeForm(c echo.Context) error {
 	}
 	v := formView(ch, a.Email)
 	row := web.StepRow{Member: c.QueryParam("member"), Team: c.QueryParam("team"), Project: c.QueryParam("project"), Role: c.QueryParam("role")}
+	if m, ok := ch.Member(row.Member); ok {
+		row.Member = m.ID // the give-access form sends the email it completed
+	}
 	switch k := changes.Kind(c.QueryParam("kind")); {
 	case slices.Contains(changes.Kinds(), k):
 		row.Kind = string(k)

@@ -25,7 +25,6 @@ func attrs(sel *goquery.Selection, name string) []string {
 func TestGivingAMemberAccessToAProject(t *testing.T) {
 	t.Parallel()
 	e := newChangesEnv(t)
-	cody := e.memberIDOf(t, "cody.cruz@acme.test")
 
 	page := e.do(t, http.MethodGet, "/projects/payment-api", maya, false, nil)
 	if href, _ := page.doc.Find(`[data-testid="give-access"]`).Attr("href"); href != "/projects/payment-api/access" {
@@ -36,7 +35,7 @@ func TestGivingAMemberAccessToAProject(t *testing.T) {
 		name, user, path string
 		wantTeams        []string // offered
 		wantSCIM         []string // shown, not offered
-		wantMemberSelect bool
+		wantMemberInput  bool
 	}{
 		{"an approver picks member and team", maya, "/projects/payment-api/access", []string{"backend-eng", "payments"}, nil, true},
 		{"a SCIM-managed team is not offered", maya, "/projects/auth-service/access", []string{"backend-eng"}, []string{"identity"}, true},
@@ -63,13 +62,13 @@ func TestGivingAMemberAccessToAProject(t *testing.T) {
 			if strings.Join(scim, ",") != strings.Join(tt.wantSCIM, ",") {
 				t.Errorf("SCIM teams shown disabled %v, want %v", scim, tt.wantSCIM)
 			}
-			hasSelect := form.Find(`select[name="member"]`).Length() == 1
-			if hasSelect != tt.wantMemberSelect {
-				t.Errorf("member select shown %v, want %v", hasSelect, tt.wantMemberSelect)
+			input := form.Find(`input[type="search"][name="member"]`)
+			if hasInput := input.Length() == 1; hasInput != tt.wantMemberInput {
+				t.Errorf("member input shown %v, want %v", hasInput, tt.wantMemberInput)
 			}
-			if tt.wantMemberSelect {
-				if form.Find(`select[name="member"] option[value="`+cody+`"]`).Length() != 1 {
-					t.Errorf("cody is not among the members")
+			if tt.wantMemberInput {
+				if u, _ := input.Attr("hx-get"); u != "/lookup/suggest?kind=member" || form.Find(`datalist#member-suggestions`).Length() != 1 {
+					t.Errorf("the member input completes from %q, want /lookup/suggest?kind=member into #member-suggestions", u)
 				}
 			} else {
 				self, _ := form.Find(`input[type="hidden"][name="member"]`).Attr("value")
@@ -83,11 +82,11 @@ func TestGivingAMemberAccessToAProject(t *testing.T) {
 		})
 	}
 
-	// The form lands on the change form with the step and the expiry set,
-	// and the preview runs at once.
-	q := url.Values{"kind": {"team-add"}, "member": {cody}, "team": {"payments"}, "expiry": {"2w"}}
+	// The form (which sends the member's email) lands on the change form
+	// with the step and the expiry set, and the preview runs at once.
+	q := url.Values{"kind": {"team-add"}, "member": {"cody.cruz@acme.test"}, "team": {"payments"}, "expiry": {"2w"}}
 	got := e.do(t, http.MethodGet, "/changes/new?"+q.Encode(), maya, false, nil)
-	for testid, want := range map[string]string{"step-kind": "team-add", "step-member": cody, "step-team": "payments", "expiry": "2w"} {
+	for testid, want := range map[string]string{"step-kind": "team-add", "step-member": e.memberIDOf(t, "cody.cruz@acme.test"), "step-team": "payments", "expiry": "2w"} {
 		if v, _ := got.doc.Find(`[data-testid="` + testid + `"] option[selected]`).Attr("value"); v != want {
 			t.Errorf("%s = %q, want %q", testid, v, want)
 		}
@@ -215,33 +214,25 @@ func TestTheFaviconIsServed(t *testing.T) {
 	}
 }
 
-// The give-access form's member options are rendered once per snapshot
-// and written as they are: the select is the same as the one rendered
-// option by option (a preselected member that matches none renders them
-// one by one), and the same on every view.
-func TestTheGiveAccessMemberOptionsArePreparedAndUnchanged(t *testing.T) {
+// The give-access form completes a member's email; the change form it
+// opens takes the email (or an id) and picks that member, and a link that
+// names the member by id shows its email in the give-access form.
+func TestTheGiveAccessFormNamesTheMemberByEmail(t *testing.T) {
 	t.Parallel()
 	e := newChangesEnv(t)
-	sel := func(path string) string {
-		t.Helper()
-		got := e.do(t, http.MethodGet, path, maya, false, nil)
+	const cody = "cody.cruz@acme.test"
+	id := e.memberIDOf(t, cody)
+	for _, ref := range []string{cody, strings.ToUpper(cody), id} {
+		got := e.do(t, http.MethodGet, "/changes/new?kind=team-add&team=payments&member="+url.QueryEscape(ref), maya, false, nil)
 		if got.status != http.StatusOK {
-			t.Fatalf("%s: status %d", path, got.status)
+			t.Fatalf("member=%s: status %d", ref, got.status)
 		}
-		h, err := goquery.OuterHtml(got.doc.Find(`select[name="member"]`))
-		if err != nil || h == "" {
-			t.Fatalf("%s: no member select (%v)", path, err)
+		if v, _ := got.doc.Find(`[data-testid="step-member"] option[selected]`).Attr("value"); v != id {
+			t.Errorf("change form for member=%s picks %q, want cody's id %s", ref, v, id)
 		}
-		return h
 	}
-	prepared := sel("/projects/payment-api/access")
-	if again := sel("/projects/payment-api/access"); again != prepared {
-		t.Error("the second view's member options differ from the first's")
-	}
-	if each := sel("/projects/payment-api/access?member=none"); each != prepared {
-		t.Errorf("prepared options differ from the ones rendered one by one:\n%s\n%s", prepared, each)
-	}
-	if strings.Count(prepared, "<option") < 10 {
-		t.Errorf("the select lists %d options, want every member", strings.Count(prepared, "<option"))
+	got := e.do(t, http.MethodGet, "/projects/payment-api/access?member="+id, maya, false, nil)
+	if v, _ := got.doc.Find(`[data-testid="project-access-member"]`).Attr("value"); v != cody {
+		t.Errorf("give-access form for member=%s shows %q, want %s", id, v, cody)
 	}
 }

@@ -9,7 +9,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/sentry-access/sentry-access/internal/access"
 	"github.com/sentry-access/sentry-access/internal/changes"
 	"github.com/sentry-access/sentry-access/web"
 )
@@ -40,10 +39,8 @@ func (s *Server) handleProjectAccess(c echo.Context) error {
 	}
 	v := web.ProjectAccessView{Project: row.Slug, Viewer: ch.SelfServiceOnly, SelfID: ch.SelfID, SelfEmail: a.Email,
 		Member: c.QueryParam("member"), Teams: projectAccessTeams(ch, row.Teams)}
-	if !v.Viewer {
-		if v.Members, v.MembersHTML, err = s.options.of(ctx, ch); err != nil {
-			return err
-		}
+	if m, ok := ch.Member(v.Member); ok {
+		v.Member = m.Email // a link may name the member by id
 	}
 	return s.page(c, http.StatusOK, "Give access to "+row.Slug, web.NavProjects, web.ProjectAccessForm(v))
 }
@@ -57,33 +54,6 @@ func projectAccessTeams(ch changes.Choices, slugs []string) []web.ProjectAccessT
 	}
 	slices.SortFunc(out, func(a, b web.ProjectAccessTeam) int { return strings.Compare(a.Slug, b.Slug) })
 	return out
-}
-
-// memberOptionsCache holds the member options of the last Choices asked
-// for and their rendered option tags. The change service builds Choices
-// once per snapshot, so the same Members slice means the same snapshot.
-type memberOptionsCache struct {
-	mu      sync.Mutex
-	members []changes.MemberChoice
-	opts    []web.Option
-	html    string
-}
-
-// of returns ch's member options and their option tags, prepared once
-// per snapshot (shared: they must not be modified).
-func (c *memberOptionsCache) of(ctx context.Context, ch changes.Choices) ([]web.Option, string, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if len(ch.Members) > 0 && len(c.members) == len(ch.Members) && &c.members[0] == &ch.Members[0] {
-		return c.opts, c.html, nil
-	}
-	opts := memberOptions(ch)
-	html, err := web.RenderOptions(ctx, opts)
-	if err != nil {
-		return nil, "", err
-	}
-	c.members, c.opts, c.html = ch.Members, opts, html
-	return opts, html, nil
 }
 
 // preparedOptionsCache holds the option tags of the last list of values
@@ -104,21 +74,6 @@ func (c *preparedOptionsCache) of(ctx context.Context, values []string) web.Prep
 		}
 	}
 	return c.p
-}
-
-// memberOptions are the members by email, each not yet active marked with
-// its state.
-func memberOptions(ch changes.Choices) []web.Option {
-	out := make([]web.Option, 0, len(ch.Members))
-	for _, m := range ch.Members {
-		label := m.Email
-		if m.State != "" && m.State != access.StateActive {
-			label += " (" + string(m.State) + ")"
-		}
-		out = append(out, web.Option{Value: m.ID, Label: label})
-	}
-	slices.SortFunc(out, func(a, b web.Option) int { return strings.Compare(a.Label, b.Label) })
-	return out
 }
 
 // memberGrants are the member's time-bound team memberships; without a

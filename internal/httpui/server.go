@@ -119,9 +119,6 @@ type Server struct {
 	https bool
 	e     *echo.Echo
 	cop   *http.CrossOriginProtection
-	// options are the give-access form's member options, prepared once
-	// per snapshot.
-	options memberOptionsCache
 	// teamOptions are the list pages' team filter options, prepared once
 	// per snapshot.
 	teamOptions preparedOptionsCache
