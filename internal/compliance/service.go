@@ -97,7 +97,7 @@ type pages struct {
 	posture   []PostureCheck
 	// The troubleshooting page's diagnostics that need no input (its form
 	// completes members and projects through /lookup/suggest).
-	scimDiag          []Diagnosis
+	scimDiag []Diagnosis
 
 	// eng is the snapshot's engine for the project diagnosis, built at
 	// the first diagnosis.
