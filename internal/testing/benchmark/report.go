@@ -24,6 +24,13 @@ func (r Report) Markdown() string {
 			dur(time.Duration(float64(r.BusiestRequests)/float64(o.RateLimit)*float64(time.Second)))), "")
 	}
 	row("Full sync, requests", fmt.Sprint(r.FullRequests), fmt.Sprintf("minimum %d %s", r.MinRequests, mark(r.FullRequests == int64(r.MinRequests))))
+	// A sync that also reads each project's teams (GET
+	// /projects/{org}/{project}/teams/) instead of taking them from the
+	// project list makes one more request per project.
+	perProject := r.FullRequests + int64(o.Projects)
+	row("Against a sync per team and per project", fmt.Sprintf("%d requests: %.1f× fewer", perProject, float64(perProject)/float64(max(1, r.FullRequests))),
+		fmt.Sprintf("target ≥ %.0f× %s (Sentry lists other members' team roles only per team: docs/sentry-access-model.md#the-fewest-requests-for-team-roles)",
+			TargetFewerRequests, mark(float64(perProject) >= TargetFewerRequests*float64(r.FullRequests))))
 	row(fmt.Sprintf("Incremental sync after %d changes, wall time", Changes), dur(r.IncrementalDuration),
 		fmt.Sprintf("%.0f%% of the full sync%s", 100*ratio(r.IncrementalDuration, r.FullDuration), fallbackText(r.IncrementalFallback)))
 	row("Incremental sync, requests", fmt.Sprint(r.IncrementalRequests),
