@@ -208,10 +208,7 @@ func New(ctx context.Context, o Options) (*Server, error) {
 	s.audit = auditlog.New(o.Store, o.Now)
 	reviews := review.New(review.Config{
 		Repo: review.NewStoreRepo(o.Store), Changes: s.changes, Now: o.Now, Logger: o.Logger, Outside: reviewOutside(s.unapproved),
-		Snapshots: review.SnapshotFunc(func(ctx context.Context) (uint64, *access.Snapshot, error) {
-			m, snap, err := o.Store.CurrentSnapshot(ctx)
-			return m.ID, snap, err
-		}),
+		Snapshots: reviewSnapshots{o.Store},
 	})
 
 	o.Ops.watchChanges(s.changes, o.Now)
@@ -357,4 +354,17 @@ func scopesError(err error) error {
 		return fmt.Errorf("%w: %w: %w", explore.ErrTokenRejected, shown, err)
 	}
 	return fmt.Errorf("%w: %w", shown, err)
+}
+
+// reviewSnapshots gives the review service the store's snapshots, and
+// their ids without decoding them (review.SnapshotIDs).
+type reviewSnapshots struct{ st *store.Store }
+
+func (r reviewSnapshots) CurrentSnapshot(ctx context.Context) (uint64, *access.Snapshot, error) {
+	m, snap, err := r.st.CurrentSnapshot(ctx)
+	return m.ID, snap, err
+}
+
+func (r reviewSnapshots) CurrentSnapshotID(ctx context.Context) (uint64, error) {
+	return r.st.CurrentSnapshotID(ctx)
 }

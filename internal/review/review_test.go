@@ -610,3 +610,43 @@ func TestClosingRecordsTheChangesMadeOutsideSentryAccess(t *testing.T) {
 		}
 	}
 }
+
+// countingSnaps counts the snapshots it decodes and says the current id.
+type countingSnaps struct {
+	id    uint64
+	snap  *access.Snapshot
+	reads int
+}
+
+func (s *countingSnaps) CurrentSnapshot(context.Context) (uint64, *access.Snapshot, error) {
+	s.reads++
+	return s.id, s.snap.Clone(), nil
+}
+
+func (s *countingSnaps) CurrentSnapshotID(context.Context) (uint64, error) { return s.id, nil }
+
+// The scope picker's teams are read once per snapshot: a new snapshot
+// (a new id) is read again, with its own teams.
+func TestTeamsAreReadOncePerSnapshot(t *testing.T) {
+	t.Parallel()
+	src := &countingSnaps{id: 7, snap: &access.Snapshot{Teams: []access.Team{{Slug: "web"}, {Slug: "payments"}}}}
+	st, err := store.Open(filepath.Join(t.TempDir(), "sa.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	svc := review.New(review.Config{Repo: review.NewStoreRepo(st), Snapshots: src})
+	for range 3 {
+		got, err := svc.Teams(t.Context())
+		if err != nil || !slices.Equal(got, []string{"payments", "web"}) {
+			t.Fatalf("Teams = %v, %v; want payments, web", got, err)
+		}
+	}
+	if src.reads != 1 {
+		t.Errorf("three views read the snapshot %d times, want once", src.reads)
+	}
+	src.id, src.snap = 8, &access.Snapshot{Teams: []access.Team{{Slug: "ops"}}}
+	if got, err := svc.Teams(t.Context()); err != nil || !slices.Equal(got, []string{"ops"}) || src.reads != 2 {
+		t.Errorf("after a new snapshot: Teams = %v, %v after %d reads; want ops, read again", got, err, src.reads)
+	}
+}
