@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"net/url"
 	"slices"
@@ -139,6 +140,52 @@ type StepOptions struct {
 	Projects  []Option
 	OrgRoles  []Option
 	TeamRoles []Option
+	// members, teams and projects are the option tags of Members, Teams
+	// and Projects when PrepareStepOptions rendered them.
+	members, teams, projects string
+}
+
+// PrepareStepOptions returns o with the option tags of its members,
+// teams and projects rendered once, for every step row shown until the
+// snapshot changes: at 10,000 members they were most of the change
+// form's cost. A row's selection is marked in the prepared tags
+// (withSelected).
+func PrepareStepOptions(ctx context.Context, o StepOptions) (StepOptions, error) {
+	for _, p := range []struct {
+		opts []Option
+		html *string
+	}{{o.Members, &o.members}, {o.Teams, &o.teams}, {o.Projects, &o.projects}} {
+		var b strings.Builder
+		if err := optionTagsOf(p.opts, "").Render(ctx, &b); err != nil {
+			return StepOptions{}, err
+		}
+		*p.html = b.String()
+	}
+	return o, nil
+}
+
+// WithKinds returns o offering the step kinds c allows, the one choice
+// that depends on the user.
+func (o StepOptions) WithKinds(c changes.Choices) StepOptions {
+	o.Kinds = nil
+	for _, k := range c.Kinds {
+		o.Kinds = append(o.Kinds, Option{Value: string(k), Label: k.Label()})
+	}
+	return o
+}
+
+// withSelected returns the prepared option tags html with the option of
+// value cur selected, as optionTagsOf(opts, cur) renders it.
+func withSelected(html, cur string) string {
+	if cur == "" {
+		return html
+	}
+	tag := `<option value="` + templ.EscapeString(cur) + `">`
+	i := strings.Index(html, tag)
+	if i < 0 {
+		return html
+	}
+	return html[:i] + tag[:len(tag)-1] + " selected>" + html[i+len(tag):]
 }
 
 // NewStepOptions are the step rows' choices for the form's choices: the
@@ -146,10 +193,7 @@ type StepOptions struct {
 // roles (the retired admin marked) and the team roles, each in its own
 // picker.
 func NewStepOptions(c changes.Choices) StepOptions {
-	o := StepOptions{}
-	for _, k := range c.Kinds {
-		o.Kinds = append(o.Kinds, Option{Value: string(k), Label: k.Label()})
-	}
+	o := StepOptions{}.WithKinds(c)
 	for _, m := range c.Members {
 		o.Members = append(o.Members, Option{Value: m.ID, Label: m.Email})
 	}

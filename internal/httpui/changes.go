@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -75,8 +76,35 @@ func (s *Server) handleChanges(c echo.Context) error {
 
 // formView is the change form for the signed-in user's choices, without
 // rows.
-func formView(ch changes.Choices, self string) web.ChangeFormView {
-	return web.ChangeFormView{Options: web.NewStepOptions(ch), SelfEmail: self, SelfID: ch.SelfID, Viewer: ch.SelfServiceOnly}
+func (s *Server) formView(ctx context.Context, ch changes.Choices, self string) web.ChangeFormView {
+	return web.ChangeFormView{Options: s.stepOptions.of(ctx, ch), SelfEmail: self, SelfID: ch.SelfID, Viewer: ch.SelfServiceOnly}
+}
+
+// stepOptionsCache holds the step rows' options of the last Choices asked
+// for, with their option tags prepared. The change service builds
+// Choices once per snapshot, so the same Members slice means the same
+// snapshot; only the kinds depend on the user.
+type stepOptionsCache struct {
+	mu      sync.Mutex
+	members []changes.MemberChoice
+	o       web.StepOptions
+}
+
+// of returns ch's step options, prepared once per snapshot; when they
+// cannot be prepared, built for this request (the selects render their
+// options one by one).
+func (c *stepOptionsCache) of(ctx context.Context, ch changes.Choices) web.StepOptions {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(ch.Members) == 0 || len(c.members) != len(ch.Members) || &c.members[0] != &ch.Members[0] {
+		o := web.NewStepOptions(ch)
+		p, err := web.PrepareStepOptions(ctx, o)
+		if err != nil || len(ch.Members) == 0 {
+			return o
+		}
+		c.members, c.o = ch.Members, p
+	}
+	return c.o.WithKinds(ch)
 }
 
 // handleChangeForm is /changes/new, prefilled from ?kind=&member=&team=&project=&expiry=.
@@ -90,7 +118,7 @@ func (s *Server) handleChangeForm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v := formView(ch, a.Email)
+	v := s.formView(c.Request().Context(), ch, a.Email)
 	row := web.StepRow{Member: c.QueryParam("member"), Team: c.QueryParam("team"), Project: c.QueryParam("project"), Role: c.QueryParam("role")}
 	if m, ok := ch.Member(row.Member); ok {
 		row.Member = m.ID // the give-access form sends the email it completed
@@ -140,7 +168,7 @@ func (s *Server) handleChangeStepRow(c echo.Context) error {
 		row.Member = ch.SelfID
 	}
 	c.Response().Header().Add("Vary", "HX-Request")
-	return s.render(c, http.StatusOK, web.StepRowFields(i, row, web.NewStepOptions(ch)))
+	return s.render(c, http.StatusOK, web.StepRowFields(i, row, s.stepOptions.of(c.Request().Context(), ch)))
 }
 
 // changeForm is the posted change form: what was typed (to show it again),

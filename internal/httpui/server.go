@@ -122,6 +122,9 @@ type Server struct {
 	// teamOptions are the list pages' team filter options, prepared once
 	// per snapshot.
 	teamOptions preparedOptionsCache
+	// stepOptions are the change form's step options, prepared once per
+	// snapshot.
+	stepOptions stepOptionsCache
 	// buffers are rendered pages' buffers, reused (render).
 	buffers sync.Pool
 }
