@@ -446,12 +446,16 @@ type target struct {
 
 // workload is the mix of pages the virtual users cycle through: the main
 // pages, member/team/project detail, searches and access lookups, the
-// compliance pages and the graph.
+// compliance pages, the graph, and the pages every dashboard role may
+// open about changes (change requests, the change form, reviews,
+// blueprints; not "my access": the synthetic org does not hold the
+// dashboard's users).
 func workload(fx *sentrysim.Fixture) []target {
 	var out []target
 	add := func(route, path string) { out = append(out, target{path: path, route: route}) }
 	for _, p := range []string{"/", "/members", "/teams", "/projects", "/sync", "/connection", "/snapshots",
-		"/graph", "/tokens", "/scim", "/sso", "/posture", "/troubleshoot"} {
+		"/graph", "/tokens", "/scim", "/sso", "/posture", "/troubleshoot",
+		"/changes", "/changes/new", "/reviews", "/blueprints"} {
 		add(p, p)
 	}
 	// Team and project pages come before the per-member ones, so that a
