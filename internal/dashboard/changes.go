@@ -55,11 +55,7 @@ func (s storeSnapshots) Current(ctx context.Context) (*access.Snapshot, error) {
 // AccessRequests returns Sentry's pending team access requests from the
 // last inventory (changes.AccessRequestLister); ENOTFOUND before the first.
 func (s storeSnapshots) AccessRequests(ctx context.Context) ([]sentry.AccessRequest, error) {
-	inv, err := s.st.LoadInventory(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return inv.AccessRequests, nil
+	return s.st.LoadAccessRequests(ctx)
 }
 
 // knownApprovers is changes.ApproverDirectory over the dashboard's record

@@ -242,6 +242,35 @@ func (s *Store) InventoryFetchedAt(ctx context.Context) (time.Time, error) {
 // caller's; the elements' own slices (a SCIM group's members, an app's
 // scopes) may be shared with other callers and must not be changed.
 func (s *Store) LoadInventory(ctx context.Context) (Inventory, error) {
+	inv, err := s.sharedInventory(ctx)
+	if err != nil {
+		return Inventory{}, err
+	}
+	var ap *sentry.AuthProvider
+	if inv.AuthProvider != nil {
+		c := *inv.AuthProvider
+		ap = &c
+	}
+	return Inventory{FetchedAt: inv.FetchedAt, OrgAuthTokens: slices.Clone(inv.OrgAuthTokens), SentryApps: slices.Clone(inv.SentryApps),
+		AuthProvider: ap, SCIMUsers: slices.Clone(inv.SCIMUsers), SCIMGroups: slices.Clone(inv.SCIMGroups),
+		AccessRequests: slices.Clone(inv.AccessRequests), Hidden: maps.Clone(inv.Hidden)}, nil
+}
+
+// LoadAccessRequests returns the last inventory's pending team access
+// requests (LoadInventory's AccessRequests) without copying the rest of
+// it: the change inbox asks on every view, and the rest holds every SCIM
+// user. ENOTFOUND before the first inventory.
+func (s *Store) LoadAccessRequests(ctx context.Context) ([]sentry.AccessRequest, error) {
+	inv, err := s.sharedInventory(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return slices.Clone(inv.AccessRequests), nil
+}
+
+// sharedInventory returns the stored inventory, decoded once per record:
+// its slices are shared and must not be modified or returned.
+func (s *Store) sharedInventory(ctx context.Context) (Inventory, error) {
 	if err := ctx.Err(); err != nil {
 		return Inventory{}, err
 	}
@@ -271,14 +300,7 @@ func (s *Store) LoadInventory(ctx context.Context) (Inventory, error) {
 	if err != nil {
 		return Inventory{}, fmt.Errorf("load inventory: %w", err)
 	}
-	var ap *sentry.AuthProvider
-	if inv.AuthProvider != nil {
-		c := *inv.AuthProvider
-		ap = &c
-	}
-	return Inventory{FetchedAt: inv.FetchedAt, OrgAuthTokens: slices.Clone(inv.OrgAuthTokens), SentryApps: slices.Clone(inv.SentryApps),
-		AuthProvider: ap, SCIMUsers: slices.Clone(inv.SCIMUsers), SCIMGroups: slices.Clone(inv.SCIMGroups),
-		AccessRequests: slices.Clone(inv.AccessRequests), Hidden: maps.Clone(inv.Hidden)}, nil
+	return inv, nil
 }
 
 // decodedInventory is the last inventory decoded, with its record's bytes.

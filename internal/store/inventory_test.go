@@ -150,3 +150,28 @@ func TestInventoryFetchedAtFollowsEachSave(t *testing.T) {
 		}
 	}
 }
+
+// LoadAccessRequests is LoadInventory's AccessRequests: ENOTFOUND before
+// the first inventory, then each save's, and a caller's changes stay its
+// own.
+func TestAccessRequestsAreTheLatestInventorys(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := mustOpen(t)
+	if _, err := s.LoadAccessRequests(ctx); sentryaccess.ErrorCode(err) != sentryaccess.ENOTFOUND {
+		t.Fatalf("before the first inventory: %v, want ENOTFOUND", err)
+	}
+	for _, id := range []string{"1", "2"} {
+		if err := s.SaveInventory(ctx, store.Inventory{AccessRequests: []sentry.AccessRequest{{ID: id}}}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.LoadAccessRequests(ctx)
+		if err != nil || len(got) != 1 || got[0].ID != id {
+			t.Fatalf("after saving request %s: %+v, %v", id, got, err)
+		}
+		got[0].ID = "changed by a caller"
+		if again, _ := s.LoadAccessRequests(ctx); again[0].ID != id {
+			t.Errorf("a caller's change reached the store: %+v", again)
+		}
+	}
+}
