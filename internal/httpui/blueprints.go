@@ -21,7 +21,7 @@ func (s *Server) handleBlueprints(c echo.Context) error {
 	if _, err := s.changesSvc(); err != nil {
 		return err
 	}
-	samples, err := changes.BlueprintSamples()
+	samples, err := s.blueprintSamples()
 	if err != nil {
 		return err
 	}

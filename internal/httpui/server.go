@@ -21,6 +21,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/sentry-access/sentry-access/internal/changes"
 	"github.com/sentry-access/sentry-access/internal/samlauth"
 	"github.com/sentry-access/sentry-access/web"
 )
@@ -125,6 +126,9 @@ type Server struct {
 	// stepOptions are the change form's step options, prepared once per
 	// snapshot.
 	stepOptions stepOptionsCache
+	// blueprintSamples are the shipped blueprints, parsed once (they are
+	// embedded in the binary).
+	blueprintSamples func() ([]changes.BlueprintSample, error)
 	// buffers are rendered pages' buffers, reused (render).
 	buffers sync.Pool
 }
@@ -157,7 +161,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		deps.Sync = syncBanner{deps.SyncRunner}
 	}
 	u, _ := url.Parse(cfg.BaseURL)
-	s := &Server{cfg: cfg, deps: deps, https: u.Scheme == "https", e: echo.New()}
+	s := &Server{cfg: cfg, deps: deps, https: u.Scheme == "https", e: echo.New(), blueprintSamples: sync.OnceValues(changes.BlueprintSamples)}
 	s.e.HideBanner, s.e.HidePort = true, true
 	s.e.HTTPErrorHandler = s.handleError
 
