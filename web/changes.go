@@ -70,8 +70,12 @@ type ChangeFormView struct {
 	// MemberReplaced is set when a viewer's link named another member,
 	// whom the form replaced with the viewer.
 	MemberReplaced bool
-	Options        StepOptions
-	Error          string
+	// UnknownMember is what a link named as the member when it is no
+	// member's email or id in the current snapshot (the form then picks
+	// none and says so).
+	UnknownMember string
+	Options       StepOptions
+	Error         string
 }
 
 // Filled reports whether any step names what it acts on (a kind alone is

@@ -122,6 +122,8 @@ func (s *Server) handleChangeForm(c echo.Context) error {
 	row := web.StepRow{Member: c.QueryParam("member"), Team: c.QueryParam("team"), Project: c.QueryParam("project"), Role: c.QueryParam("role")}
 	if m, ok := ch.Member(row.Member); ok {
 		row.Member = m.ID // the give-access form sends the email it completed
+	} else if row.Member != "" && !ch.SelfServiceOnly {
+		v.UnknownMember, row.Member = row.Member, ""
 	}
 	switch k := changes.Kind(c.QueryParam("kind")); {
 	case slices.Contains(changes.Kinds(), k):

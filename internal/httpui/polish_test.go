@@ -230,8 +230,19 @@ func TestTheGiveAccessFormNamesTheMemberByEmail(t *testing.T) {
 		if v, _ := got.doc.Find(`[data-testid="step-member"] option[selected]`).Attr("value"); v != id {
 			t.Errorf("change form for member=%s picks %q, want cody's id %s", ref, v, id)
 		}
+		if got.doc.Find(`[data-testid="unknown-member"]`).Length() != 0 {
+			t.Errorf("member=%s: the form says the member is unknown", ref)
+		}
 	}
-	got := e.do(t, http.MethodGet, "/projects/payment-api/access?member="+id, maya, false, nil)
+	// Text that names no member: none is picked, and the form says so.
+	got := e.do(t, http.MethodGet, "/changes/new?kind=team-add&team=payments&member=cody", maya, false, nil)
+	if n := got.doc.Find(`[data-testid="step-member"] option[selected]`).Length(); n != 0 {
+		t.Errorf("member=cody: %d members picked, want none", n)
+	}
+	if msg := got.doc.Find(`[data-testid="unknown-member"]`).Text(); !strings.Contains(msg, "No member cody") || !strings.Contains(msg, "pick the member") {
+		t.Errorf("member=cody: notice %q, want it to name cody and say what to do", msg)
+	}
+	got = e.do(t, http.MethodGet, "/projects/payment-api/access?member="+id, maya, false, nil)
 	if v, _ := got.doc.Find(`[data-testid="project-access-member"]`).Attr("value"); v != cody {
 		t.Errorf("give-access form for member=%s shows %q, want %s", id, v, cody)
 	}
