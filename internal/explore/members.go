@@ -106,10 +106,8 @@ func (q MemberQuery) validate(st *state) error {
 	return nil
 }
 
-// match reports whether row r matches q; needle is q.Q lowercased and
-// trimmed (once per query, not per row).
-// match reports whether r passes q's filters other than the text search
-// (Members applies that through st.memberText).
+// match reports whether row r passes q's filters other than the text
+// search (Members applies that through st.memberText).
 func (q MemberQuery) match(st *state, r *memberRow) bool {
 	m := r.m
 	if q.Role != "" && m.OrgRole != q.Role {
